@@ -1,0 +1,25 @@
+// Errors a person can act on. The CLI prints these as one line without a stack trace and exits
+// with their code; anything else is a bug and keeps its stack.
+
+export class EngramError extends Error {
+  override readonly name: string = 'EngramError';
+  /** Process exit code the CLI uses for this failure. */
+  readonly exitCode: number;
+  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+export class ConfigError extends EngramError {
+  override readonly name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { exitCode: 2 });
+    this.problems = problems;
+  }
+}
+
+export function isEngramError(error: unknown): error is EngramError {
+  return error instanceof EngramError;
+}

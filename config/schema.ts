@@ -1,0 +1,104 @@
+// The one schema for engram's configuration. Every option states its default here (and the
+// same value appears in config/default.yaml, which a test keeps in step with this file).
+import { z } from 'zod';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const LogSchema = z
+  .object({
+    /** Minimum level written. @defaultValue 'info' */
+    level: logLevel.default('info'),
+    /** Pretty, coloured lines instead of JSON; only honoured on a TTY. @defaultValue true */
+    prettyOnTty: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
+export const ManagedRedisSchema = z
+  .object({
+    /** redis-server binary used when engram manages its own Redis. @defaultValue 'redis-server' */
+    binary: z.string().min(1).default('redis-server'),
+    /** How long to wait for a managed redis-server to accept connections. @defaultValue 10000 */
+    startTimeoutMs: z.number().int().positive().default(10_000),
+    /** Memory cap for the managed server (redis `maxmemory`), 0 for none. @defaultValue '0' */
+    maxMemory: z.string().default('0'),
+  })
+  .strict()
+  .prefault({});
+
+export const RedisSchema = z
+  .object({
+    /**
+     * Redis to use: redis://, rediss://, unix:///path/to.sock or a socket path. When unset, engram
+     * starts and owns a redis-server under the data directory. Also read from REDIS_URL.
+     * @defaultValue undefined
+     */
+    url: z.string().min(1).optional(),
+    /** Prefix of every BullMQ key, so several engram installs can share one Redis. @defaultValue 'engram' */
+    prefix: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('engram'),
+    /** How long a connection attempt may take before engram reports Redis unreachable. @defaultValue 5000 */
+    connectTimeoutMs: z.number().int().positive().default(5_000),
+    managed: ManagedRedisSchema,
+  })
+  .strict()
+  .prefault({});
+
+/** Options for one BullMQ queue and its workers. */
+function queueOptions(defaults: { concurrency: number; attempts: number }) {
+  return z
+    .object({
+      /** Jobs one worker process runs at once. */
+      concurrency: z.number().int().positive().default(defaults.concurrency),
+      /** Tries before a job fails for good. */
+      attempts: z.number().int().positive().default(defaults.attempts),
+      /** First retry delay; doubles each try (exponential backoff). @defaultValue 1000 */
+      backoffMs: z.number().int().nonnegative().default(1_000),
+      /** Completed jobs kept for the dashboard. @defaultValue 1000 */
+      removeOnComplete: z.number().int().nonnegative().default(1_000),
+      /** Failed jobs kept for the dashboard. @defaultValue 5000 */
+      removeOnFail: z.number().int().nonnegative().default(5_000),
+    })
+    .strict()
+    .prefault({});
+}
+
+export const QueuesSchema = z
+  .object({
+    /** One long-running job per stream. @defaultValue concurrency 16, attempts 5 */
+    ingest: queueOptions({ concurrency: 16, attempts: 5 }),
+    /** Model inference; batched across streams. @defaultValue concurrency 8, attempts 3 */
+    perceive: queueOptions({ concurrency: 8, attempts: 3 }),
+    /** Ordered per stream (a tick per stream at a time). @defaultValue concurrency 8, attempts 5 */
+    segment: queueOptions({ concurrency: 8, attempts: 5 }),
+    /** Single writer per table. @defaultValue concurrency 1, attempts 5 */
+    consolidate: queueOptions({ concurrency: 1, attempts: 5 }),
+    /** Question answering. @defaultValue concurrency 4, attempts 1 */
+    reason: queueOptions({ concurrency: 4, attempts: 1 }),
+  })
+  .strict()
+  .prefault({});
+
+export const StorageSchema = z
+  .object({
+    /**
+     * LanceDB URI: a directory, or an object-store URI (s3://, gs://, az://) for scale-out.
+     * Relative paths are under the data directory. @defaultValue 'lancedb'
+     */
+    lancedbUri: z.string().min(1).default('lancedb'),
+  })
+  .strict()
+  .prefault({});
+
+export const ConfigSchema = z
+  .object({
+    /** Where engram keeps Redis files, LanceDB tables, thumbnails and models. Also ENGRAM_DATA_DIR. @defaultValue './data' */
+    dataDir: z.string().min(1).default('./data'),
+    log: LogSchema,
+    redis: RedisSchema,
+    queues: QueuesSchema,
+    storage: StorageSchema,
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type QueueOptions = Config['queues']['ingest'];

@@ -1,0 +1,101 @@
+// BullMQ queues and workers for engram's roles. Queue options come from config; job names from
+// pipelines/jobs.ts. Everything else talks to queues through this repository.
+import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import type { Config, QueueOptions } from '../../config/schema.js';
+import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
+import type { RedisRepository } from './redis.js';
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  completed: number;
+  failed: number;
+  delayed: number;
+}
+
+export type JobProcessor = (job: Job) => Promise<unknown>;
+
+export class QueueRepository {
+  readonly #redis: RedisRepository;
+  readonly #config: Config;
+  readonly #queues = new Map<QueueName, Queue>();
+  readonly #workers: Worker[] = [];
+  #closed = false;
+
+  constructor(redis: RedisRepository, config: Config) {
+    this.#redis = redis;
+    this.#config = config;
+  }
+
+  get prefix(): string {
+    return this.#config.redis.prefix;
+  }
+
+  options(queue: QueueName): QueueOptions {
+    return this.#config.queues[queue];
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      const options = this.options(name);
+      const defaultJobOptions: JobsOptions = {
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: options.backoffMs },
+        removeOnComplete: options.removeOnComplete,
+        removeOnFail: options.removeOnFail,
+      };
+      queue = new Queue(name, { connection: this.#redis.connection(`queue-${name}`), prefix: this.prefix, defaultJobOptions });
+      queue.on('error', () => undefined);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  allQueues(): Queue[] {
+    return Object.values(QueueName).map((name) => this.queue(name));
+  }
+
+  /** Adds a job to the queue that carries it. A jobId makes the add idempotent. */
+  async add<T extends JobName>(name: T, data: JobOf<T>, options: JobsOptions = {}): Promise<Job> {
+    return this.queue(JOB_QUEUE[name]).add(name, data, options);
+  }
+
+  async counts(): Promise<Record<QueueName, QueueCounts>> {
+    const entries = await Promise.all(
+      Object.values(QueueName).map(async (name) => {
+        const c = await this.queue(name).getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
+        const counts: QueueCounts = {
+          waiting: c.waiting ?? 0,
+          active: c.active ?? 0,
+          completed: c.completed ?? 0,
+          failed: c.failed ?? 0,
+          delayed: c.delayed ?? 0,
+        };
+        return [name, counts] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<QueueName, QueueCounts>;
+  }
+
+  /** Starts a worker on one queue with the concurrency from config. */
+  startWorker(name: QueueName, processor: JobProcessor, extra: Partial<WorkerOptions> = {}): Worker {
+    const worker = new Worker(name, processor, {
+      connection: this.#redis.connection(`worker-${name}`),
+      prefix: this.prefix,
+      concurrency: this.options(name).concurrency,
+      ...extra,
+    });
+    worker.on('error', () => undefined);
+    this.#workers.push(worker);
+    return worker;
+  }
+
+  /** Lets running jobs finish, then closes workers and queues. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#workers.map((worker) => worker.close()));
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,52 @@
+// What every subcommand shares: loading config from the global flags, a logger, and opening
+// and always closing the process's repositories.
+import type { Command } from 'commander';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { createLogger, type Logger } from '../logger.js';
+import { EngramContext } from '../runtime/context.js';
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+export function load(command: Command): LoadedConfig {
+  const { config } = globals(command);
+  return loadConfig(config ? { configFile: config } : {});
+}
+
+export function logger(loaded: LoadedConfig, bindings: Record<string, unknown> = {}): Logger {
+  return createLogger(loaded.config, loaded.env.isTty, bindings);
+}
+
+/** Opens the context, runs fn, and closes the context whatever happens. */
+export async function withContext<T>(loaded: LoadedConfig, log: Logger, fn: (context: EngramContext) => Promise<T>): Promise<T> {
+  const context = await EngramContext.open(loaded, log);
+  try {
+    return await fn(context);
+  } finally {
+    await context.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Resolves when SIGINT or SIGTERM arrives (or the signal aborts); a second signal exits at once. */
+export function untilStopped(signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (name: string) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      resolve(name);
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    signal?.addEventListener('abort', () => onSignal('abort'), { once: true });
+  });
+}

@@ -1,0 +1,35 @@
+// The engram command. Expected failures (EngramError) print one line and exit non-zero; anything
+// else is a bug and prints its stack.
+import { Command, CommanderError } from 'commander';
+import { isEngramError } from '../../config/errors.js';
+import { registerConfig } from './config.js';
+import { registerServe } from './serve.js';
+import { registerStatus } from './status.js';
+
+export function buildProgram(): Command {
+  const program = new Command('engram')
+    .description('streaming perception memory: remembers what cameras and microphones saw and heard, and answers questions about it')
+    .option('-c, --config <file>', 'YAML file overriding config/default.yaml')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStatus(program);
+  registerServe(program);
+  registerConfig(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (isEngramError(error)) {
+      process.stderr.write(`engram: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`engram: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,53 @@
+// engram status: Redis, queue counts, streams and models, as text or JSON.
+import type { Command } from 'commander';
+import { isEngramError } from '../../config/errors.js';
+import type { QueueCounts } from '../../pipelines/repositories/queue.js';
+import { load, logger, printJson, withContext } from './common.js';
+
+export interface StatusReport {
+  redis: { url: string; managed: boolean; ok: boolean; error?: string };
+  queues: Record<string, QueueCounts>;
+  streams: unknown[];
+  models: unknown[];
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show Redis, queue counts, streams and models')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const loaded = load(command);
+      const log = logger(loaded, { cmd: 'status' });
+      let report: StatusReport;
+      try {
+        report = await withContext(loaded, log, async (context) => ({
+          redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
+          queues: await context.queues.counts(),
+          streams: [],
+          models: [],
+        }));
+      } catch (error) {
+        if (!isEngramError(error) || !options.json) throw error;
+        report = {
+          redis: { url: loaded.config.redis.url ?? 'managed', managed: !loaded.config.redis.url, ok: false, error: error.message },
+          queues: {},
+          streams: [],
+          models: [],
+        };
+        printJson(report);
+        throw error;
+      }
+      if (options.json) {
+        printJson(report);
+        return;
+      }
+      const lines = [`redis: ${report.redis.url} (${report.redis.managed ? 'managed by engram' : 'external'}) ok`, 'queues:'];
+      for (const [name, c] of Object.entries(report.queues)) {
+        lines.push(`  ${name.padEnd(12)} waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}  delayed ${c.delayed}`);
+      }
+      lines.push(`streams: ${report.streams.length === 0 ? 'none' : report.streams.length}`);
+      lines.push(`models: ${report.models.length === 0 ? 'none' : report.models.length}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,62 @@
+// Maps each job name to exactly one handler, and refuses to start a queue's worker when a job
+// on it has none or two: a job nobody handles would otherwise sit in Redis forever.
+import { UnrecoverableError, type Job } from 'bullmq';
+import { EngramError } from '../../config/errors.js';
+import { JOB_QUEUE, type JobName, type JobOf, type JobStatus, type QueueName } from '../../pipelines/jobs.js';
+import type { Logger } from '../logger.js';
+
+export interface HandlerContext {
+  /** Aborted when the process shuts down; long work (ffmpeg, model runs) should stop on it. */
+  signal: AbortSignal;
+  log: Logger;
+  job: Job;
+}
+
+export type Handler<T extends JobName> = (data: JobOf<T>, context: HandlerContext) => Promise<JobStatus>;
+
+export type HandlerMap = { [K in JobName]?: Handler<K> };
+
+export class JobRegistry {
+  readonly #handlers = new Map<JobName, Handler<JobName>[]>();
+
+  register<T extends JobName>(name: T, handler: Handler<T>): this {
+    const list = this.#handlers.get(name) ?? [];
+    list.push(handler as unknown as Handler<JobName>);
+    this.#handlers.set(name, list);
+    return this;
+  }
+
+  registerAll(map: HandlerMap): this {
+    for (const [name, handler] of Object.entries(map) as [JobName, Handler<JobName>][]) this.register(name, handler);
+    return this;
+  }
+
+  /** Every problem with the handlers for these queues, empty when each job has exactly one. */
+  problems(queues: readonly QueueName[]): string[] {
+    const problems: string[] = [];
+    for (const [name, queue] of Object.entries(JOB_QUEUE) as [JobName, QueueName][]) {
+      const count = this.#handlers.get(name)?.length ?? 0;
+      if (queues.includes(queue)) {
+        if (count === 0) problems.push(`job "${name}" on queue "${queue}" has no handler`);
+        if (count > 1) problems.push(`job "${name}" on queue "${queue}" has ${count} handlers`);
+      } else if (count > 0) {
+        problems.push(`job "${name}" has a handler but its queue "${queue}" is not started here`);
+      }
+    }
+    return problems;
+  }
+
+  assertComplete(queues: readonly QueueName[]): void {
+    const problems = this.problems(queues);
+    if (problems.length > 0) throw new EngramError(`refusing to start workers:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+
+  /** The BullMQ processor for one queue: dispatches on job name. */
+  processor(log: Logger, signal: AbortSignal): (job: Job) => Promise<JobStatus> {
+    return async (job) => {
+      const handler = this.#handlers.get(job.name as JobName)?.[0];
+      if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`);
+      return handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job });
+    };
+  }
+}
