@@ -1,0 +1,84 @@
+// The records that flow between stages: what segment hands to consolidate (a closed event), and
+// what long-term memory returns to reason and the API. Vectors are keyed by embedding space id
+// (for example "clip-vit-b32", "clap", "minilm", "visual-signature"), so a new model adds a key.
+
+/** A vector per embedding space. Float32Array on hot paths; number[] after JSON. */
+export type VectorsBySpace = Record<string, Float32Array | number[]>;
+
+export interface TranscriptSpan {
+  /** Stream seconds. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface OcrLine {
+  /** Stream seconds of the keyframe it was read from. */
+  t: number;
+  text: string;
+  confidence?: number;
+}
+
+/** One kept keyframe or audio window inside an event: a row of the `moments` table. */
+export interface MomentRecord {
+  kind: 'keyframe' | 'audio';
+  /** Stream seconds. */
+  t: number;
+  vectors: VectorsBySpace;
+  /** Blob path (relative to the blobs directory) of the keyframe's JPEG thumbnail, if any. */
+  thumbnail?: string | null;
+}
+
+/** A closed event, as the segment stage produces it and consolidate stores it. */
+export interface ClosedEvent {
+  /** Deterministic from stream and start: eventId(stream, start). */
+  id: string;
+  stream: string;
+  /** Stream seconds. */
+  start: number;
+  end: number;
+  /** Wall-clock epoch milliseconds. */
+  startedAt: number;
+  endedAt: number;
+  transcript: TranscriptSpan[];
+  ocr: OcrLine[];
+  /** speech, silence, motion-low|motion-medium|motion-high, text, gap, … */
+  tags: string[];
+  /** Mean of the kept moments' vectors, per space. */
+  vectors: VectorsBySpace;
+  moments: MomentRecord[];
+  /** Blob path of the representative thumbnail. */
+  thumbnail: string | null;
+  /** 0..1: how unlike its predecessor this event was (surprise at its opening boundary). */
+  novelty: number;
+  /** The reason the event closed: surprise, silence, speech, text, max-length, end-of-stream, idle, gap. */
+  closedBy: string;
+}
+
+/** A stored event, as long-term memory returns it. */
+export interface StoredEvent {
+  id: string;
+  stream: string;
+  start: number;
+  end: number;
+  startedAt: number;
+  endedAt: number;
+  summary: string;
+  transcript: string;
+  ocr: string;
+  tags: string[];
+  thumbnail: string | null;
+  strength: number;
+  recallCount: number;
+  lastRecalledAt: number | null;
+  /** 0 for an event; episodes summarise at higher levels. */
+  level: number;
+  /** True when the summary is extractive and an LLM should upgrade it later. */
+  needsSummary: boolean;
+}
+
+/** Deterministic event id: the same stream and start always give the same id. */
+export function eventId(stream: string, start: number): string {
+  const ms = Math.round(start * 1000);
+  return `${stream}:${String(ms).padStart(10, '0')}`;
+}
