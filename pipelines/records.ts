@@ -77,8 +77,14 @@ export interface StoredEvent {
   needsSummary: boolean;
 }
 
-/** Deterministic event id: the same stream and start always give the same id. */
+/**
+ * Deterministic event id: the same stream and start always give the same id. No ':' (BullMQ
+ * refuses it in job ids, and the id is the consolidate job's id).
+ */
 export function eventId(stream: string, start: number): string {
   const ms = Math.round(start * 1000);
-  return `${stream}:${String(ms).padStart(10, '0')}`;
+  return `${stream}.${String(ms).padStart(10, '0')}`;
 }
+
+/** Stream names: lower-case letters, digits, '-' and '_', so they are safe in keys, ids and paths. */
+export const STREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
