@@ -89,6 +89,84 @@ export const StorageSchema = z
   .strict()
   .prefault({});
 
+export const PerceiveSchema = z
+  .object({
+    /**
+     * Seconds between OCR reads of one stream's keyframes. Text on camera footage changes slowly
+     * and OCR is the most expensive shipped model, so it runs on a sample. @defaultValue 2
+     */
+    ocrIntervalSeconds: z.number().nonnegative().default(2),
+    /**
+     * Skip OCR on a keyframe whose visual signature moved less than this (cosine distance, after
+     * centring) from the last keyframe read: the same picture has the same text. @defaultValue 0.02
+     */
+    ocrMinChange: z.number().min(0).max(2).default(0.02),
+    /** Read on-screen text at all. @defaultValue true */
+    ocr: z.boolean().default(true),
+    /** Transcribe speech spans when a speech model is installed. @defaultValue true */
+    transcribe: z.boolean().default(true),
+    /** Audio level window in seconds (HippoMM: 500 ms). @defaultValue 0.5 */
+    levelWindowSeconds: z.number().positive().default(0.5),
+  })
+  .strict()
+  .prefault({});
+
+export const SegmentSchema = z
+  .object({
+    /**
+     * EM-LLM's gamma: a keyframe is surprising when its distance from the running event exceeds
+     * mean + gamma * std of the recent distances. @defaultValue 2
+     */
+    gamma: z.number().positive().default(2),
+    /** Recent distances the adaptive threshold is computed over (per space). @defaultValue 30 */
+    historySize: z.number().int().min(3).default(30),
+    /** Distances seen before surprise may fire at all (per space). @defaultValue 4 */
+    warmup: z.number().int().min(1).default(4),
+    /**
+     * Absolute floor under the adaptive threshold (centred cosine distance): on a static camera
+     * the recent spread is near zero and sensor noise would otherwise count as surprise. @defaultValue 0.08
+     */
+    minDistance: z.number().min(0).max(2).default(0.08),
+    /** Floor under the spread in the adaptive threshold, so a perfectly still history is not infinitely sensitive. @defaultValue 0.01 */
+    minSpread: z.number().min(0).default(0.01),
+    /** Shortest event, seconds: a person walking past a door or a car passing takes about 2 s. @defaultValue 2 */
+    minEventSeconds: z.number().nonnegative().default(2),
+    /** Longest event, seconds: a still scene is cut into pieces this long. @defaultValue 60 */
+    maxEventSeconds: z.number().positive().default(60),
+    /** Boundary candidates closer than this are one boundary; the strongest wins. @defaultValue 1.5 */
+    mergeSeconds: z.number().nonnegative().default(1.5),
+    /** No speech for this long ends a conversation; speech after this long starts one. @defaultValue 3 */
+    silenceSeconds: z.number().positive().default(3),
+    /** Level below which a window counts as silent, dBFS (HippoMM: -40). @defaultValue -40 */
+    silenceDbfs: z.number().max(0).default(-40),
+    /** On-screen words are a new text when their Jaccard similarity to the last read falls below this. @defaultValue 0.5 */
+    textChangeJaccard: z.number().min(0).max(1).default(0.5),
+    /** OCR lines below this confidence are ignored for text changes. @defaultValue 0.6 */
+    textMinConfidence: z.number().min(0).max(1).default(0.6),
+    /** Pattern separation: a keyframe this similar (cosine) to one already kept is dropped (HippoMM: 0.9). @defaultValue 0.9 */
+    duplicateCosine: z.number().min(-1).max(1).default(0.9),
+    /** Move visual boundaries inside the buffer to the best graph cut. @defaultValue 'modularity' */
+    refine: z.enum(['none', 'modularity', 'conductance']).default('modularity'),
+    /** How far, seconds, refinement may move a boundary. @defaultValue 2 */
+    refineSeconds: z.number().nonnegative().default(2),
+    /** Motion level: mean keyframe-to-keyframe change below this is motion-low. @defaultValue 0.01 */
+    motionLow: z.number().nonnegative().default(0.01),
+    /** Motion level: at or above this is motion-high (between is motion-medium). @defaultValue 0.05 */
+    motionHigh: z.number().nonnegative().default(0.05),
+    /** A live stream's open event closes after this long without a new record, seconds. @defaultValue 30 */
+    idleCloseSeconds: z.number().positive().default(30),
+    /** How long to wait for a missing sequence number before treating it as a gap, ms. @defaultValue 5000 */
+    missingWaitMs: z.number().int().nonnegative().default(5_000),
+    /** Short-term memory keeps about this many seconds (wall clock) of records per stream. @defaultValue 600 */
+    shortTermSeconds: z.number().positive().default(600),
+    /** Records one tick advances at most before saving state and yielding. @defaultValue 200 */
+    maxRecordsPerTick: z.number().int().positive().default(200),
+    /** Per-stream lock lifetime; a crashed worker's lock expires after this, ms. @defaultValue 30000 */
+    lockTtlMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     /** Where engram keeps Redis files, LanceDB tables, thumbnails and models. Also ENGRAM_DATA_DIR. @defaultValue './data' */
@@ -97,8 +175,12 @@ export const ConfigSchema = z
     redis: RedisSchema,
     queues: QueuesSchema,
     storage: StorageSchema,
+    perceive: PerceiveSchema,
+    segment: SegmentSchema,
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
+export type PerceiveOptions = Config['perceive'];
+export type SegmentOptions = Config['segment'];
