@@ -94,6 +94,8 @@ export interface SegmenterState {
   /** Normalised words of the last OCR read; null before the first read. */
   textTokens: string[] | null;
   previousSignature: Float32Array | null;
+  /** Short-term memory entry id of the earliest record not yet consumed ('0-0' at first). */
+  scanFrom: string;
   /** A sequence number found missing: when it was first noticed (wall ms). */
   hole: { seq: number; since: number } | null;
 }
@@ -121,6 +123,7 @@ export function initialState(stream: string): SegmenterState {
     voice: { audioSince: null, lastSpeechEnd: null, silenceRaised: false },
     textTokens: null,
     previousSignature: null,
+    scanFrom: '0-0',
     hole: null,
   };
 }
