@@ -76,7 +76,7 @@ node --input-type=module -e "
 say "building"
 npm run --silent build
 
-if [ -f dist/services/cli/main.js ] && node bin/engram.js models --help >/dev/null 2>&1; then
+if [ -f dist/services/cli/models.js ]; then
   say "generating tiny test models"
   node bin/engram.js models build-test >/dev/null
 fi
