@@ -103,10 +103,10 @@ export const PerceiveSchema = z
     ocrMinChange: z.number().min(0).max(2).default(0.02),
     /** Read on-screen text at all. @defaultValue true */
     ocr: z.boolean().default(true),
+    /** Read on-screen text on keyframes ingest marked as scene cuts, whatever the interval. @defaultValue true */
+    ocrOnSceneCut: z.boolean().default(true),
     /** Transcribe speech spans when a speech model is installed. @defaultValue true */
     transcribe: z.boolean().default(true),
-    /** Audio level window in seconds (HippoMM: 500 ms). @defaultValue 0.5 */
-    levelWindowSeconds: z.number().positive().default(0.5),
   })
   .strict()
   .prefault({});

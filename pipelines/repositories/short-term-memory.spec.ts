@@ -56,6 +56,14 @@ describe('ShortTermMemory', () => {
     expect(more.kind === 'records' && more.records.map((r) => r.seq)).toEqual([5]);
   });
 
+  it('appends a retried record only once', async () => {
+    expect(await memory.append(record('retry', 0, 0))).toBe(true);
+    expect(await memory.append(record('retry', 0, 0))).toBe(false);
+    // The same sequence number in a later run of the stream (another wall-clock start) is new.
+    expect(await memory.append({ ...record('retry', 0, 0), wallStart: 1_800_000_000_000 })).toBe(true);
+    expect(await memory.length('retry')).toBe(2);
+  });
+
   it('waits a bounded time for a missing sequence, then reports the gap', async () => {
     for (const seq of [0, 2, 3]) await memory.append(record('holes', seq, 0));
     const cursor = initialState('holes');

@@ -24,6 +24,12 @@ export type NextRecords =
 /** The part of the segmenter's state that says where reading resumes and which hole it waits on. */
 export type ReadCursor = Pick<SegmenterState, 'nextSeq' | 'scanFrom' | 'hole'>;
 
+const APPEND = `
+if redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('xadd', KEYS[1], 'MINID', '~', ARGV[2], '*', 'seq', ARGV[3], 'record', ARGV[4])
+end
+return false`;
+
 function nextId(id: string): string {
   const [ms, seq] = id.split('-');
   return `${ms}-${Number(seq ?? 0) + 1}`;
@@ -54,11 +60,32 @@ export class ShortTermMemory {
     return `${this.#prefix}:segment-state:${stream}`;
   }
 
-  /** Appends one record; entries older than the configured span are trimmed in the same command. */
-  async append(record: PerceptionRecord): Promise<string> {
+  /**
+   * Appends one record unless this very record (stream, seq, wall start) was appended already, as
+   * happens when a perceive job is retried after appending; entries older than the configured
+   * span are trimmed in the same script. Returns false for a duplicate.
+   */
+  async append(record: PerceptionRecord): Promise<boolean> {
     const minId = Math.max(0, Date.now() - this.#spanMs);
-    const id = await this.#redis.xadd(this.key(record.stream), 'MINID', '~', String(minId), '*', 'seq', String(record.seq), 'record', encodeRecord(record));
-    return id as string;
+    const seen = `${this.key(record.stream)}:seen:${record.seq}:${Math.round(record.wallStart)}`;
+    const id = await this.#redis.eval(APPEND, 2, this.key(record.stream), seen, String(Math.ceil(this.#spanMs / 1000)), String(minId), String(record.seq), encodeRecord(record));
+    return id !== null;
+  }
+
+  /** Where and on what picture OCR last ran for a stream (perceive's rate limit and change gate). */
+  async lastTextRead(stream: string): Promise<{ t: number; signature: Float32Array } | undefined> {
+    const [t, signature] = await this.#redis.hmget(this.#ocrKey(stream), 't', 'signature');
+    if (t === null || t === undefined || !signature) return undefined;
+    return { t: Number(t), signature: decodeJson<Float32Array>(signature) };
+  }
+
+  async markTextRead(stream: string, t: number, signature: Float32Array): Promise<void> {
+    await this.#redis.hset(this.#ocrKey(stream), { t: String(t), signature: encodeJson(signature) });
+    await this.#redis.expire(this.#ocrKey(stream), Math.ceil(this.#spanMs / 1000));
+  }
+
+  #ocrKey(stream: string): string {
+    return `${this.#prefix}:ocr-mark:${stream}`;
   }
 
   async length(stream: string): Promise<number> {
@@ -136,8 +163,8 @@ export class ShortTermMemory {
     await this.#redis.set(this.stateKey(stream), encodeJson(state));
   }
 
-  /** Forgets a stream: its records and its segmenter state. */
+  /** Forgets a stream: its records, its segmenter state and its OCR mark. */
   async drop(stream: string): Promise<void> {
-    await this.#redis.del(this.key(stream), this.stateKey(stream));
+    await this.#redis.del(this.key(stream), this.stateKey(stream), this.#ocrKey(stream));
   }
 }

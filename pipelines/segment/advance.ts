@@ -16,6 +16,8 @@ export interface AdvanceDeps {
   publish(event: ClosedEvent): Promise<void>;
   /** Asks for another tick of this stream after `delayMs` (debounced by the caller). */
   wakeLater(stream: string, delayMs: number): Promise<void>;
+  /** The current run of the stream (when it was added); state from another run is discarded. */
+  generation?(stream: string): Promise<number>;
   /** Counts records consumed and events closed, for progress reporting. */
   progress?(stream: string, counts: { records: number; events: number; ended: boolean }): Promise<void>;
 }
@@ -38,7 +40,9 @@ export async function advanceStream(stream: string, options: SegmentOptions, dep
   const events: ClosedEvent[] = [];
   let consumed = 0;
   try {
-    const segmenter = new Segmenter(options, (await deps.memory.loadState(stream)) ?? initialState(stream));
+    const generation = (await deps.generation?.(stream)) ?? 0;
+    const saved = await deps.memory.loadState(stream);
+    const segmenter = new Segmenter(options, saved && saved.generation === generation ? saved : initialState(stream, generation));
     const state = () => segmenter.state;
     while (consumed < options.maxRecordsPerTick && !context.signal?.aborted) {
       const next = await deps.memory.next(stream, state(), { max: options.maxRecordsPerTick - consumed, missingWaitMs: options.missingWaitMs, now: now() });

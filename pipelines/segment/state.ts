@@ -58,6 +58,8 @@ export interface OpenEvent {
 export interface SegmenterState {
   version: 1;
   stream: string;
+  /** Which run of the stream this state belongs to (when it was added); a re-added stream starts afresh. */
+  generation: number;
   /** The next sequence number to consume. */
   nextSeq: number;
   /** Stream seconds reached (end of the last record consumed); null before the first. */
@@ -100,10 +102,11 @@ export interface SegmenterState {
   hole: { seq: number; since: number } | null;
 }
 
-export function initialState(stream: string): SegmenterState {
+export function initialState(stream: string, generation = 0): SegmenterState {
   return {
     version: 1,
     stream,
+    generation,
     nextSeq: 0,
     reached: null,
     lastConsumedAt: null,
@@ -123,7 +126,8 @@ export function initialState(stream: string): SegmenterState {
     voice: { audioSince: null, lastSpeechEnd: null, silenceRaised: false },
     textTokens: null,
     previousSignature: null,
-    scanFrom: '0-0',
+    // Entries that arrived before this run was added belong to an earlier run.
+    scanFrom: `${generation}-0`,
     hole: null,
   };
 }
