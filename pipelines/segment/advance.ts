@@ -13,7 +13,7 @@ export interface AdvanceDeps {
   memory: ShortTermMemory;
   lock: StreamLock;
   /** Stores the closed event and enqueues its consolidation. Must be idempotent. */
-  publish(event: ClosedEvent): Promise<void>;
+  publish(event: ClosedEvent, generation: number): Promise<void>;
   /** Asks for another tick of this stream after `delayMs` (debounced by the caller). */
   wakeLater(stream: string, delayMs: number): Promise<void>;
   /** The current run of the stream (when it was added); state from another run is discarded. */
@@ -44,11 +44,14 @@ export async function advanceStream(stream: string, options: SegmentOptions, dep
     const saved = await deps.memory.loadState(stream);
     const segmenter = new Segmenter(options, saved && saved.generation === generation ? saved : initialState(stream, generation));
     const state = () => segmenter.state;
+    let wakeIn: number | undefined;
     while (consumed < options.maxRecordsPerTick && !context.signal?.aborted) {
       const next = await deps.memory.next(stream, state(), { max: options.maxRecordsPerTick - consumed, missingWaitMs: options.missingWaitMs, now: now() });
       if (next.kind === 'empty') break;
       if (next.kind === 'waiting') {
-        await deps.wakeLater(stream, next.retryInMs + 50);
+        // Save the hole's first sighting, so the bounded wait is measured across ticks.
+        await deps.memory.saveState(stream, state());
+        wakeIn = next.retryInMs + 50;
         break;
       }
       let missingBefore = next.missingBefore;
@@ -58,25 +61,25 @@ export async function advanceStream(stream: string, options: SegmentOptions, dep
         missingBefore = false;
         consumed += 1;
       }
-      for (const event of closed) await deps.publish(event);
+      for (const event of closed) await deps.publish(event, state().generation);
       events.push(...closed);
       await deps.memory.saveState(stream, state());
       await deps.progress?.(stream, { records: next.records.length, events: closed.length, ended: state().ended });
       if (!(await deps.lock.extend(lockName, token, options.lockTtlMs))) throw new Error(`segment lock for stream "${stream}" was lost mid-tick`);
     }
     if (consumed >= options.maxRecordsPerTick) {
-      await deps.wakeLater(stream, 0);
-    } else if (segmenter.isIdle(now())) {
+      wakeIn = 0;
+    } else if (wakeIn === undefined && segmenter.isIdle(now())) {
       const closed = segmenter.closeIdle();
-      for (const event of closed) await deps.publish(event);
+      for (const event of closed) await deps.publish(event, state().generation);
       events.push(...closed);
       await deps.memory.saveState(stream, state());
       await deps.progress?.(stream, { records: 0, events: closed.length, ended: state().ended });
-    } else if (state().open && !state().ended && state().lastConsumedAt !== null) {
-      // A live stream that stops sending must still close its event: check again when it would be idle.
-      const due = (state().lastConsumedAt as number) + options.idleCloseSeconds * 1000 - now();
-      await deps.wakeLater(stream, Math.max(0, due) + 50);
+    } else if (wakeIn === undefined && state().open && !state().ended && state().lastConsumedAt !== null) {
+      // A live stream that stops sending must still close its event: look again when it would be idle.
+      wakeIn = Math.max(0, (state().lastConsumedAt as number) + options.idleCloseSeconds * 1000 - now()) + 50;
     }
+    if (wakeIn !== undefined) await deps.wakeLater(stream, wakeIn);
     return { status: consumed > 0 || events.length > 0 ? 'done' : 'skipped', records: consumed, events };
   } finally {
     await deps.lock.release(lockName, token);
