@@ -124,9 +124,9 @@ export const SegmentSchema = z
     warmup: z.number().int().min(1).default(4),
     /**
      * Absolute floor under the adaptive threshold (centred cosine distance): on a static camera
-     * the recent spread is near zero and sensor noise would otherwise count as surprise. @defaultValue 0.08
+     * the recent spread is near zero and sensor noise would otherwise count as surprise. Heavy sensor noise on a flat picture measures about 0.01 in the visual signature; a car or person entering the view 0.1-1. @defaultValue 0.05
      */
-    minDistance: z.number().min(0).max(2).default(0.08),
+    minDistance: z.number().min(0).max(2).default(0.05),
     /** Floor under the spread in the adaptive threshold, so a perfectly still history is not infinitely sensitive. @defaultValue 0.01 */
     minSpread: z.number().min(0).default(0.01),
     /** Shortest event, seconds: a person walking past a door or a car passing takes about 2 s. @defaultValue 2 */
@@ -135,8 +135,17 @@ export const SegmentSchema = z
     maxEventSeconds: z.number().positive().default(60),
     /** Boundary candidates closer than this are one boundary; the strongest wins. @defaultValue 1.5 */
     mergeSeconds: z.number().nonnegative().default(1.5),
-    /** No speech for this long ends a conversation; speech after this long starts one. @defaultValue 3 */
-    silenceSeconds: z.number().positive().default(3),
+    /**
+     * Speech after at least this long without speech starts a new event (a conversation starts).
+     * Pauses inside a conversation are mostly under a couple of seconds. @defaultValue 5
+     */
+    silenceSeconds: z.number().positive().default(5),
+    /**
+     * Speech followed by at least this long without speech ends its event at the last word (the
+     * conversation is over and the place stayed quiet). Shorter quiet stays in the conversation's
+     * event until something else happens. @defaultValue 30
+     */
+    speechEndSeconds: z.number().positive().default(30),
     /** Level below which a window counts as silent, dBFS (HippoMM: -40). @defaultValue -40 */
     silenceDbfs: z.number().max(0).default(-40),
     /** On-screen words are a new text when their Jaccard similarity to the last read falls below this. @defaultValue 0.5 */
@@ -145,14 +154,21 @@ export const SegmentSchema = z
     textMinConfidence: z.number().min(0).max(1).default(0.6),
     /** Pattern separation: a keyframe this similar (cosine) to one already kept is dropped (HippoMM: 0.9). @defaultValue 0.9 */
     duplicateCosine: z.number().min(-1).max(1).default(0.9),
-    /** Move visual boundaries inside the buffer to the best graph cut. @defaultValue 'modularity' */
-    refine: z.enum(['none', 'modularity', 'conductance']).default('modularity'),
+    /**
+     * Move visual boundaries to the best graph cut (modularity or conductance) of the stretch they
+     * divide. Off by default: at one keyframe a second it moved boundaries on real footage away
+     * from where the change happened (see pipelines/segment/NOTES.md). @defaultValue 'none'
+     */
+    refine: z.enum(['none', 'modularity', 'conductance']).default('none'),
     /** How far, seconds, refinement may move a boundary. @defaultValue 2 */
     refineSeconds: z.number().nonnegative().default(2),
-    /** Motion level: mean keyframe-to-keyframe change below this is motion-low. @defaultValue 0.01 */
-    motionLow: z.number().nonnegative().default(0.01),
-    /** Motion level: at or above this is motion-high (between is motion-medium). @defaultValue 0.05 */
-    motionHigh: z.number().nonnegative().default(0.05),
+    /**
+     * Motion level: an event whose mean keyframe-to-keyframe change (centred cosine distance of
+     * visual signatures) is below this is motion-low; a still camera measures about 0.001. @defaultValue 0.02
+     */
+    motionLow: z.number().nonnegative().default(0.02),
+    /** Motion level: at or above this is motion-high (between is motion-medium); a car crossing the view measures 0.3-1. @defaultValue 0.2 */
+    motionHigh: z.number().nonnegative().default(0.2),
     /** A live stream's open event closes after this long without a new record, seconds. @defaultValue 30 */
     idleCloseSeconds: z.number().positive().default(30),
     /** How long to wait for a missing sequence number before treating it as a gap, ms. @defaultValue 5000 */

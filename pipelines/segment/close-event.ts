@@ -5,7 +5,7 @@ import type { SegmentOptions } from '../../config/schema.js';
 import { eventId, type ClosedEvent, type MomentRecord, type OcrLine, type TranscriptSpan } from '../records.js';
 import type { SpeechSpan } from '../perceive/record.js';
 import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe } from './state.js';
-import { centredCosine, distance, meanVector } from './vectors.js';
+import { centredCosine, distance, meanVector, medianAndSpread } from './vectors.js';
 
 export interface EventParts {
   stream: string;
@@ -66,9 +66,10 @@ function meansBySpace(items: readonly { vectors: Record<string, Float32Array> }[
   return out;
 }
 
+/** Motion level of an event from its keyframe-to-keyframe changes; the median, so one cut or flash does not decide it. */
 export function motionTag(motions: readonly number[], options: Pick<SegmentOptions, 'motionLow' | 'motionHigh'>): string | null {
   if (motions.length === 0) return null;
-  const mean = motions.reduce((a, b) => a + b, 0) / motions.length;
+  const mean = medianAndSpread(motions).median;
   if (mean < options.motionLow) return 'motion-low';
   if (mean < options.motionHigh) return 'motion-medium';
   return 'motion-high';
@@ -117,8 +118,9 @@ export function buildEvent(parts: EventParts, options: SegmentOptions): ClosedEv
     const quiet = parts.levels.filter((db) => db < options.silenceDbfs).length;
     if (quiet / parts.levels.length >= 0.9) tags.push('silence');
   }
+  // The first keyframe's change is the cut into this event, not movement inside it.
   const motion = motionTag(
-    parts.keyframes.map((k) => k.motion).filter((m): m is number => m !== null),
+    parts.keyframes.filter((k) => k.t > parts.start).map((k) => k.motion).filter((m): m is number => m !== null),
     options,
   );
   if (motion) tags.push(motion);

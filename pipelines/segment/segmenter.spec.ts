@@ -125,7 +125,7 @@ describe('Segmenter', () => {
   });
 
   it('starts an event when speech begins after silence and ends it when silence returns', () => {
-    const events = run(recordsFor([{ seconds: 30, look: 1, speech: [8, 16] }]));
+    const events = run(recordsFor([{ seconds: 60, look: 1, speech: [8, 16] }]));
     const bounds = eventBoundaries(events);
     expect(boundaryF1(bounds, [8, 16], 0.5).f1).toBe(1);
     const talk = events.find((e) => e.start === 8)!;

@@ -10,7 +10,7 @@ import { SIGNATURE_SPACE, type PerceptionRecord } from '../perceive/record.js';
 import { buildEvent } from './close-event.js';
 import { refineBoundary } from './refine.js';
 import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from './state.js';
-import { distance, meanAbsDiff, meanAndStd, toF32 } from './vectors.js';
+import { distance, medianAndSpread, toF32 } from './vectors.js';
 
 /** Fixed strengths of the non-surprise candidates, on the surprise scale (1 = at the threshold). */
 const STRENGTH = {
@@ -96,11 +96,10 @@ export class Segmenter {
     for (const [space, v] of Object.entries(keyframe.vectors)) vectors[space] = toF32(v);
     const signature = toF32(keyframe.signature);
     if (signature.length > 0 && !vectors[SIGNATURE_SPACE]) vectors[SIGNATURE_SPACE] = signature;
-    const motion = s.previousSignature && signature.length > 0 ? meanAbsDiff(signature, s.previousSignature) : null;
+    const motion = s.previousSignature && signature.length > 0 ? distance(signature, s.previousSignature) : null;
     if (signature.length > 0) s.previousSignature = signature;
 
-    const surprise = this.#surprise('image', keyframe.t, vectors);
-    if (surprise > 0) this.#candidate({ t: keyframe.t, reason: BoundaryReason.Surprise, strength: surprise });
+    this.#run('image', keyframe.t, this.#surprise('image', keyframe.t, vectors));
 
     if (keyframe.ocr !== null) {
       const tokens = textTokens(keyframe.ocr.filter((line) => (line.confidence ?? 1) >= this.options.textMinConfidence).map((line) => line.text));
@@ -132,8 +131,7 @@ export class Segmenter {
     for (const window of audio.windows) {
       const vectors: Record<string, Float32Array> = {};
       for (const [space, v] of Object.entries(window.vectors)) vectors[space] = toF32(v);
-      const surprise = this.#surprise('audio', window.t, vectors);
-      if (surprise > 0) this.#candidate({ t: window.t, reason: BoundaryReason.Surprise, strength: surprise });
+      this.#run('audio', window.t, this.#surprise('audio', window.t, vectors));
       s.audioWindows.push({ t: window.t, vectors });
     }
     for (const span of [...audio.speech].sort((a, b) => a.start - b.start)) {
@@ -156,12 +154,12 @@ export class Segmenter {
     for (const span of audio.transcript) s.transcript.push({ ...span });
   }
 
-  /** After a record: speech that stopped silenceSeconds ago ends a conversation at its last word. */
+  /** After a record: speech that stopped speechEndSeconds ago ends a conversation at its last word. */
   #silenceCheck(): void {
     const s = this.state;
     const last = s.voice.lastSpeechEnd;
     if (last === null || s.voice.silenceRaised || s.reached === null) return;
-    if (s.reached - last >= this.options.silenceSeconds) {
+    if (s.reached - last >= this.options.speechEndSeconds) {
       s.voice.silenceRaised = true;
       this.#candidate({ t: last, reason: BoundaryReason.Silence, strength: STRENGTH[BoundaryReason.Silence] });
     }
@@ -190,8 +188,10 @@ export class Segmenter {
       for (let i = 0; i < v.length; i += 1) mean[i] = (track.sum[i] as number) / track.count;
       const d = distance(v, mean);
       if (track.history.length >= o.warmup) {
-        const { mean: mu, std } = meanAndStd(track.history);
-        const spread = Math.max(std, o.minSpread);
+        // Median and MAD rather than mean and std: one passing car's own large distances would
+        // otherwise inflate the threshold and hide the next car for the length of the history.
+        const { median: mu, spread: robust } = medianAndSpread(track.history);
+        const spread = Math.max(robust, o.minSpread);
         const threshold = mu + o.gamma * spread;
         if (d > threshold && d > o.minDistance) strongest = Math.max(strongest, (d - mu) / spread / o.gamma);
       }
@@ -213,6 +213,52 @@ export class Segmenter {
     return strongest;
   }
 
+  /**
+   * Groups surprising observations into runs: consecutive surprise (no calmer gap longer than
+   * mergeSeconds) is one transition or one stretch of activity, such as a car crossing the view.
+   * A run proposes a boundary where it starts (at once) and, when it lasts at least the minimum event
+   * length, where it ends (the first frame after the activity is still far from the moving
+   * frames before it, so the last surprising frame is where calm returns).
+   */
+  #run(modality: 'image' | 'audio', t: number, surprise: number): void {
+    const s = this.state;
+    const run = s.runs[modality];
+    if (surprise > 0) {
+      if (run && t - run.last <= this.options.mergeSeconds) {
+        run.last = t;
+        if (surprise > run.peak) {
+          run.peak = surprise;
+          run.peakT = t;
+        }
+        return;
+      }
+      this.#endRun(modality);
+      s.runs[modality] = { start: t, last: t, peak: surprise, peakT: t };
+      this.#candidate({ t, reason: BoundaryReason.Surprise, strength: surprise });
+    } else if (run && t - run.last > this.options.mergeSeconds) {
+      this.#endRun(modality);
+    }
+  }
+
+  #endRun(modality: 'image' | 'audio'): void {
+    const s = this.state;
+    const run = s.runs[modality];
+    if (!run) return;
+    s.runs[modality] = null;
+    if (run.last - run.start >= this.options.minEventSeconds) {
+      this.#candidate({ t: run.last, reason: BoundaryReason.Surprise, strength: run.peak });
+    } else if (run.peakT !== run.start) {
+      // A short run is one transition: its boundary is its strongest frame (the cut), not
+      // a small flicker just before it.
+      const start = s.pending.find((c) => c.reason === BoundaryReason.Surprise && c.t === run.start);
+      if (start) {
+        start.t = run.peakT;
+        start.strength = run.peak;
+        s.pending.sort((a, b) => a.t - b.t);
+      }
+    }
+  }
+
   #candidate(candidate: Candidate): void {
     const s = this.state;
     if (!s.open || candidate.t <= s.open.start) return;
@@ -223,11 +269,20 @@ export class Segmenter {
   // ---- decisions ----------------------------------------------------------------------------
 
   /**
-   * How long a candidate waits before it is decided: until every later candidate that could be
-   * merged with it has had the chance to appear (a silence candidate appears silenceSeconds late).
+   * Whether the cluster of candidates starting at `t` can be decided now: every candidate that
+   * could still join it (or precede it) must have had its chance to appear. Visual ones appear
+   * when their run of surprise ends; a silence candidate appears speechEndSeconds after the last
+   * word, at the last word.
    */
-  get settleSeconds(): number {
-    return this.options.mergeSeconds + this.options.silenceSeconds;
+  #decidable(t: number): boolean {
+    const s = this.state;
+    const o = this.options;
+    const horizon = t + o.mergeSeconds;
+    if ((s.reached ?? 0) < horizon + 1) return false;
+    for (const run of [s.runs.image, s.runs.audio]) if (run && run.start <= horizon) return false;
+    const last = s.voice.lastSpeechEnd;
+    if (last !== null && !s.voice.silenceRaised && last <= horizon) return false;
+    return true;
   }
 
   /** Decides settled candidates (all of them when `flush`), closing events at chosen boundaries. */
@@ -237,7 +292,7 @@ export class Segmenter {
     const out: ClosedEvent[] = [];
     while (s.open && s.pending.length > 0) {
       const first = s.pending[0] as Candidate;
-      if (!flush && (s.reached ?? 0) < first.t + this.settleSeconds) break;
+      if (!flush && !this.#decidable(first.t)) break;
       const cluster = s.pending.filter((c) => c.t <= first.t + o.mergeSeconds);
       s.pending = s.pending.filter((c) => c.t > first.t + o.mergeSeconds);
       const open = s.open;
@@ -248,11 +303,15 @@ export class Segmenter {
       // Only a visual boundary is refined on the picture graph: a text or speech boundary can fall
       // where the picture does not change at all.
       if (best.reason === BoundaryReason.Surprise) {
-        at = refineBoundary(s.keyframes, at, {
+        // The graph is the stretch this boundary divides: from the open event's start to the next
+        // waiting boundary, so the two-way split it scores is "this event | the next one".
+        const until = s.pending[0]?.t ?? Infinity;
+        const nodes = s.keyframes.filter((k) => k.t >= open.start && k.t < until);
+        at = refineBoundary(nodes, at, {
           method: o.refine,
           radius: Math.min(o.refineSeconds, o.mergeSeconds + 0.5),
           lo: open.start + o.minEventSeconds,
-          hi: s.reached ?? at,
+          hi: Math.min(until, s.reached ?? at),
         });
       }
       out.push(this.#closeAt(at, best.reason, best.strength));
@@ -285,6 +344,8 @@ export class Segmenter {
   /** Decides everything pending, then closes the open event where the media reached. */
   #finish(reason: BoundaryReason): ClosedEvent[] {
     const s = this.state;
+    this.#endRun('image');
+    this.#endRun('audio');
     const out = this.#commit(true);
     out.push(...this.#maxLength());
     if (s.open) {

@@ -22,6 +22,14 @@ export interface Candidate {
   strength: number;
 }
 
+export interface SurpriseRun {
+  start: number;
+  last: number;
+  /** Strongest surprise in the run, and where it was. */
+  peak: number;
+  peakT: number;
+}
+
 /** Running surprise statistics of one vector space. */
 export interface SpaceTrack {
   /** Sum and count of the vectors since the last surprise in this modality: the running event. */
@@ -36,7 +44,7 @@ export interface BufferedKeyframe {
   /** Image spaces plus the visual signature under SIGNATURE_SPACE. */
   vectors: Record<string, Float32Array>;
   thumbnail: string | null;
-  /** Change from the previous keyframe (mean absolute signature difference); null for the first. */
+  /** Change from the previous keyframe (centred cosine distance of the visual signatures); null for the first. */
   motion: number | null;
 }
 
@@ -86,6 +94,8 @@ export interface SegmenterState {
   anchors: [number, number][];
   tracks: Record<string, SpaceTrack>;
   pending: Candidate[];
+  /** The run of consecutive surprising observations in progress, per modality. */
+  runs: { image: SurpriseRun | null; audio: SurpriseRun | null };
   voice: {
     /** Stream seconds where audio was first seen (silence before the first word counts from here). */
     audioSince: number | null;
@@ -123,6 +133,7 @@ export function initialState(stream: string, generation = 0): SegmenterState {
     anchors: [],
     tracks: {},
     pending: [],
+    runs: { image: null, audio: null },
     voice: { audioSince: null, lastSpeechEnd: null, silenceRaised: false },
     textTokens: null,
     previousSignature: null,

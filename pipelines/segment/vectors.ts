@@ -76,3 +76,20 @@ export function meanAndStd(values: readonly number[]): { mean: number; std: numb
   for (const v of values) sq += (v - mean) * (v - mean);
   return { mean, std: Math.sqrt(sq / values.length) };
 }
+
+/**
+ * Median and a robust spread (MAD scaled by 1.4826, which equals the standard deviation for
+ * normally distributed values), so a few large values do not move the threshold.
+ */
+export function medianAndSpread(values: readonly number[]): { median: number; spread: number } {
+  if (values.length === 0) return { median: 0, spread: 0 };
+  const median = medianOf([...values]);
+  const deviations = values.map((v) => Math.abs(v - median));
+  return { median, spread: 1.4826 * medianOf(deviations) };
+}
+
+function medianOf(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+}
