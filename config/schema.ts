@@ -115,7 +115,8 @@ export const SegmentSchema = z
   .object({
     /**
      * EM-LLM's gamma: a keyframe is surprising when its distance from the running event exceeds
-     * mean + gamma * std of the recent distances. @defaultValue 2
+     * the recent distances' median + gamma * robust spread (MAD x 1.4826, the std for normal
+     * data). See pipelines/segment/NOTES.md. @defaultValue 2
      */
     gamma: z.number().positive().default(2),
     /** Recent distances the adaptive threshold is computed over (per space). @defaultValue 30 */

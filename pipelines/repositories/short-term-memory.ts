@@ -100,6 +100,11 @@ export class ShortTermMemory {
     return this.#redis.xlen(this.key(stream));
   }
 
+  /** Every entry still held for a stream, in arrival order (entry ids are arrival milliseconds). */
+  async entries(stream: string): Promise<StoredRecord[]> {
+    return this.#range(stream, '-', 1_000_000);
+  }
+
   /** Every record still held for a stream, in sequence order (duplicates from retried jobs removed). */
   async all(stream: string): Promise<PerceptionRecord[]> {
     const entries = await this.#range(stream, '-', 1_000_000);
