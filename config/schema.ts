@@ -103,8 +103,12 @@ export const PerceiveSchema = z
     ocrMinChange: z.number().min(0).max(2).default(0.02),
     /** Read on-screen text at all. @defaultValue true */
     ocr: z.boolean().default(true),
-    /** Read on-screen text on keyframes ingest marked as scene cuts, whatever the interval. @defaultValue true */
-    ocrOnSceneCut: z.boolean().default(true),
+    /**
+     * Also read keyframes ingest marked as scene cuts, whatever the interval. Off by default: an
+     * animated scene yields a cut every few frames and OCR then dominates perception's cost, while
+     * the cut itself is already a visual boundary. @defaultValue false
+     */
+    ocrOnSceneCut: z.boolean().default(false),
     /** Transcribe speech spans when a speech model is installed. @defaultValue true */
     transcribe: z.boolean().default(true),
   })
@@ -151,7 +155,7 @@ export const SegmentSchema = z
     silenceDbfs: z.number().max(0).default(-40),
     /** On-screen words are a new text when their Jaccard similarity to the last read falls below this. @defaultValue 0.5 */
     textChangeJaccard: z.number().min(0).max(1).default(0.5),
-    /** OCR lines below this confidence are ignored for text changes. @defaultValue 0.6 */
+    /** OCR lines below this confidence are ignored (for text changes and in the event's text). @defaultValue 0.6 */
     textMinConfidence: z.number().min(0).max(1).default(0.6),
     /** Pattern separation: a keyframe this similar (cosine) to one already kept is dropped (HippoMM: 0.9). @defaultValue 0.9 */
     duplicateCosine: z.number().min(-1).max(1).default(0.9),

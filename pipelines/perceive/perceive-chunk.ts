@@ -88,20 +88,37 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
 }
 
 /**
- * OCR at a configured rate per stream: a keyframe is read when the interval since the last read
- * has passed (or ingest marked it as a scene cut) and its picture changed since that read; the
- * same picture carries the same text.
+ * Whether keyframe i of a chunk is due for OCR at the configured rate: stream time is cut into
+ * buckets of ocrIntervalSeconds, and the first keyframe at or after a bucket's start, in the chunk
+ * that holds that start, is read. Decided from the chunk alone, so parallel perceive jobs of one
+ * stream agree without talking to each other.
+ */
+export function ocrDue(chunk: Pick<Chunk, 'start' | 'end'> & { keyframes: { t: number; scene: boolean }[] }, i: number, options: PerceiveOptions): boolean {
+  const k = chunk.keyframes[i];
+  if (!k) return false;
+  if (options.ocrOnSceneCut && k.scene) return true;
+  const interval = options.ocrIntervalSeconds;
+  if (interval <= 0) return true;
+  const bucketStart = Math.floor(k.t / interval + 1e-9) * interval;
+  if (bucketStart < chunk.start - 1e-9) return false;
+  return !chunk.keyframes.some((other, j) => j !== i && other.t >= bucketStart && (other.t < k.t || (other.t === k.t && j < i)));
+}
+
+/**
+ * OCR at the configured rate, skipping a due keyframe whose picture has not changed since the
+ * stream's last read: the same picture carries the same text.
  */
 async function readTexts(chunk: Chunk, signatures: Float32Array[], options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal): Promise<(OcrLine[] | null)[]> {
   const out: (OcrLine[] | null)[] = chunk.keyframes.map(() => null);
   if (!options.ocr || chunk.keyframes.length === 0 || !installed(deps.models, 'ocr')) return out;
+  const due = chunk.keyframes.map((_k, i) => ocrDue(chunk, i, options));
+  if (!due.some(Boolean)) return out;
   let last = await deps.marks.lastTextRead(chunk.stream);
   for (const [i, k] of chunk.keyframes.entries()) {
+    if (!due[i]) continue;
     const signature = signatures[i] as Float32Array;
-    // A mark from the future belongs to an earlier run of the stream (or a chunk perceived out of order).
-    const due = !last || k.t < last.t || k.t - last.t >= options.ocrIntervalSeconds - 1e-6 || (options.ocrOnSceneCut && k.scene);
-    if (!due) continue;
-    if (last && k.t >= last.t && distance(signature, last.signature) < options.ocrMinChange) continue;
+    // A mark from later stream time belongs to an earlier run or a chunk perceived out of order.
+    if (last && k.t > last.t && distance(signature, last.signature) < options.ocrMinChange) continue;
     const lines = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal);
     out[i] = lines.filter((l) => l.text.trim() !== '').map((l) => ({ t: k.t, text: l.text.trim(), confidence: l.confidence }));
     last = { t: k.t, signature };

@@ -111,7 +111,8 @@ export class Segmenter {
       }
       s.textTokens = tokens;
       for (const line of keyframe.ocr) {
-        if (line.text.trim() === '') continue;
+        // Low-confidence and one-character reads are mostly texture taken for letters.
+        if (line.text.trim().length < 2 || (line.confidence ?? 1) < this.options.textMinConfidence) continue;
         if (!s.ocr.some((seen) => seen.text === line.text)) s.ocr.push({ ...line, t: keyframe.t });
       }
     }
