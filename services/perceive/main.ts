@@ -28,6 +28,8 @@ const role: RoleModule = {
     const log = context.log.child({ role: 'perceive' });
     const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log });
     context.onClose('models', models);
+    // Open every session now, so the first chunks of a live stream are not late by a model load.
+    await models.warmUp();
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
