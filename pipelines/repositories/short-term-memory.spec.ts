@@ -127,6 +127,19 @@ describe('advanceStream', () => {
     expect(state?.eventsClosed).toBe(3);
   });
 
+  it('asks to be woken when a live stream would be idle, and then closes its event', async () => {
+    const published: ClosedEvent[] = [];
+    const wakes: number[] = [];
+    for (let seq = 0; seq < 6; seq += 1) await memory.append(record('quiet', seq, 0));
+    let clock = 1_000_000;
+    await advanceStream('quiet', options, deps(published, wakes), { now: () => clock });
+    expect(published).toEqual([]);
+    expect(wakes[wakes.length - 1]).toBeGreaterThanOrEqual(options.idleCloseSeconds * 1000);
+    clock += options.idleCloseSeconds * 1000;
+    await advanceStream('quiet', options, deps(published, wakes), { now: () => clock });
+    expect(published.map((e) => [e.start, e.end, e.closedBy])).toEqual([[0, 6, 'idle']]);
+  });
+
   it('never runs two ticks of one stream at once', async () => {
     const held = await lock.acquire('segment:busy', { ttlMs: 5000, waitMs: 0 });
     expect(held).toBeDefined();
