@@ -115,7 +115,11 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         } catch (error) {
           if (stop.signal.aborted) break;
           const reason = (error as Error).message;
-          if (spec.kind === 'file') return await fail(`${spec.display}: not a readable media file (${reason})`);
+          if (spec.kind === 'file') {
+            // A demuxer guessed from the file name ("low score") means the bytes are not media at all.
+            if (!/low score/.test(reason) && /moov atom not found|end of file|truncat/i.test(reason)) return await fail(`${spec.display}: file is truncated or incomplete (${reason})`);
+            return await fail(`${spec.display}: not a readable media file (${reason})`);
+          }
           failures += 1;
           if (!connected && failures >= config.connectAttempts) return await fail(`${spec.display}: source never answered after ${failures} attempts (${reason})`);
           log.warn({ stream: name, reason, backoffMs: backoff }, 'source unavailable; retrying');

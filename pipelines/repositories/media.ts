@@ -34,8 +34,9 @@ function lastMeaningfulLine(text: string, input: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('ffprobe version') && !l.startsWith('Command failed') && !/^(built with|configuration:|lib\w+ )/.test(l));
-  const line = lines.pop() ?? 'ffprobe failed';
-  return line.replace(`${input}: `, '');
+  // The demuxer's own complaint ("moov atom not found") comes before the generic last line.
+  const tail = lines.slice(-3).map((l) => l.replace(`${input}: `, '').replace(/^\[[^\]]+ @ 0x[0-9a-f]+\] /, ''));
+  return [...new Set(tail)].join('; ') || 'ffprobe failed';
 }
 
 /** Stream info from ffprobe; rejects with ProbeError carrying ffprobe's reason. */
