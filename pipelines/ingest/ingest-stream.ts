@@ -236,12 +236,15 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       let stalled = false;
       const ticker = setInterval(() => {
         flush(assembler.take());
-        if (!session.paused && Date.now() - session.lastDataAt > config.stallTimeoutMs) {
+        // Until the first bytes, connecting and probing may take up to probeTimeoutMs as well.
+        const allowed = config.stallTimeoutMs + (session.lastDataAt === startedAt ? config.probeTimeoutMs : 0);
+        if (!session.paused && Date.now() - session.lastDataAt > allowed) {
           log.warn({ stream: name }, 'no data from the source; restarting ffmpeg');
           stalled = true;
           session.kill();
         }
       }, 50);
+      const startedAt = session.lastDataAt;
       await streams.setState(name, 'running');
       let result: DecodeResult;
       try {
@@ -277,7 +280,8 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         failures += 1;
         if (!connected && failures >= config.connectAttempts) return await fail(`${spec.display}: source never answered after ${failures} attempts (${result.message || 'no data'})`);
       }
-      gapReason = stalled ? 'stall' : 'reconnect';
+      // The gap is named by what ended the last run that produced media, not by failed retries.
+      if (media) gapReason = stalled ? 'stall' : 'reconnect';
       log.warn({ stream: name, outcome: result.outcome, message: result.message, backoffMs: backoff }, 'live source ended; reconnecting');
       await streams.setState(name, 'reconnecting');
       await sleep(backoff, stop.signal);

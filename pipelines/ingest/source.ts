@@ -123,6 +123,9 @@ function urlSource(raw: string, scheme: string, options: SourceOptions): SourceS
   } else {
     live = scheme !== 'file';
   }
+  // A live stream is joined mid-way: two seconds of analysis find its streams without making the
+  // viewer (and every reconnect) wait ffmpeg's default five.
+  if (live) inputOptions.push('-analyzeduration', '2000000');
   const display = redactUrl(raw);
   return { kind: 'url', source: raw, display, inputOptions, input: url.toString(), live, probeOptions: [...inputOptions] };
 }

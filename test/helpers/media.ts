@@ -3,6 +3,7 @@
 // hard switches between colour sources. Files go in a directory the caller owns.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../config/load.js';
@@ -100,4 +101,53 @@ export async function mediaDuration(path: string): Promise<number> {
 /** ffmpeg reading `input` in real time (-re) and writing MPEG-TS to its stdout. */
 export function spawnRealtimeTs(input: string, extra: string[] = []): ChildProcess {
   return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', input, ...extra, '-c', 'copy', '-f', 'mpegts', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/**
+ * A live MPEG-TS camera on tcp://127.0.0.1:PORT: a second ffmpeg plays `input` in real time (-re,
+ * looping) and a TCP server hands its output to every client that connects. (An ffmpeg
+ * `tcp://...?listen` output serves one client and dies when it leaves, so the probe connection
+ * that precedes decoding would kill it; real cameras serve many.) stop() is the camera going
+ * away; start() again brings it back on the same port.
+ */
+export class LiveTsServer {
+  readonly input: string;
+  port = 0;
+  #ffmpeg: ChildProcess | undefined;
+  #server: Server | undefined;
+  #clients = new Set<Socket>();
+
+  constructor(input: string) {
+    this.input = input;
+  }
+
+  get url(): string {
+    return `tcp://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const ffmpeg = spawnRealtimeTs(this.input);
+    this.#ffmpeg = ffmpeg;
+    ffmpeg.stdout!.on('data', (data: Buffer) => {
+      for (const client of this.#clients) if (!client.destroyed) client.write(data);
+    });
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      this.#clients.add(socket);
+      socket.on('close', () => this.#clients.delete(socket));
+    });
+    this.#server = server;
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.#ffmpeg?.kill('SIGKILL');
+    this.#ffmpeg = undefined;
+    for (const client of this.#clients) client.destroy();
+    this.#clients.clear();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
