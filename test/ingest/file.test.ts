@@ -11,7 +11,7 @@ import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { silentLogger } from '../../services/logger.js';
 import { useTestEnv } from '../helpers/env.js';
-import { CAR_DETECTION, SHARED_MEDIA, generateSceneCuts, generateVideo } from '../helpers/media.js';
+import { CAR_DETECTION, SHARED_MEDIA, ffmpegRun, generateSceneCuts, generateVideo } from '../helpers/media.js';
 
 const env = useTestEnv();
 let context: EngramContext;
@@ -123,5 +123,64 @@ describe('ingest of a file', () => {
     }
     expect(list[30]!.end).toBeCloseTo(30.16, 1);
     expect(list[30]!.final).toBe(true);
+  });
+
+  it('keeps audio and video aligned to within one frame', async () => {
+    // A white flash and a beep start together at 2.0 s; everything else is black and silent.
+    const file = join(env.dataDir, 'flash.mp4');
+    await ffmpegRun([
+      '-f', 'lavfi', '-i', "color=c=black:size=320x240:rate=25:duration=5,drawbox=c=white:t=fill:enable='between(t,2,3)'",
+      '-f', 'lavfi', '-i', "aevalsrc='if(between(t,2,3),0.5*sin(2*PI*1000*t),0)':s=48000:d=5",
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', file,
+    ]);
+    await streams.add({ name: 'flash', source: file });
+    const info = await streams.waitUntilProcessed('flash');
+    expect(info.state, info.error ?? '').toBe('done');
+    const list = await allChunks('flash', info.chunks);
+    const bright = (k: { rgb: Uint8Array }) => k.rgb.reduce((a, b) => a + b, 0) / k.rgb.length;
+    const flash = list.flatMap((c) => c.keyframes).filter((k) => bright(k) > 128).map((k) => k.t);
+    expect(flash[0]).toBeCloseTo(2, 6);
+    // The beep's first loud sample, in stream time, from the chunk that holds it.
+    let onset = -1;
+    for (const chunk of list) {
+      const i = chunk.audio!.findIndex((v) => Math.abs(v) > 0.1);
+      if (i >= 0) {
+        onset = chunk.start + i / AUDIO_RATE;
+        break;
+      }
+    }
+    expect(Math.abs(onset - 2)).toBeLessThan(1 / 25);
+  });
+
+  it('makes a file wait (no drops) while perception is behind, then carries on', async () => {
+    const file = await generateVideo(env.dataDir, 'slow', { duration: 6, audio: 'sine' });
+    const loaded = env.loaded({ redis: { prefix: 'waiting' }, ingest: { fileRoots: [env.dataDir], maxChunksInFlight: 2 } });
+    const ctx = await EngramContext.open(loaded, silentLogger());
+    try {
+      await startRoles(ctx, [Role.Ingest]);
+      const repo = new StreamRepository(ctx.redis.connection('test'), 'waiting', ctx.queues);
+      await repo.add({ name: 'slow', source: file });
+      const deadline = Date.now() + 20_000;
+      let info = (await repo.get('slow'))!;
+      while (!(info.state === 'waiting' && info.chunks === 2) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        info = (await repo.get('slow'))!;
+      }
+      expect(info.state).toBe('waiting');
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await repo.get('slow'))!.chunks).toBe(2); // it really waits
+      // perception catches up, one chunk at a time
+      while (info.state !== 'done' && Date.now() < deadline) {
+        if ((info.progress[Role.Perceive] ?? 0) > 0) await repo.stageProgress('slow', Role.Perceive, -1);
+        await new Promise((r) => setTimeout(r, 50));
+        info = (await repo.get('slow'))!;
+      }
+      expect(info.state).toBe('done');
+      expect(info.chunks).toBe(6);
+      expect(info.droppedFrames).toBe(0);
+      expect(info.keyframes).toBe(6);
+    } finally {
+      await ctx.close();
+    }
   });
 });
