@@ -4,7 +4,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { JobName } from '../../pipelines/jobs.js';
-import { ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
+import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
 import { SourceError } from '../../pipelines/ingest/source.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
@@ -54,6 +54,11 @@ const role: RoleModule = {
           return outcome === 'stale' ? 'skipped' : 'done';
         } catch (error) {
           if (error instanceof SourceError) throw new UnrecoverableError(error.message);
+          // A fault worth a retry; on the last attempt the stream shows why it stopped.
+          const attempts = job.opts.attempts ?? 1;
+          if (!(error instanceof IngestInterrupted) && job.attemptsMade + 1 >= attempts) {
+            await deps.streams.setState(data.stream, 'failed', `ingest failed after ${attempts} attempts: ${(error as Error).message}`).catch(() => undefined);
+          }
           throw error;
         }
       },
