@@ -3,7 +3,7 @@
 // `ffmpeg -i FILE -vf fps=1,scale=... -f null -`, plus the peak Redis memory of one stream.
 // Run: npx tsx test/bench/ingest.ts [--minutes N]   (prints JSON)
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,11 +26,14 @@ async function generated(): Promise<string> {
   mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, `testsrc2-1280x720-25fps-${minutes}min.mp4`);
   if (!existsSync(file)) {
+    // Written under a temporary name, so an interrupted run never leaves a short file in the cache.
+    const partial = `${file}.partial.mp4`;
     await ffmpegRun([
       '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${minutes * 60}`,
       '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${minutes * 60}`,
-      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', file,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', partial,
     ]);
+    renameSync(partial, file);
   }
   return file;
 }
