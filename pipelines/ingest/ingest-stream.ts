@@ -78,6 +78,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     throw error;
   }
 
+  if (spec.kind === 'stdin') {
+    // The worker that runs the job is usually not the process whose stdin holds the media, and
+    // ffprobe would consume what ffmpeg then needs; say so instead of failing obscurely.
+    return fail('reading a stream from stdin ("-") is not supported by the ingest worker yet; save it to a file or serve it over tcp://');
+  }
+
   // A stop request or shutdown ends the current ffmpeg run; polled because the request comes from
   // another process.
   const stop = new AbortController();
