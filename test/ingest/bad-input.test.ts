@@ -114,6 +114,10 @@ describe('bad input', () => {
     expect(await failure('link', join(media, 'link.mp4'))).toMatch(/resolves to .*secret\.mp4\) is outside the allowed directories/);
   });
 
+  it('stdin, which a worker cannot read, says so', async () => {
+    expect(await failure('stdin', '-')).toMatch(/stdin \("-"\) is not supported by the ingest worker/);
+  });
+
   it('leaves the worker serving good streams', async () => {
     const good = await generateVideo(media, 'good', { duration: 2, audio: 'sine' });
     await streams.add({ name: 'good', source: good });
