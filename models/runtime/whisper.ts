@@ -67,14 +67,14 @@ export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Arra
         const t = base + (id - tsBegin) * 0.02;
         if (start === undefined) start = t;
         else {
-          const words = tokenizer.decode(text, { skip_special_tokens: true }).trim();
+          const words = text.length > 0 ? tokenizer.decode(text, { skip_special_tokens: true }).trim() : '';
           if (words) segments.push({ start, end: t, text: words });
           start = undefined;
           text = [];
         }
       } else text.push(id);
     }
-    const rest = tokenizer.decode(text, { skip_special_tokens: true }).trim();
+    const rest = text.length > 0 ? tokenizer.decode(text, { skip_special_tokens: true }).trim() : '';
     if (rest) segments.push({ start: start ?? base, end: Math.min(pcm16k.length, offset + windowSamples) / mel.sampleRate, text: rest });
   }
   return segments;

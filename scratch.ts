@@ -1,0 +1,15 @@
+import { buildTestModels, COLOURS } from './models/testing/build-test.js';
+import { ModelRepository } from './models/runtime/model-repository.js';
+import { ModelsSchema } from './config/schema.js';
+buildTestModels('/tmp/mt/models');
+const log = { info: () => {}, warn: console.warn };
+const repo = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir: '/tmp/mt/models' }, log });
+console.log(repo.spaces(), repo.status().filter(s=>s.name.startsWith('tiny')));
+const frames = Object.entries(COLOURS).map(([n, c]) => { const rgb = new Uint8Array(64*48*3); for (let i=0;i<rgb.length;i+=3){rgb[i]=c[0];rgb[i+1]=c[1];rgb[i+2]=c[2];} return { rgb, width: 64, height: 48 }; });
+const img = await repo.embedImages('tiny-color', frames);
+const [q] = await repo.embedTexts('tiny-color', ['a red car']);
+console.log(img.map(v => v.reduce((s, x, i) => s + x * q![i]!, 0)));
+console.log(await repo.embedTexts('tiny-minilm', ['hello world', 'the dog']));
+let t=Date.now(); console.log(await repo.embedAudio('tiny-clap', [new Float32Array(16000)]), Date.now()-t);
+t=Date.now(); console.log(await repo.transcribe(new Float32Array(32000)), Date.now()-t);
+await repo.close();
