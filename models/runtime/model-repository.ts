@@ -1,6 +1,7 @@
 // The one door to models for the rest of engram: embedding spaces, speech, OCR, VAD, levels and
 // status. One onnxruntime session per model graph per process (opened on first use or warmUp),
 // shared micro-batchers, and close() that ends them all.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
@@ -243,7 +244,10 @@ export class ModelRepository {
     const entry = [...this.catalog.values()].find((e) => e.manifest.space?.id === space);
     if (!entry) throw new ModelError(`embedding space ${space} is not known; installed spaces: ${this.spaces().map((s) => s.id).join(', ')}`);
     if (!entry.manifest.space!.modalities.includes(modality)) throw new ModelError(`embedding space ${space} has no ${modality} encoder`);
-    if (!isInstalled(entry)) throw new ModelError(`embedding space ${space} needs model ${entry.manifest.name}, which is not installed; run \`engram models fetch ${entry.manifest.name}\``);
+    if (!isInstalled(entry)) {
+      const missing = entry.manifest.files.filter((f) => !existsSync(join(entry.baseDir, f.path))).map((f) => join(entry.baseDir, f.path));
+      throw new ModelError(`embedding space ${space} needs model ${entry.manifest.name}, which is not installed (missing ${missing.join(', ')}); run \`engram models fetch ${entry.manifest.name}\``);
+    }
     return entry;
   }
 
