@@ -75,6 +75,10 @@ beforeEach(() => {
   served = Object.fromEntries(Object.entries(served).map(([k, v]) => [k, Buffer.from(readFileSync(join(root, 'source/tiny-color', k)))]));
 });
 
+const flip = (buf: Buffer, at: number) => {
+  buf[at] = (buf[at] as number) ^ 0xff;
+};
+
 const fresh = () => {
   const d = join(makeTempDir('engram-fetched-'), 'models');
   mkdirSync(d, { recursive: true });
@@ -107,7 +111,7 @@ describe('models fetch', () => {
   it('refuses a corrupted file against a pinned sha256, naming it, and keeps nothing of it', async () => {
     const modelsDir = fresh();
     const pin = createHash('sha256').update(served['vision_model.onnx']!).digest('hex');
-    served['vision_model.onnx']![100] ^= 0xff;
+    flip(served['vision_model.onnx']!, 100);
     await expect(fetchModel(entry(modelsDir, { 'vision_model.onnx': pin }), { modelsDir, baseUrl: base })).rejects.toThrow(
       new RegExp(`hub-color/vision_model\\.onnx has sha256 [0-9a-f]{64} but the manifest pins ${pin}; refusing it`),
     );
@@ -119,7 +123,7 @@ describe('models fetch', () => {
     const modelsDir = fresh();
     await fetchModel(entry(modelsDir), { modelsDir, baseUrl: base });
     rmSync(join(modelsDir, 'hub-color/text_model.onnx'));
-    served['text_model.onnx']![50] ^= 0xff;
+    flip(served['text_model.onnx']!, 50);
     await expect(fetchModel(entry(modelsDir), { modelsDir, baseUrl: base })).rejects.toThrow(/text_model\.onnx has sha256 .* but the first download recorded/);
   });
 

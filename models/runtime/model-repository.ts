@@ -45,7 +45,8 @@ interface OpenGraph {
   spec: GraphSpec;
 }
 
-type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
+/** One ready model input: a float tensor without its batch axis, or token ids. */
+export type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
 
 export interface ModelRepositoryOptions {
   config: ModelsConfig;
@@ -182,36 +183,40 @@ export class ModelRepository {
     return b;
   }
 
-  /** Runs items as one session call; exported through the class for the benchmark's bare comparison. */
-  async runBatch(entry: CatalogEntry, role: string, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const { session, spec } = await this.graph(entry, role);
-    throwIfAborted(signal);
+  /** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
+  private feeds(entry: CatalogEntry, spec: GraphSpec, items: Item[]): { feeds: Record<string, ortTypes.Tensor>; mask?: BigInt64Array; seq: number } {
     const feeds: Record<string, ortTypes.Tensor> = {};
-    const first = items[0];
-    if (!first) return [];
-    let mask: BigInt64Array | undefined;
-    let seq = 0;
+    const first = items[0]!;
     if ('data' in first) {
       const per = first.data.length;
       const data = new Float32Array(per * items.length);
       items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * per));
       feeds[spec.inputs[0]!.name] = new ort.Tensor('float32', data, [items.length, ...first.dims]);
-    } else {
-      const text = entry.manifest.preprocessing.text!;
-      seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
-      const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
-      mask = new BigInt64Array(items.length * seq);
-      items.forEach((it, i) => {
-        (it as { ids: number[] }).ids.forEach((id, j) => {
-          ids[i * seq + j] = BigInt(id);
-          mask![i * seq + j] = 1n;
-        });
-      });
-      for (const input of spec.inputs) {
-        const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
-        feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
-      }
+      return { feeds, seq: 0 };
     }
+    const text = entry.manifest.preprocessing.text!;
+    const seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
+    const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
+    const mask = new BigInt64Array(items.length * seq);
+    items.forEach((it, i) => {
+      (it as { ids: number[] }).ids.forEach((id, j) => {
+        ids[i * seq + j] = BigInt(id);
+        mask[i * seq + j] = 1n;
+      });
+    });
+    for (const input of spec.inputs) {
+      const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
+      feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
+    }
+    return { feeds, mask, seq };
+  }
+
+  /** Runs items as one session call and splits (and pools, and normalises) the output per item. */
+  private async runBatch(entry: CatalogEntry, role: string, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
+    if (items.length === 0) return [];
+    const { session, spec } = await this.graph(entry, role);
+    throwIfAborted(signal);
+    const { feeds, mask, seq } = this.feeds(entry, spec, items);
     const out = await session.run(feeds);
     const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
     const data = output.data as Float32Array;
@@ -251,9 +256,26 @@ export class ModelRepository {
     return entry;
   }
 
-  /** Public for the benchmark: one space's entry and graph role, to compare the batcher against bare runs. */
-  resolve(space: string, modality: Modality): { entry: CatalogEntry; role: string } {
-    return { entry: this.spaceEntry(space, modality), role: modality };
+  /**
+   * For the benchmark: one graph's session, the feeds a batch of ready items becomes, and the
+   * batcher path for the same items, so both can be timed on identical inputs.
+   */
+  async benchmarkHandle(space: string, modality: Modality): Promise<{
+    session: ortTypes.InferenceSession;
+    feeds: (items: Item[]) => Record<string, ortTypes.Tensor>;
+    submit: (items: Item[]) => Promise<Float32Array[]>;
+    example: () => Item;
+  }> {
+    const entry = this.spaceEntry(space, modality);
+    const { session, spec } = await this.graph(entry, modality);
+    const m = entry.manifest.preprocessing;
+    const example = (): Item => {
+      if (modality === 'text') return { ids: encodeIds(this.tokenizer(entry), 'a person walks a dog past the red car', m.text!.maxLength) };
+      if (modality === 'image') return { data: Float32Array.from({ length: 3 * m.image!.size ** 2 }, () => Math.random()), dims: [3, m.image!.size, m.image!.size] };
+      const mel = m.audio!.mel!;
+      return { data: Float32Array.from({ length: mel.frames * mel.nMels }, () => Math.random()), dims: [1, mel.frames, mel.nMels] };
+    };
+    return { session, feeds: (items) => this.feeds(entry, spec, items).feeds, submit: (items) => this.batcher(entry, modality).submitAll(items), example };
   }
 
   async embedImages(space: string, frames: RgbFrame[], signal?: AbortSignal): Promise<Float32Array[]> {
