@@ -2,10 +2,9 @@
 // <modelsDir>/<name>/, resuming partial files with Range, verifying sha256, refusing mismatches and
 // recording digests for files whose manifest asks to record them on first download.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
 import { checksumsPath, modelDir, readRecorded, sha256File, type CatalogEntry } from './catalog.js';
 import { ModelError } from './errors.js';
 
@@ -67,15 +66,19 @@ export async function fetchModel(entry: CatalogEntry, options: FetchOptions): Pr
     const resumed = response.status === 206;
     const hash = resumed ? await hashOf(part) : createHash('sha256');
     if (response.status !== 416 && response.body) {
-      const out = createWriteStream(part, { flags: resumed ? 'a' : 'w' });
-      const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => hash.update(chunk));
+      // Each chunk is on disk before the next is read, so an interrupted download keeps every byte it got.
+      const out = await open(part, resumed ? 'a' : 'w');
       try {
-        await pipeline(body, out);
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          await out.write(chunk);
+        }
       } catch (error) {
+        await out.close();
         if ((error as Error).name === 'AbortError') throw error;
-        throw new ModelError(`model ${m.name}: download of ${file.path} was interrupted after ${existsSync(part) ? statSync(part).size : 0} bytes (${(error as Error).message}); run fetch again to resume`, { cause: error });
+        throw new ModelError(`model ${m.name}: download of ${file.path} was interrupted after ${statSync(part).size} bytes (${(error as Error).message}); run fetch again to resume`, { cause: error });
       }
+      await out.close();
     }
     const actual = response.status === 416 ? (await hashOf(part)).digest('hex') : hash.digest('hex');
     if (expected !== undefined && actual !== expected) {

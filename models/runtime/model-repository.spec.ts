@@ -67,6 +67,16 @@ describe('ModelRepository on the tiny test models', () => {
     }
   });
 
+  it('shares sessions across repositories in one process and keeps them until the last one closes', async () => {
+    const other = await ModelRepository.open({ config: config(), paths: { modelsDir: dir }, log });
+    const frame = solid([200, 30, 30]);
+    const [a] = await other.embedImages('tiny-color', [frame]);
+    await other.close();
+    await expect(other.embedImages('tiny-color', [frame])).rejects.toThrow(/closed/);
+    const [b] = await repo.embedImages('tiny-color', [frame]);
+    expect(b).toEqual(a);
+  });
+
   it('embeds audio windows in the CLAP-shaped space', async () => {
     const tone = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16_000));
     const [a, b] = await repo.embedAudio('tiny-clap', [tone, new Float32Array(16_000)]);

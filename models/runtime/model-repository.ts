@@ -45,6 +45,18 @@ interface OpenGraph {
   spec: GraphSpec;
 }
 
+interface SharedGraph {
+  key: string;
+  opened: Promise<OpenGraph>;
+  /** Repositories holding this graph; the session is released when the last one closes. */
+  refs: number;
+  batchers: Map<string, MicroBatcher<Item, Float32Array>>;
+}
+
+// One session per model graph per process, however many repositories are opened (serve runs every
+// role in one process; a CLIP export is 600 MB), and one batcher per graph shared by all streams.
+const processGraphs = new Map<string, SharedGraph>();
+
 /** One ready model input: a float tensor without its batch axis, or token ids. */
 export type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
 
@@ -54,10 +66,71 @@ export interface ModelRepositoryOptions {
   log: SessionLog;
 }
 
+/** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
+function feeds(entry: CatalogEntry, spec: GraphSpec, items: Item[]): { feeds: Record<string, ortTypes.Tensor>; mask?: BigInt64Array; seq: number } {
+  const feeds: Record<string, ortTypes.Tensor> = {};
+  const first = items[0]!;
+  if ('data' in first) {
+    const per = first.data.length;
+    const data = new Float32Array(per * items.length);
+    items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * per));
+    feeds[spec.inputs[0]!.name] = new ort.Tensor('float32', data, [items.length, ...first.dims]);
+    return { feeds, seq: 0 };
+  }
+  const text = entry.manifest.preprocessing.text!;
+  const seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
+  const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
+  const mask = new BigInt64Array(items.length * seq);
+  items.forEach((it, i) => {
+    (it as { ids: number[] }).ids.forEach((id, j) => {
+      ids[i * seq + j] = BigInt(id);
+      mask[i * seq + j] = 1n;
+    });
+  });
+  for (const input of spec.inputs) {
+    const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
+    feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
+  }
+  return { feeds, mask, seq };
+}
+
+/** Runs items as one session call and splits (and pools, and normalises) the output per item. */
+async function runBatch(graph: Promise<OpenGraph>, entry: CatalogEntry, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
+  if (items.length === 0) return [];
+  const { session, spec } = await graph;
+  throwIfAborted(signal);
+  const built = feeds(entry, spec, items);
+  const { mask, seq } = built;
+  const out = await session.run(built.feeds);
+  const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
+  const data = output.data as Float32Array;
+  const results: Float32Array[] = [];
+  if (output.dims.length === 3 && mask) {
+    // mean pooling over real tokens (sentence-transformers)
+    const [, steps, dims] = output.dims as [number, number, number];
+    for (let i = 0; i < items.length; i += 1) {
+      const v = new Float32Array(dims);
+      let n = 0;
+      for (let t = 0; t < steps; t += 1) {
+        if (mask[i * seq + t] !== 1n) continue;
+        n += 1;
+        const row = (i * steps + t) * dims;
+        for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) + (data[row + d] as number);
+      }
+      for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) / Math.max(n, 1);
+      results.push(l2normalise(v));
+    }
+  } else {
+    const dims = data.length / items.length;
+    for (let i = 0; i < items.length; i += 1) results.push(l2normalise(data.slice(i * dims, (i + 1) * dims)));
+  }
+  return results;
+}
+
 export class ModelRepository {
   private readonly catalog: Map<string, CatalogEntry>;
-  private readonly graphs = new Map<string, Promise<OpenGraph>>();
-  private readonly batchers = new Map<string, MicroBatcher<Item, Float32Array>>();
+  /** The process-wide graphs this repository holds a reference to, by "model/role". */
+  private readonly held = new Map<string, SharedGraph>();
   private readonly tokenizers = new Map<string, Tokenizer>();
   private readonly checks = new Map<string, ChecksumState>();
   private readonly providers = new Map<string, Provider>();
@@ -130,14 +203,38 @@ export class ModelRepository {
 
   private graph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
     if (this.closed) return Promise.reject(new ModelError('model repository is closed'));
-    const key = `${entry.manifest.name}/${role}`;
-    let opened = this.graphs.get(key);
-    if (!opened) {
-      opened = this.openGraph(entry, role);
-      this.graphs.set(key, opened);
-      opened.catch(() => this.graphs.delete(key)); // a later call may find the file fixed
+    return this.shared(entry, role).opened;
+  }
+
+  /** Takes (once per repository) a reference to the process-wide session of one graph, opening it if needed. */
+  private shared(entry: CatalogEntry, role: string): SharedGraph {
+    const local = `${entry.manifest.name}/${role}`;
+    const mine = this.held.get(local);
+    if (mine) return mine;
+    const c = this.options.config;
+    const key = [join(entry.baseDir, entry.manifest.graphs[role]?.file ?? role), c.provider, c.intraOpThreads, c.interOpThreads, c.graphOptimization].join('|');
+    let shared = processGraphs.get(key);
+    if (!shared) {
+      const created: SharedGraph = { key, opened: this.openGraph(entry, role), refs: 0, batchers: new Map() };
+      processGraphs.set(key, created);
+      created.opened.catch(() => {
+        if (processGraphs.get(key) === created) processGraphs.delete(key); // a later call may find the file fixed
+      });
+      shared = created;
     }
-    return opened;
+    const held = shared;
+    held.refs += 1;
+    this.held.set(local, held);
+    held.opened.then(
+      (g) => this.providers.set(entry.manifest.name, g.provider),
+      () => {
+        if (this.held.get(local) === held) {
+          this.held.delete(local);
+          held.refs -= 1;
+        }
+      },
+    );
+    return held;
   }
 
   private async openGraph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
@@ -156,7 +253,6 @@ export class ModelRepository {
       await session.release();
       throw error;
     }
-    this.providers.set(m.name, provider);
     return { session, provider, spec };
   }
 
@@ -172,75 +268,17 @@ export class ModelRepository {
     return t;
   }
 
-  /** The shared batcher of one graph: stacks float items along a new batch axis, or pads token ids. */
+  /** The batcher of one graph, shared by every repository in the process with the same batch settings. */
   private batcher(entry: CatalogEntry, role: string): MicroBatcher<Item, Float32Array> {
-    const key = `${entry.manifest.name}/${role}`;
-    let b = this.batchers.get(key);
+    if (this.closed) throw new ModelError('model repository is closed');
+    const shared = this.shared(entry, role);
+    const key = JSON.stringify(this.options.config.batch);
+    let b = shared.batchers.get(key);
     if (!b) {
-      b = new MicroBatcher<Item, Float32Array>((items, signal) => this.runBatch(entry, role, items, signal), this.options.config.batch);
-      this.batchers.set(key, b);
+      b = new MicroBatcher<Item, Float32Array>((items, signal) => runBatch(shared.opened, entry, items, signal), this.options.config.batch);
+      shared.batchers.set(key, b);
     }
     return b;
-  }
-
-  /** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
-  private feeds(entry: CatalogEntry, spec: GraphSpec, items: Item[]): { feeds: Record<string, ortTypes.Tensor>; mask?: BigInt64Array; seq: number } {
-    const feeds: Record<string, ortTypes.Tensor> = {};
-    const first = items[0]!;
-    if ('data' in first) {
-      const per = first.data.length;
-      const data = new Float32Array(per * items.length);
-      items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * per));
-      feeds[spec.inputs[0]!.name] = new ort.Tensor('float32', data, [items.length, ...first.dims]);
-      return { feeds, seq: 0 };
-    }
-    const text = entry.manifest.preprocessing.text!;
-    const seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
-    const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
-    const mask = new BigInt64Array(items.length * seq);
-    items.forEach((it, i) => {
-      (it as { ids: number[] }).ids.forEach((id, j) => {
-        ids[i * seq + j] = BigInt(id);
-        mask[i * seq + j] = 1n;
-      });
-    });
-    for (const input of spec.inputs) {
-      const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
-      feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
-    }
-    return { feeds, mask, seq };
-  }
-
-  /** Runs items as one session call and splits (and pools, and normalises) the output per item. */
-  private async runBatch(entry: CatalogEntry, role: string, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
-    if (items.length === 0) return [];
-    const { session, spec } = await this.graph(entry, role);
-    throwIfAborted(signal);
-    const { feeds, mask, seq } = this.feeds(entry, spec, items);
-    const out = await session.run(feeds);
-    const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
-    const data = output.data as Float32Array;
-    const results: Float32Array[] = [];
-    if (output.dims.length === 3 && mask) {
-      // mean pooling over real tokens (sentence-transformers)
-      const [, steps, dims] = output.dims as [number, number, number];
-      for (let i = 0; i < items.length; i += 1) {
-        const v = new Float32Array(dims);
-        let n = 0;
-        for (let t = 0; t < steps; t += 1) {
-          if (mask[i * seq + t] !== 1n) continue;
-          n += 1;
-          const row = (i * steps + t) * dims;
-          for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) + (data[row + d] as number);
-        }
-        for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) / Math.max(n, 1);
-        results.push(l2normalise(v));
-      }
-    } else {
-      const dims = data.length / items.length;
-      for (let i = 0; i < items.length; i += 1) results.push(l2normalise(data.slice(i * dims, (i + 1) * dims)));
-    }
-    return results;
   }
 
   // ---- embeddings -----------------------------------------------------------------------------
@@ -275,7 +313,7 @@ export class ModelRepository {
       const mel = m.audio!.mel!;
       return { data: Float32Array.from({ length: mel.frames * mel.nMels }, () => Math.random()), dims: [1, mel.frames, mel.nMels] };
     };
-    return { session, feeds: (items) => this.feeds(entry, spec, items).feeds, submit: (items) => this.batcher(entry, modality).submitAll(items), example };
+    return { session, feeds: (items) => feeds(entry, spec, items).feeds, submit: (items) => this.batcher(entry, modality).submitAll(items), example };
   }
 
   async embedImages(space: string, frames: RgbFrame[], signal?: AbortSignal): Promise<Float32Array[]> {
@@ -416,12 +454,15 @@ export class ModelRepository {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const b of this.batchers.values()) b.close();
-    const graphs = [...this.graphs.values()];
-    this.graphs.clear();
-    for (const g of graphs) {
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const shared of held) {
+      shared.refs -= 1;
+      if (shared.refs > 0) continue;
+      if (processGraphs.get(shared.key) === shared) processGraphs.delete(shared.key);
+      for (const b of shared.batchers.values()) b.close();
       try {
-        await (await g).session.release();
+        await (await shared.opened).session.release();
       } catch {
         // a graph that never opened has nothing to release
       }
