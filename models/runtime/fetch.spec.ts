@@ -57,7 +57,8 @@ beforeAll(async () => {
     const cut = cutAfter[path];
     if (cut !== undefined) {
       delete cutAfter[path];
-      res.write(part.subarray(0, cut), () => res.destroy()); // the connection drops mid-file
+      // the connection stalls after a first part, then drops mid-file
+      res.write(part.subarray(0, cut), () => setTimeout(() => res.destroy(), 300));
       return;
     }
     res.end(part);
