@@ -28,6 +28,47 @@ function special(tokenizer: Tokenizer, token: string): number {
   return id;
 }
 
+/**
+ * Greedy choice under Whisper's timestamp rules (as in openai/whisper's ApplyTimestampRules): the
+ * first token is a timestamp; timestamps come in pairs and never go back; when timestamps together
+ * are likelier than any single text token, a timestamp is taken.
+ */
+export function pickToken(logits: Float32Array, sampled: number[], t: { tsBegin: number; eot: number; noTimestamps: number }): number {
+  const allowed = (v: number) => {
+    if (v === t.noTimestamps) return false;
+    const isTs = v >= t.tsBegin;
+    const n = sampled.length;
+    if (n === 0) return isTs;
+    const last = (sampled[n - 1] as number) >= t.tsBegin;
+    const penultimate = n < 2 || (sampled[n - 2] as number) >= t.tsBegin;
+    if (last && penultimate && isTs) return false; // a pair just closed: text (or the end) comes next
+    if (last && !penultimate && !isTs && v !== t.eot) return false; // a segment just ended: another timestamp or the end
+    if (isTs) {
+      let lastTs = -1;
+      for (const s of sampled) if (s >= t.tsBegin) lastTs = s;
+      // a new segment may open where the last closed; a closing timestamp must come after its opening
+      if (lastTs >= 0 && v < (last && !penultimate ? lastTs : lastTs + 1)) return false;
+    }
+    return true;
+  };
+  let bestText = -1;
+  let bestTs = -1;
+  let tsMax = -Infinity;
+  for (let v = 0; v < logits.length; v += 1) {
+    if (!allowed(v)) continue;
+    const x = logits[v] as number;
+    if (v >= t.tsBegin) {
+      if (bestTs < 0 || x > (logits[bestTs] as number)) bestTs = v;
+      if (x > tsMax) tsMax = x;
+    } else if (bestText < 0 || x > (logits[bestText] as number)) bestText = v;
+  }
+  if (bestTs < 0) return bestText < 0 ? t.eot : bestText;
+  if (bestText < 0) return bestTs;
+  let sum = 0;
+  for (let v = t.tsBegin; v < logits.length; v += 1) if (allowed(v)) sum += Math.exp((logits[v] as number) - tsMax);
+  return tsMax + Math.log(sum) > (logits[bestText] as number) ? bestTs : bestText;
+}
+
 export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Array, signal?: AbortSignal): Promise<Segment[]> {
   const { tokenizer, mel } = parts;
   const sot = special(tokenizer, '<|startoftranscript|>');
@@ -35,6 +76,7 @@ export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Arra
   const lang = special(tokenizer, parts.language);
   const task = special(tokenizer, '<|transcribe|>');
   const tsBegin = special(tokenizer, '<|0.00|>');
+  const noTimestamps = special(tokenizer, '<|notimestamps|>');
   const windowSamples = mel.frames * mel.hop;
   const segments: Segment[] = [];
   for (let offset = 0; offset < pcm16k.length; offset += windowSamples) {
@@ -53,9 +95,7 @@ export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Arra
       const logits = out.logits as ortTypes.Tensor;
       const vocab = logits.dims[2] as number;
       const data = logits.data as Float32Array;
-      const row = (ids.length - 1) * vocab;
-      let best = 0;
-      for (let v = 1; v < vocab; v += 1) if ((data[row + v] as number) > (data[row + best] as number)) best = v;
+      const best = pickToken(data.subarray((ids.length - 1) * vocab, ids.length * vocab), ids.slice(3), { tsBegin, eot, noTimestamps });
       ids.push(best);
       if (best === eot) break;
     }
