@@ -193,6 +193,7 @@ export class ModelRepository {
     }
     if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
     if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
+    if (this.installed(ModelTask.SpeechRecognition).length > 0) await this.transcribe(new Float32Array(16_000));
   }
 
   // ---- sessions -------------------------------------------------------------------------------

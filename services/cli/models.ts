@@ -10,9 +10,10 @@ import { buildTestModels } from '../../models/testing/build-test.js';
 import { load, logger, printJson } from './common.js';
 
 /** Model status for `models list` and `status --json`; providers are known only where a session opened. */
-export async function modelStatus(loaded: LoadedConfig, log: ReturnType<typeof logger>): Promise<ModelStatus[]> {
+export async function modelStatus(loaded: LoadedConfig, log: ReturnType<typeof logger>, options: { load?: boolean } = {}): Promise<ModelStatus[]> {
   const repo = await ModelRepository.open({ config: loaded.config.models, paths: loaded.paths, log });
   try {
+    if (options.load) await repo.warmUp();
     return repo.status();
   } finally {
     await repo.close();
@@ -26,14 +27,15 @@ export function registerModels(program: Command): void {
     .command('list')
     .description('every known model: installed, checksum state, provider')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option('--load', 'open and warm up every installed model, so provider shows where each really runs (cpu or cuda)')
+    .action(async (options: { json?: boolean; load?: boolean }, command: Command) => {
       const loaded = load(command);
-      const status = await modelStatus(loaded, logger(loaded, { cmd: 'models' }));
+      const status = await modelStatus(loaded, logger(loaded, { cmd: 'models' }), options);
       if (options.json) {
         printJson(status);
         return;
       }
-      const lines = status.map((s) => `${s.name.padEnd(20)} ${s.task.padEnd(22)} ${(s.installed ? 'installed' : 'not installed').padEnd(14)} checksum ${s.checksum.padEnd(10)} provider ${s.provider ?? loaded.config.models.provider + ' (configured)'}`);
+      const lines = status.map((s) => `${s.name.padEnd(20)} ${s.task.padEnd(22)} ${(s.installed ? 'installed' : 'not installed').padEnd(14)} checksum ${s.checksum.padEnd(10)} provider ${s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-')}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 

@@ -20,6 +20,11 @@ describe('engram models', () => {
     const after = JSON.parse((await runCli(['models', 'list', '--json'], { env: env.childEnv() })).stdout) as { name: string; installed: boolean; checksum: string }[];
     for (const name of ['tiny-color', 'tiny-clap', 'tiny-minilm', 'tiny-whisper']) expect(after.find((m) => m.name === name)).toMatchObject({ installed: true, checksum: 'ok' });
 
+    const loadedList = await runCli(['models', 'list', '--json', '--load'], { env: env.childEnv() });
+    expect(loadedList.code, loadedList.stderr).toBe(0);
+    const providers = JSON.parse(loadedList.stdout) as { name: string; installed: boolean; provider: string | null }[];
+    for (const m of providers.filter((p) => p.installed)) expect(m.provider, m.name).toBe('cpu');
+
     const status = await runCli(['status', '--json'], { env: env.childEnv() });
     expect(status.code, status.stderr).toBe(0);
     const models = (JSON.parse(status.stdout) as { models: { name: string; installed: boolean }[] }).models;
