@@ -16,6 +16,7 @@ const FRAMES: [string, number, string, string, string[]][] = [
   ['liberation/LiberationSerif-Regular.ttf', 36, '0xf0e8d8', '0x202020', ['Kitchen window is open', 'Meeting room B at 14:30', 'Exit only']],
   ['dejavu/DejaVuSansMono-Bold.ttf', 24, 'black', 'white', ['ALARM ZONE 3 TRIGGERED', 'Battery level 87 percent', 'Gate closed at 18:05']],
   ['liberation/LiberationSans-Bold.ttf', 44, '0x1a3d6b', 'yellow', ['Speed limit 30', 'Welcome home']],
+  ['dejavu/DejaVuSerif.ttf', 20, 'white', '0x333333', ['Hello, world.', 'Recorded on 2024-05-17', 'Do not disturb', 'Room 101 is free']],
 ];
 
 let dir = '';
