@@ -1,7 +1,7 @@
 // Finds manifests (shipped under models/manifests, installed under <modelsDir>/<name>/manifest.json),
 // resolves their files (npm package or models folder) and checks sha256 digests.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../config/load.js';
 import { ManifestSchema, type Manifest } from '../manifest/schema.js';
@@ -69,16 +69,38 @@ export function loadCatalog(modelsDir: string): Map<string, CatalogEntry> {
   return out;
 }
 
-const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+type HashCache = Record<string, { size: number; mtimeMs: number; sha256: string }>;
+const hashCache: HashCache = {};
+const loadedCaches = new Set<string>();
 
-export async function sha256File(path: string): Promise<string> {
+/**
+ * Digests are remembered by path, size and mtime, in memory and (when cacheDir is given) in
+ * <cacheDir>/.sha256-cache.json, so `engram status` does not re-read 600 MB of CLIP every time.
+ */
+export async function sha256File(path: string, cacheDir?: string): Promise<string> {
+  const cacheFile = cacheDir ? join(cacheDir, '.sha256-cache.json') : undefined;
+  if (cacheFile && !loadedCaches.has(cacheFile)) {
+    loadedCaches.add(cacheFile);
+    try {
+      Object.assign(hashCache, JSON.parse(readFileSync(cacheFile, 'utf8')) as HashCache);
+    } catch {
+      // no cache yet, or an unreadable one: digests are recomputed
+    }
+  }
   const st = statSync(path);
-  const cached = hashCache.get(path);
+  const cached = hashCache[path];
   if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.sha256;
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   const sha256 = hash.digest('hex');
-  hashCache.set(path, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  hashCache[path] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+  if (cacheFile && existsSync(cacheDir!)) {
+    try {
+      writeFileSync(cacheFile, JSON.stringify(hashCache));
+    } catch {
+      // a read-only models folder only costs re-hashing in the next process
+    }
+  }
   return sha256;
 }
 
@@ -115,7 +137,7 @@ export async function checkFiles(entry: CatalogEntry, modelsDir: string): Promis
       out.push({ path: f.path, file, state: 'missing', ...(expected ? { expected } : {}) });
       continue;
     }
-    const actual = await sha256File(file);
+    const actual = await sha256File(file, modelsDir);
     const state: ChecksumState = expected === undefined ? 'unverified' : expected === actual ? 'ok' : 'mismatch';
     out.push({ path: f.path, file, state, actual, ...(expected ? { expected } : {}) });
   }

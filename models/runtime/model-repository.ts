@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
-import type { ModelsConfig } from '../../config/schema.js';
+import type { Config, ModelsConfig } from '../../config/schema.js';
 import { ModelTask, type Manifest, type GraphSpec } from '../manifest/schema.js';
 import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
@@ -61,7 +61,8 @@ const processGraphs = new Map<string, SharedGraph>();
 export type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
 
 export interface ModelRepositoryOptions {
-  config: ModelsConfig;
+  /** The `models` config section (the whole config is accepted too). */
+  config: ModelsConfig | Config;
   paths: Pick<EngramPaths, 'modelsDir'>;
   log: SessionLog;
 }
@@ -137,7 +138,11 @@ export class ModelRepository {
   private ocr: Promise<PaddleOcr> | undefined;
   private closed = false;
 
-  private constructor(private readonly options: ModelRepositoryOptions) {
+  private readonly options: ModelRepositoryOptions & { config: ModelsConfig };
+
+  private constructor(options: ModelRepositoryOptions) {
+    const config = 'models' in options.config ? options.config.models : options.config;
+    this.options = { ...options, config };
     this.catalog = loadCatalog(options.paths.modelsDir);
   }
 
