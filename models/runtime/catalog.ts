@@ -49,8 +49,12 @@ function baseDirFor(manifest: Manifest, modelsDir: string): string {
   return modelDir(modelsDir, manifest.name);
 }
 
-/** Every known model: shipped manifests first, then ones installed in the models folder (which win on a name clash). */
-export function loadCatalog(modelsDir: string): Map<string, CatalogEntry> {
+/**
+ * Every known model: shipped manifests first, then ones installed in the models folder (which win on
+ * a name clash). A broken installed manifest is left out and reported through `broken` (one bad
+ * folder must not take VAD and OCR down with it); a broken shipped manifest is a bug and throws.
+ */
+export function loadCatalog(modelsDir: string, broken: Map<string, string> = new Map()): Map<string, CatalogEntry> {
   const out = new Map<string, CatalogEntry>();
   const shipped = shippedManifestDir();
   for (const file of readdirSync(shipped).filter((f) => f.endsWith('.json')).sort()) {
@@ -62,8 +66,12 @@ export function loadCatalog(modelsDir: string): Map<string, CatalogEntry> {
     for (const name of readdirSync(modelsDir).sort()) {
       const path = join(modelsDir, name, 'manifest.json');
       if (!existsSync(path)) continue;
-      const manifest = readManifest(path);
-      out.set(manifest.name, { manifest, baseDir: join(modelsDir, name), manifestPath: path });
+      try {
+        const manifest = readManifest(path);
+        out.set(manifest.name, { manifest, baseDir: join(modelsDir, name), manifestPath: path });
+      } catch (error) {
+        broken.set(name, (error as Error).message);
+      }
     }
   }
   return out;

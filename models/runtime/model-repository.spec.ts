@@ -160,7 +160,20 @@ describe('broken models give clear errors naming the file', () => {
 
   it('a manifest that does not parse', async () => {
     const message = await broken((f) => writeFileSync(join(f, 'manifest.json'), JSON.stringify({ name: 'tiny-color', task: 'dreaming' })));
+    expect(message).toMatch(/embedding space tiny-color is not known/);
     expect(message).toMatch(/manifest .*tiny-color\/manifest\.json is invalid/);
     expect(message).toMatch(/task/);
+    // the other models of the folder, and the shipped ones, keep working
+    const d = makeTempDir('engram-broken-');
+    buildTestModels(d);
+    writeFileSync(join(d, 'tiny-color/manifest.json'), '{');
+    const r = await ModelRepository.open({ config: config(), paths: { modelsDir: d }, log });
+    try {
+      expect(await r.embedTexts('tiny-minilm', ['dog'])).toHaveLength(1);
+      expect(r.status().find((s) => s.name === 'tiny-color')?.problem).toMatch(/tiny-color\/manifest\.json: cannot be read as JSON/);
+    } finally {
+      await r.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

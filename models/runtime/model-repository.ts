@@ -37,6 +37,8 @@ export interface ModelStatus {
   installed: boolean;
   checksum: ChecksumState;
   provider: Provider | null;
+  /** Why an installed folder cannot be used (its manifest is invalid). */
+  problem?: string;
 }
 
 interface OpenGraph {
@@ -130,6 +132,8 @@ async function runBatch(graph: Promise<OpenGraph>, entry: CatalogEntry, items: I
 
 export class ModelRepository {
   private readonly catalog: Map<string, CatalogEntry>;
+  /** Installed model folders whose manifest could not be used, with the reason. */
+  private readonly broken = new Map<string, string>();
   /** The process-wide graphs this repository holds a reference to, by "model/role". */
   private readonly held = new Map<string, SharedGraph>();
   private readonly tokenizers = new Map<string, Tokenizer>();
@@ -143,8 +147,10 @@ export class ModelRepository {
   private constructor(options: ModelRepositoryOptions) {
     const config = 'models' in options.config ? options.config.models : options.config;
     this.options = { ...options, config };
-    this.catalog = loadCatalog(options.paths.modelsDir);
+    this.catalog = loadCatalog(options.paths.modelsDir, this.broken);
+    for (const [name, problem] of this.broken) options.log.warn({ model: name }, problem);
   }
+
 
   /** Reads manifests and checks the digests of every installed model (once per process). */
   static async open(options: ModelRepositoryOptions): Promise<ModelRepository> {
@@ -179,13 +185,15 @@ export class ModelRepository {
   }
 
   status(): ModelStatus[] {
-    return [...this.catalog.values()].map((e) => ({
+    const known: ModelStatus[] = [...this.catalog.values()].map((e) => ({
       name: e.manifest.name,
       task: e.manifest.task,
       installed: isInstalled(e),
       checksum: this.checks.get(e.manifest.name) ?? 'unverified',
       provider: this.providers.get(e.manifest.name) ?? null,
     }));
+    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
+    return [...known, ...broken];
   }
 
   /** Opens every installed model's sessions and runs one tiny input through each, so the first chunk is not slow. */
@@ -291,7 +299,10 @@ export class ModelRepository {
 
   private spaceEntry(space: string, modality: Modality): CatalogEntry {
     const entry = [...this.catalog.values()].find((e) => e.manifest.space?.id === space);
-    if (!entry) throw new ModelError(`embedding space ${space} is not known; installed spaces: ${this.spaces().map((s) => s.id).join(', ')}`);
+    if (!entry) {
+      const broken = [...this.broken.values()];
+      throw new ModelError(`embedding space ${space} is not known; installed spaces: ${this.spaces().map((s) => s.id).join(', ')}${broken.length ? `\n${broken.join('\n')}` : ''}`);
+    }
     if (!entry.manifest.space!.modalities.includes(modality)) throw new ModelError(`embedding space ${space} has no ${modality} encoder`);
     if (!isInstalled(entry)) {
       const missing = entry.manifest.files.filter((f) => !existsSync(join(entry.baseDir, f.path))).map((f) => join(entry.baseDir, f.path));
