@@ -75,8 +75,9 @@ export async function transcribeWhisper(parts: WhisperParts, pcm16k: Float32Arra
   const eot = special(tokenizer, '<|endoftext|>');
   const lang = special(tokenizer, parts.language);
   const task = special(tokenizer, '<|transcribe|>');
-  const tsBegin = special(tokenizer, '<|0.00|>');
   const noTimestamps = special(tokenizer, '<|notimestamps|>');
+  // Older exported tokenizers lack the timestamp tokens; in every Whisper vocabulary they start right after <|notimestamps|>.
+  const tsBegin = tokenizer.token_to_id('<|0.00|>') ?? noTimestamps + 1;
   const windowSamples = mel.frames * mel.hop;
   const segments: Segment[] = [];
   for (let offset = 0; offset < pcm16k.length; offset += windowSamples) {
