@@ -51,9 +51,6 @@ export class VadStream {
     return span ? [span] : [];
   }
 
-  /** Speech probability of each frame seen, for callers that want the raw curve. */
-  readonly probabilities: number[] = [];
-
   private close(end: number): SpeechSpan | undefined {
     const start = this.openAt as number;
     this.openAt = undefined;
@@ -81,7 +78,6 @@ export class VadStream {
       this.state = Float32Array.from(out.stateN!.data as Float32Array);
       this.context = input.slice(FRAME);
       const p = (out.output!.data as Float32Array)[0] as number;
-      this.probabilities.push(p);
       const t = this.samples / RATE;
       this.samples += FRAME;
       if (p >= this.options.threshold) {
