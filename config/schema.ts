@@ -138,6 +138,53 @@ export const IngestSchema = z
     stalledIntervalMs: z.number().int().positive().default(30_000),
     /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
     maxStalledCount: z.number().int().nonnegative().default(10),
+export const ModelsSchema = z
+  .object({
+    /**
+     * Execution provider: 'cuda' tries the CUDA provider (needs `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`)
+     * and falls back to 'cpu' with a log line when it cannot start. @defaultValue 'cpu'
+     */
+    provider: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** Threads inside one operator; 0 lets onnxruntime choose (one per core). @defaultValue 0 */
+    intraOpThreads: z.number().int().nonnegative().default(0),
+    /** Threads across independent operators; 0 lets onnxruntime choose. @defaultValue 0 */
+    interOpThreads: z.number().int().nonnegative().default(0),
+    /** onnxruntime graph optimisation level. @defaultValue 'all' */
+    graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    /**
+     * Where fetched and test models live, one folder per model. Relative paths are under the data
+     * directory. @defaultValue 'models'
+     */
+    dir: z.string().min(1).default('models'),
+    batch: z
+      .object({
+        /** Most items one session call takes. @defaultValue 32 */
+        maxSize: z.number().int().positive().default(32),
+        /** Longest a request waits for others to join its batch. @defaultValue 5 */
+        maxWaitMs: z.number().nonnegative().default(5),
+      })
+      .strict()
+      .prefault({}),
+    audio: z
+      .object({
+        /** Windows quieter than this (RMS, dBFS) count as silent. @defaultValue -40 */
+        silenceDb: z.number().default(-40),
+        /** Length of one audio-level window. @defaultValue 500 */
+        windowMs: z.number().int().positive().default(500),
+      })
+      .strict()
+      .prefault({}),
+    vad: z
+      .object({
+        /** Speech probability at which a span opens. @defaultValue 0.5 */
+        threshold: z.number().min(0).max(1).default(0.5),
+        /** Silence that must pass before a span closes. @defaultValue 300 */
+        minSilenceMs: z.number().int().nonnegative().default(300),
+        /** Spans shorter than this are dropped. @defaultValue 250 */
+        minSpeechMs: z.number().int().nonnegative().default(250),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});
@@ -151,9 +198,11 @@ export const ConfigSchema = z
     queues: QueuesSchema,
     storage: StorageSchema,
     ingest: IngestSchema,
+    models: ModelsSchema,
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type IngestConfig = Config['ingest'];
+export type ModelsConfig = Config['models'];

@@ -5,6 +5,7 @@ import { isEngramError } from '../../config/errors.js';
 import { registerConfig } from './config.js';
 import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
+import { registerModels } from './models.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerIngest(program);
   registerStreams(program);
+  registerModels(program);
   return program;
 }
 
