@@ -138,6 +138,10 @@ export const IngestSchema = z
     stalledIntervalMs: z.number().int().positive().default(30_000),
     /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
     maxStalledCount: z.number().int().nonnegative().default(10),
+  })
+  .strict()
+  .prefault({});
+
 export const ModelsSchema = z
   .object({
     /**

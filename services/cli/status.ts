@@ -6,15 +6,12 @@ import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/
 import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
 import type { ModelStatus } from '../../models/runtime/model-repository.js';
-import { load, logger, printJson, withContext } from './common.js';
 import { modelStatus } from './models.js';
 
 export interface StatusReport {
   redis: { url: string; managed: boolean; ok: boolean; error?: string };
   queues: Record<string, QueueCounts>;
   streams: StreamInfo[];
-  models: unknown[];
-  streams: unknown[];
   models: ModelStatus[];
 }
 
@@ -32,8 +29,6 @@ export function registerStatus(program: Command): void {
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
           queues: await context.queues.counts(),
           streams: await new StreamRepository(context.redis.connection('cli-status'), context.config.redis.prefix).list(),
-          models: [],
-          streams: [],
           models: await modelStatus(loaded, log),
         }));
       } catch (error) {
@@ -57,7 +52,6 @@ export function registerStatus(program: Command): void {
       }
       lines.push(`streams: ${report.streams.length === 0 ? 'none' : report.streams.length}`);
       for (const stream of report.streams) lines.push(`  ${streamLine(stream)}`);
-      lines.push(`models: ${report.models.length === 0 ? 'none' : report.models.length}`);
       lines.push('models:');
       for (const m of report.models) lines.push(`  ${m.name.padEnd(20)} ${m.installed ? 'installed' : 'not installed'}  checksum ${m.checksum}`);
       process.stdout.write(`${lines.join('\n')}\n`);
