@@ -296,6 +296,7 @@ export class MemoryStore {
     for (const name of MEMORY_TABLES) tables[name] = await openOrCreate(name, baseFields(name));
     const store = new MemoryStore(uri, db, tables, meta, options);
     await store.#migrate();
+    await store.#ensureTextIndexes();
     await store.#loadSpaces();
     return store;
   }
@@ -328,6 +329,24 @@ export class MemoryStore {
       if (!step) throw new EngramError(`no migration from schema version ${version} to ${version + 1}`);
       await step(this);
       await this.#metaSet({ schemaVersion: String(version + 1) });
+    }
+  }
+
+  /**
+   * Full-text indexes exist from the start: LanceDB's search without one is case-sensitive and
+   * unstemmed, while rows added after an index is built are searched with its tokenizer even
+   * before OptimizeTables folds them in.
+   */
+  async #ensureTextIndexes(): Promise<void> {
+    const have = new Set((await this.#tables.events.listIndices()).flatMap((i) => i.columns));
+    for (const column of TEXT_COLUMNS) {
+      if (have.has(column)) continue;
+      try {
+        await this.#write(() => this.#tables.events.createIndex(column, { config: lancedb.Index.fts() }));
+      } catch (error) {
+        // Another process opening the store at the same moment built it first.
+        if (!(await this.#tables.events.listIndices()).some((i) => i.columns.includes(column))) throw error;
+      }
     }
   }
 
@@ -743,7 +762,7 @@ export class MemoryStore {
         if (rows < minRows) return false;
         const builtAt = Number((await this.#metaGet(`index:${name}:${column}`)) ?? 0);
         const exists = indices.some((i) => i.columns.includes(column));
-        return !exists || rows >= builtAt * options.growth;
+        return !exists || rows >= Math.max(builtAt, 1) * options.growth;
       };
       for (const s of spaces) {
         if (!(await due(s.column, options.vectorMinRows))) continue;
