@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import { STREAM_NAME, type StoredEvent } from '../records.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlStream, sqlString } from './sql.js';
 
 // LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
@@ -297,6 +297,7 @@ export class MemoryStore {
     const store = new MemoryStore(uri, db, tables, meta, options);
     await store.#migrate();
     await store.#ensureTextIndexes();
+    await store.#ensureScalarIndexes();
     await store.#loadSpaces();
     return store;
   }
@@ -329,6 +330,35 @@ export class MemoryStore {
       if (!step) throw new EngramError(`no migration from schema version ${version} to ${version + 1}`);
       await step(this);
       await this.#metaSet({ schemaVersion: String(version + 1) });
+    }
+  }
+
+  /**
+   * Scalar indexes on the columns every write and read filters on (merge-insert joins on id; moments
+   * are looked up by event; time filters), created on the empty tables so LanceDB keeps them.
+   */
+  async #ensureScalarIndexes(): Promise<void> {
+    const wanted: [MemoryTableName, string, () => lancedb.Index][] = [
+      ['events', 'id', () => lancedb.Index.btree()],
+      ['events', 'startedAt', () => lancedb.Index.btree()],
+      ['events', 'start', () => lancedb.Index.btree()],
+      ['events', 'stream', () => lancedb.Index.bitmap()],
+      ['moments', 'id', () => lancedb.Index.btree()],
+      ['moments', 'eventId', () => lancedb.Index.btree()],
+      ['moments', 'startedAt', () => lancedb.Index.btree()],
+      ['episodes', 'id', () => lancedb.Index.btree()],
+    ];
+    for (const name of MEMORY_TABLES) {
+      const table = this.#tables[name];
+      const have = new Set((await table.listIndices()).flatMap((i) => i.columns));
+      for (const [tableName, column, index] of wanted) {
+        if (tableName !== name || have.has(column)) continue;
+        try {
+          await this.#write(() => table.createIndex(column, { config: index() }));
+        } catch (error) {
+          if (!(await table.listIndices()).some((i) => i.columns.includes(column))) throw error;
+        }
+      }
     }
   }
 
@@ -519,10 +549,19 @@ export class MemoryStore {
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const [row] = await this.#rows('events', `id = ${sqlString(id)}`, { limit: 1 });
     if (row) return row;
-    // mergedIds is space-separated; matching a whole word keeps "a.1" from finding "a.10".
-    const escaped = id.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const [merged] = await this.#rows('events', `concat(' ', ${q('mergedIds')}, ' ') LIKE ${sqlString(`% ${escaped} %`)} ESCAPE '\\'`, { limit: 1 });
-    return merged;
+    // Event ids are `${stream}.${start ms}`; a merged one lies inside the event that absorbed it,
+    // so look only there instead of scanning every row's mergedIds.
+    const parsed = /^(.+)\.(\d+)$/.exec(id);
+    if (!parsed || !STREAM_NAME.test(parsed[1] as string)) return undefined;
+    const t = Number(parsed[2]) / 1000;
+    const rows = (await this.#tables.events
+      .query()
+      .select(await this.#plainColumns('events'))
+      .where(`stream = ${sqlStream(parsed[1] as string)} AND start <= ${sqlNumber(t)} AND ${q('end')} >= ${sqlNumber(t)}`)
+      .limit(16)
+      .toArray()) as Record<string, unknown>[];
+    const hit = rows.find((r) => splitWords(r.mergedIds).includes(id));
+    return hit ? toEvent(hit) : undefined;
   }
 
   async hasEvent(id: string): Promise<boolean> {
