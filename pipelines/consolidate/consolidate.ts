@@ -4,7 +4,7 @@
 import { EngramError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
 import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records.js';
-import type { EventWrite, MemoryStore, MomentWrite } from '../repositories/memory-store.js';
+import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
 import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags } from './completion.js';
 import { initialStrength, salience } from './strength.js';
 import type { Summarizer } from './summary.js';
@@ -15,7 +15,7 @@ export class InvalidEventError extends EngramError {
   override readonly name = 'InvalidEventError';
 }
 
-export type ConsolidateStore = Pick<MemoryStore, 'getEvent' | 'previousEvent' | 'eventVectors' | 'eventDetail' | 'upsertMoments' | 'upsertEvent'>;
+export type ConsolidateStore = Pick<MemoryStore, 'hasEvent' | 'previousEventDetail' | 'upsertMoments' | 'upsertEvent'>;
 
 export interface ConsolidateDeps {
   store: ConsolidateStore;
@@ -62,8 +62,10 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
   validateEvent(event);
   const now = deps.now ?? Date.now;
   // Idempotency: a stored event, or one already merged into its predecessor, is left alone.
-  const existing = await deps.store.getEvent(event.id);
-  if (existing) return { status: 'duplicate', id: existing.id, moments: 0 };
+  if (await deps.store.hasEvent(event.id)) return { status: 'duplicate', id: event.id, moments: 0 };
+  // Only an event that could absorb this one matters: one that began at most mergeMaxSeconds ago.
+  const previous = await deps.store.previousEventDetail(event.stream, event.start, deps.memory.mergeMaxSeconds);
+  if (previous?.mergedIds.includes(event.id)) return { status: 'duplicate', id: previous.event.id, moments: 0 };
 
   const kept = separateMoments(event.moments, deps.memory.separationSimilarity);
   const vectors = asF32Set(event.vectors);
@@ -71,20 +73,14 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
   const ocr = ocrText(event);
   const thumbnails = [event.thumbnail, ...kept.map((m) => m.thumbnail)].filter((t): t is string => typeof t === 'string' && t.length > 0);
 
-  const previous = await deps.store.previousEvent(event.stream, event.start);
-  let target: { into: StoredEvent; vectors: Record<string, Float32Array>; detail: NonNullable<Awaited<ReturnType<ConsolidateStore['eventDetail']>>> } | undefined;
-  if (previous) {
-    const previousVectors = await deps.store.eventVectors(previous.id);
-    const rule = { similarity: deps.memory.mergeSimilarity, maxGapSeconds: deps.memory.mergeMaxGapSeconds, maxSeconds: deps.memory.mergeMaxSeconds };
-    if (continuesScene({ ...previous, vectors: previousVectors }, { ...event, vectors }, rule)) {
-      const detail = await deps.store.eventDetail(previous.id);
-      if (detail) target = { into: previous, vectors: previousVectors, detail };
-    }
-  }
+  let target: PreviousEvent | undefined;
+  const rule = { similarity: deps.memory.mergeSimilarity, maxGapSeconds: deps.memory.mergeMaxGapSeconds, maxSeconds: deps.memory.mergeMaxSeconds };
+  if (previous && continuesScene({ ...previous.event, vectors: previous.vectors }, { ...event, vectors }, rule)) target = previous;
 
   let record: EventWrite;
   if (target) {
-    const { into, detail } = target;
+    const { event: into } = target;
+    const detail = target;
     const mergedTranscript = [into.transcript, transcript].filter((s) => s.trim()).join(' ');
     const mergedOcr = joinDistinct([into.ocr, ocr], ' | ');
     const tags = unionTags(into.tags, event.tags);

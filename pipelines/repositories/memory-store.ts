@@ -110,6 +110,16 @@ export interface Hit<T> {
   row: T;
 }
 
+export interface PreviousEvent {
+  event: StoredEvent;
+  vectors: Vectors;
+  salience: number;
+  novelty: number;
+  momentCount: number;
+  mergedIds: string[];
+  closedBy: string;
+}
+
 export interface ListEventsOptions {
   stream?: string;
   since?: number;
@@ -593,8 +603,38 @@ export class MemoryStore {
 
   /** The event of a stream that starts last before `start` (stream seconds). */
   async previousEvent(stream: string, start: number): Promise<StoredEvent | undefined> {
-    const [row] = await this.#rows('events', `stream = ${sqlStream(stream)} AND start < ${sqlNumber(start)}`, { limit: 1, order: [{ columnName: 'start', ascending: false }] });
-    return row;
+    return (await this.previousEventDetail(stream, start))?.event;
+  }
+
+  /**
+   * The previous event with its vectors and the fields pattern completion needs, in one query;
+   * `within` bounds how far back it looks (seconds), which keeps the query on the start index.
+   */
+  async previousEventDetail(stream: string, start: number, within?: number): Promise<PreviousEvent | undefined> {
+    const spaces = await this.spaces();
+    const rows = (await this.#tables.events
+      .query()
+      .select([...(await this.#plainColumns('events')), ...spaces.map((x) => x.column)])
+      .where(sqlAnd([`stream = ${sqlStream(stream)} AND start < ${sqlNumber(start)}`, within !== undefined && `start >= ${sqlNumber(start - within)}`]) as string)
+      .orderBy([{ columnName: 'start', ascending: false }])
+      .limit(1)
+      .toArray()) as Record<string, unknown>[];
+    const r = rows[0];
+    if (!r) return undefined;
+    const vectors: Vectors = {};
+    for (const x of spaces) {
+      const v = toF32(r[x.column]);
+      if (v) vectors[x.space] = v;
+    }
+    return {
+      event: toEvent(r),
+      vectors,
+      salience: num(r.salience),
+      novelty: num(r.novelty),
+      momentCount: num(r.momentCount),
+      mergedIds: splitWords(r.mergedIds),
+      closedBy: r.closedBy as string,
+    };
   }
 
   /** Events ordered by wall-clock start (stream start for ties). */
