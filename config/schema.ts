@@ -124,6 +124,11 @@ export const MemorySchema = z
     separationSimilarity: z.number().min(0).max(1).default(0.98),
     /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
     baseStrengthDays: z.number().positive().default(1),
+    /**
+     * How stale a LanceDB read may be (seconds) relative to writes by other processes; 0 checks on
+     * every read (cheap on a local directory, a request per read on object stores). @defaultValue 0
+     */
+    readConsistencySeconds: z.number().nonnegative().default(0),
     /** Strength (days) added each time a query recalls an event. @defaultValue 1 */
     reinforceDays: z.number().positive().default(1),
     /** Moments (perceptual detail) older than this are pruned; events stay. @defaultValue 30 */

@@ -151,6 +151,11 @@ export interface MemoryStats {
 export interface OpenOptions {
   /** Strength (days) added per recall. @defaultValue 1 */
   reinforceDays?: number;
+  /**
+   * How stale a read may be, in seconds, with respect to other processes' writes (the reasoner and
+   * API read while consolidate writes). 0 checks for new versions on every read. @defaultValue 0
+   */
+  readConsistencySeconds?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -286,7 +291,7 @@ export class MemoryStore {
   static async open(uri: string, options: OpenOptions = {}): Promise<MemoryStore> {
     let db: lancedb.Connection;
     try {
-      db = await lancedb.connect(uri);
+      db = await lancedb.connect(uri, { readConsistencyInterval: options.readConsistencySeconds ?? 0 });
     } catch (error) {
       throw new EngramError(`cannot open LanceDB at ${uri}: ${(error as Error).message}`, { cause: error });
     }

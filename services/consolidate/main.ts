@@ -17,7 +17,7 @@ import type { RoleModule } from '../runtime/roles.js';
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const { config, paths } = context;
-  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
+  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
   context.onClose('memory-store', store);
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const llm = new LlmClient(config.llm);
