@@ -823,10 +823,14 @@ export class MemoryStore {
     return [...new Set(rows.map((r) => r.stream as string))].sort();
   }
 
-  /** Compacts small fragments and folds new rows into existing indexes; drops old versions. */
-  async compact(): Promise<void> {
+  /**
+   * Compacts small fragments, folds new rows into existing indexes, and drops table versions older
+   * than `keepVersionsMs` (readers still on an old version get a minute by default).
+   */
+  async compact(options: { keepVersionsMs?: number } = {}): Promise<void> {
+    const keep = options.keepVersionsMs ?? 60_000;
     for (const table of [...Object.values(this.#tables), this.#meta]) {
-      await this.#write(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) }));
+      await this.#write(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - keep) }));
     }
   }
 
