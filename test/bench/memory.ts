@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigSchema } from '../../config/schema.js';
 import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
-import { runMaintainMemory } from '../../pipelines/consolidate/maintenance.js';
+import { runBuildEpisodes, runMaintainMemory } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
@@ -195,6 +195,7 @@ async function hourRun() {
     if (outcome.status !== 'duplicate') stored += 1;
   }
   const seconds = (performance.now() - t0) / 1000;
+  await runBuildEpisodes(store, config.memory, EPOCH + 3_600_000);
   await store.compact({ keepVersionsMs: 0 });
   const before = await store.tableStats();
   const run = await runMaintainMemory({ store, deleteBlobs: async () => 0, summarizer, llmConfigured: false }, config.memory, EPOCH + 31 * 86_400_000);
