@@ -106,6 +106,11 @@ export const LlmSchema = z
     retries: z.number().int().nonnegative().max(10).default(2),
     /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
     vision: z.boolean().default(false),
+    /**
+     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
+     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
+     */
+    failureCooldownMs: z.number().int().nonnegative().default(60_000),
     /** Most images sent with one summary request. @defaultValue 4 */
     maxImages: z.number().int().nonnegative().default(4),
   })

@@ -149,9 +149,17 @@ describe('scheduled jobs', () => {
       expect(server.requests.length).toBe(2);
       expect(await store.getEvent(event.id)).toMatchObject({ needsSummary: true, summary: extractiveSummary({ ...event, transcript: 'is the van here', ocr: '', thumbnails: [] }) });
 
+      // While the endpoint is known to be failing, later events do not wait on it.
+      const guarded = makeSummarizer(llm, (p) => blobs.dataUrl(p), { maxImages: 2, failureCooldownMs: 60_000 });
+      await consolidateEvent(syntheticEvent({ start: 500, seed: 8 }), deps({ summarizer: guarded }));
+      const afterFirst = server.requests.length;
+      await consolidateEvent(syntheticEvent({ start: 1000, seed: 9 }), deps({ summarizer: guarded }));
+      expect(server.requests.length).toBe(afterFirst);
+      expect((await store.getEvent('cam.0001000000'))?.needsSummary).toBe(true);
+
       server.respond(() => ({ content: JSON.stringify({ summary: 'A white van waits at the gate while someone asks about it.', tags: ['Van', 'gate'] }) }));
       const run = await runMaintainMemory({ store, deleteBlobs: async () => 0, summarizer, llmConfigured: true }, memory, EPOCH + 60_000);
-      expect(run.upgradedSummaries).toBe(1);
+      expect(run.upgradedSummaries).toBe(3);
       expect(await store.getEvent(event.id)).toMatchObject({ needsSummary: false, summary: 'A white van waits at the gate while someone asks about it.' });
       expect((await store.getEvent(event.id))?.tags).toEqual(expect.arrayContaining(['van', 'gate', 'motion-low']));
       expect(JSON.stringify(server.requests.at(-1)?.body)).toContain('data:image/jpeg;base64,/9j/2Q==');

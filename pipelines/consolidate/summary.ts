@@ -102,11 +102,24 @@ export interface Summarizer {
  * A summarizer over a chat model and an image loader (blob path -> data URL). Never throws for an
  * endpoint failure: it returns the extractive summary, marked for upgrade, and reports the error.
  */
-export function makeSummarizer(model: ChatModel, loadImage: (blobPath: string) => Promise<string | undefined>, options: { maxImages: number; onError?: (error: unknown) => void }): Summarizer {
+export function makeSummarizer(
+  model: ChatModel,
+  loadImage: (blobPath: string) => Promise<string | undefined>,
+  options: { maxImages: number; onError?: (error: unknown) => void; failureCooldownMs?: number; now?: () => number },
+): Summarizer {
+  const now = options.now ?? Date.now;
+  // After a failure the endpoint is left alone for a while: every event would otherwise wait
+  // out the full retries and timeouts, and the consolidate queue would fall behind.
+  let skipUntil = 0;
   return {
     async summarize(input, signal) {
       const fallback: SummaryResult = { summary: extractiveSummary(input), tags: [], needsSummary: true };
-      if (!model.isConfigured) return fallback;
+      if (!model.isConfigured || now() < skipUntil) return fallback;
+      const failed = (error: unknown) => {
+        skipUntil = now() + (options.failureCooldownMs ?? 0);
+        options.onError?.(error);
+        return fallback;
+      };
       try {
         const images: string[] = [];
         if (model.vision) {
@@ -117,15 +130,11 @@ export function makeSummarizer(model: ChatModel, loadImage: (blobPath: string) =
         }
         const reply = await model.chat({ messages: summaryMessages(input, images), json: true, signal });
         const parsed = parseSummaryReply(reply);
-        if (!parsed) {
-          options.onError?.(new Error(`summary reply is not {"summary", "tags"}: ${reply.slice(0, 200)}`));
-          return fallback;
-        }
+        if (!parsed) return failed(new Error(`summary reply is not {"summary", "tags"}: ${reply.slice(0, 200)}`));
         return { ...parsed, needsSummary: false };
       } catch (error) {
         if (signal?.aborted) throw error;
-        options.onError?.(error);
-        return fallback;
+        return failed(error);
       }
     },
   };

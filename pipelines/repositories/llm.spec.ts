@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../test/helpers/fake-llm.js';
 import { LlmClient } from './llm.js';
 
-const base = { model: 'test-model', apiKey: 'sk-test', timeoutMs: 2_000, retries: 2, vision: true, maxImages: 2 };
+const base = { model: 'test-model', apiKey: 'sk-test', timeoutMs: 2_000, retries: 2, vision: true, maxImages: 2, failureCooldownMs: 0 };
 
 describe('LlmClient', () => {
   let server: FakeLlm;

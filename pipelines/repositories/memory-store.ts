@@ -728,7 +728,7 @@ export class MemoryStore {
     if (text === '') return [];
     const where = this.#filter('events', options.filter);
     // The query text goes to the full-text engine as a value, never into the filter string.
-    let query = this.#tables.events.query().fullTextSearch(new lancedb.MultiMatchQuery(text, [...TEXT_COLUMNS])).select(await this.#plainColumns('events')).limit(options.limit ?? 10);
+    let query = this.#tables.events.query().fullTextSearch(new lancedb.MultiMatchQuery(text, [...TEXT_COLUMNS])).select([...(await this.#plainColumns('events')), '_score']).limit(options.limit ?? 10);
     if (where) query = query.where(where);
     const rows = (await query.toArray()) as Record<string, unknown>[];
     return rows.map((r) => ({ score: num(r._score), row: toEvent(r) }));

@@ -25,6 +25,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const log = context.log.child({ role: 'consolidate' });
   const summarizer = makeSummarizer(llm, (p) => blobs.dataUrl(p), {
     maxImages: config.llm.maxImages,
+    failureCooldownMs: config.llm.failureCooldownMs,
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
   });
 
