@@ -27,7 +27,7 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
 
 function runChild(id: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'test/memory/crash-child.ts'), id], { env: env.childEnv(), cwd: packageRoot() });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'test/medium/consolidate-crash-child.ts'), id], { env: env.childEnv(), cwd: packageRoot() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
