@@ -123,7 +123,8 @@ export function makeSummarizer(
       try {
         const images: string[] = [];
         if (model.vision) {
-          for (const path of input.thumbnails.slice(0, options.maxImages)) {
+          // The representative thumbnail is usually also a moment's; send each picture once.
+          for (const path of [...new Set(input.thumbnails)].slice(0, options.maxImages)) {
             const url = await loadImage(path);
             if (url) images.push(url);
           }
