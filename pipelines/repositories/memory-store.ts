@@ -4,149 +4,21 @@
 // drops those whose event row does not exist, so a consolidation killed half-way is invisible
 // until its retry completes it.
 import { readdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
 import { STREAM_NAME, type StoredEvent } from '../records.js';
+import {
+  arrow, baseFields, CONVERT, f, MEMORY_TABLES, num, spaceColumn, splitWords, toEvent, toF32, vectorField,
+  type EpisodeWrite, type EventWrite, type Hit, type ListEventsOptions, type MemoryFilter, type MemoryStats, type MemoryTableName,
+  type MomentWrite, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type TableStats, type Vectors,
+} from './memory-schema.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlStream, sqlString } from './sql.js';
 
-// LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
-// requires itself; an ESM import would load a second copy whose classes it refuses.
-const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+export * from './memory-schema.js';
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
 export const SCHEMA_VERSION = 1;
-
-export type MemoryTableName = 'events' | 'moments' | 'episodes';
-export const MEMORY_TABLES: readonly MemoryTableName[] = ['events', 'moments', 'episodes'];
-
-/** Embedding space ids: the same alphabet as model ids. */
-export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-export interface SpaceInfo {
-  space: string;
-  /** The vector column holding it in every table. */
-  column: string;
-  dims: number;
-}
-
-export type Vectors = Record<string, Float32Array>;
-
-/** An event as consolidate writes it. */
-export interface EventWrite extends StoredEvent {
-  vectors: Vectors;
-  salience: number;
-  novelty: number;
-  momentCount: number;
-  /** Ids of the closed events merged into this one by pattern completion (its own id included). */
-  mergedIds: string[];
-  closedBy: string;
-  consolidatedAt: number;
-}
-
-export interface StoredMoment {
-  id: string;
-  eventId: string;
-  stream: string;
-  kind: 'keyframe' | 'audio';
-  /** Stream seconds. */
-  t: number;
-  /** Wall-clock epoch ms. */
-  startedAt: number;
-  thumbnail: string | null;
-}
-
-export interface MomentWrite extends StoredMoment {
-  vectors: Vectors;
-}
-
-export interface StoredEpisode {
-  /** `${stream}.h.${yyyy-mm-ddThh}` or `${stream}.d.${yyyy-mm-dd}` (UTC). */
-  id: string;
-  stream: string;
-  /** 1 for an hour, 2 for a day. */
-  level: number;
-  /** Period bounds, wall-clock epoch ms. */
-  startedAt: number;
-  endedAt: number;
-  /** Stream seconds covered by its events. */
-  start: number;
-  end: number;
-  summary: string;
-  tags: string[];
-  eventCount: number;
-  eventIds: string[];
-  needsSummary: boolean;
-  updatedAt: number;
-}
-
-export interface EpisodeWrite extends StoredEpisode {
-  vectors: Vectors;
-}
-
-interface RowOf {
-  events: StoredEvent;
-  moments: StoredMoment;
-  episodes: StoredEpisode;
-}
-
-/** Typed filters; every value is validated and quoted by the store, never pasted. */
-export interface MemoryFilter {
-  stream?: string;
-  /** Wall-clock epoch ms: rows that end at or after it. */
-  since?: number;
-  /** Wall-clock epoch ms: rows that start at or before it. */
-  until?: number;
-  /** Only these event ids (events: id; moments: eventId). */
-  eventIds?: string[];
-  /** Episodes only: 1 hour, 2 day. */
-  level?: number;
-}
-
-export interface Hit<T> {
-  /** Cosine similarity for vector search, BM25 score for text search; higher is better. */
-  score: number;
-  row: T;
-}
-
-export interface PreviousEvent {
-  event: StoredEvent;
-  vectors: Vectors;
-  salience: number;
-  novelty: number;
-  momentCount: number;
-  mergedIds: string[];
-  closedBy: string;
-}
-
-export interface ListEventsOptions {
-  stream?: string;
-  since?: number;
-  until?: number;
-  /** Stream seconds. */
-  startFrom?: number;
-  startTo?: number;
-  limit?: number;
-  offset?: number;
-  /** Newest first instead of oldest first. */
-  descending?: boolean;
-}
-
-export interface TableStats {
-  rows: number;
-  /** Bytes of data as LanceDB counts them. */
-  bytes: number;
-  indices: string[];
-}
-
-export interface MemoryStats {
-  tables: Record<MemoryTableName, TableStats>;
-  /** Every byte under the LanceDB directory (versions and indexes included); null for object stores. */
-  diskBytes: number | null;
-  schemaVersion: number;
-  spaces: SpaceInfo[];
-}
 
 export interface OpenOptions {
   /** Strength (days) added per recall. @defaultValue 1 */
@@ -164,87 +36,6 @@ const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
 
 /** Backtick-quoted identifier; camelCase columns need it in DataFusion SQL. */
 const q = (name: string) => `\`${name}\``;
-
-function f(name: string, type: import('apache-arrow').DataType, nullable = false) {
-  return new arrow.Field(name, type, nullable);
-}
-
-function baseFields(table: MemoryTableName) {
-  const utf8 = () => new arrow.Utf8();
-  const f64 = () => new arrow.Float64();
-  const i32 = () => new arrow.Int32();
-  const bool = () => new arrow.Bool();
-  const common = [f('id', utf8()), f('stream', utf8()), f('startedAt', f64()), f('endedAt', f64())];
-  if (table === 'events') {
-    return [
-      ...common,
-      f('start', f64()), f('end', f64()), f('summary', utf8()), f('transcript', utf8()), f('ocr', utf8()), f('tags', utf8()),
-      f('thumbnail', utf8(), true), f('strength', f64()), f('retention', f64()), f('salience', f64()), f('novelty', f64()),
-      f('recallCount', i32()), f('lastRecalledAt', f64(), true), f('level', i32()), f('needsSummary', bool()),
-      f('momentCount', i32()), f('mergedIds', utf8()), f('closedBy', utf8()), f('consolidatedAt', f64()), f('prunedAt', f64(), true),
-    ];
-  }
-  if (table === 'moments') {
-    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true)];
-  }
-  return [
-    ...common,
-    f('start', f64()), f('end', f64()), f('level', i32()), f('summary', utf8()), f('tags', utf8()), f('eventCount', i32()),
-    f('eventIds', utf8()), f('needsSummary', bool()), f('updatedAt', f64()),
-  ];
-}
-
-function vectorField(column: string, dims: number) {
-  return f(column, new arrow.FixedSizeList(dims, new arrow.Field('item', new arrow.Float32(), true)), true);
-}
-
-/** Column that holds a space: `v_` and the id with anything but [a-z0-9] as '_'. */
-export function spaceColumn(space: string): string {
-  if (!SPACE_NAME.test(space)) throw new EngramError(`not an embedding space id: ${JSON.stringify(space)}`);
-  return `v_${space.replace(/[^a-z0-9]/g, '_')}`;
-}
-
-const splitWords = (s: unknown) => (typeof s === 'string' && s.length > 0 ? s.split(' ') : []);
-const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as number));
-const numOrNull = (v: unknown) => (v === null || v === undefined ? null : num(v));
-
-function toEvent(r: Record<string, unknown>): StoredEvent {
-  return {
-    id: r.id as string, stream: r.stream as string, start: num(r.start), end: num(r.end),
-    startedAt: num(r.startedAt), endedAt: num(r.endedAt), summary: r.summary as string,
-    transcript: r.transcript as string, ocr: r.ocr as string, tags: splitWords(r.tags),
-    thumbnail: (r.thumbnail as string | null) ?? null, strength: num(r.strength), recallCount: num(r.recallCount),
-    lastRecalledAt: numOrNull(r.lastRecalledAt), level: num(r.level), needsSummary: Boolean(r.needsSummary),
-  };
-}
-
-function toMoment(r: Record<string, unknown>): StoredMoment {
-  return {
-    id: r.id as string, eventId: r.eventId as string, stream: r.stream as string, kind: r.kind as StoredMoment['kind'],
-    t: num(r.t), startedAt: num(r.startedAt), thumbnail: (r.thumbnail as string | null) ?? null,
-  };
-}
-
-function toEpisode(r: Record<string, unknown>): StoredEpisode {
-  return {
-    id: r.id as string, stream: r.stream as string, level: num(r.level), startedAt: num(r.startedAt), endedAt: num(r.endedAt),
-    start: num(r.start), end: num(r.end), summary: r.summary as string, tags: splitWords(r.tags), eventCount: num(r.eventCount),
-    eventIds: splitWords(r.eventIds), needsSummary: Boolean(r.needsSummary), updatedAt: num(r.updatedAt),
-  };
-}
-
-const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => RowOf[K] } = {
-  events: toEvent,
-  moments: toMoment,
-  episodes: toEpisode,
-};
-
-function toF32(value: unknown): Float32Array | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (value instanceof Float32Array) return value;
-  const v = value as { toArray?: () => ArrayLike<number> };
-  return Float32Array.from(typeof v.toArray === 'function' ? v.toArray() : (value as ArrayLike<number>));
-}
 
 function isConflict(error: unknown): boolean {
   return /conflict|concurrent|retryable/i.test(String((error as Error)?.message ?? error));
