@@ -138,6 +138,30 @@ export const IngestSchema = z
     stalledIntervalMs: z.number().int().positive().default(30_000),
     /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
     maxStalledCount: z.number().int().nonnegative().default(10),
+export const LlmSchema = z
+  .object({
+    /**
+     * Base URL of an OpenAI-compatible API (the part before /chat/completions, e.g.
+     * http://127.0.0.1:11434/v1). Unset: no LLM; summaries are extractive. @defaultValue undefined
+     */
+    baseUrl: z.string().url().optional(),
+    /** Model name sent with every request. @defaultValue 'gpt-4o-mini' */
+    model: z.string().min(1).default('gpt-4o-mini'),
+    /** Bearer token for the endpoint; empty for none. Also ENGRAM_LLM__API_KEY. @defaultValue '' */
+    apiKey: z.string().default(''),
+    /** Time one request may take before it is abandoned. @defaultValue 30000 */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Extra tries after a failed request (network error, 429, 5xx), with doubling backoff. @defaultValue 2 */
+    retries: z.number().int().nonnegative().max(10).default(2),
+    /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
+    vision: z.boolean().default(false),
+    /**
+     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
+     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
+     */
+    failureCooldownMs: z.number().int().nonnegative().default(60_000),
+    /** Most images sent with one summary request. @defaultValue 4 */
+    maxImages: z.number().int().nonnegative().default(4),
   })
   .strict()
   .prefault({});
@@ -189,6 +213,45 @@ export const ModelsSchema = z
       })
       .strict()
       .prefault({}),
+export const MemorySchema = z
+  .object({
+    /** Pattern completion: merge an event into the previous one above this cosine similarity. @defaultValue 0.92 */
+    mergeSimilarity: z.number().min(0).max(1).default(0.92),
+    /** Pattern completion: and only when the gap between them is at most this many seconds. @defaultValue 2 */
+    mergeMaxGapSeconds: z.number().nonnegative().default(2),
+    /** Pattern completion: never grow a merged event beyond this many seconds. @defaultValue 600 */
+    mergeMaxSeconds: z.number().positive().default(600),
+    /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
+    separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
+    baseStrengthDays: z.number().positive().default(1),
+    /**
+     * How stale a LanceDB read may be (seconds) relative to writes by other processes; 0 checks on
+     * every read (cheap on a local directory, a request per read on object stores). @defaultValue 0
+     */
+    readConsistencySeconds: z.number().nonnegative().default(0),
+    /** Strength (days) added each time a query recalls an event. @defaultValue 1 */
+    reinforceDays: z.number().positive().default(1),
+    /** Moments (perceptual detail) older than this are pruned; events stay. @defaultValue 30 */
+    momentMaxAgeDays: z.number().positive().default(30),
+    /** Moments of events whose retention exp(-elapsed/strength) fell below this are pruned. @defaultValue 0.05 */
+    pruneRetentionBelow: z.number().min(0).max(1).default(0.05),
+    /** Build a vector index on a table once it has this many rows. @defaultValue 10000 */
+    vectorIndexMinRows: z.number().int().positive().default(10_000),
+    /** Build the full-text index once the events table has this many rows. @defaultValue 256 */
+    ftsIndexMinRows: z.number().int().positive().default(256),
+    /** Rebuild an index when the table has grown by this factor since it was built. @defaultValue 2 */
+    reindexGrowth: z.number().min(1.1).default(2),
+    /** How far back BuildEpisodes (re)builds hour and day episodes. @defaultValue 48 */
+    episodeLookbackHours: z.number().int().positive().default(48),
+    /** Every: BuildEpisodes. @defaultValue 600000 */
+    episodesEveryMs: z.number().int().positive().default(600_000),
+    /** Every: MaintainMemory (decay, pruning, summary upgrades). @defaultValue 3600000 */
+    maintainEveryMs: z.number().int().positive().default(3_600_000),
+    /** Every: OptimizeTables (compaction, indexes). @defaultValue 3600000 */
+    optimizeEveryMs: z.number().int().positive().default(3_600_000),
+    /** Most extractive summaries MaintainMemory upgrades through the LLM per run. @defaultValue 50 */
+    summaryUpgradesPerRun: z.number().int().nonnegative().default(50),
   })
   .strict()
   .prefault({});
@@ -203,6 +266,8 @@ export const ConfigSchema = z
     storage: StorageSchema,
     ingest: IngestSchema,
     models: ModelsSchema,
+    llm: LlmSchema,
+    memory: MemorySchema,
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { registerConfig } from './config.js';
 import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
 import { registerModels } from './models.js';
+import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerStreams(program);
   registerModels(program);
+  registerEvents(program);
   return program;
 }
 
