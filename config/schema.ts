@@ -138,30 +138,6 @@ export const IngestSchema = z
     stalledIntervalMs: z.number().int().positive().default(30_000),
     /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
     maxStalledCount: z.number().int().nonnegative().default(10),
-export const LlmSchema = z
-  .object({
-    /**
-     * Base URL of an OpenAI-compatible API (the part before /chat/completions, e.g.
-     * http://127.0.0.1:11434/v1). Unset: no LLM; summaries are extractive. @defaultValue undefined
-     */
-    baseUrl: z.string().url().optional(),
-    /** Model name sent with every request. @defaultValue 'gpt-4o-mini' */
-    model: z.string().min(1).default('gpt-4o-mini'),
-    /** Bearer token for the endpoint; empty for none. Also ENGRAM_LLM__API_KEY. @defaultValue '' */
-    apiKey: z.string().default(''),
-    /** Time one request may take before it is abandoned. @defaultValue 30000 */
-    timeoutMs: z.number().int().positive().default(30_000),
-    /** Extra tries after a failed request (network error, 429, 5xx), with doubling backoff. @defaultValue 2 */
-    retries: z.number().int().nonnegative().max(10).default(2),
-    /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
-    vision: z.boolean().default(false),
-    /**
-     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
-     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
-     */
-    failureCooldownMs: z.number().int().nonnegative().default(60_000),
-    /** Most images sent with one summary request. @defaultValue 4 */
-    maxImages: z.number().int().nonnegative().default(4),
   })
   .strict()
   .prefault({});
@@ -213,6 +189,38 @@ export const ModelsSchema = z
       })
       .strict()
       .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const LlmSchema = z
+  .object({
+    /**
+     * Base URL of an OpenAI-compatible API (the part before /chat/completions, e.g.
+     * http://127.0.0.1:11434/v1). Unset: no LLM; summaries are extractive. @defaultValue undefined
+     */
+    baseUrl: z.string().url().optional(),
+    /** Model name sent with every request. @defaultValue 'gpt-4o-mini' */
+    model: z.string().min(1).default('gpt-4o-mini'),
+    /** Bearer token for the endpoint; empty for none. Also ENGRAM_LLM__API_KEY. @defaultValue '' */
+    apiKey: z.string().default(''),
+    /** Time one request may take before it is abandoned. @defaultValue 30000 */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Extra tries after a failed request (network error, 429, 5xx), with doubling backoff. @defaultValue 2 */
+    retries: z.number().int().nonnegative().max(10).default(2),
+    /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
+    vision: z.boolean().default(false),
+    /**
+     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
+     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
+     */
+    failureCooldownMs: z.number().int().nonnegative().default(60_000),
+    /** Most images sent with one summary request. @defaultValue 4 */
+    maxImages: z.number().int().nonnegative().default(4),
+  })
+  .strict()
+  .prefault({});
+
 export const MemorySchema = z
   .object({
     /** Pattern completion: merge an event into the previous one above this cosine similarity. @defaultValue 0.92 */
