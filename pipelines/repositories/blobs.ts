@@ -2,26 +2,27 @@
 // clips). Records and events refer to blobs by a path relative to that folder, so the data
 // directory can move without rewriting them.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 
 export class BlobStore {
   readonly root: string;
   readonly #made = new Set<string>();
 
   constructor(root: string) {
-    this.root = root;
+    this.root = resolve(root);
   }
 
   /** Absolute path of a blob; refuses paths that would leave the blobs folder. */
-  resolve(relative: string): string {
-    const clean = normalize(relative);
-    if (clean.startsWith('..') || clean.startsWith(sep) || clean.includes(`${sep}..${sep}`)) throw new Error(`blob path "${relative}" leaves the blobs folder`);
-    return join(this.root, clean);
+  resolve(blobPath: string): string {
+    const full = resolve(this.root, blobPath);
+    const rel = relative(this.root, full);
+    if (!blobPath || isAbsolute(blobPath) || !rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`blob path "${blobPath}" is not inside the blobs folder`);
+    return full;
   }
 
   /** Writes atomically (temp file, then rename), so a reader never sees half a JPEG. */
-  async write(relative: string, bytes: Uint8Array): Promise<string> {
-    const path = this.resolve(relative);
+  async write(blobPath: string, bytes: Uint8Array): Promise<string> {
+    const path = this.resolve(blobPath);
     const dir = dirname(path);
     if (!this.#made.has(dir)) {
       await mkdir(dir, { recursive: true });
@@ -30,11 +31,11 @@ export class BlobStore {
     const temp = `${path}.${process.pid}.tmp`;
     await writeFile(temp, bytes);
     await rename(temp, path);
-    return relative;
+    return blobPath;
   }
 
-  async read(relative: string): Promise<Buffer> {
-    return readFile(this.resolve(relative));
+  async read(blobPath: string): Promise<Buffer> {
+    return readFile(this.resolve(blobPath));
   }
 
   /**

@@ -84,14 +84,6 @@ export class ShortTermMemory {
     await this.#redis.expire(this.#ocrKey(stream), Math.ceil(this.#spanMs / 1000));
   }
 
-  /**
-   * True the first time a closed event is handed to consolidation: a retried tick repeats hand-offs
-   * (safe, the job id is the event id) but must count each event's outstanding work only once.
-   */
-  async firstHandOff(eventId: string, generation: number): Promise<boolean> {
-    return (await this.#redis.set(`${this.#prefix}:handed-off:${eventId}:${generation}`, '1', 'EX', 7 * 24 * 3600, 'NX')) === 'OK';
-  }
-
   #ocrKey(stream: string): string {
     return `${this.#prefix}:ocr-mark:${stream}`;
   }

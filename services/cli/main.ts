@@ -3,6 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerConfig } from './config.js';
+import { registerIngest } from './ingest.js';
+import { registerStreams } from './streams.js';
+import { registerModels } from './models.js';
+import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerIngest(program);
+  registerStreams(program);
+  registerModels(program);
+  registerEvents(program);
   return program;
 }
 

@@ -21,10 +21,10 @@ export function segmentDeps(context: EngramContext): AdvanceDeps {
   return {
     memory,
     lock: new StreamLock(redis, prefix),
-    async publish(event, generation) {
+    async publish(event) {
+      // Consolidate does not report progress per stream, so `engram ingest` waits for segmentation
+      // and not for consolidation; counting its work here would leave ingest waiting forever.
       await inbox.put(event);
-      // Count the hand-off for `engram ingest` once, however often a retried tick repeats it.
-      if (await memory.firstHandOff(event.id, generation)) await streams.stageProgress(event.stream, Role.Consolidate, 1);
       await context.queues.add(JobName.ConsolidateEvent, { stream: event.stream, eventId: event.id }, { jobId: event.id });
     },
     async wakeLater(stream, delayMs) {
