@@ -2,6 +2,7 @@
 // (pipelines/perceive/perceive-chunk.ts), append the record to the stream's short-term memory,
 // ask for a segment tick, and let go of the chunk. Any number of perceive processes may run;
 // the models' micro-batcher groups the chunks in flight in one process across streams.
+import { setMaxListeners } from 'node:events';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { EngramError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
@@ -34,10 +35,17 @@ const role: RoleModule = {
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
     const blobs = new BlobStore(context.paths.blobsDir);
+    // Each running job listens on the process's shutdown signal once (through its own child
+    // signal, which its model calls share); with every queue's concurrency that is legitimately
+    // more than Node's warning threshold of 10 listeners.
+    const queues = context.config.queues;
+    setMaxListeners(Object.values(queues).reduce((sum, q) => sum + q.concurrency, 0) + 16, context.signal);
     const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.saveThumbnail(stream, wallMs, jpeg) };
 
     return {
-      [JobName.PerceiveChunk]: async ({ stream, seq }, { signal, job }) => {
+      [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
+        const signal = AbortSignal.any([shutdown]);
+        setMaxListeners(32, signal);
         const chunk = await chunks.get(stream, seq);
         if (!chunk) {
           // Gone: either an earlier attempt of this job finished it (the chunk is deleted only after
