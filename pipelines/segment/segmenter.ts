@@ -99,7 +99,7 @@ export class Segmenter {
     const motion = s.previousSignature && signature.length > 0 ? distance(signature, s.previousSignature) : null;
     if (signature.length > 0) s.previousSignature = signature;
 
-    this.#run('image', keyframe.t, this.#surprise('image', keyframe.t, vectors));
+    this.#run('image', keyframe.t, this.#surprise('image', vectors));
 
     if (keyframe.ocr !== null) {
       const tokens = textTokens(keyframe.ocr.filter((line) => (line.confidence ?? 1) >= this.options.textMinConfidence).map((line) => line.text));
@@ -132,7 +132,7 @@ export class Segmenter {
     for (const window of audio.windows) {
       const vectors: Record<string, Float32Array> = {};
       for (const [space, v] of Object.entries(window.vectors)) vectors[space] = toF32(v);
-      this.#run('audio', window.t, this.#surprise('audio', window.t, vectors));
+      this.#run('audio', window.t, this.#surprise('audio', vectors));
       s.audioWindows.push({ t: window.t, vectors });
     }
     for (const span of [...audio.speech].sort((a, b) => a.start - b.start)) {
@@ -171,7 +171,7 @@ export class Segmenter {
    * event; returns the strongest (z / gamma, >= 1 when it fires) or 0, and restarts the running
    * event at this observation when it fires.
    */
-  #surprise(modality: 'image' | 'audio', _t: number, vectors: Record<string, Float32Array>): number {
+  #surprise(modality: 'image' | 'audio', vectors: Record<string, Float32Array>): number {
     const s = this.state;
     const o = this.options;
     let strongest = 0;
@@ -315,7 +315,7 @@ export class Segmenter {
           hi: Math.min(until, s.reached ?? at),
         });
       }
-      out.push(this.#closeAt(at, best.reason, best.strength));
+      out.push(this.#closeAt(at, best.reason));
     }
     return out;
   }
@@ -332,12 +332,12 @@ export class Segmenter {
       if (inside.length > 0) {
         const best = inside.reduce((a, b) => (b.strength > a.strength ? b : a));
         s.pending = s.pending.filter((c) => c.t > best.t);
-        out.push(this.#closeAt(best.t, best.reason, best.strength));
+        out.push(this.#closeAt(best.t, best.reason));
         continue;
       }
       const cut = limit;
       s.pending = s.pending.filter((c) => c.t > cut);
-      out.push(this.#closeAt(cut, BoundaryReason.MaxLength, 0));
+      out.push(this.#closeAt(cut, BoundaryReason.MaxLength));
     }
     return out;
   }
@@ -351,13 +351,13 @@ export class Segmenter {
     out.push(...this.#maxLength());
     if (s.open) {
       const end = Math.max(s.reached ?? s.open.start, s.open.start);
-      out.push(this.#closeAt(end, reason, 0, true));
+      out.push(this.#closeAt(end, reason, true));
     }
     return out;
   }
 
   /** Closes [open.start, at) as an event and opens the next at `at` (unless `last`). */
-  #closeAt(at: number, reason: BoundaryReason, _strength: number, last = false): ClosedEvent {
+  #closeAt(at: number, reason: BoundaryReason, last = false): ClosedEvent {
     const s = this.state;
     const open = s.open;
     if (!open) throw new Error('segmenter: no open event to close');
