@@ -9,6 +9,9 @@ import type { OcrLine, TranscriptSpan } from '../records.js';
 import { distance } from '../segment/vectors.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from './record.js';
 
+/** Audio kept around a speech span for the recogniser, seconds: word edges are soft. */
+const SPEECH_PAD_SECONDS = 0.2;
+
 interface Frame {
   rgb: Uint8Array;
   width: number;
@@ -139,10 +142,20 @@ async function perceiveAudio(chunk: Chunk, audioSpaces: { id: string }[], option
   const speech: SpeechSpan[] = installed(models, 'voice-activity')
     ? (await models.detectSpeech(pcm, signal)).map((s) => ({ start: chunk.start + s.start, end: chunk.start + s.end }))
     : [];
-  let transcript: TranscriptSpan[] = [];
+  const transcript: TranscriptSpan[] = [];
   if (options.transcribe && speech.length > 0 && installed(models, 'speech-recognition')) {
-    const segments = (await models.transcribe(pcm, signal)) ?? [];
-    transcript = segments.filter((s) => s.text.trim() !== '').map((s) => ({ start: chunk.start + s.start, end: chunk.start + s.end, text: s.text.trim() }));
+    // Only the voiced spans (with a little air around them) go to the recogniser, and its
+    // segment times are placed back on the stream's clock.
+    for (const span of speech) {
+      const from = Math.max(0, Math.floor((span.start - chunk.start - SPEECH_PAD_SECONDS) * AUDIO_RATE));
+      const to = Math.min(pcm.length, Math.ceil((span.end - chunk.start + SPEECH_PAD_SECONDS) * AUDIO_RATE));
+      if (to <= from) continue;
+      const offset = chunk.start + from / AUDIO_RATE;
+      for (const segment of (await models.transcribe(pcm.subarray(from, to), signal)) ?? []) {
+        const text = segment.text.trim();
+        if (text !== '') transcript.push({ start: offset + segment.start, end: Math.min(offset + segment.end, chunk.end), text });
+      }
+    }
   }
   return {
     levelsStart: chunk.start + (levels[0]?.t ?? 0),
