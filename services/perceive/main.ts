@@ -30,7 +30,12 @@ const role: RoleModule = {
     const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log });
     context.onClose('models', models);
     // Open every session now, so the first chunks of a live stream are not late by a model load.
-    await models.warmUp();
+    // A model that cannot load is reported here and again, by name, on the chunks that need it.
+    try {
+      await models.warmUp();
+    } catch (error) {
+      log.warn({ err: error }, 'a model failed to warm up; chunks that need it will fail with the reason');
+    }
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
