@@ -300,8 +300,11 @@ export const SegmentSchema = z
     gamma: z.number().positive().default(2),
     /** Recent distances the adaptive threshold is computed over (per space). @defaultValue 30 */
     historySize: z.number().int().min(3).default(30),
-    /** Distances seen before surprise may fire at all (per space). @defaultValue 4 */
-    warmup: z.number().int().min(1).default(4),
+    /**
+     * Distances seen before surprise may fire at all (per space). Small, so a cut a few seconds
+     * into a stream is found; minDistance guards the first seconds against noise. @defaultValue 2
+     */
+    warmup: z.number().int().min(1).default(2),
     /**
      * Absolute floor under the adaptive threshold (centred cosine distance): on a static camera
      * the recent spread is near zero and sensor noise would otherwise count as surprise. Heavy sensor noise on a flat picture measures about 0.01 in the visual signature; a car or person entering the view 0.1-1. @defaultValue 0.05

@@ -217,3 +217,10 @@ describe('text comparison', () => {
     expect(jaccard(['a', 'b'], ['b', 'c'])).toBeCloseTo(1 / 3);
   });
 });
+
+describe('stream start', () => {
+  it('finds a cut a few seconds into a stream', () => {
+    const events = run(recordsFor([{ seconds: 3, look: 1 }, { seconds: 3, look: 2 }]));
+    expect(eventBoundaries(events)).toEqual([3]);
+  });
+});
