@@ -13,7 +13,7 @@ const STOP_WORDS = new Set(
   thing things stuff kind sort any anyone anybody everything everyone time times moment moments
   say said says saying told tell telling mention mentioned talk talked talking spoke speak speaking hear heard hearing
   listen see saw seen seeing look looked looking appear appeared appears shown showed visible watch watched
-  written write wrote read display displayed
+  written write wrote read display displayed screen onscreen
   camera cameras cam video videos stream streams recording footage feed clip mic microphone
   today yesterday tonight morning afternoon evening night last past previous recent recently ago earlier later first
   minute minutes hour hours second seconds day days week weeks

@@ -103,6 +103,6 @@ describe('parseQuestion', () => {
     const q = parseQuestion('What was on screen at 1:20 into the video on the garage camera?', ctx);
     expect(q.streamTime).toEqual({ start: 79, end: 81 });
     expect(q.streams).toEqual(['garage']);
-    expect(q.keywords).toEqual(['screen']);
+    expect(q.keywords).toEqual([]);
   });
 });
