@@ -35,12 +35,12 @@ interface StoreEpisode {
 /** What reason uses of MemoryStore. */
 export interface MemoryStoreLike {
   streams(): Promise<string[]>;
+  episodes(filter?: StoreFilter, limit?: number): Promise<unknown[]>;
   spaces(): Promise<{ space: string; dims: number }[]>;
   vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: unknown }[]>;
   textSearch(options: { query: string; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: StoredEvent }[]>;
   listEvents(options: { stream?: string; since?: number; until?: number; startFrom?: number; startTo?: number; limit?: number; descending?: boolean }): Promise<StoredEvent[]>;
   countEvents(filter?: StoreFilter): Promise<number>;
-  neighbours(id: string, options: { before?: number; after?: number }): Promise<{ before: StoredEvent[]; after: StoredEvent[] }>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   reinforce(ids: string[], now: number): Promise<void>;
@@ -49,23 +49,51 @@ export interface MemoryStoreLike {
 /** Stream-time windows are resolved to event ids; a window this wide is not a filter worth the list. */
 const MAX_WINDOW_IDS = 5_000;
 
+/**
+ * How long the list of streams and spaces is reused. Both change rarely (a new camera, a new model)
+ * and reading them scans a table, which at 100k events costs more than the rest of a question.
+ */
+export const CATALOG_TTL_MS = 5_000;
+
+class Cached<T> {
+  #value: Promise<T> | undefined;
+  #at = 0;
+  constructor(private readonly load: () => Promise<T>, private readonly ttlMs: number) {}
+  get(fresh = false): Promise<T> {
+    const now = Date.now();
+    if (fresh || !this.#value || now - this.#at > this.ttlMs) {
+      this.#at = now;
+      this.#value = this.load();
+      this.#value.catch(() => (this.#value = undefined));
+    }
+    return this.#value;
+  }
+}
+
 export class StoreMemory implements ReasonMemory {
   readonly #store: MemoryStoreLike;
   /** Per filter object (one question), the event ids its stream-time window allows. */
   readonly #windowIds = new WeakMap<MemoryFilter, Promise<string[] | undefined>>();
+  readonly #streams: Cached<string[]>;
+  readonly #spaces: Cached<{ space: string; dims: number }[]>;
+  readonly #hasEpisodes: Cached<boolean>;
 
-  constructor(store: MemoryStoreLike) {
+  constructor(store: MemoryStoreLike, options: { ttlMs?: number } = {}) {
     this.#store = store;
+    const ttl = options.ttlMs ?? CATALOG_TTL_MS;
+    this.#streams = new Cached(() => store.streams(), ttl);
+    this.#spaces = new Cached(() => store.spaces(), ttl);
+    this.#hasEpisodes = new Cached(async () => (await store.episodes({}, 1)).length > 0, ttl);
   }
 
-  streams(): Promise<string[]> {
-    return this.#store.streams();
+  streams(fresh = false): Promise<string[]> {
+    return this.#streams.get(fresh);
   }
 
   async vectorSpaces(): Promise<Record<'events' | 'moments' | 'episodes', string[]>> {
-    // The store adds every space's column to all three tables.
-    const spaces = (await this.#store.spaces()).map((s) => s.space);
-    return { events: spaces, moments: spaces, episodes: spaces };
+    // The store adds every space's column to all three tables; episodes may not exist yet.
+    const spaces = (await this.#spaces.get()).map((s) => s.space);
+    return { events: spaces, moments: spaces, episodes: (await this.#hasEpisodes.get()) ? spaces : [] };
   }
 
   /** The store filters for one of our filters: one per stream, with stream time turned into ids. */
@@ -98,7 +126,7 @@ export class StoreMemory implements ReasonMemory {
 
   async #spaceOk(space: string, vector: Float32Array): Promise<boolean> {
     // A query vector of another size (a model swapped since the data was stored) cannot be compared.
-    const info = (await this.#store.spaces()).find((s) => s.space === space);
+    const info = (await this.#spaces.get()).find((s) => s.space === space);
     return info !== undefined && info.dims === vector.length;
   }
 
@@ -170,8 +198,12 @@ export class StoreMemory implements ReasonMemory {
   }
 
   async neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]> {
-    const n = await this.#store.neighbours(event.id, { before, after });
-    return [...n.before, ...n.after];
+    // Two reads in parallel from the event we already hold (the store's neighbours() looks the event up first).
+    const [earlier, later] = await Promise.all([
+      before > 0 ? this.#store.listEvents({ stream: event.stream, startTo: event.start - 1e-6, limit: before, descending: true }) : Promise.resolve([]),
+      after > 0 ? this.#store.listEvents({ stream: event.stream, startFrom: event.end + 1e-6, limit: after + 1 }) : Promise.resolve([]),
+    ]);
+    return [...earlier.reverse(), ...later.filter((e) => e.id !== event.id && e.start > event.start).slice(0, after)];
   }
 
   async momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]> {

@@ -4,7 +4,7 @@
 import { EngramError } from '../../config/errors.js';
 import type { StoredEvent } from '../records.js';
 import type { QueryAnswer, QueryRequest, Evidence } from './answer-types.js';
-import { completionWindows } from './completion.js';
+import { completionWindows, type CompletionWindow } from './completion.js';
 import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';
 import { SourceKind } from './fusion.js';
 import { bestQuote, coverage } from './keywords.js';
@@ -101,6 +101,21 @@ function toEvidence(item: ScoredEvent): Evidence {
   };
 }
 
+/** Groups a stream's windows that lie within `gapS` of each other into one read. */
+export function clusterWindows(windows: readonly CompletionWindow[], gapS: number): { stream: string; start: number; end: number; windows: CompletionWindow[] }[] {
+  const out: { stream: string; start: number; end: number; windows: CompletionWindow[] }[] = [];
+  for (const w of windows) {
+    const last = out[out.length - 1];
+    if (last && last.stream === w.stream && w.start - last.end <= gapS) {
+      last.end = Math.max(last.end, w.end);
+      last.windows.push(w);
+    } else {
+      out.push({ stream: w.stream, start: w.start, end: w.end, windows: [w] });
+    }
+  }
+  return out;
+}
+
 /** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
 async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
   const after = parsed.order?.direction === OrderDirection.After;
@@ -129,7 +144,9 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
 
   // Understand.
   const parseStart = performance.now();
-  const known = await memory.streams();
+  let known = await memory.streams();
+  // The stream list may be a few seconds old: look again before calling a stream unknown.
+  if (request.stream !== undefined && !known.includes(request.stream)) known = await memory.streams(true);
   if (request.stream !== undefined && !known.includes(request.stream)) {
     throw new EngramError(`no stream "${request.stream}" in memory (streams: ${known.length > 0 ? known.join(', ') : 'none yet'})`, { exitCode: 2 });
   }
@@ -183,33 +200,34 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
     const hitCount = Math.max(1, max - neighbourSlots);
     for (const r of ranked.slice(0, hitCount)) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
     const best = ranked[0];
-    if (best && neighbourSlots > 0) {
-      // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
-      const around = await memory.neighbours(best.event, settings.neighbours, settings.neighbours);
-      for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
-    }
     // Cross-modal completion around the strongest hits: the other sense within a second or two.
-    const windows = completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), {
-      visualS: settings.visualWindowS,
-      audioS: settings.audioWindowS,
-      mergeGapS: settings.mergeGapS,
-    });
-    if (windows.length > 0 && !browse) {
-      const found = await Promise.all(
-        windows.map(async (w) => ({
-          w,
-          moments: await memory.momentsInWindow(w.stream, w.start, w.end),
-          events: await memory.listEvents({ streams: [w.stream], streamTime: { start: w.start, end: w.end } }, 3),
-        })),
-      );
-      for (const { moments, events } of found) {
-        for (const item of items) {
-          if (item.thumbnail) continue;
-          const inside = moments.filter((m) => m.eventId === item.event.id && m.thumbnail);
-          if (inside[0]) item.thumbnail = inside[0].thumbnail;
-        }
-        for (const e of events) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+    const windows = browse
+      ? []
+      : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
+    // Nearby windows of a stream are read in one go (each read costs a table scan's overhead).
+    const reads = clusterWindows(windows, 60);
+    const [around, completed] = await Promise.all([
+      // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
+      best && neighbourSlots > 0 ? memory.neighbours(best.event, settings.neighbours, settings.neighbours) : Promise.resolve([]),
+      Promise.all(
+        reads.map(async (read) => {
+          const [moments, events] = await Promise.all([
+            memory.momentsInWindow(read.stream, read.start, read.end),
+            memory.listEvents({ streams: [read.stream], streamTime: { start: read.start, end: read.end } }, 10),
+          ]);
+          const inside = (from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
+          return { moments: moments.filter((m) => inside(m.t, m.t)), events: events.filter((e) => inside(e.start, e.end)) };
+        }),
+      ),
+    ]);
+    for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+    for (const { moments, events } of completed) {
+      for (const item of items) {
+        if (item.thumbnail) continue;
+        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail);
+        if (keyframe) item.thumbnail = keyframe.thumbnail;
       }
+      for (const e of events) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
     }
     for (const r of ranked.slice(hitCount)) if (items.length < max) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
   }
@@ -240,7 +258,7 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
       log.warn({ err: error }, 'the chat model failed; answering extractively');
     }
   }
-  if (!answer) answer = writeExtractiveAnswer(items, { parsed, timeZone, now, eventsInRange, streams });
+  if (!answer) answer = writeExtractiveAnswer(items, { parsed, timeZone, now, eventsInRange, streams, timeFiltered: wall !== undefined || parsed.streamTime !== undefined });
   const answerMs = ms(answerStart);
 
   // Reinforce what was recalled, without making the user wait for the write.

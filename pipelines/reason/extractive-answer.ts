@@ -41,6 +41,8 @@ export interface AnswerContext {
   eventsInRange: number;
   /** Streams the question was restricted to, for the "nothing found" sentence. */
   streams: string[];
+  /** A time window restricted the search (from the question or from --since/--until). */
+  timeFiltered?: boolean;
 }
 
 /** "at 14:03:12 (1:20–1:31 into garage)", with the date when it is not today. */
@@ -68,7 +70,7 @@ function nothingFound(context: AnswerContext): string {
   const { parsed } = context;
   const scope: string[] = [];
   if (context.streams.length > 0) scope.push(`on ${context.streams.join(', ')}`);
-  if (parsed.wall || parsed.streamTime) scope.push('in that time range');
+  if (context.timeFiltered || parsed.wall || parsed.streamTime) scope.push('in that time range');
   const where = scope.length > 0 ? ` ${scope.join(' ')}` : '';
   if (context.eventsInRange === 0) return `Memory holds no events${where}, so I cannot answer that.`;
   const about = parsed.searchText ? ` about "${parsed.searchText}"` : '';

@@ -42,8 +42,8 @@ export interface EpisodeHit {
 }
 
 export interface ReasonMemory {
-  /** Stream names memory holds events for. */
-  streams(): Promise<string[]>;
+  /** Stream names memory holds events for; may be a few seconds old unless `fresh`. */
+  streams(fresh?: boolean): Promise<string[]>;
   /** Vector spaces each table has a column for (only those are searched). */
   vectorSpaces(): Promise<Record<'events' | 'moments' | 'episodes', string[]>>;
   searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]>;
