@@ -37,3 +37,20 @@ describe('completionWindows', () => {
     expect(wantedModalities({ stream: 'a', start: 0, end: 1, from: [AnchorModality.Visual, AnchorModality.Audio] }).sort()).toEqual(['audio', 'visual']);
   });
 });
+
+describe('clusterWindows', () => {
+  it('reads nearby windows of a stream together and keeps far ones apart', async () => {
+    const { clusterWindows } = await import('./answer-question.js');
+    const windows = completionWindows([
+      { stream: 'a', t: 10, modality: AnchorModality.Visual },
+      { stream: 'a', t: 40, modality: AnchorModality.Visual },
+      { stream: 'a', t: 500, modality: AnchorModality.Audio },
+      { stream: 'b', t: 10, modality: AnchorModality.Visual },
+    ]);
+    expect(clusterWindows(windows, 60).map((r) => [r.stream, r.start, r.end, r.windows.length])).toEqual([
+      ['a', 9, 41, 2],
+      ['a', 498, 502, 1],
+      ['b', 9, 11, 1],
+    ]);
+  });
+});
