@@ -139,11 +139,20 @@ export const ReasonSchema = z
     confidentAt: z.number().min(0).max(1).default(0.7),
     /** Below this confidence, search moments across the whole range (in between: only inside the top events). @defaultValue 0.5 */
     escalateBelow: z.number().min(0).max(1).default(0.5),
-    /** Cosine below which a vector hit is not evidence. @defaultValue 0.2 */
-    minSimilarity: z.number().min(-1).max(1).default(0.2),
-    /** Cosine at which a vector hit counts as a sure match (confidence 1). @defaultValue 0.35 */
-    strongSimilarity: z.number().min(-1).max(1).default(0.35),
-    /** Per-space overrides of the two thresholds above: { spaceId: { min, strong } }. @defaultValue {} */
+    /**
+     * A text question's vector hit is evidence only when the event is this much more similar to the
+     * question than to a neutral question ("something happened"), in cosine: encoders give every
+     * text some similarity to everything, and only the part the question's words add counts.
+     * @defaultValue 0.05
+     */
+    minSimilarity: z.number().min(-1).max(1).default(0.05),
+    /** That contrast at which a text hit counts as a sure match (confidence 1). @defaultValue 0.2 */
+    strongSimilarity: z.number().min(-1).max(1).default(0.2),
+    /** Query by example: cosine below which a hit is not evidence. @defaultValue 0.5 */
+    exampleMinSimilarity: z.number().min(-1).max(1).default(0.5),
+    /** Query by example: cosine of a sure match. @defaultValue 0.9 */
+    exampleStrongSimilarity: z.number().min(-1).max(1).default(0.9),
+    /** Per-space overrides of the text thresholds: { spaceId: { min, strong } }. @defaultValue {} */
     spaceSimilarity: z.record(z.string(), z.object({ min: z.number(), strong: z.number() }).strict()).default({}),
     weights: ReasonWeightsSchema,
     /** Cross-modal completion: seconds either side of a visual hit. @defaultValue 1 */

@@ -203,6 +203,29 @@ describe('answerQuestion', () => {
     expect(memory.reinforced[0]).toBe('garage.0000030000');
   });
 
+  it('ignores an encoder that embeds every question alike (no contrast with a neutral question)', async () => {
+    // A degenerate sentence space: every text gets the same vector, so every event looks 0.99 similar.
+    class FlatMemory extends ListMemory {
+      override async vectorSpaces() {
+        return { events: ['colour', 'flat'], moments: [], episodes: [] };
+      }
+      override async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
+        if (space !== 'flat') return super.searchEvents(space, vector, limit, filter);
+        return this.events.filter((e) => matches(e, filter)).map((e) => ({ event: e, similarity: 0.99 }));
+      }
+    }
+    const flatModels: ReasonModels = {
+      ...models,
+      textSpaces: () => [{ id: 'colour', kind: SourceKind.ImageText }, { id: 'flat', kind: SourceKind.Sentence }],
+      embedText: async (space, text) => (space === 'flat' ? new Float32Array([0.6, 0.8]) : colourVector(text)),
+    };
+    const memory = new FlatMemory(SCENE);
+    const none = await answerQuestion(deps(memory, { models: flatModels }), { question: 'What did the astronaut say about the moon?', now: NOW }, signal);
+    expect(none.evidence).toEqual([]);
+    const red = await answerQuestion(deps(memory, { models: flatModels }), { question: 'When did I see a red scene?', now: NOW }, signal);
+    expect(red.evidence[0]?.eventId).toBe('garage.0000000000');
+  });
+
   it('refuses an unknown stream and an empty question with messages that name the problem', async () => {
     const memory = new ListMemory(SCENE);
     await expect(answerQuestion(deps(memory), { question: 'x', stream: 'attic' }, signal)).rejects.toThrow('no stream "attic" in memory (streams: garage, porch)');

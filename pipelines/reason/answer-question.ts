@@ -63,11 +63,53 @@ export function pickQuote(event: StoredEvent, parsed: ParsedQuestion, words: rea
   return { quote: '', source: QuoteSource.None };
 }
 
+/**
+ * The baseline a text question is contrasted with: a question that names nothing. What the
+ * question's own words add over it is what counts as similarity (see reason.minSimilarity).
+ */
+export const NEUTRAL_QUESTION = 'something happened';
+
+const neutralVectors = new WeakMap<ReasonModels, Map<string, Promise<Float32Array>>>();
+
+function neutralVector(models: ReasonModels, space: string, signal: AbortSignal): Promise<Float32Array> {
+  let perSpace = neutralVectors.get(models);
+  if (!perSpace) {
+    perSpace = new Map();
+    neutralVectors.set(models, perSpace);
+  }
+  let vector = perSpace.get(space);
+  if (!vector) {
+    vector = models.embedText(space, NEUTRAL_QUESTION, signal);
+    perSpace.set(space, vector);
+    vector.catch(() => perSpace?.delete(space));
+  }
+  return vector;
+}
+
+/** question - neutral, and its length; undefined when the encoder cannot tell them apart. */
+export function contrastVector(question: Float32Array, neutral: Float32Array): { vector: Float32Array; scale: number } | undefined {
+  const vector = new Float32Array(question.length);
+  let norm = 0;
+  for (let i = 0; i < vector.length; i += 1) {
+    const d = (question[i] as number) - (neutral[i] ?? 0);
+    vector[i] = d;
+    norm += d * d;
+  }
+  const scale = Math.sqrt(norm);
+  return scale < 1e-4 ? undefined : { vector, scale };
+}
+
 async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: string, signal: AbortSignal): Promise<QueryVector[]> {
   const jobs: Promise<QueryVector | undefined>[] = [];
   if (text) {
     for (const space of deps.models.textSpaces()) {
-      jobs.push(deps.models.embedText(space.id, text, signal).then((vector) => ({ space: space.id, kind: space.kind, vector })));
+      jobs.push(
+        Promise.all([deps.models.embedText(space.id, text, signal), neutralVector(deps.models, space.id, signal)]).then(([question, neutral]) => {
+          const contrast = contrastVector(question, neutral);
+          // An encoder that embeds this question like the neutral one has nothing to say about it.
+          return contrast ? { space: space.id, kind: space.kind, vector: contrast.vector, scale: contrast.scale } : undefined;
+        }),
+      );
     }
   }
   if (request.image) {
@@ -75,14 +117,14 @@ async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: stri
     const spaces = deps.models.imageSpaces();
     if (spaces.length === 0) throw new EngramError('query by image needs an image embedding model; none is installed (see `engram models list`)');
     const image = await deps.media.decodeImage(request.image, signal);
-    for (const space of spaces) jobs.push(deps.models.embedImage(space, image, signal).then((vector) => ({ space, kind: SourceKind.Example, vector })));
+    for (const space of spaces) jobs.push(deps.models.embedImage(space, image, signal).then((vector) => ({ space, kind: SourceKind.Example, vector, scale: 1 })));
   }
   if (request.audio) {
     if (!deps.media) throw new EngramError('query by audio needs the media repository (ffmpeg), which this process did not open');
     const spaces = deps.models.audioSpaces();
     if (spaces.length === 0) throw new EngramError('query by audio needs an audio embedding model; none is installed (see `engram models list`)');
     const pcm = await deps.media.decodeAudio(request.audio, signal);
-    for (const space of spaces) jobs.push(deps.models.embedAudio(space, pcm, signal).then((vector) => ({ space, kind: SourceKind.Example, vector })));
+    for (const space of spaces) jobs.push(deps.models.embedAudio(space, pcm, signal).then((vector) => ({ space, kind: SourceKind.Example, vector, scale: 1 })));
   }
   return (await Promise.all(jobs)).filter((v): v is QueryVector => v !== undefined);
 }

@@ -12,11 +12,17 @@ import type { EpisodeHit, MemoryFilter, ReasonMemory } from './ports.js';
 
 export type ReasonSettings = Config['reason'];
 
-/** A query vector and the kind of comparison it stands for. */
+/**
+ * A query vector and the kind of comparison it stands for. For a text question the vector is the
+ * question's embedding minus a neutral question's, so cosine x `scale` is the contrast
+ * sim(question, event) - sim(neutral, event) (stored vectors are unit length).
+ */
 export interface QueryVector {
   space: string;
   kind: SourceKind;
   vector: Float32Array;
+  /** Length of the difference vector; 1 for a plain (example) vector. */
+  scale: number;
 }
 
 export interface RankedEvent {
@@ -55,8 +61,9 @@ export interface RetrieveInput {
   browse: boolean;
 }
 
-function scaleFor(space: string, settings: ReasonSettings): SimilarityScale {
-  return settings.spaceSimilarity[space] ?? { min: settings.minSimilarity, strong: settings.strongSimilarity };
+function scaleFor(q: QueryVector, settings: ReasonSettings): SimilarityScale {
+  if (q.kind === SourceKind.Example) return { min: settings.exampleMinSimilarity, strong: settings.exampleStrongSimilarity };
+  return settings.spaceSimilarity[q.space] ?? { min: settings.minSimilarity, strong: settings.strongSimilarity };
 }
 
 function eventText(event: StoredEvent): string {
@@ -82,8 +89,8 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     const current = bestSource.get(id);
     if (!current || weight > current.weight) bestSource.set(id, { kind, weight });
   };
-  const noteSimilarity = (id: string, space: string, raw: number) => {
-    const value = calibrate(raw, scaleFor(space, settings));
+  const noteSimilarity = (id: string, q: QueryVector, raw: number) => {
+    const value = calibrate(raw, scaleFor(q, settings));
     if (value > (similarity.get(id) ?? 0)) similarity.set(id, value);
   };
 
@@ -126,12 +133,12 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     if (spaces.events.includes(q.space)) {
       jobs.push(
         (async () => {
-          const min = scaleFor(q.space, settings).min;
-          const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) >= min);
+          const min = scaleFor(q, settings).min;
+          const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) * q.scale >= min);
           const weight = routedWeight(q.kind, 'events', type, settings.weights);
           for (const h of hits) {
             events.set(h.event.id, h.event);
-            noteSimilarity(h.event.id, q.space, h.similarity ?? -1);
+            noteSimilarity(h.event.id, q, (h.similarity ?? -1) * q.scale);
             noteSource(h.event.id, q.kind, weight);
           }
           lists.push({ source: `vector:events:${q.space}`, weight, ids: hits.map((h) => h.event.id) });
@@ -141,9 +148,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     if (spaces.episodes.includes(q.space)) {
       jobs.push(
         (async () => {
-          const min = scaleFor(q.space, settings).min;
+          const min = scaleFor(q, settings).min;
           const hits = await memory.searchEpisodes(q.space, q.vector, Math.max(3, Math.floor(limit / 10)), filter);
-          episodes.push(...hits.filter((h) => (h.similarity ?? -1) >= min));
+          episodes.push(...hits.filter((h) => (h.similarity ?? -1) * q.scale >= min));
         })(),
       );
     }
@@ -203,8 +210,8 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     const momentLists = await Promise.all(
       momentVectors.flatMap((q) =>
         scopes.map(async (scope) => {
-          const min = scaleFor(q.space, settings).min;
-          const hits = (await memory.searchMoments(q.space, q.vector, limit, scope)).filter((h) => h.similarity >= min);
+          const min = scaleFor(q, settings).min;
+          const hits = (await memory.searchMoments(q.space, q.vector, limit, scope)).filter((h) => h.similarity * q.scale >= min);
           return { q, hits };
         }),
       ),
@@ -213,7 +220,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     for (const { q, hits } of momentLists) {
       const weight = routedWeight(q.kind, 'moments', type, settings.weights);
       for (const h of hits) {
-        noteSimilarity(h.eventId, q.space, h.similarity);
+        noteSimilarity(h.eventId, q, h.similarity * q.scale);
         noteSource(h.eventId, q.kind, weight);
         const list = momentsByEvent.get(h.eventId) ?? [];
         list.push({ t: h.t, kind: h.kind, thumbnail: h.thumbnail, similarity: h.similarity });
