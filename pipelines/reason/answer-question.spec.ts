@@ -226,6 +226,13 @@ describe('answerQuestion', () => {
     expect(red.evidence[0]?.eventId).toBe('garage.0000000000');
   });
 
+  it('answers "what happened" in a window with an account in time order', async () => {
+    const memory = new ListMemory(SCENE);
+    const a = await answerQuestion(deps(memory), { question: 'What happened in the first 15 seconds of the video on the garage camera?', now: NOW }, signal);
+    expect(a.evidence.map((e) => e.eventId).sort()).toEqual(['garage.0000000000', 'garage.0000010000']);
+    expect(a.answer).toBe('At 14:00:00 (0:00–0:10 into garage): A red scene; at 14:00:10 (0:10–0:20 into garage): someone said "The doorbell rang twice."');
+  });
+
   it('refuses an unknown stream and an empty question with messages that name the problem', async () => {
     const memory = new ListMemory(SCENE);
     await expect(answerQuestion(deps(memory), { question: 'x', stream: 'attic' }, signal)).rejects.toThrow('no stream "attic" in memory (streams: garage, porch)');

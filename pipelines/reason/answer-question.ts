@@ -300,7 +300,7 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
       log.warn({ err: error }, 'the chat model failed; answering extractively');
     }
   }
-  if (!answer) answer = writeExtractiveAnswer(items, { parsed, timeZone, now, eventsInRange, streams, timeFiltered: wall !== undefined || parsed.streamTime !== undefined });
+  if (!answer) answer = writeExtractiveAnswer(items, { parsed, timeZone, now, eventsInRange, streams, timeFiltered: wall !== undefined || parsed.streamTime !== undefined, overview: browse });
   const answerMs = ms(answerStart);
 
   // Reinforce what was recalled, without making the user wait for the write.

@@ -43,6 +43,8 @@ export interface AnswerContext {
   streams: string[];
   /** A time window restricted the search (from the question or from --since/--until). */
   timeFiltered?: boolean;
+  /** The question asked what happened in a window rather than about something in it. */
+  overview?: boolean;
 }
 
 /** "at 14:03:12 (1:20–1:31 into garage)", with the date when it is not today. */
@@ -60,6 +62,11 @@ function describeWhat(item: ScoredEvent, parsed: ParsedQuestion): string {
   if (summary) return summary.replace(/[.\s]+$/, '');
   if (parsed.hints.includes(ModalityHint.Visual) || parsed.hints.length === 0) return 'a scene matching the question';
   return 'a matching moment';
+}
+
+/** Ends a sentence with a full stop unless it already ends with one (inside a quote too). */
+function sentence(text: string): string {
+  return /[.!?]["”]?$/.test(text) ? text : `${text}.`;
 }
 
 function capitalise(text: string): string {
@@ -100,7 +107,14 @@ export function writeExtractiveAnswer(items: readonly ScoredEvent[], context: An
   const hits = items.filter((i) => i.role === EvidenceRole.Hit);
   const best = hits[0];
   if (!best) return nothingFound(context);
-  let text = `${capitalise(describeWhen(best.event, timeZone, now))}: ${describeWhat(best, parsed)}.`;
+  if (context.overview) {
+    // "What happened this morning?": an account in time order, not one best moment.
+    const shown = [...hits].sort((a, b) => a.event.startedAt - b.event.startedAt || a.event.start - b.event.start).slice(0, 4);
+    const lines = shown.map((h) => `${describeWhen(h.event, timeZone, now)}: ${describeWhat(h, parsed)}`);
+    const more = hits.length > shown.length ? ` (${hits.length - shown.length} more in the evidence)` : '';
+    return `${sentence(capitalise(lines.join('; ')))}${more}`;
+  }
+  let text = sentence(`${capitalise(describeWhen(best.event, timeZone, now))}: ${describeWhat(best, parsed)}`);
   // More places where the same thing appears, so "when did the van come" lists every visit.
   const others = hits.slice(1, 3).filter((h) => h.confidence >= best.confidence * 0.75);
   if (others.length > 0) {

@@ -101,8 +101,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   if (input.browse) {
     jobs.push(
       (async () => {
-        // "What happened this morning": the window itself is the answer, newest last.
-        const listed = await memory.listEvents(filter, settings.maxEvidence * 4, false);
+        // "What happened this morning": the window itself is the answer, in time order; with no
+        // time named, the most recent events.
+        const recent = !filter.wall && !filter.streamTime;
+        const listed = await memory.listEvents(filter, settings.maxEvidence * 4, recent);
         for (const e of listed) {
           events.set(e.id, e);
           noteSource(e.id, 'browse', 1);
