@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerConfig } from './config.js';
+import { registerQuery } from './query.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerQuery(program);
   return program;
 }
 

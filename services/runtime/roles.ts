@@ -13,7 +13,9 @@ export interface RoleModule {
 }
 
 /** Loaders of the roles that are built; each issue that builds a role adds its line here. */
-const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {};
+const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
+  [Role.Reason]: () => import('../reason/main.js'),
+};
 
 export function builtRoles(): Role[] {
   return ROLES.filter((role) => ROLE_LOADERS[role] !== undefined);
