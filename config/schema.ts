@@ -89,6 +89,181 @@ export const StorageSchema = z
   .strict()
   .prefault({});
 
+export const IngestSchema = z
+  .object({
+    /** Length of one chunk in stream seconds. @defaultValue 1 */
+    chunkSeconds: z.number().positive().max(60).default(1),
+    /** Regular keyframes per stream second (extra ones come at scene cuts). @defaultValue 1 */
+    keyframesPerSecond: z.number().positive().max(30).default(1),
+    /** ffmpeg scene score (0..1) above which a frame is kept as an extra keyframe. @defaultValue 0.3 */
+    sceneThreshold: z.number().min(0).max(1).default(0.3),
+    /** Longest side of a keyframe handed to the models, in pixels (dimensions are kept even). @defaultValue 640 */
+    frameMaxSide: z.number().int().min(16).max(4096).default(640),
+    /** Width of the JPEG thumbnail stored with each keyframe. @defaultValue 320 */
+    thumbnailWidth: z.number().int().min(16).max(1920).default(320),
+    /** How long chunk bytes stay in Redis when nobody consumes them. @defaultValue 3600 */
+    chunkTtlSeconds: z.number().int().positive().default(3_600),
+    /**
+     * Chunks of one stream put but not yet consumed by the next stage. Above it a file source waits
+     * and a live source drops keyframes (never audio). @defaultValue 32
+     */
+    maxChunksInFlight: z.number().int().positive().default(32),
+    /** First reconnect delay of a live source; doubles each failure. @defaultValue 500 */
+    reconnectMinMs: z.number().int().positive().default(500),
+    /** Cap of the reconnect delay. @defaultValue 30000 */
+    reconnectMaxMs: z.number().int().positive().default(30_000),
+    /** Connection attempts before a live source that never answered fails for good. @defaultValue 3 */
+    connectAttempts: z.number().int().positive().default(3),
+    /** How long ffprobe may wait for a source to answer. @defaultValue 10000 */
+    probeTimeoutMs: z.number().int().positive().default(10_000),
+    /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
+    stallTimeoutMs: z.number().int().positive().default(10_000),
+    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    allowedProtocols: z
+      .array(z.string().regex(/^[a-z0-9]+$/))
+      .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
+    /**
+     * Directories file sources must lie under (after resolving symlinks). Relative entries are
+     * resolved against the working directory; an empty list allows the working directory and the
+     * data directory. @defaultValue []
+     */
+    fileRoots: z.array(z.string().min(1)).default([]),
+    /** Widest video accepted; larger is refused as an absurd resolution. @defaultValue 7680 */
+    maxWidth: z.number().int().positive().default(7_680),
+    /** Tallest video accepted. @defaultValue 4320 */
+    maxHeight: z.number().int().positive().default(4_320),
+    /** BullMQ lock of a running ingest job; a dead worker's stream is taken over after it lapses. @defaultValue 30000 */
+    lockDurationMs: z.number().int().positive().default(30_000),
+    /** How often ingest workers look for streams whose worker died. @defaultValue 30000 */
+    stalledIntervalMs: z.number().int().positive().default(30_000),
+    /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
+    maxStalledCount: z.number().int().nonnegative().default(10),
+  })
+  .strict()
+  .prefault({});
+
+export const ModelsSchema = z
+  .object({
+    /**
+     * Execution provider: 'cuda' tries the CUDA provider (needs `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`)
+     * and falls back to 'cpu' with a log line when it cannot start. @defaultValue 'cpu'
+     */
+    provider: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** Threads inside one operator; 0 lets onnxruntime choose (one per core). @defaultValue 0 */
+    intraOpThreads: z.number().int().nonnegative().default(0),
+    /** Threads across independent operators; 0 lets onnxruntime choose. @defaultValue 0 */
+    interOpThreads: z.number().int().nonnegative().default(0),
+    /** onnxruntime graph optimisation level. @defaultValue 'all' */
+    graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    /**
+     * Where fetched and test models live, one folder per model. Relative paths are under the data
+     * directory. @defaultValue 'models'
+     */
+    dir: z.string().min(1).default('models'),
+    batch: z
+      .object({
+        /** Most items one session call takes. @defaultValue 32 */
+        maxSize: z.number().int().positive().default(32),
+        /** Longest a request waits for others to join its batch. @defaultValue 5 */
+        maxWaitMs: z.number().nonnegative().default(5),
+      })
+      .strict()
+      .prefault({}),
+    audio: z
+      .object({
+        /** Windows quieter than this (RMS, dBFS) count as silent. @defaultValue -40 */
+        silenceDb: z.number().default(-40),
+        /** Length of one audio-level window. @defaultValue 500 */
+        windowMs: z.number().int().positive().default(500),
+      })
+      .strict()
+      .prefault({}),
+    vad: z
+      .object({
+        /** Speech probability at which a span opens. @defaultValue 0.5 */
+        threshold: z.number().min(0).max(1).default(0.5),
+        /** Silence that must pass before a span closes. @defaultValue 300 */
+        minSilenceMs: z.number().int().nonnegative().default(300),
+        /** Spans shorter than this are dropped. @defaultValue 250 */
+        minSpeechMs: z.number().int().nonnegative().default(250),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const LlmSchema = z
+  .object({
+    /**
+     * Base URL of an OpenAI-compatible API (the part before /chat/completions, e.g.
+     * http://127.0.0.1:11434/v1). Unset: no LLM; summaries are extractive. @defaultValue undefined
+     */
+    baseUrl: z.string().url().optional(),
+    /** Model name sent with every request. @defaultValue 'gpt-4o-mini' */
+    model: z.string().min(1).default('gpt-4o-mini'),
+    /** Bearer token for the endpoint; empty for none. Also ENGRAM_LLM__API_KEY. @defaultValue '' */
+    apiKey: z.string().default(''),
+    /** Time one request may take before it is abandoned. @defaultValue 30000 */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Extra tries after a failed request (network error, 429, 5xx), with doubling backoff. @defaultValue 2 */
+    retries: z.number().int().nonnegative().max(10).default(2),
+    /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
+    vision: z.boolean().default(false),
+    /**
+     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
+     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
+     */
+    failureCooldownMs: z.number().int().nonnegative().default(60_000),
+    /** Most images sent with one summary request. @defaultValue 4 */
+    maxImages: z.number().int().nonnegative().default(4),
+  })
+  .strict()
+  .prefault({});
+
+export const MemorySchema = z
+  .object({
+    /** Pattern completion: merge an event into the previous one above this cosine similarity. @defaultValue 0.92 */
+    mergeSimilarity: z.number().min(0).max(1).default(0.92),
+    /** Pattern completion: and only when the gap between them is at most this many seconds. @defaultValue 2 */
+    mergeMaxGapSeconds: z.number().nonnegative().default(2),
+    /** Pattern completion: never grow a merged event beyond this many seconds. @defaultValue 600 */
+    mergeMaxSeconds: z.number().positive().default(600),
+    /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
+    separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
+    baseStrengthDays: z.number().positive().default(1),
+    /**
+     * How stale a LanceDB read may be (seconds) relative to writes by other processes; 0 checks on
+     * every read (cheap on a local directory, a request per read on object stores). @defaultValue 0
+     */
+    readConsistencySeconds: z.number().nonnegative().default(0),
+    /** Strength (days) added each time a query recalls an event. @defaultValue 1 */
+    reinforceDays: z.number().positive().default(1),
+    /** Moments (perceptual detail) older than this are pruned; events stay. @defaultValue 30 */
+    momentMaxAgeDays: z.number().positive().default(30),
+    /** Moments of events whose retention exp(-elapsed/strength) fell below this are pruned. @defaultValue 0.05 */
+    pruneRetentionBelow: z.number().min(0).max(1).default(0.05),
+    /** Build a vector index on a table once it has this many rows. @defaultValue 10000 */
+    vectorIndexMinRows: z.number().int().positive().default(10_000),
+    /** Build the full-text index once the events table has this many rows. @defaultValue 256 */
+    ftsIndexMinRows: z.number().int().positive().default(256),
+    /** Rebuild an index when the table has grown by this factor since it was built. @defaultValue 2 */
+    reindexGrowth: z.number().min(1.1).default(2),
+    /** How far back BuildEpisodes (re)builds hour and day episodes. @defaultValue 48 */
+    episodeLookbackHours: z.number().int().positive().default(48),
+    /** Every: BuildEpisodes. @defaultValue 600000 */
+    episodesEveryMs: z.number().int().positive().default(600_000),
+    /** Every: MaintainMemory (decay, pruning, summary upgrades). @defaultValue 3600000 */
+    maintainEveryMs: z.number().int().positive().default(3_600_000),
+    /** Every: OptimizeTables (compaction, indexes). @defaultValue 3600000 */
+    optimizeEveryMs: z.number().int().positive().default(3_600_000),
+    /** Most extractive summaries MaintainMemory upgrades through the LLM per run. @defaultValue 50 */
+    summaryUpgradesPerRun: z.number().int().nonnegative().default(50),
+  })
+  .strict()
+  .prefault({});
+
 /** Per-source weights of reciprocal-rank fusion (pipelines/reason/fusion.ts says why each). */
 export const ReasonWeightsSchema = z
   .object({
@@ -180,8 +355,14 @@ export const ConfigSchema = z
     queues: QueuesSchema,
     storage: StorageSchema,
     reason: ReasonSchema,
+    ingest: IngestSchema,
+    models: ModelsSchema,
+    llm: LlmSchema,
+    memory: MemorySchema,
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
+export type IngestConfig = Config['ingest'];
+export type ModelsConfig = Config['models'];

@@ -4,6 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerConfig } from './config.js';
 import { registerQuery } from './query.js';
+import { registerIngest } from './ingest.js';
+import { registerStreams } from './streams.js';
+import { registerModels } from './models.js';
+import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -17,6 +21,10 @@ export function buildProgram(): Command {
   registerServe(program);
   registerConfig(program);
   registerQuery(program);
+  registerIngest(program);
+  registerStreams(program);
+  registerModels(program);
+  registerEvents(program);
   return program;
 }
 
