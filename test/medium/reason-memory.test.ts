@@ -129,6 +129,14 @@ describe('reason over LanceDB memory', () => {
     expect(yellow.evidence[0]?.eventId).toBe('porch.0000000000');
   });
 
+  it('refuses query by audio plainly when no audio embedding model is installed', async () => {
+    const wav = join(dir, 'tone.wav');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-y', wav]);
+    await expect(answerQuestion(deps, { question: '', audio: readFileSync(wav), now: NOW }, signal)).rejects.toThrow(
+      'query by audio needs an audio embedding model; none is installed (see `engram models list`)',
+    );
+  });
+
   it('says so for a question memory cannot answer', async () => {
     const a = await answerQuestion(deps, { question: 'What did the astronaut say about the moon?', now: NOW }, signal);
     expect(a.evidence).toEqual([]);
