@@ -53,18 +53,38 @@ const MAX_WINDOW_IDS = 5_000;
  * How long the list of streams and spaces is reused. Both change rarely (a new camera, a new model)
  * and reading them scans a table, which at 100k events costs more than the rest of a question.
  */
-export const CATALOG_TTL_MS = 5_000;
+export const CATALOG_TTL_MS = 10_000;
 
+/**
+ * A value reloaded in the background once it is older than the TTL: questions never wait for the
+ * reload (only the very first, or an explicit fresh read, does).
+ */
 class Cached<T> {
   #value: Promise<T> | undefined;
   #at = 0;
+  #reloading = false;
   constructor(private readonly load: () => Promise<T>, private readonly ttlMs: number) {}
   get(fresh = false): Promise<T> {
     const now = Date.now();
-    if (fresh || !this.#value || now - this.#at > this.ttlMs) {
+    if (fresh || !this.#value) {
       this.#at = now;
-      this.#value = this.load();
-      this.#value.catch(() => (this.#value = undefined));
+      const value = this.load();
+      this.#value = value;
+      value.catch(() => {
+        if (this.#value === value) this.#value = undefined;
+      });
+      return value;
+    }
+    if (now - this.#at > this.ttlMs && !this.#reloading) {
+      this.#reloading = true;
+      const next = this.load();
+      next
+        .then(() => {
+          this.#value = next;
+          this.#at = Date.now();
+        })
+        .catch(() => undefined)
+        .finally(() => (this.#reloading = false));
     }
     return this.#value;
   }
@@ -114,6 +134,11 @@ export class StoreMemory implements ReasonMemory {
         if (list.length === 0) return undefined; // nothing can match
         base.eventIds = list;
       }
+    }
+    if (filter.eventIds) {
+      const allowed = new Set(filter.eventIds);
+      base.eventIds = base.eventIds ? base.eventIds.filter((id) => allowed.has(id)) : [...filter.eventIds];
+      if (base.eventIds.length === 0) return undefined;
     }
     const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
     return streams.map((stream) => (stream === undefined ? base : { ...base, stream }));

@@ -65,6 +65,7 @@ function matches(e: StoredEvent, f: MemoryFilter): boolean {
   if (f.streams && !f.streams.includes(e.stream)) return false;
   if (f.wall && !(e.startedAt < f.wall.to && e.endedAt > f.wall.from)) return false;
   if (f.streamTime && !(e.start <= f.streamTime.end && e.end >= f.streamTime.start)) return false;
+  if (f.eventIds && !f.eventIds.includes(e.id)) return false;
   return true;
 }
 

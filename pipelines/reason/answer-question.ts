@@ -143,6 +143,9 @@ function toEvidence(item: ScoredEvent): Evidence {
   };
 }
 
+/** How far around the best hit the neighbourhood read reaches, in stream seconds. */
+const NEIGHBOURHOOD_S = 300;
+
 /** Groups a stream's windows that lie within `gapS` of each other into one read. */
 export function clusterWindows(windows: readonly CompletionWindow[], gapS: number): { stream: string; start: number; end: number; windows: CompletionWindow[] }[] {
   const out: { stream: string; start: number; end: number; windows: CompletionWindow[] }[] = [];
@@ -246,30 +249,40 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
     const windows = browse
       ? []
       : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
-    // Nearby windows of a stream are read in one go (each read costs a table scan's overhead).
+    // One events read per stream covers its completion windows and the best hit's neighbourhood,
+    // and one moments read per cluster of nearby windows: each read costs a filtered table scan.
     const reads = clusterWindows(windows, 60);
-    const [around, completed] = await Promise.all([
-      // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
-      best && neighbourSlots > 0 ? memory.neighbours(best.event, settings.neighbours, settings.neighbours) : Promise.resolve([]),
-      Promise.all(
-        reads.map(async (read) => {
-          const [moments, events] = await Promise.all([
-            memory.momentsInWindow(read.stream, read.start, read.end),
-            memory.listEvents({ streams: [read.stream], streamTime: { start: read.start, end: read.end } }, 10),
-          ]);
-          const inside = (from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
-          return { moments: moments.filter((m) => inside(m.t, m.t)), events: events.filter((e) => inside(e.start, e.end)) };
-        }),
-      ),
+    const spans = new Map<string, { start: number; end: number }>();
+    const extend = (stream: string, start: number, end: number) => {
+      const span = spans.get(stream);
+      spans.set(stream, span ? { start: Math.min(span.start, start), end: Math.max(span.end, end) } : { start: Math.max(0, start), end });
+    };
+    for (const read of reads) extend(read.stream, read.start, read.end);
+    const wantNeighbours = best !== undefined && neighbourSlots > 0;
+    if (best && wantNeighbours) extend(best.event.stream, best.event.start - NEIGHBOURHOOD_S, best.event.end + NEIGHBOURHOOD_S);
+    const [eventsByStream, momentsByRead] = await Promise.all([
+      Promise.all([...spans].map(async ([stream, span]) => [stream, await memory.listEvents({ streams: [stream], streamTime: span }, 200)] as const)),
+      Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
     ]);
-    for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
-    for (const { moments, events } of completed) {
+    const nearby = new Map(eventsByStream);
+    if (best && wantNeighbours) {
+      // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
+      const n = settings.neighbours;
+      const local = [...(nearby.get(best.event.stream) ?? [])].sort((x, y) => x.start - y.start);
+      let around = [...local.filter((e) => e.start < best.event.start).slice(-n), ...local.filter((e) => e.start > best.event.start).slice(0, n)];
+      // A quiet stream may have its neighbours further away than the neighbourhood read.
+      if (around.length === 0) around = await memory.neighbours(best.event, n, n);
+      for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+    }
+    // Cross-modal completion: events of the other sense inside the windows, and keyframe thumbnails.
+    for (const { read, moments } of momentsByRead) {
+      const inside = (from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
       for (const item of items) {
         if (item.thumbnail) continue;
-        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail);
+        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(m.t, m.t));
         if (keyframe) item.thumbnail = keyframe.thumbnail;
       }
-      for (const e of events) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+      for (const e of nearby.get(read.stream) ?? []) if (inside(e.start, e.end) && items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
     }
     for (const r of ranked.slice(hitCount)) if (items.length < max) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
   }

@@ -13,6 +13,8 @@ export interface MemoryFilter {
   wall?: WallWindow;
   /** Events whose stream-time span overlaps this window. */
   streamTime?: StreamWindow;
+  /** Only these events (for moments: moments of these events). */
+  eventIds?: readonly string[];
 }
 
 export interface EventHit {

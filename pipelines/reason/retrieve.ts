@@ -205,10 +205,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   const momentVectors = vectors.filter((q) => spaces.moments.includes(q.space));
   const momentsByEvent = new Map<string, RankedEvent['moments']>();
   if (stage !== Stage.Events && momentVectors.length > 0) {
+    // Local detail looks only inside the top events (one search per space); global detail everywhere in range.
     const scopes: MemoryFilter[] =
-      stage === Stage.LocalDetail
-        ? ranked.slice(0, 3).map((r) => ({ ...filter, streams: [r.event.stream], streamTime: { start: r.event.start, end: r.event.end } }))
-        : [filter];
+      stage === Stage.LocalDetail ? [{ ...(filter.wall ? { wall: filter.wall } : {}), eventIds: ranked.slice(0, 3).map((r) => r.event.id) }] : [filter];
     const momentLists = await Promise.all(
       momentVectors.flatMap((q) =>
         scopes.map(async (scope) => {
