@@ -234,6 +234,18 @@ describe('answerQuestion', () => {
     expect(a.answer).toBe('At 14:00:00 (0:00–0:10 into garage): A red scene; at 14:00:10 (0:10–0:20 into garage): someone said "The doorbell rang twice."');
   });
 
+  it('finds on-screen text that OCR read without spaces', async () => {
+    const memory = new ListMemory([...SCENE.slice(0, 3), ev('garage', 30, 40, { ocr: 'DELIVERYNOTICE', summary: 'On screen: "DELIVERYNOTICE"' })]);
+    const a = await answerQuestion(deps(memory), { question: 'What did the delivery notice say?', now: NOW }, signal);
+    expect(a.evidence[0]).toMatchObject({ eventId: 'garage.0000030000', quote: 'DELIVERYNOTICE' });
+  });
+
+  it('answers "when did somebody speak" with the speech events only', async () => {
+    const memory = new ListMemory(SCENE);
+    const a = await answerQuestion(deps(memory), { question: 'When did somebody speak?', now: NOW }, signal);
+    expect(a.evidence.map((e) => e.eventId).sort()).toEqual(['garage.0000010000', 'garage.0000020000']);
+  });
+
   it('refuses an unknown stream and an empty question with messages that name the problem', async () => {
     const memory = new ListMemory(SCENE);
     await expect(answerQuestion(deps(memory), { question: 'x', stream: 'attic' }, signal)).rejects.toThrow('no stream "attic" in memory (streams: garage, porch)');

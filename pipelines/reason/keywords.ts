@@ -51,14 +51,35 @@ export function stem(word: string): string {
 }
 
 /**
- * Share of the keywords found in a text (0..1), matched on stems so inflections count. Zero when
- * there are no keywords: an empty question covers nothing.
+ * Adjacent keywords run together ("delivery notice" -> "deliverynotice"): OCR often reads words on
+ * a sign without the space between them, and full-text search matches whole tokens only.
+ */
+export function compounds(keywordList: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < keywordList.length; i += 1) out.push(`${keywordList[i]}${keywordList[i + 1]}`);
+  return out;
+}
+
+/** A text token this long may be several words OCR ran together; keywords are looked for inside it. */
+const RUN_TOGETHER = 8;
+
+/**
+ * Share of the keywords found in a text (0..1), matched on stems so inflections count, and inside
+ * long tokens where OCR ran words together (at their ends). Zero when there are no keywords: an empty question
+ * covers nothing.
  */
 export function coverage(keywordList: readonly string[], text: string): number {
   if (keywordList.length === 0) return 0;
-  const present = new Set(words(text).map(stem));
+  const tokens = words(text);
+  const present = new Set(tokens.map(stem));
+  const long = tokens.filter((t) => t.length >= RUN_TOGETHER);
   let hit = 0;
-  for (const k of keywordList) if (present.has(stem(k))) hit += 1;
+  for (const k of keywordList) {
+    const key = stem(k);
+    // Only at either end of a run-together token: "deliverynotice" holds "delivery" and "notice",
+    // not "live".
+    if (present.has(key) || (key.length >= 3 && long.some((t) => t !== key && (t.startsWith(key) || t.endsWith(key))))) hit += 1;
+  }
   return hit / keywordList.length;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromLocal } from './clock.js';
-import { coverage, keywords, bestQuote } from './keywords.js';
+import { bestQuote, compounds, coverage, keywords } from './keywords.js';
 import { ModalityHint, OrderDirection, parseQuestion, QuestionType } from './question.js';
 import { findStreams } from './streams-in-question.js';
 
@@ -42,6 +42,13 @@ describe('keywords', () => {
     expect(coverage(['delivery', 'parcels'], 'Deliveries: one parcel at the door')).toBe(1);
     expect(coverage(['delivery', 'van'], 'a parcel at the door')).toBe(0);
     expect(coverage([], 'anything')).toBe(0);
+  });
+
+  it('finds keywords that OCR ran together, and offers the compounds to full-text search', () => {
+    expect(coverage(['delivery', 'notice'], 'On screen: DELIVERYNOTICE')).toBe(1);
+    expect(coverage(['door'], 'FRONTDOOR')).toBe(1);
+    expect(coverage(['live'], 'DELIVERYNOTICE')).toBe(0); // inside, not at an end
+    expect(compounds(['delivery', 'notice', 'door'])).toEqual(['deliverynotice', 'noticedoor']);
   });
 
   it('quotes the sentence that covers most keywords', () => {

@@ -6,8 +6,8 @@ import type { StoredEvent } from '../records.js';
 import { AnchorModality, type Anchor } from './completion.js';
 import { fuseByRank, routedWeight, SourceKind, type FusedHit, type RankedList } from './fusion.js';
 import { calibrate, confidence, gate, Stage, type SimilarityScale } from './gating.js';
-import { coverage } from './keywords.js';
-import type { ParsedQuestion } from './question.js';
+import { compounds, coverage } from './keywords.js';
+import { ModalityHint, type ParsedQuestion } from './question.js';
 import type { EpisodeHit, MemoryFilter, ReasonMemory } from './ports.js';
 
 export type ReasonSettings = Config['reason'];
@@ -104,7 +104,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
         // "What happened this morning": the window itself is the answer, in time order; with no
         // time named, the most recent events.
         const recent = !filter.wall && !filter.streamTime;
-        const listed = await memory.listEvents(filter, settings.maxEvidence * 4, recent);
+        // "When did somebody speak?", "what was written this morning?": the sense asked about
+        // narrows the window to events that have it.
+        const listed = (await memory.listEvents(filter, settings.maxEvidence * 4, recent)).filter((e) => hasSense(e, parsed.hints));
         for (const e of listed) {
           events.set(e.id, e);
           noteSource(e.id, 'browse', 1);
@@ -113,7 +115,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
       })(),
     );
   }
-  const textQuery = [...input.quoted, ...input.words].join(' ').trim();
+  const textQuery = [...input.quoted, ...input.words, ...compounds(input.words)].join(' ').trim();
   if (textQuery) {
     jobs.push(
       (async () => {
@@ -239,6 +241,14 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   const detailMs = now() - detailStart;
 
   return { ranked, episodes: uniqueEpisodes, stage, firstConfidence, searchMs, fusionMs, detailMs };
+}
+
+/** Whether an event carries what a question's hints ask about (speech, sound, on-screen text). */
+export function hasSense(event: StoredEvent, hints: readonly ModalityHint[]): boolean {
+  if (hints.includes(ModalityHint.Speech) && !(event.transcript.length > 0 || event.tags.includes('speech'))) return false;
+  if (hints.includes(ModalityHint.Sound) && !hints.includes(ModalityHint.Speech) && event.tags.includes('silence') && event.transcript.length === 0) return false;
+  if (hints.includes(ModalityHint.Text) && event.ocr.length === 0) return false;
+  return true;
 }
 
 function intersect(a: MemoryFilter['wall'], b: { from: number; to: number }): { from: number; to: number } {
