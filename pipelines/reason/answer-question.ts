@@ -210,7 +210,7 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
 
   // Embed.
   const embedStart = performance.now();
-  const vectors = browse ? [] : await embedQuestion(deps, request, parsed.order ? parsed.order.anchor : parsed.searchText, signal);
+  const vectors = browse ? [] : await embedQuestion(deps, request, parsed.order ? parsed.order.anchorKeywords.join(' ') : parsed.searchText, signal);
   const embedMs = ms(embedStart);
   signal.throwIfAborted();
 

@@ -1,18 +1,18 @@
-// The whole pipeline through the public CLI on a generated scene with known content: engram serve
-// runs every role, engram ingest feeds a scripted 40 s video (colour scenes, an on-screen delivery
-// notice, two spoken sentences between silences), and engram query must find what is where.
+// The whole pipeline through the public CLI on a generated scene with known content: engram ingest
+// feeds a scripted 40 s video (colour scenes, an on-screen delivery notice, two spoken sentences
+// between silences) through every built role in its own process, and engram query must then find
+// what is where.
 // Scenes (stream seconds): 0-8 red, silent; 8-16 white with "DELIVERY NOTICE", silent; 16-24 green
 // with speech at 17 s; 24-32 blue with speech at 25 s; 32-40 yellow, silent.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderScene, type SceneScript } from '../../pipelines/repositories/scripted-scene.js';
-import { ENGRAM_BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 
 const env = useTestEnv();
-let serve: ChildProcess | undefined;
 let video = '';
 let greenPng = '';
 
@@ -63,9 +63,7 @@ beforeAll(async () => {
   // The tiny test models (an image/text pair aligned on colour words) make "green" findable.
   const built = await runCli(['models', 'build-test'], { env: childEnv(), timeoutMs: 60_000 });
   expect(built.code, built.stderr).toBe(0);
-  serve = spawn(process.execPath, [ENGRAM_BIN, 'serve'], { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  await sleep(3_000);
-  const ingested = await runCli(['ingest', video, '--name', 'scripted', '--json'], { env: childEnv(), timeoutMs: 240_000 });
+  const ingested = await runCli(['ingest', video, '--name', 'scripted', '--json'], { env: childEnv(), timeoutMs: 300_000 });
   expect(ingested.code, ingested.stderr).toBe(0);
   // Consolidation is asynchronous: wait until the last scene is in long-term memory.
   for (let i = 0; i < 120; i += 1) {
@@ -73,14 +71,7 @@ beforeAll(async () => {
     if (events.code === 0 && (JSON.parse(events.stdout) as { end: number }[]).some((e) => e.end >= 38)) break;
     await sleep(1_000);
   }
-}, 420_000);
-
-afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    serve.kill('SIGTERM');
-    await new Promise((resolve) => serve?.once('exit', resolve));
-  }
-});
+}, 480_000);
 
 describe('engram query on an ingested scripted scene', () => {
   it('finds the on-screen delivery notice within 2 s', async () => {
