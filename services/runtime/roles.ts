@@ -20,6 +20,7 @@ const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
   [Role.Perceive]: () => import('../perceive/main.js'),
   [Role.Segment]: () => import('../segment/main.js'),
   [Role.Consolidate]: () => import('../consolidate/main.js'),
+  [Role.Reason]: () => import('../reason/main.js'),
 };
 
 export function builtRoles(): Role[] {
