@@ -33,10 +33,12 @@ export interface ChatModel {
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1).trimEnd()}…`);
 
-function describeTags(tags: string[]): string {
+function describeTags(tags: string[], hasTranscript: boolean): string {
   const parts: string[] = [];
   const motion = tags.find((t) => t.startsWith('motion-'));
   if (motion) parts.push(`${motion.slice('motion-'.length)} motion`);
+  // Voice activity without a speech model still tells people someone spoke, and when.
+  if (tags.includes('speech') && !hasTranscript) parts.push('someone speaking');
   for (const t of tags) {
     if (t.startsWith('motion-') || t === 'speech' || t === 'text') continue;
     parts.push(t);
@@ -52,7 +54,7 @@ export function extractiveSummary(input: SummaryInput): string {
   const text = input.ocr.replace(/\s+/g, ' ').trim();
   if (speech) parts.push(`Speech: "${clip(speech, 200)}".`);
   if (text) parts.push(`On screen: "${clip(text, 120)}".`);
-  const scene = describeTags(input.tags);
+  const scene = describeTags(input.tags, speech.length > 0);
   parts.push(`${scene ? `${scene[0]?.toUpperCase()}${scene.slice(1)}` : 'Scene'} on ${input.stream} for ${seconds.toFixed(seconds < 10 ? 1 : 0)} s.`);
   return parts.join(' ');
 }

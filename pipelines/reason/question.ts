@@ -81,8 +81,6 @@ export function parseQuestion(question: string, context: QuestionContext): Parse
   const named = findStreams(time.rest, context.streams);
   let rest = named.rest;
 
-  const hints = (Object.keys(HINT_WORDS) as ModalityHint[]).filter((hint) => HINT_WORDS[hint].test(rest));
-
   let order: OrderQuery | undefined;
   const orderMatch = ORDER.exec(rest);
   if (orderMatch) {
@@ -99,6 +97,9 @@ export function parseQuestion(question: string, context: QuestionContext): Parse
       rest = rest.slice(0, orderMatch.index);
     }
   }
+  // Hints describe what is asked about: in "what happened after the notice", "notice" names the
+  // anchor, not a wish for written text in the answer.
+  const hints = (Object.keys(HINT_WORDS) as ModalityHint[]).filter((hint) => HINT_WORDS[hint].test(rest));
 
   const words = keywords(rest);
   const isSummary = SUMMARY.test(rest) && words.length <= 2 && !order;

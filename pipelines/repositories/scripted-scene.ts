@@ -78,6 +78,11 @@ export const DEMO_QUESTIONS: { question: string; expectS: [number, number]; need
   { question: 'What was said about the parcel?', expectS: [30, 45], needs: 'speech model' },
 ];
 
+/** An eighth of the height, smaller for long lines so the whole text stays inside the frame (capitals are about 0.7 em wide). */
+function fontSizeFor(text: string, width: number, height: number): number {
+  return Math.max(12, Math.min(Math.round(height / 8), Math.floor((width * 0.9) / (text.length * 0.7))));
+}
+
 function drawtextEscape(text: string): string {
   if (!/^[A-Za-z0-9 .,-]*$/.test(text)) throw new EngramError(`scripted scene text ${JSON.stringify(text)}: use letters, digits, spaces and - . , only`);
   return text;
@@ -103,7 +108,7 @@ export async function renderScene(script: SceneScript, out: string, signal?: Abo
     script.scenes.forEach((scene, i) => {
       command.input(`color=c=${scene.colour}:s=${script.width}x${script.height}:r=25:d=${scene.durationS}`).inputFormat('lavfi');
       const draw = scene.text
-        ? `drawtext=text='${drawtextEscape(scene.text)}':fontcolor=${scene.textColour ?? 'black'}:fontsize=${Math.round(script.height / 8)}:x=(w-text_w)/2:y=(h-text_h)/2`
+        ? `drawtext=text='${drawtextEscape(scene.text)}':fontcolor=${scene.textColour ?? 'black'}:fontsize=${fontSizeFor(scene.text, script.width, script.height)}:x=(w-text_w)/2:y=(h-text_h)/2`
         : 'null';
       filters.push(`[${i}:v]${draw}[v${i}]`);
     });

@@ -9,6 +9,7 @@ import { assertStreamName, defaultStreamName } from '../../pipelines/ingest/sour
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { builtRoles, startRoles } from '../runtime/roles.js';
+import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
 
 export interface IngestReport {
@@ -50,6 +51,65 @@ export function report(info: StreamInfo, elapsedMs: number, events = 0): IngestR
   return out;
 }
 
+export interface IngestRequest {
+  name: string;
+  /** Absolute path or URL (see normaliseSource). */
+  source: string;
+  live?: boolean;
+}
+
+/**
+ * Adds the stream and waits until the roles that exist have processed it. With no ingest worker
+ * running anywhere, the built roles (all but api) run in this process for the duration. Shared by
+ * `engram ingest` and `engram demo`.
+ */
+export async function ingestAndWait(context: EngramContext, request: IngestRequest): Promise<{ info: StreamInfo; report: IngestReport }> {
+  const { name, source } = request;
+  const started = Date.now();
+  let events = 0;
+  const countEvents = async (stream: StreamInfo) => {
+    // The segmenter's state counts the events of the run it belongs to (its generation).
+    const memory = new ShortTermMemory(context.redis.connection('cli-ingest-events'), context.config.redis.prefix, { spanSeconds: context.config.segment.shortTermSeconds });
+    const state = await memory.loadState(stream.name);
+    events = state && state.generation === stream.startedAt ? state.eventsClosed : 0;
+    return stream;
+  };
+  const streams = new StreamRepository(context.redis.connection('cli-ingest'), context.config.redis.prefix, context.queues);
+  const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
+  const local = workers.length === 0;
+  const roles = builtRoles().filter((role) => role !== Role.Api);
+  if (local) {
+    // A file named on this command line is trusted when this process ingests it: whoever runs
+    // the command can read it anyway. ingest.fileRoots guards sources that arrive otherwise
+    // (the HTTP API, a daemon's workers), so it is widened only for the in-process roles.
+    if (isAbsolute(source)) {
+      const ingest = context.config.ingest;
+      const roots = ingest.fileRoots.length > 0 ? ingest.fileRoots : [process.cwd(), context.paths.dataDir];
+      ingest.fileRoots = [...roots, dirname(source)];
+    }
+    await startRoles(context, roles);
+  }
+  await streams.add({ name, source, ...(request.live ? { live: true } : {}) });
+  let info: StreamInfo;
+  if (request.live && !local) {
+    info = (await streams.get(name))!;
+  } else {
+    // Stop the stream on Ctrl-C, then wait for it to wind down.
+    const onSignal = () => void streams.stop(name).catch(() => undefined);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      // The roles that consume what ingest produces; ingest itself ends with a terminal state.
+      const stages = roles.filter((role) => role !== Role.Ingest);
+      info = await countEvents(await streams.waitUntilProcessed(name, { stages, signal: context.signal }));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+  return { info, report: report(info, Date.now() - started, events) };
+}
+
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
@@ -64,47 +124,9 @@ export function registerIngest(program: Command): void {
       const name = options.name ?? defaultStreamName(sourceArg);
       assertStreamName(name);
       const source = normaliseSource(sourceArg);
-      const started = Date.now();
-      let events = 0;
-      const info = await withContext(loaded, log, async (context) => {
-        const countEvents = async (stream: StreamInfo) => {
-          // The segmenter's state counts the events of the run it belongs to (its generation).
-          const memory = new ShortTermMemory(context.redis.connection('cli-ingest-events'), context.config.redis.prefix, { spanSeconds: context.config.segment.shortTermSeconds });
-          const state = await memory.loadState(stream.name);
-          events = state && state.generation === stream.startedAt ? state.eventsClosed : 0;
-          return stream;
-        };
-        const streams = new StreamRepository(context.redis.connection('cli-ingest'), context.config.redis.prefix, context.queues);
-        const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
-        const local = workers.length === 0;
-        const roles = builtRoles().filter((role) => role !== Role.Api);
-        if (local) {
-          // A file named on this command line is trusted when this process ingests it: whoever runs
-          // the command can read it anyway. ingest.fileRoots guards sources that arrive otherwise
-          // (the HTTP API, a daemon's workers), so it is widened only for the in-process roles.
-          if (isAbsolute(source)) {
-            const ingest = context.config.ingest;
-            const roots = ingest.fileRoots.length > 0 ? ingest.fileRoots : [process.cwd(), context.paths.dataDir];
-            ingest.fileRoots = [...roots, dirname(source)];
-          }
-          await startRoles(context, roles);
-        }
-        await streams.add({ name, source, ...(options.live ? { live: true } : {}) });
-        if (options.live && !local) return (await streams.get(name))!;
-        // Stop the stream on Ctrl-C, then wait for it to wind down.
-        const onSignal = () => void streams.stop(name).catch(() => undefined);
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          // The roles that consume what ingest produces; ingest itself ends with a terminal state.
-          const stages = roles.filter((role) => role !== Role.Ingest);
-          return await countEvents(await streams.waitUntilProcessed(name, { stages, signal: context.signal }));
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-      });
-      const result = report(info, Date.now() - started, events);
+      const { info, report: result } = await withContext(loaded, log, (context) =>
+        ingestAndWait(context, { name, source, ...(options.live ? { live: true } : {}) }),
+      );
       if (options.json) printJson(result);
       else if (info.state !== 'failed') {
         process.stdout.write(

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerConfig } from './config.js';
+import { registerDemo } from './demo.js';
 import { registerQuery } from './query.js';
 import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerDemo(program);
   registerQuery(program);
   registerIngest(program);
   registerStreams(program);
