@@ -2,6 +2,7 @@
 // else is a bug and prints its stack.
 import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
+import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerApi(program);
   return program;
 }
 

@@ -1,0 +1,107 @@
+// Cuts an event's span out of a file source as MP4 (H.264, AAC when the source has audio),
+// streamed as ffmpeg writes it: fragmented MP4 needs no seekable output, so the first bytes reach
+// the browser before the cut is done. An AbortSignal (the client went away) kills ffmpeg.
+import { stat } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { EngramError } from '../../config/errors.js';
+
+export interface ClipRequest {
+  /** Path of the source file. */
+  path: string;
+  /** Seconds into the file. */
+  start: number;
+  /** Seconds, > 0. */
+  duration: number;
+  signal?: AbortSignal;
+}
+
+export interface Clip {
+  contentType: 'video/mp4';
+  stream: Readable;
+}
+
+/** Paths and file:// URLs are clip-able sources; everything else (rtsp, http, devices) is live. */
+export function fileSourcePath(url: string): string | null {
+  if (url.startsWith('file://')) {
+    try {
+      return decodeURIComponent(new URL(url).pathname);
+    } catch {
+      return null;
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url === '-') return null;
+  return url;
+}
+
+export class ClipRepository {
+  readonly #ffmpegPath: string | undefined;
+
+  constructor(options: { ffmpegPath?: string } = {}) {
+    this.#ffmpegPath = options.ffmpegPath;
+  }
+
+  /**
+   * Starts the cut; resolves once ffmpeg produced its first bytes (so a broken source is an
+   * error the caller can still answer with a status code), rejects with EngramError otherwise.
+   */
+  async cut(request: ClipRequest): Promise<Clip> {
+    if (!(request.duration > 0) || !(request.start >= 0)) throw new EngramError(`clip span ${request.start}+${request.duration}s is empty`);
+    try {
+      const info = await stat(request.path);
+      if (!info.isFile()) throw new Error('not a regular file');
+    } catch (error) {
+      throw new EngramError(`clip source ${request.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    request.signal?.throwIfAborted();
+    const command = ffmpeg(request.path);
+    if (this.#ffmpegPath) command.setFfmpegPath(this.#ffmpegPath);
+    command
+      // Input seeking is fast and, with re-encoding, frame-accurate.
+      .seekInput(request.start)
+      .duration(request.duration)
+      .outputOptions(['-map', '0:v:0?', '-map', '0:a:0?', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', 'frag_keyframe+empty_moov+default_base_moof'])
+      .format('mp4');
+    const out = new PassThrough();
+    let stderrTail = '';
+    let settled = false;
+    return new Promise<Clip>((resolve, reject) => {
+      const fail = (error: Error) => {
+        if (!settled) {
+          settled = true;
+          reject(error);
+        } else {
+          out.destroy(error);
+        }
+      };
+      const onAbort = () => {
+        command.kill('SIGKILL');
+        fail(new EngramError('clip cancelled'));
+      };
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      command.on('stderr', (line: string) => {
+        stderrTail = `${stderrTail}\n${line}`.slice(-2000);
+      });
+      command.on('error', (error: Error) => {
+        request.signal?.removeEventListener('abort', onAbort);
+        if (request.signal?.aborted) return;
+        const last = stderrTail.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+        fail(new EngramError(`ffmpeg could not cut ${request.path} at ${request.start}s: ${last || error.message}`));
+      });
+      command.on('end', () => request.signal?.removeEventListener('abort', onAbort));
+      out.once('data', (first: Buffer) => {
+        // Put the peeked chunk back so the caller reads the whole file.
+        out.pause();
+        out.unshift(first);
+        if (!settled) {
+          settled = true;
+          resolve({ contentType: 'video/mp4', stream: out });
+        }
+      });
+      out.once('end', () => {
+        if (!settled) fail(new EngramError(`ffmpeg produced no video for ${request.path} at ${request.start}s (past the end of the file?)`));
+      });
+      command.pipe(out, { end: true });
+    });
+  }
+}

@@ -1,0 +1,102 @@
+// What the HTTP routes need from the rest of engram, as small interfaces: the api role's
+// composition root (main.ts) adapts the real repositories to them, and a route whose part of
+// engram is not running in this build answers 503 naming what is missing.
+import type { Readable } from 'node:stream';
+import type { StoredEvent } from '../../pipelines/records.js';
+import type { LiveListener } from '../../pipelines/repositories/live.js';
+import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
+
+/** A stream as the API shows it. Extra fields from ingest pass through untouched. */
+export interface StreamView {
+  name: string;
+  url: string;
+  state: string;
+  lagSeconds?: number | null;
+  droppedFrames?: number;
+  gaps?: number;
+  [extra: string]: unknown;
+}
+
+export interface AddStreamInput {
+  name: string;
+  url: string;
+  options: Record<string, unknown>;
+}
+
+export interface StreamsPort {
+  add(input: AddStreamInput): Promise<StreamView>;
+  get(name: string): Promise<StreamView | null>;
+  list(): Promise<StreamView[]>;
+  /** False when there is no such stream. */
+  stop(name: string): Promise<boolean>;
+}
+
+export interface EventQuery {
+  stream?: string;
+  /** Wall-clock epoch ms, inclusive. */
+  since?: number;
+  until?: number;
+  limit: number;
+  offset: number;
+}
+
+export interface EventsPort {
+  list(query: EventQuery): Promise<StoredEvent[]>;
+  get(id: string): Promise<StoredEvent | null>;
+  /** Rows per LanceDB table. */
+  tableRows(): Promise<Record<string, number>>;
+}
+
+export interface QueryInput {
+  question: string;
+  stream?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+export interface QueryPort {
+  /** The same JSON as `engram query --json`. Must stop work when the signal aborts. */
+  answer(input: QueryInput, signal: AbortSignal): Promise<unknown>;
+}
+
+export interface BlobsPort {
+  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+}
+
+export interface ClipsPort {
+  /** Null when the stream's source is not a file (a live camera has nothing to cut from). */
+  sourcePath(stream: string): Promise<string | null>;
+  cut(request: { path: string; start: number; duration: number; signal: AbortSignal }): Promise<{ contentType: string; stream: Readable }>;
+}
+
+export interface LivePort {
+  listen(listener: LiveListener): Promise<() => void>;
+}
+
+export interface QueuesPort {
+  all(): ReturnType<QueueRepository['allQueues']>;
+  counts(): Promise<Record<string, QueueCounts>>;
+  /** Mean run time of the most recent completed jobs per queue, seconds (null when none). */
+  recentDurations(): Promise<Record<string, number | null>>;
+}
+
+export interface ModelsPort {
+  /** Installed models and whatever the runtime reports about them. */
+  status(): Promise<unknown[]>;
+}
+
+/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+export type ReadinessChecks = Record<string, () => Promise<void>>;
+
+export interface ApiDeps {
+  queues: QueuesPort;
+  checks: ReadinessChecks;
+  streams?: StreamsPort;
+  events?: EventsPort;
+  query?: QueryPort;
+  blobs?: BlobsPort;
+  clips?: ClipsPort;
+  live?: LivePort;
+  models?: ModelsPort;
+}
