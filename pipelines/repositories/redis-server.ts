@@ -111,7 +111,11 @@ export class ManagedRedis extends EventEmitter<ManagedRedisEvents> {
 
   /** Connects to the data directory's running server, or starts one (after cleaning a crashed one's files). */
   static async acquire(options: ManagedRedisOptions): Promise<ManagedRedis> {
-    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new EngramError(`cannot create ${options.dir} for the managed Redis (${(error as NodeJS.ErrnoException).code ?? String(error)}); check ENGRAM_DATA_DIR`);
+    }
     const socketPath = join(options.dir, 'redis.sock');
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
       throw new EngramError(

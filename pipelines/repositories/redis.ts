@@ -66,12 +66,16 @@ export class RedisRepository {
     }
     const repo = new RedisRepository(target, managed);
     const probe = repo.connection('probe', { lazyConnect: true, connectTimeout: config.redis.connectTimeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // ioredis rejects connect() with a bare "Connection is closed"; the cause arrives as an event.
+    let cause: Error | undefined;
+    probe.on('error', (error: Error) => (cause ??= error));
     try {
       await probe.connect();
       await probe.ping();
     } catch (error) {
       await repo.close();
-      throw new EngramError(`cannot reach Redis at ${target.display}: ${(error as Error).message}`);
+      const reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? cause?.message ?? (error as Error).message;
+      throw new EngramError(`cannot reach Redis at ${target.display}: ${reason}`);
     } finally {
       probe.disconnect();
       repo.#clients.delete(probe);
