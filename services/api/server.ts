@@ -4,7 +4,7 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { isEngramError } from '../../config/errors.js';
 import type { ApiConfig } from '../../config/schema.js';
 import type { Logger } from '../logger.js';
@@ -41,7 +41,8 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
   const policy: KeyPolicy = keyPolicy(config);
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the log (SSE, metrics scrapes); failures are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     // Hijacked SSE responses are never idle; close ends them itself (routes/live.ts).
     forceCloseConnections: true,
