@@ -28,8 +28,10 @@ export interface LiveStreamState {
   stream: string;
   /** The ingest state name (for example starting, running, reconnecting, stopped, failed, finished). */
   state: string;
-  lagSeconds?: number;
+  /** Seconds behind real time. */
+  lagS?: number;
   droppedFrames?: number;
+  /** Gaps recorded so far. */
   gaps?: number;
   /** Why the state changed, for people (an ffmpeg error, "end of file"). */
   message?: string;

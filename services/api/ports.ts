@@ -6,21 +6,24 @@ import type { StoredEvent } from '../../pipelines/records.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
 
-/** A stream as the API shows it. Extra fields from ingest pass through untouched. */
+/** A stream as the API shows it (ingest's StreamInfo; its other fields pass through untouched). */
 export interface StreamView {
   name: string;
-  url: string;
+  /** The source with any password hidden. */
+  source: string;
   state: string;
-  lagSeconds?: number | null;
-  droppedFrames?: number;
-  gaps?: number;
-  [extra: string]: unknown;
+  /** Seconds behind real time. */
+  lagS: number;
+  droppedFrames: number;
+  gaps: unknown[];
 }
 
 export interface AddStreamInput {
   name: string;
-  url: string;
-  options: Record<string, unknown>;
+  /** A file path, file://, rtsp://, http(s)://, tcp://, v4l2 or alsa device, or - for stdin. */
+  source: string;
+  /** Force live handling (drop frames, reconnect); unset: ingest decides by probing. */
+  live?: boolean;
 }
 
 export interface StreamsPort {
@@ -50,9 +53,9 @@ export interface EventsPort {
 export interface QueryInput {
   question: string;
   stream?: string;
-  since?: string;
-  until?: string;
-  limit?: number;
+  /** Wall-clock epoch ms bounds. */
+  since?: number;
+  until?: number;
 }
 
 export interface QueryPort {

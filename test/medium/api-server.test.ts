@@ -81,7 +81,7 @@ describe('open loopback server (no keys configured)', () => {
     }
     const query = spec.paths['/api/query']?.post?.requestBody?.content['application/json']?.schema;
     expect(query?.required).toEqual(['question']);
-    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until', 'limit']);
+    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until']);
     const page = await app.inject('/docs');
     expect(page.body).toContain('<code>/api/query</code>');
   });

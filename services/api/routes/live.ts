@@ -57,7 +57,7 @@ export function registerLive(app: FastifyInstance, deps: ApiDeps): void {
     if (deps.streams) {
       try {
         for (const s of await deps.streams.list()) {
-          res.write(frame('stream', { type: LiveType.Stream, stream: s.name, state: s.state, lagSeconds: s.lagSeconds ?? undefined, droppedFrames: s.droppedFrames, gaps: s.gaps }));
+          res.write(frame('stream', { type: LiveType.Stream, stream: s.name, state: s.state, lagS: s.lagS, droppedFrames: s.droppedFrames, gaps: s.gaps.length }));
         }
       } catch (error) {
         request.log.warn({ err: error }, 'live: could not list streams for the snapshot');

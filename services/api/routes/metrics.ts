@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { metricsRegistry } from '../../../pipelines/metrics.js';
-import type { ApiDeps } from '../ports.js';
+import type { ApiDeps, StreamView } from '../ports.js';
 
 function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
   const registry = new Registry();
@@ -39,7 +39,7 @@ function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
       }
     },
   });
-  const streamGauge = (name: string, help: string, pick: (s: { lagSeconds?: number | null; droppedFrames?: number; gaps?: number }) => number | null | undefined) =>
+  const streamGauge = (name: string, help: string, pick: (s: StreamView) => number | null | undefined) =>
     new Gauge({
       name,
       help,
@@ -58,9 +58,9 @@ function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
         }
       },
     });
-  streamGauge('engram_stream_lag_seconds', 'How far behind real time ingest is, per stream', (s) => s.lagSeconds);
+  streamGauge('engram_stream_lag_seconds', 'How far behind real time ingest is, per stream', (s) => s.lagS);
   streamGauge('engram_stream_dropped_frames', 'Frames dropped so far because perception fell behind, per stream', (s) => s.droppedFrames);
-  streamGauge('engram_stream_gaps', 'Gaps (disconnections) recorded so far, per stream', (s) => s.gaps);
+  streamGauge('engram_stream_gaps', 'Gaps (disconnections) recorded so far, per stream', (s) => s.gaps.length);
   new Gauge({
     name: 'engram_table_rows',
     help: 'Rows per LanceDB table',

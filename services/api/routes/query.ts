@@ -5,13 +5,8 @@ import { z } from 'zod';
 import type { ApiConfig } from '../../../config/schema.js';
 import { HttpError, unavailable } from '../http-errors.js';
 import type { ApiDeps } from '../ports.js';
+import { TimeParam } from './events.js';
 import { StreamNameSchema } from './streams.js';
-
-const TimeText = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((s) => !/[\0\r\n]/.test(s), 'no control characters');
 
 export const QueryBody = z
   .object({
@@ -21,10 +16,9 @@ export const QueryBody = z
       .transform((s) => s.trim())
       .refine((s) => s.length > 0, 'ask a question: text is empty'),
     stream: StreamNameSchema.optional(),
-    /** A time or expression reasoning understands ("2026-11-28T09:00", "yesterday"). */
-    since: TimeText.optional(),
-    until: TimeText.optional(),
-    limit: z.number().int().min(1).max(50).optional(),
+    /** Wall-clock bounds, ISO 8601 or epoch ms; time words in the question work too ("this morning"). */
+    since: TimeParam.optional(),
+    until: TimeParam.optional(),
   })
   .strict();
 
@@ -46,7 +40,7 @@ export function registerQuery(app: FastifyInstance, deps: ApiDeps, config: ApiCo
       const timeout = AbortSignal.timeout(config.queryTimeoutMs);
       const signal = AbortSignal.any([timeout, hangUp.signal]);
       try {
-        const input = { question: body.question, ...(body.stream ? { stream: body.stream } : {}), ...(body.since ? { since: body.since } : {}), ...(body.until ? { until: body.until } : {}), ...(body.limit ? { limit: body.limit } : {}) };
+        const input = { question: body.question, ...(body.stream ? { stream: body.stream } : {}), ...(body.since !== undefined ? { since: body.since } : {}), ...(body.until !== undefined ? { until: body.until } : {}) };
         // Race the signal too: an answer function that ignores it still cannot hold the request.
         return await new Promise<unknown>((resolve, reject) => {
           const onAbort = () => reject(signal.reason);

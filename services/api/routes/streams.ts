@@ -11,9 +11,10 @@ export const StreamNameSchema = z.string().regex(STREAM_NAME, 'a stream name: 1-
 const AddStreamBody = z
   .object({
     name: StreamNameSchema,
+    /** Where to read from: a file path, file://, rtsp://, http(s)://, tcp://, a device, or - (stdin). */
     url: z.string().min(1).max(2048).refine((s) => !/[\0\r\n]/.test(s), 'no control characters'),
-    /** Ingest options (keyframe rate, live or file, …); ingest validates them and names what it refuses. */
-    options: z.record(z.string().max(64), z.unknown()).default({}),
+    /** Treat as live (drop frames when behind, reconnect); omitted: ingest decides by probing. */
+    live: z.boolean().optional(),
   })
   .strict();
 
@@ -27,7 +28,7 @@ function port(deps: ApiDeps): StreamsPort {
 export function registerStreams(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/streams', { schema: { summary: 'Add a stream and start ingesting it', tags: ['streams'], body: AddStreamBody } }, async (request, reply) => {
     const body = request.body as z.infer<typeof AddStreamBody>;
-    const stream = await port(deps).add({ name: body.name, url: body.url, options: body.options });
+    const stream = await port(deps).add({ name: body.name, source: body.url, ...(body.live === undefined ? {} : { live: body.live }) });
     return reply.status(201).send(stream);
   });
 

@@ -23,7 +23,11 @@ async function api(path, options = {}) {
   return body;
 }
 
-const fmtTime = (ms) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toLocaleString() : '');
+const fmtTime = (t) => {
+  // Events carry epoch ms; answers carry ISO 8601 text.
+  const d = typeof t === 'number' || typeof t === 'string' ? new Date(t) : null;
+  return d && Number.isFinite(d.getTime()) ? d.toLocaleString() : '';
+};
 const fmtSpan = (s) => {
   if (typeof s !== 'number' || !Number.isFinite(s)) return '';
   const m = Math.floor(s / 60);
@@ -146,9 +150,9 @@ function renderStreams() {
       {},
       el('td', { text: s.name }),
       el('td', { class: `state-${s.state}`, text: s.state ?? '' }),
-      el('td', { text: typeof s.lagSeconds === 'number' ? `${s.lagSeconds.toFixed(1)} s` : '' }),
+      el('td', { text: typeof s.lagS === 'number' ? `${s.lagS.toFixed(1)} s` : '' }),
       el('td', { text: String(s.droppedFrames ?? '') }),
-      el('td', { text: String(s.gaps ?? '') }),
+      el('td', { text: String(Array.isArray(s.gaps) ? s.gaps.length : (s.gaps ?? '')) }),
       el('td', {}, el('button', { type: 'button', class: 'link', text: 'stop', onclick: () => stopStream(s.name) })),
     ),
   );
@@ -216,7 +220,7 @@ function connectLive() {
   source.addEventListener('stream', (message) => {
     const s = JSON.parse(message.data);
     const known = streams.get(s.stream) ?? { name: s.stream };
-    streams.set(s.stream, { ...known, name: s.stream, state: s.state, lagSeconds: s.lagSeconds ?? known.lagSeconds, droppedFrames: s.droppedFrames ?? known.droppedFrames, gaps: s.gaps ?? known.gaps });
+    streams.set(s.stream, { ...known, name: s.stream, state: s.state, lagS: s.lagS ?? known.lagS, droppedFrames: s.droppedFrames ?? known.droppedFrames, gaps: s.gaps ?? known.gaps });
     renderStreams();
   });
   source.addEventListener('error', () => {
