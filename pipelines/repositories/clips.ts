@@ -36,9 +36,27 @@ export function fileSourcePath(url: string): string | null {
 
 export class ClipRepository {
   readonly #ffmpegPath: string | undefined;
+  readonly #ffprobePath: string | undefined;
 
-  constructor(options: { ffmpegPath?: string } = {}) {
+  constructor(options: { ffmpegPath?: string; ffprobePath?: string } = {}) {
     this.#ffmpegPath = options.ffmpegPath;
+    this.#ffprobePath = options.ffprobePath;
+  }
+
+  #probe(path: string): Promise<{ hasVideo: boolean; duration: number | null }> {
+    return new Promise((resolve, reject) => {
+      const command = ffmpeg(path);
+      if (this.#ffprobePath) command.setFfprobePath(this.#ffprobePath);
+      command.ffprobe((error: Error | null, data: ffmpeg.FfprobeData) => {
+        if (error) {
+          const last = String(error.message).trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+          reject(new EngramError(`ffmpeg could not cut ${path}: not readable as media (${last})`));
+          return;
+        }
+        const duration = Number(data.format?.duration);
+        resolve({ hasVideo: data.streams.some((st) => st.codec_type === 'video'), duration: Number.isFinite(duration) ? duration : null });
+      });
+    });
   }
 
   /**
@@ -52,6 +70,13 @@ export class ClipRepository {
       if (!info.isFile()) throw new Error('not a regular file');
     } catch (error) {
       throw new EngramError(`clip source ${request.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    // Probe first: fragmented MP4 writes its header even when no frame follows, so a span past
+    // the end or a file without video would otherwise look like a (useless) success.
+    const media = await this.#probe(request.path);
+    if (!media.hasVideo) throw new EngramError(`clip source ${request.path} has no video stream`);
+    if (media.duration !== null && request.start >= media.duration) {
+      throw new EngramError(`clip span starts at ${request.start}s but ${request.path} is ${media.duration.toFixed(1)}s long`);
     }
     request.signal?.throwIfAborted();
     const command = ffmpeg(request.path);
@@ -88,7 +113,15 @@ export class ClipRepository {
         const last = stderrTail.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
         fail(new EngramError(`ffmpeg could not cut ${request.path} at ${request.start}s: ${last || error.message}`));
       });
-      command.on('end', () => request.signal?.removeEventListener('abort', onAbort));
+      // The output can end before ffmpeg reports how it exited; an empty output is judged on exit.
+      let outputEmpty = false;
+      let exitedCleanly = false;
+      const noVideo = () => fail(new EngramError(`ffmpeg produced no video for ${request.path} at ${request.start}s (past the end of the file?)`));
+      command.on('end', () => {
+        request.signal?.removeEventListener('abort', onAbort);
+        exitedCleanly = true;
+        if (outputEmpty) noVideo();
+      });
       out.once('data', (first: Buffer) => {
         // Put the peeked chunk back so the caller reads the whole file.
         out.pause();
@@ -99,7 +132,9 @@ export class ClipRepository {
         }
       });
       out.once('end', () => {
-        if (!settled) fail(new EngramError(`ffmpeg produced no video for ${request.path} at ${request.start}s (past the end of the file?)`));
+        if (settled) return;
+        outputEmpty = true;
+        if (exitedCleanly) noVideo();
       });
       command.pipe(out, { end: true });
     });
