@@ -3,6 +3,7 @@
 // schemas become JSON Schema for the OpenAPI document.
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
+import { STREAM_NAME } from '../../pipelines/records.js';
 
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';
@@ -54,3 +55,22 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema; url: stri
 
 /** Query-string numbers arrive as text. */
 export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const TIME_HELP = 'expected an ISO 8601 time (2026-11-28T09:00:00Z) or epoch milliseconds';
+
+const TimeText = z
+  .string()
+  .max(40)
+  .transform((text, ctx) => {
+    const ms = /^\d{1,15}$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: TIME_HELP });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** ISO 8601 text or epoch milliseconds (a number in JSON, digits in a query string), to epoch milliseconds. */
+export const TimeParam = z.union([z.number().int().min(0).max(1e15), TimeText], { error: TIME_HELP });
+
+export const StreamNameSchema = z.string().regex(STREAM_NAME, 'a stream name: 1-64 lower-case letters, digits, - and _, starting with a letter or digit');

@@ -9,9 +9,12 @@ import type { ApiDeps } from '../ports.js';
 export const DASHBOARD_PATH = '/admin/queues';
 
 export async function registerDashboard(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const queues = deps.queues.all();
+  // Connected before serving: a queue closed while still connecting rejects inside BullMQ, unhandled.
+  await Promise.all(queues.map((queue) => queue.waitUntilReady()));
   const serverAdapter = new FastifyAdapter();
   createBullBoard({
-    queues: deps.queues.all().map((queue) => new BullMQAdapter(queue)),
+    queues: queues.map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'engram queues', miscLinks: [{ text: 'engram', url: '/' }] } },
   });

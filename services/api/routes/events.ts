@@ -7,21 +7,7 @@ import { isEngramError } from '../../../config/errors.js';
 import type { StoredEvent } from '../../../pipelines/records.js';
 import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
-import { queryInt } from '../validation.js';
-import { StreamNameSchema } from './streams.js';
-
-/** ISO 8601 or epoch milliseconds, to epoch milliseconds. */
-export const TimeParam = z
-  .string()
-  .max(40)
-  .transform((text, ctx) => {
-    const ms = /^\d{1,15}$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time (2026-11-28T09:00:00Z) or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
 
 const ListQuery = z
   .object({

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import type { ApiConfig } from '../../../config/schema.js';
 import { HttpError, unavailable } from '../http-errors.js';
 import type { ApiDeps } from '../ports.js';
-import { TimeParam } from './events.js';
-import { StreamNameSchema } from './streams.js';
+import { StreamNameSchema, TimeParam } from '../validation.js';
 
 export const QueryBody = z
   .object({

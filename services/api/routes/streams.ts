@@ -2,11 +2,9 @@
 // frames and gaps, stop one. The ingest role does the work; these routes only validate and relay.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { STREAM_NAME } from '../../../pipelines/records.js';
 import { notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, StreamsPort } from '../ports.js';
-
-export const StreamNameSchema = z.string().regex(STREAM_NAME, 'a stream name: 1-64 lower-case letters, digits, - and _, starting with a letter or digit');
+import { StreamNameSchema } from '../validation.js';
 
 const AddStreamBody = z
   .object({
