@@ -84,9 +84,17 @@ export interface QueuesPort {
   recentDurations(): Promise<Record<string, number | null>>;
 }
 
+export interface ModelView {
+  name: string;
+  task: string;
+  installed: boolean;
+  /** Execution provider in use (cuda, cpu), null before the model first ran. */
+  provider: string | null;
+}
+
 export interface ModelsPort {
-  /** Installed models and whatever the runtime reports about them. */
-  status(): Promise<unknown[]>;
+  /** Every model the catalog knows, installed or not. */
+  status(): Promise<ModelView[]>;
 }
 
 /** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */

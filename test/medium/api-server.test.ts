@@ -2,13 +2,15 @@
 // validation, metrics, the queue dashboard, the OpenAPI document, the UI files and live events.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobName } from '../../pipelines/jobs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { hashKey } from '../../services/api/auth.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
+import { defineRoleForTest, startRoles } from '../../services/runtime/roles.js';
 import { useTestEnv } from '../helpers/env.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
@@ -61,6 +63,34 @@ describe('open loopback server (no keys configured)', () => {
     expect(exp.types.get('engram_job_duration_seconds')).toBe('histogram');
     expect(exp.types.get('engram_inference_seconds')).toBe('histogram');
     expect(exp.types.get('engram_inference_batch_size')).toBe('histogram');
+  });
+
+  it('reports how long jobs took, from this process\'s workers and from BullMQ\'s timestamps', async () => {
+    const undo = defineRoleForTest(Role.Segment, async () => ({
+      handlers: async () => ({
+        [JobName.SegmentTick]: async () => {
+          await sleep(120);
+          return 'done' as const;
+        },
+      }),
+    }));
+    try {
+      const { context: worker } = await server({}, 'durations');
+      await startRoles(worker, [Role.Segment]);
+      for (let i = 0; i < 3; i += 1) await worker.queues.add(JobName.SegmentTick, { stream: `cam${i}` });
+      const deadline = Date.now() + 10_000;
+      while ((await worker.queues.counts())[QueueName.Segment].completed < 3 && Date.now() < deadline) await sleep(50);
+      const { app: scraper } = await server({}, 'durations');
+      const exp = parsePrometheus((await scraper.inject('/metrics')).body);
+      expect(sampleValue(exp, 'engram_job_duration_seconds_count', { queue: 'segment', outcome: 'completed' })).toBe(3);
+      expect(sampleValue(exp, 'engram_job_duration_seconds_sum', { queue: 'segment', outcome: 'completed' })).toBeGreaterThan(0.3);
+      const recent = sampleValue(exp, 'engram_queue_recent_job_duration_seconds', { queue: 'segment' });
+      expect(recent).toBeGreaterThan(0.1);
+      expect(recent).toBeLessThan(2);
+      expect(sampleValue(exp, 'engram_queue_jobs', { queue: 'segment', state: 'completed' })).toBe(3);
+    } finally {
+      undo();
+    }
   });
 
   it('lists every engram queue on the dashboard', async () => {

@@ -76,6 +76,21 @@ function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
       }
     },
   });
+  new Gauge({
+    name: 'engram_model_installed',
+    help: 'Models the catalog knows: 1 when installed, with the execution provider once it ran',
+    labelNames: ['model', 'task', 'provider'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!deps.models) return;
+      try {
+        for (const m of await deps.models.status()) this.set({ model: m.name, task: m.task, provider: m.provider ?? 'none' }, m.installed ? 1 : 0);
+      } catch (error) {
+        log('models', error);
+      }
+    },
+  });
   return Registry.merge([metricsRegistry, registry]);
 }
 
