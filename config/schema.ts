@@ -124,6 +124,59 @@ export const ApiSchema = z
   .strict()
   .prefault({});
 
+export const IngestSchema = z
+  .object({
+    /** Length of one chunk in stream seconds. @defaultValue 1 */
+    chunkSeconds: z.number().positive().max(60).default(1),
+    /** Regular keyframes per stream second (extra ones come at scene cuts). @defaultValue 1 */
+    keyframesPerSecond: z.number().positive().max(30).default(1),
+    /** ffmpeg scene score (0..1) above which a frame is kept as an extra keyframe. @defaultValue 0.3 */
+    sceneThreshold: z.number().min(0).max(1).default(0.3),
+    /** Longest side of a keyframe handed to the models, in pixels (dimensions are kept even). @defaultValue 640 */
+    frameMaxSide: z.number().int().min(16).max(4096).default(640),
+    /** Width of the JPEG thumbnail stored with each keyframe. @defaultValue 320 */
+    thumbnailWidth: z.number().int().min(16).max(1920).default(320),
+    /** How long chunk bytes stay in Redis when nobody consumes them. @defaultValue 3600 */
+    chunkTtlSeconds: z.number().int().positive().default(3_600),
+    /**
+     * Chunks of one stream put but not yet consumed by the next stage. Above it a file source waits
+     * and a live source drops keyframes (never audio). @defaultValue 32
+     */
+    maxChunksInFlight: z.number().int().positive().default(32),
+    /** First reconnect delay of a live source; doubles each failure. @defaultValue 500 */
+    reconnectMinMs: z.number().int().positive().default(500),
+    /** Cap of the reconnect delay. @defaultValue 30000 */
+    reconnectMaxMs: z.number().int().positive().default(30_000),
+    /** Connection attempts before a live source that never answered fails for good. @defaultValue 3 */
+    connectAttempts: z.number().int().positive().default(3),
+    /** How long ffprobe may wait for a source to answer. @defaultValue 10000 */
+    probeTimeoutMs: z.number().int().positive().default(10_000),
+    /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
+    stallTimeoutMs: z.number().int().positive().default(10_000),
+    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    allowedProtocols: z
+      .array(z.string().regex(/^[a-z0-9]+$/))
+      .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
+    /**
+     * Directories file sources must lie under (after resolving symlinks). Relative entries are
+     * resolved against the working directory; an empty list allows the working directory and the
+     * data directory. @defaultValue []
+     */
+    fileRoots: z.array(z.string().min(1)).default([]),
+    /** Widest video accepted; larger is refused as an absurd resolution. @defaultValue 7680 */
+    maxWidth: z.number().int().positive().default(7_680),
+    /** Tallest video accepted. @defaultValue 4320 */
+    maxHeight: z.number().int().positive().default(4_320),
+    /** BullMQ lock of a running ingest job; a dead worker's stream is taken over after it lapses. @defaultValue 30000 */
+    lockDurationMs: z.number().int().positive().default(30_000),
+    /** How often ingest workers look for streams whose worker died. @defaultValue 30000 */
+    stalledIntervalMs: z.number().int().positive().default(30_000),
+    /** Times a stream may be taken over after its worker died before it fails. @defaultValue 10 */
+    maxStalledCount: z.number().int().nonnegative().default(10),
+  })
+  .strict()
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     /** Where engram keeps Redis files, LanceDB tables, thumbnails and models. Also ENGRAM_DATA_DIR. @defaultValue './data' */
@@ -132,6 +185,7 @@ export const ConfigSchema = z
     redis: RedisSchema,
     queues: QueuesSchema,
     storage: StorageSchema,
+    ingest: IngestSchema,
     api: ApiSchema,
   })
   .strict();
@@ -139,3 +193,4 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
+export type IngestConfig = Config['ingest'];

@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
+import { registerIngest } from './ingest.js';
+import { registerStreams } from './streams.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerIngest(program);
+  registerStreams(program);
   registerApi(program);
   return program;
 }

@@ -2,12 +2,14 @@
 import type { Command } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import type { QueueCounts } from '../../pipelines/repositories/queue.js';
+import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { load, logger, printJson, withContext } from './common.js';
+import { streamLine } from './streams.js';
 
 export interface StatusReport {
   redis: { url: string; managed: boolean; ok: boolean; error?: string };
   queues: Record<string, QueueCounts>;
-  streams: unknown[];
+  streams: StreamInfo[];
   models: unknown[];
 }
 
@@ -24,7 +26,7 @@ export function registerStatus(program: Command): void {
         report = await withContext(loaded, log, async (context) => ({
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
           queues: await context.queues.counts(),
-          streams: [],
+          streams: await new StreamRepository(context.redis.connection('cli-status'), context.config.redis.prefix).list(),
           models: [],
         }));
       } catch (error) {
@@ -47,6 +49,7 @@ export function registerStatus(program: Command): void {
         lines.push(`  ${name.padEnd(12)} waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}  delayed ${c.delayed}`);
       }
       lines.push(`streams: ${report.streams.length === 0 ? 'none' : report.streams.length}`);
+      for (const stream of report.streams) lines.push(`  ${streamLine(stream)}`);
       lines.push(`models: ${report.models.length === 0 ? 'none' : report.models.length}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -16,10 +16,13 @@ export interface RoleModule {
   handlers?(context: EngramContext): Promise<HandlerMap>;
   /** Anything else the role runs beside its queue worker (an HTTP server, schedulers). */
   start?(context: EngramContext): Promise<StartedRole>;
+  /** Worker settings the role needs beyond config.queues (long jobs want their own lock timing). */
+  workerOptions?(context: EngramContext): { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number };
 }
 
 /** Loaders of the roles that are built; each issue that builds a role adds its line here. */
 const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
+  [Role.Ingest]: () => import('../ingest/main.js'),
   [Role.Api]: () => import('../api/main.js'),
 };
 
@@ -54,18 +57,20 @@ export async function startRoles(context: EngramContext, roles: readonly Role[])
   const registry = new JobRegistry();
   const extras: ((ctx: EngramContext) => Promise<StartedRole>)[] = [];
   const queues: QueueName[] = [];
+  const workerOptions = new Map<QueueName, ReturnType<NonNullable<RoleModule['workerOptions']>>>();
   for (const role of roles) {
     const load = ROLE_LOADERS[role];
     if (!load) throw new EngramError(`role "${role}" is not built yet in this version of engram`, { exitCode: 2 });
     const module = await load();
     const queue = ROLE_QUEUE[role];
     if (queue) queues.push(queue);
+    if (queue && module.workerOptions) workerOptions.set(queue, module.workerOptions(context));
     if (module.handlers) registry.registerAll(await module.handlers(context));
     if (module.start) extras.push(module.start.bind(module));
   }
   registry.assertComplete(queues);
   for (const queue of queues) {
-    const worker = context.queues.startWorker(queue, registry.processor(context.log.child({ queue }), context.signal));
+    const worker = context.queues.startWorker(queue, registry.processor(context.log.child({ queue }), context.signal), workerOptions.get(queue) ?? {});
     worker.on('completed', (job) => observeJob(queue, 'completed', job.processedOn, job.finishedOn));
     worker.on('failed', (job) => observeJob(queue, 'failed', job?.processedOn, job?.finishedOn));
   }

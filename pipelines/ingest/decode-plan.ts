@@ -1,0 +1,99 @@
+// How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (RGB24
+// on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure: it only
+// builds arguments, so every source kind can be checked without a device.
+import type { IngestConfig } from '../../config/schema.js';
+import { AUDIO_RATE } from './chunk.js';
+import { SourceError, type SourceSpec } from './source.js';
+
+export interface MediaInfo {
+  formatName: string;
+  /** Seconds; undefined for live or unknown. */
+  duration: number | undefined;
+  video: { width: number; height: number; codec: string } | undefined;
+  audio: { codec: string; sampleRate: number; channels: number } | undefined;
+}
+
+export interface DecodePlan {
+  args: string[];
+  /** Keyframe size handed to the models; 0 when the source has no video. */
+  width: number;
+  height: number;
+  hasVideo: boolean;
+  hasAudio: boolean;
+  /** Whether ffmpeg reads this process's stdin. */
+  stdin: boolean;
+}
+
+export const VIDEO_FD = 3;
+export const AUDIO_FD = 4;
+export const JPEG_FD = 5;
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** Fits width x height into a box whose long side is maxSide (never upscales), even dimensions. */
+export function fitSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: even(width * scale), height: even(height * scale) };
+}
+
+/** Refuses what can never decode: no streams, unknown codecs, absurd sizes. */
+export function checkMedia(info: MediaInfo, config: Pick<IngestConfig, 'maxWidth' | 'maxHeight'>, display: string): void {
+  if (!info.video && !info.audio) throw new SourceError(`${display}: no audio or video stream in it (is it a media file?)`);
+  if (info.video) {
+    const { width, height, codec } = info.video;
+    if (!codec || codec === 'none' || codec === 'unknown') throw new SourceError(`${display}: unsupported video codec (ffmpeg has no decoder for it)`);
+    if (!(width > 0 && height > 0)) throw new SourceError(`${display}: video has no usable size (${width}x${height})`);
+    if (width > config.maxWidth || height > config.maxHeight) {
+      throw new SourceError(`${display}: absurd resolution ${width}x${height} (limit ${config.maxWidth}x${config.maxHeight}, ingest.maxWidth/maxHeight)`);
+    }
+  }
+  if (info.audio && (!info.audio.codec || info.audio.codec === 'none' || info.audio.codec === 'unknown')) {
+    throw new SourceError(`${display}: unsupported audio codec (ffmpeg has no decoder for it)`);
+  }
+}
+
+export interface PlanOptions {
+  /** Seek into a file (resume from a checkpoint), stream seconds. */
+  seekS?: number;
+  /** Read live sources at their own pace; files as fast as possible. */
+  config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'>;
+}
+
+export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: PlanOptions): DecodePlan {
+  const { config } = options;
+  const hasVideo = info.video !== undefined;
+  const hasAudio = info.audio !== undefined;
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'info'];
+  if (spec.kind !== 'stdin') args.push('-nostdin');
+  args.push(...spec.inputOptions);
+  if (options.seekS && options.seekS > 0) args.push('-ss', options.seekS.toFixed(3));
+  args.push('-i', spec.input);
+  let width = 0;
+  let height = 0;
+  const filters: string[] = [];
+  if (info.video) {
+    ({ width, height } = fitSize(info.video.width, info.video.height, config.frameMaxSide));
+    const r = config.keyframesPerSecond;
+    // The first frame of each 1/r-second cell of the grid, plus any frame past the scene threshold.
+    // metadata=print writes each kept frame's time and scene score to stderr, in pipe order.
+    const select = `select='isnan(prev_selected_t)+gte(floor(t*${r})-floor(prev_selected_t*${r}),1)+gt(scene,${config.sceneThreshold})'`;
+    const thumbW = even(Math.min(config.thumbnailWidth, info.video.width));
+    filters.push(
+      `[0:v:0]${select},metadata=mode=print:key=lavfi.scene_score,split=2[kf0][th0]`,
+      `[kf0]scale=${width}:${height}:flags=bilinear,format=rgb24[kf]`,
+      `[th0]scale=${thumbW}:-2:flags=bilinear,format=yuvj420p[th]`,
+    );
+  }
+  if (info.audio) {
+    // async=1 pads or trims to the timestamps and first_pts=0 starts at stream time 0, so sample n
+    // is at n / 16000 s, aligned with the video's timestamps.
+    filters.push(`[0:a:0]aresample=${AUDIO_RATE}:async=1:first_pts=0,aformat=sample_fmts=flt:channel_layouts=mono[au]`);
+  }
+  args.push('-filter_complex', filters.join(';'));
+  if (info.video) {
+    args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-f', 'rawvideo', `pipe:${VIDEO_FD}`);
+    args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
+  }
+  if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);
+  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin' };
+}

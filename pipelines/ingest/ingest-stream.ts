@@ -1,0 +1,306 @@
+// The ingest stage: runs one stream from its checkpoint until the source ends, the user stops it,
+// or it fails for good. Files resume from the last stored chunk and wait when perception falls
+// behind; live sources reconnect with capped exponential backoff, restart on a stall, record
+// every gap, and drop keyframes (never audio) when too many chunks are in flight.
+import type { IngestConfig } from '../../config/schema.js';
+import { Role } from '../jobs.js';
+import type { Logger } from '../../services/logger.js';
+import { ChunkAssembler } from './assembler.js';
+import type { Chunk } from './chunk.js';
+import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
+import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
+import type { StreamRepository, StreamGap } from '../repositories/streams.js';
+import type { ChunkStore } from '../repositories/chunk-store.js';
+import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
+
+/** The decode session as the stage uses it (the media repository provides the real one). */
+export interface Decoding {
+  readonly done: Promise<DecodeResult>;
+  readonly lastDataAt: number;
+  readonly paused: boolean;
+  pause(): void;
+  resume(): void;
+  kill(): void;
+}
+
+export interface IngestDeps {
+  config: IngestConfig;
+  /** Directories file sources may come from (already resolved to real paths). */
+  fileRoots: string[];
+  cwd: string;
+  streams: StreamRepository;
+  chunks: ChunkStore;
+  files: FileFacts;
+  probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal }): Promise<MediaInfo>;
+  decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
+  /** Enqueues the perceive job for a stored chunk (idempotent by its job id). */
+  enqueuePerceive(stream: string, seq: number): Promise<void>;
+  log: Logger;
+}
+
+export type IngestOutcome = 'done' | 'stopped' | 'stale';
+
+/** Thrown when this process shuts down mid-stream: the job should run again elsewhere. */
+export class IngestInterrupted extends Error {
+  override readonly name = 'IngestInterrupted';
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+/** Stage name that ingest hands work to (for StreamRepository progress counters). */
+export const NEXT_STAGE = Role.Perceive;
+
+export async function ingestStream(deps: IngestDeps, name: string, jobId: string | undefined, signal: AbortSignal): Promise<IngestOutcome> {
+  const { config, streams, log } = deps;
+  const runtime0 = await streams.runtime(name);
+  if (!runtime0 || (jobId !== undefined && runtime0.jobId !== jobId)) return 'stale';
+  if (runtime0.stopRequested) {
+    await streams.setState(name, 'stopped');
+    return 'stopped';
+  }
+  const fail = async (message: string): Promise<never> => {
+    await streams.setState(name, 'failed', message);
+    throw new SourceError(message);
+  };
+
+  let spec: SourceSpec;
+  try {
+    spec = resolveSource(runtime0.source, { allowedProtocols: config.allowedProtocols, fileRoots: deps.fileRoots, timeoutMs: config.probeTimeoutMs, cwd: deps.cwd, files: deps.files });
+  } catch (error) {
+    if (error instanceof SourceError) return fail(error.message);
+    throw error;
+  }
+
+  if (spec.kind === 'stdin') {
+    // The worker that runs the job is usually not the process whose stdin holds the media, and
+    // ffprobe would consume what ffmpeg then needs; say so instead of failing obscurely.
+    return fail('reading a stream from stdin ("-") is not supported by the ingest worker yet; save it to a file or serve it over tcp://');
+  }
+
+  // A stop request or shutdown ends the current ffmpeg run; polled because the request comes from
+  // another process.
+  const stop = new AbortController();
+  const onShutdown = () => stop.abort(new IngestInterrupted('worker shutting down'));
+  signal.addEventListener('abort', onShutdown, { once: true });
+  const stopPoll = setInterval(() => {
+    void streams.stopRequested(name).then((requested) => requested && stop.abort('stop'), () => undefined);
+  }, 250);
+
+  try {
+    let nextSeq = runtime0.nextSeq;
+    let lastEnd = runtime0.lastEnd;
+    let lastWallEnd = runtime0.lastWallEnd;
+    const takeover = lastEnd !== null;
+    if (takeover && nextSeq > 0) {
+      // The previous worker may have died between checkpoint and enqueue; adding again is a no-op otherwise.
+      await deps.enqueuePerceive(name, nextSeq - 1);
+    }
+    let wallOrigin = runtime0.wallOrigin ?? Date.now();
+    if (runtime0.wallOrigin === null) await streams.update(name, { wallOrigin });
+    let backoff = config.reconnectMinMs;
+    let connected = false;
+    let failures = 0;
+    let info: MediaInfo | undefined;
+    let live = runtime0.liveRequested ?? spec.live;
+    let gapReason: string | undefined = takeover ? 'takeover' : undefined;
+
+    for (let attempt = 0; ; attempt += 1) {
+      if (stop.signal.aborted) break;
+      await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
+      // ---- probe ----
+      if (!info || !live) {
+        try {
+          info = await deps.probe(spec, { timeoutMs: config.probeTimeoutMs, signal: stop.signal });
+        } catch (error) {
+          if (stop.signal.aborted) break;
+          const reason = (error as Error).message;
+          if (spec.kind === 'file') {
+            // A demuxer guessed from the file name ("low score") means the bytes are not media at all.
+            if (!/low score/.test(reason) && /moov atom not found|end of file|truncat/i.test(reason)) return await fail(`${spec.display}: file is truncated or incomplete (${reason})`);
+            return await fail(`${spec.display}: not a readable media file (${reason})`);
+          }
+          failures += 1;
+          if (!connected && failures >= config.connectAttempts) return await fail(`${spec.display}: source never answered after ${failures} attempts (${reason})`);
+          log.warn({ stream: name, reason, backoffMs: backoff }, 'source unavailable; retrying');
+          await sleep(backoff, stop.signal);
+          backoff = Math.min(backoff * 2, config.reconnectMaxMs);
+          continue;
+        }
+        try {
+          checkMedia(info, config, spec.display);
+        } catch (error) {
+          if (error instanceof SourceError) return await fail(error.message);
+          throw error;
+        }
+        live = runtime0.liveRequested ?? (spec.live || info.duration === undefined);
+        await streams.update(name, { live: live ? '1' : '0', ...(info.duration !== undefined && !live ? { durationS: info.duration } : {}) });
+      }
+
+      // ---- where this run starts in stream time ----
+      const now = Date.now();
+      let offset = 0;
+      let gapBefore: StreamGap | undefined;
+      if (lastEnd !== null) {
+        if (live) {
+          offset = lastEnd + Math.max(0, (now - (lastWallEnd ?? now)) / 1000);
+          gapBefore = { from: lastEnd, to: offset, wallFrom: lastWallEnd ?? now, wallTo: now, reason: gapReason ?? 'reconnect' };
+        } else {
+          offset = lastEnd;
+        }
+      }
+      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }) });
+      const runWall = live ? now : wallOrigin + offset * 1000;
+      const assembler = new ChunkAssembler({
+        stream: name,
+        chunkSeconds: config.chunkSeconds,
+        firstSeq: nextSeq,
+        offset,
+        hasVideo: plan.hasVideo,
+        hasAudio: plan.hasAudio,
+        holdLast: !live,
+        width: plan.width,
+        height: plan.height,
+        wallAt: (t) => runWall + (t - offset) * 1000,
+        ...(gapBefore ? { gapBefore: { from: gapBefore.from, to: gapBefore.to, wallFrom: gapBefore.wallFrom, wallTo: gapBefore.wallTo } } : {}),
+      });
+
+      // ---- decode: chunks flow through one async pump so Redis writes keep their order ----
+      const pending: Chunk[] = [];
+      let pumping: Promise<void> | undefined;
+      let pumpError: unknown;
+      let gapRecorded = false;
+      const runStarted = Date.now();
+      const session = deps.decode(
+        plan,
+        {
+          frame: (f) => assembler.addFrame(f),
+          audio: (s) => assembler.addAudio(s),
+        },
+        stop.signal,
+        config.sceneThreshold,
+      );
+      const flush = (chunks: Chunk[]) => {
+        if (chunks.length === 0) return;
+        pending.push(...chunks);
+        if (pending.length > 4 && !session.paused) session.pause();
+        pumping ??= pump().finally(() => (pumping = undefined));
+      };
+      const store = async (chunk: Chunk) => {
+        if (!gapRecorded && gapBefore) {
+          gapRecorded = true;
+          await streams.addGap(name, gapBefore);
+        }
+        let inFlight = await streams.outstanding(name, NEXT_STAGE);
+        if (inFlight >= config.maxChunksInFlight) {
+          if (live) {
+            chunk.droppedKeyframes = chunk.keyframes.length;
+            chunk.keyframes = [];
+          } else {
+            // A file waits for perception; ffmpeg stalls on its full pipes meanwhile.
+            session.pause();
+            while (inFlight >= config.maxChunksInFlight && !stop.signal.aborted) {
+              await streams.setState(name, 'waiting');
+              await sleep(100, stop.signal);
+              inFlight = await streams.outstanding(name, NEXT_STAGE);
+            }
+            if (stop.signal.aborted) return;
+            await streams.setState(name, 'running');
+          }
+        }
+        await deps.chunks.put(chunk);
+        const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
+        const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
+        await streams.recordChunk(name, { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS }, NEXT_STAGE);
+        await deps.enqueuePerceive(name, chunk.seq);
+        nextSeq = chunk.seq + 1;
+        lastEnd = chunk.end;
+        lastWallEnd = wallEnd;
+      };
+      const pump = async () => {
+        try {
+          while (pending.length > 0) {
+            const chunk = pending.shift()!;
+            if (stop.signal.aborted) {
+              pending.length = 0;
+              break;
+            }
+            await store(chunk);
+          }
+        } catch (error) {
+          pumpError = error;
+          session.kill();
+        }
+        if (session.paused && !stop.signal.aborted) session.resume();
+      };
+      let stalled = false;
+      const ticker = setInterval(() => {
+        flush(assembler.take());
+        // Until the first bytes, connecting and probing may take up to probeTimeoutMs as well.
+        const allowed = config.stallTimeoutMs + (session.lastDataAt === startedAt ? config.probeTimeoutMs : 0);
+        if (!session.paused && Date.now() - session.lastDataAt > allowed) {
+          log.warn({ stream: name }, 'no data from the source; restarting ffmpeg');
+          stalled = true;
+          session.kill();
+        }
+      }, 50);
+      const startedAt = session.lastDataAt;
+      await streams.setState(name, 'running');
+      let result: DecodeResult;
+      try {
+        result = await session.done;
+      } finally {
+        clearInterval(ticker);
+      }
+      const killedByStop = result.outcome === 'killed' && stop.signal.aborted;
+      const ended = result.outcome === 'ended';
+      const media = assembler.framesSeen > 0 || assembler.emittedUntil > offset;
+      if (killedByStop) flush(assembler.take());
+      else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
+      while (pumping) await pumping;
+      if (pumpError) throw pumpError;
+      if (killedByStop) break;
+
+      if (!live) {
+        if (!ended || stalled) return await fail(`${spec.display}: decoding failed at ${(lastEnd ?? 0).toFixed(1)} s (${stalled ? 'no data for ' + config.stallTimeoutMs + ' ms' : result.message || 'ffmpeg died'})`);
+        if (!media && (lastEnd ?? 0) === 0) return await fail(`${spec.display}: no decodable audio or video (${result.message || 'ffmpeg produced nothing'})`);
+        const decodedTo = lastEnd ?? 0;
+        if (info.duration !== undefined && decodedTo < info.duration - Math.max(2 * config.chunkSeconds, 0.05 * info.duration)) {
+          return await fail(`${spec.display}: file is truncated or damaged: decoded ${decodedTo.toFixed(1)} s of ${info.duration.toFixed(1)} s (${result.message || 'ffmpeg stopped early'})`);
+        }
+        await streams.setState(name, 'done');
+        return 'done';
+      }
+      // Live: the source went away, died or stalled. Reconnect from the live edge.
+      if (media) {
+        connected = true;
+        failures = 0;
+        backoff = config.reconnectMinMs;
+      } else {
+        failures += 1;
+        if (!connected && failures >= config.connectAttempts) return await fail(`${spec.display}: source never answered after ${failures} attempts (${result.message || 'no data'})`);
+      }
+      // The gap is named by what ended the last run that produced media, not by failed retries.
+      if (media) gapReason = stalled ? 'stall' : 'reconnect';
+      log.warn({ stream: name, outcome: result.outcome, message: result.message, backoffMs: backoff }, 'live source ended; reconnecting');
+      await streams.setState(name, 'reconnecting');
+      await sleep(backoff, stop.signal);
+      backoff = Math.min(backoff * 2, config.reconnectMaxMs);
+    }
+    if (stop.signal.reason instanceof IngestInterrupted) {
+      await streams.setState(name, 'waiting');
+      throw stop.signal.reason;
+    }
+    await streams.setState(name, 'stopped');
+    return 'stopped';
+  } finally {
+    clearInterval(stopPoll);
+    signal.removeEventListener('abort', onShutdown);
+  }
+}

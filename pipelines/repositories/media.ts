@@ -1,0 +1,270 @@
+// ffprobe and ffmpeg for ingest, through fluent-ffmpeg. One ffmpeg per stream decodes once and
+// writes keyframes, thumbnails and audio to three extra pipes; frame times and scene scores come
+// from its stderr (metadata=print), paired with the frames in order.
+import { realpathSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import type { DecodePlan, MediaInfo } from '../ingest/decode-plan.js';
+import { AUDIO_FD, JPEG_FD, VIDEO_FD } from '../ingest/decode-plan.js';
+import type { FileFacts, SourceSpec } from '../ingest/source.js';
+
+export const localFiles: FileFacts = {
+  realpath: (path) => realpathSync(path),
+  stat: (path) => {
+    const s = statSync(path);
+    return { size: s.size, isFile: s.isFile() };
+  },
+};
+
+export class ProbeError extends Error {
+  override readonly name = 'ProbeError';
+  /** ffprobe's own words, last meaningful line. */
+  readonly reason: string;
+  readonly timedOut: boolean;
+  constructor(reason: string, timedOut = false) {
+    super(reason);
+    this.reason = reason;
+    this.timedOut = timedOut;
+  }
+}
+
+function lastMeaningfulLine(text: string, input: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('ffprobe version') && !l.startsWith('Command failed') && !/^(built with|configuration:|lib\w+ )/.test(l));
+  // The demuxer's own complaint ("moov atom not found") comes before the generic last line.
+  const tail = lines.slice(-3).map((l) => l.replace(`${input}: `, '').replace(/^\[[^\]]+ @ 0x[0-9a-f]+\] /, ''));
+  return [...new Set(tail)].join('; ') || 'ffprobe failed';
+}
+
+/** Stream info from ffprobe; rejects with ProbeError carrying ffprobe's reason. */
+export function probe(spec: SourceSpec, options: { timeoutMs: number; signal?: AbortSignal }): Promise<MediaInfo> {
+  return new Promise((resolve, reject) => {
+    // ffprobe exits by itself on the network timeouts in probeOptions; this timer covers the rest.
+    const timer = setTimeout(() => reject(new ProbeError(`no answer within ${options.timeoutMs} ms`, true)), options.timeoutMs + 2_000);
+    const onAbort = () => reject(options.signal?.reason ?? new Error('aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    ffmpeg.ffprobe(spec.input, [...spec.probeOptions], (error: Error | null, data) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        reject(new ProbeError(lastMeaningfulLine(error.message, spec.input), /timed out|timeout/i.test(error.message)));
+        return;
+      }
+      const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic === 1));
+      const audio = data.streams.find((s) => s.codec_type === 'audio');
+      const duration = Number(data.format.duration);
+      resolve({
+        formatName: data.format.format_name ?? '',
+        duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+        video: video ? { width: video.width ?? 0, height: video.height ?? 0, codec: video.codec_name ?? 'none' } : undefined,
+        audio: audio ? { codec: audio.codec_name ?? 'none', sampleRate: Number(audio.sample_rate ?? 0), channels: audio.channels ?? 0 } : undefined,
+      });
+    });
+  });
+}
+
+export interface DecodedFrame {
+  /** Seconds from the start of this ffmpeg run (media timestamps). */
+  t: number;
+  scene: boolean;
+  sceneScore: number;
+  rgb: Uint8Array;
+  jpeg: Buffer;
+}
+
+export interface DecodeHandlers {
+  frame(frame: DecodedFrame): void;
+  audio(samples: Float32Array): void;
+}
+
+export interface DecodeResult {
+  /** 'ended': ffmpeg finished; 'killed': we stopped it (kill()/abort); 'failed': it died. */
+  outcome: 'ended' | 'killed' | 'failed';
+  /** ffmpeg's last error lines when it failed or complained. */
+  message: string;
+  /** Lines ffmpeg logged at error level while decoding (a damaged file still "ends"). */
+  errors: number;
+}
+
+const META_TIME = /\] frame:\d+\s+pts:\S+\s+pts_time:(\S+)/;
+const META_SCENE = /\] lavfi\.scene_score=(\S+)/;
+const ERROR_LINE = /(Invalid data|error|Error|corrupt|partial file|Truncat|truncat|missing|Connection refused|timed out|Immediate exit)/;
+
+/** A running ffmpeg decode. pause()/resume() stop reading its pipes, which stalls ffmpeg itself. */
+export class DecodeSession {
+  readonly done: Promise<DecodeResult>;
+  /** Epoch ms of the last byte from any pipe. */
+  lastDataAt = Date.now();
+  #proc: ChildProcess | undefined;
+  #killed = false;
+  #paused = false;
+  #pipes: Readable[] = [];
+
+  constructor(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number) {
+    const frameBytes = plan.width * plan.height * 3;
+    const times: { t: number; score: number }[] = [];
+    const rgbs: Uint8Array[] = [];
+    const jpegs: Buffer[] = [];
+    let pendingTime: number | undefined;
+    const errorLines: string[] = [];
+    let errors = 0;
+    const pair = () => {
+      while (times.length > 0 && rgbs.length > 0 && jpegs.length > 0) {
+        const m = times.shift()!;
+        handlers.frame({ t: m.t, sceneScore: m.score, scene: m.score > sceneThreshold, rgb: rgbs.shift()!, jpeg: jpegs.shift()! });
+      }
+    };
+    const onStderrLine = (line: string) => {
+      const time = META_TIME.exec(line);
+      if (time) {
+        if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
+        pendingTime = Number(time[1]);
+        return;
+      }
+      const scene = META_SCENE.exec(line);
+      if (scene) {
+        if (pendingTime !== undefined) times.push({ t: pendingTime, score: Number(scene[1]) || 0 });
+        pendingTime = undefined;
+        pair();
+        return;
+      }
+      if (ERROR_LINE.test(line) && !line.includes('deprecated pixel format')) {
+        errors += 1;
+        errorLines.push(line.trim());
+        if (errorLines.length > 5) errorLines.shift();
+      }
+    };
+
+    this.done = new Promise<DecodeResult>((resolve) => {
+      const command = ffmpeg();
+      // fluent-ffmpeg's run() offers one output stream; ingest needs three, so it spawns through
+      // fluent-ffmpeg's own spawner (binary lookup, exit handling) with extra stdio pipes.
+      const spawner = command as unknown as {
+        _spawnFfmpeg(args: string[], options: object, processCB: (proc: ChildProcess) => void, endCB: (err: Error | null) => void): void;
+      };
+      const stdio = [plan.stdin ? 'inherit' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'];
+      const finish = (err: Error | null) => {
+        signal.removeEventListener('abort', onAbort);
+        if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
+        pendingTime = undefined;
+        pair();
+        const message = errorLines.join('; ') || (err ? err.message : '');
+        if (this.#killed) resolve({ outcome: 'killed', message, errors });
+        else if (err) resolve({ outcome: 'failed', message, errors });
+        else resolve({ outcome: 'ended', message, errors });
+      };
+      const onAbort = () => this.kill();
+      signal.addEventListener('abort', onAbort, { once: true });
+      spawner._spawnFfmpeg(
+        plan.args,
+        { captureStdout: false, stdoutLines: 0, stdio, windowsHide: true },
+        (proc) => {
+          this.#proc = proc;
+          if (this.#killed) proc.kill('SIGKILL');
+          let rest = '';
+          proc.stderr?.on('data', (text: string) => {
+            const lines = (rest + text).split(/\r?\n|\r/);
+            rest = lines.pop() ?? '';
+            for (const line of lines) onStderrLine(line);
+          });
+          proc.stderr?.on('end', () => rest && onStderrLine(rest));
+          const pipes = proc.stdio as unknown as (Readable | null | undefined)[];
+          const video = pipes[VIDEO_FD] ?? null;
+          const audio = pipes[AUDIO_FD] ?? null;
+          const jpeg = pipes[JPEG_FD] ?? null;
+          if (plan.hasVideo && video && jpeg) {
+            let frame = Buffer.allocUnsafe(frameBytes);
+            let filled = 0;
+            video.on('data', (data: Buffer) => {
+              this.lastDataAt = Date.now();
+              let at = 0;
+              while (at < data.length) {
+                const n = Math.min(frameBytes - filled, data.length - at);
+                data.copy(frame, filled, at, at + n);
+                filled += n;
+                at += n;
+                if (filled === frameBytes) {
+                  rgbs.push(new Uint8Array(frame.buffer, frame.byteOffset, frameBytes));
+                  frame = Buffer.allocUnsafe(frameBytes);
+                  filled = 0;
+                }
+              }
+              pair();
+            });
+            let pending: Buffer[] = [];
+            let scanFrom = 0;
+            jpeg.on('data', (data: Buffer) => {
+              this.lastDataAt = Date.now();
+              pending.push(data);
+              let joined = pending.length === 1 ? data : Buffer.concat(pending);
+              // Each JPEG ends with FF D9; entropy-coded data never contains it (0xFF is stuffed).
+              for (;;) {
+                const end = joined.indexOf(EOI, Math.max(0, scanFrom - 1));
+                if (end < 0) break;
+                jpegs.push(Buffer.from(joined.subarray(0, end + 2)));
+                joined = joined.subarray(end + 2);
+                scanFrom = 0;
+              }
+              scanFrom = joined.length;
+              pending = joined.length > 0 ? [joined] : [];
+              pair();
+            });
+            this.#pipes.push(video, jpeg);
+          }
+          if (plan.hasAudio && audio) {
+            let carry: Buffer | undefined;
+            audio.on('data', (data: Buffer) => {
+              this.lastDataAt = Date.now();
+              const bytes = carry ? Buffer.concat([carry, data]) : data;
+              const whole = bytes.length - (bytes.length % 4);
+              carry = whole < bytes.length ? Buffer.from(bytes.subarray(whole)) : undefined;
+              if (whole === 0) return;
+              const samples = new Float32Array(whole / 4);
+              new Uint8Array(samples.buffer).set(bytes.subarray(0, whole));
+              handlers.audio(samples);
+            });
+            this.#pipes.push(audio);
+          }
+          for (const pipe of [video, audio, jpeg]) pipe?.on('error', () => undefined);
+          if (this.#paused) for (const pipe of this.#pipes) pipe.pause();
+        },
+        finish,
+      );
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  pause(): void {
+    this.#paused = true;
+    for (const pipe of this.#pipes) pipe.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.lastDataAt = Date.now();
+    for (const pipe of this.#pipes) pipe.resume();
+  }
+
+  /** Stops ffmpeg; idempotent. The session then ends with outcome 'killed'. */
+  kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    this.#proc?.kill('SIGKILL');
+  }
+}
+
+const EOI = Buffer.from([0xff, 0xd9]);
+
+export function decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): DecodeSession {
+  return new DecodeSession(plan, handlers, signal, sceneThreshold);
+}

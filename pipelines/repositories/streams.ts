@@ -1,0 +1,278 @@
+// The streams engram ingests: definition, live state, counters, gaps and per-stage progress, in
+// Redis so every process (CLI, API, any ingest worker) sees the same picture. Adding a stream
+// enqueues its one long-running ingest job; stopping it sets a flag the job polls.
+//
+// Progress ("fully processed by the roles that exist"): each stage that receives work for a
+// stream from the stage before it takes part through stageProgress(stream, STAGE, delta), where
+// STAGE is the role name that does the work (Role.Perceive, Role.Segment, ...):
+//   - the producer increments the consumer's counter when it enqueues work for it
+//     (ingest: stageProgress(stream, Role.Perceive, +1) per chunk, done in recordChunk);
+//   - the consumer decrements its own counter when that work is finished, whatever the outcome
+//     (perceive: stageProgress(stream, Role.Perceive, -1) after a chunk, and +1 on Role.Segment
+//     for each tick it enqueues; segment then decrements Role.Segment, and so on).
+// waitUntilProcessed(stream, { stages }) resolves once ingest has ended (a terminal state) and
+// every listed stage's counter is back to zero; callers list only the roles that are built.
+import type { Redis } from 'ioredis';
+import { EngramError } from '../../config/errors.js';
+import { JobName } from '../jobs.js';
+import type { Gap } from '../ingest/chunk.js';
+import { redactUrl } from '../ingest/source.js';
+import type { QueueRepository } from './queue.js';
+
+export type StreamState = 'starting' | 'running' | 'reconnecting' | 'waiting' | 'done' | 'failed' | 'stopped';
+export const TERMINAL_STATES: readonly StreamState[] = ['done', 'failed', 'stopped'];
+
+export interface StreamGap extends Gap {
+  /** reconnect, stall, takeover, ... */
+  reason: string;
+}
+
+export interface StreamDef {
+  name: string;
+  source: string;
+  /** Force live handling (drop frames instead of waiting, reconnect); unset: decided by probing. */
+  live?: boolean;
+}
+
+export interface StreamInfo {
+  name: string;
+  /** The source with any password replaced by ***. */
+  source: string;
+  state: StreamState;
+  live: boolean | null;
+  /** Stream seconds processed so far. */
+  mediaTime: number;
+  /** Seconds behind real time (live sources). */
+  lagS: number;
+  /** Media duration from probing (finite sources). */
+  durationS: number | null;
+  chunks: number;
+  keyframes: number;
+  droppedFrames: number;
+  gaps: StreamGap[];
+  error: string | null;
+  startedAt: number;
+  updatedAt: number;
+  endedAt: number | null;
+  /** Outstanding work per stage (see the module comment). */
+  progress: Record<string, number>;
+}
+
+/** What the ingest job needs beyond StreamInfo: the raw source and its checkpoint. */
+export interface StreamRuntime {
+  source: string;
+  liveRequested: boolean | undefined;
+  jobId: string;
+  stopRequested: boolean;
+  /** Next chunk sequence number and where the last chunk ended (stream s, epoch ms). */
+  nextSeq: number;
+  lastEnd: number | null;
+  lastWallEnd: number | null;
+  /** Epoch ms of stream time 0. */
+  wallOrigin: number | null;
+}
+
+export interface ChunkProgress {
+  seq: number;
+  end: number;
+  wallEnd: number;
+  keyframes: number;
+  droppedKeyframes: number;
+  lagS: number;
+}
+
+const num = (value: string | undefined, fallback = 0) => (value === undefined || value === '' ? fallback : Number(value));
+const optNum = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
+
+export class StreamRepository {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #queues: QueueRepository | undefined;
+
+  /** queues may be omitted by readers that never add streams. */
+  constructor(redis: Redis, prefix: string, queues?: QueueRepository) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#queues = queues;
+  }
+
+  #key(name: string, part = ''): string {
+    return `${this.#prefix}:stream:${name}${part ? `:${part}` : ''}`;
+  }
+
+  get #index(): string {
+    return `${this.#prefix}:streams`;
+  }
+
+  /** Adds (or re-adds a finished) stream and enqueues its ingest job. Refuses a running one. */
+  async add(def: StreamDef): Promise<StreamInfo> {
+    if (!this.#queues) throw new Error('StreamRepository.add needs a QueueRepository');
+    const existing = await this.get(def.name);
+    if (existing && !TERMINAL_STATES.includes(existing.state)) {
+      throw new EngramError(`stream "${def.name}" already exists and is ${existing.state}; stop it first (engram streams stop ${def.name})`);
+    }
+    const now = Date.now();
+    const jobId = `${def.name}-${now.toString(36)}`;
+    await this.#redis
+      .multi()
+      .del(this.#key(def.name), this.#key(def.name, 'gaps'), this.#key(def.name, 'progress'))
+      .hset(this.#key(def.name), {
+        name: def.name,
+        source: def.source,
+        display: redactUrl(def.source),
+        liveRequested: def.live === undefined ? '' : def.live ? '1' : '0',
+        live: '',
+        state: 'starting',
+        mediaTime: 0,
+        lagS: 0,
+        chunks: 0,
+        keyframes: 0,
+        droppedFrames: 0,
+        error: '',
+        startedAt: now,
+        updatedAt: now,
+        jobId,
+        nextSeq: 0,
+      })
+      .zadd(this.#index, now, def.name)
+      .exec();
+    await this.#queues.add(JobName.IngestStream, { stream: def.name }, { jobId });
+    return (await this.get(def.name))!;
+  }
+
+  async get(name: string): Promise<StreamInfo | undefined> {
+    const [[, hash], [, gaps], [, progress]] = (await this.#redis
+      .multi()
+      .hgetall(this.#key(name))
+      .lrange(this.#key(name, 'gaps'), 0, -1)
+      .hgetall(this.#key(name, 'progress'))
+      .exec()) as [[null, Record<string, string>], [null, string[]], [null, Record<string, string>]];
+    if (!hash || !hash.name) return undefined;
+    return {
+      name: hash.name,
+      source: hash.display ?? '',
+      state: (hash.state ?? 'starting') as StreamState,
+      live: hash.live === '1' ? true : hash.live === '0' ? false : null,
+      mediaTime: num(hash.mediaTime),
+      lagS: num(hash.lagS),
+      durationS: optNum(hash.durationS),
+      chunks: num(hash.chunks),
+      keyframes: num(hash.keyframes),
+      droppedFrames: num(hash.droppedFrames),
+      gaps: gaps.map((g) => JSON.parse(g) as StreamGap),
+      error: hash.error ? hash.error : null,
+      startedAt: num(hash.startedAt),
+      updatedAt: num(hash.updatedAt),
+      endedAt: optNum(hash.endedAt),
+      progress: Object.fromEntries(Object.entries(progress ?? {}).map(([k, v]) => [k, Number(v)])),
+    };
+  }
+
+  async list(): Promise<StreamInfo[]> {
+    const names = await this.#redis.zrange(this.#index, 0, -1);
+    const infos = await Promise.all(names.map((name) => this.get(name)));
+    return infos.filter((info): info is StreamInfo => info !== undefined);
+  }
+
+  /** Asks the stream's ingest job to stop; a stream no worker has started yet stops at once. */
+  async stop(name: string): Promise<StreamInfo> {
+    const info = await this.get(name);
+    if (!info) throw new EngramError(`no stream named "${name}"`);
+    if (TERMINAL_STATES.includes(info.state)) return info;
+    await this.#redis.hset(this.#key(name), { stop: '1', updatedAt: Date.now() });
+    if (info.state === 'starting' || info.state === 'waiting') await this.setState(name, 'stopped');
+    return (await this.get(name))!;
+  }
+
+  /** Forgets a stream (stopping it first); its chunks expire by their TTL. */
+  async remove(name: string): Promise<void> {
+    const info = await this.get(name);
+    if (info && !TERMINAL_STATES.includes(info.state)) await this.stop(name);
+    await this.#redis.multi().del(this.#key(name), this.#key(name, 'gaps'), this.#key(name, 'progress')).zrem(this.#index, name).exec();
+  }
+
+  // ---- used by the ingest job ----
+
+  async runtime(name: string): Promise<StreamRuntime | undefined> {
+    const hash = await this.#redis.hgetall(this.#key(name));
+    if (!hash.name) return undefined;
+    return {
+      source: hash.source ?? '',
+      liveRequested: hash.liveRequested === '1' ? true : hash.liveRequested === '0' ? false : undefined,
+      jobId: hash.jobId ?? '',
+      stopRequested: hash.stop === '1',
+      nextSeq: num(hash.nextSeq),
+      lastEnd: optNum(hash.lastEnd),
+      lastWallEnd: optNum(hash.lastWallEnd),
+      wallOrigin: optNum(hash.wallOrigin),
+    };
+  }
+
+  async stopRequested(name: string): Promise<boolean> {
+    return (await this.#redis.hget(this.#key(name), 'stop')) === '1';
+  }
+
+  async update(name: string, fields: Record<string, string | number>): Promise<void> {
+    await this.#redis.hset(this.#key(name), { ...fields, updatedAt: Date.now() });
+  }
+
+  async setState(name: string, state: StreamState, error?: string): Promise<void> {
+    const fields: Record<string, string | number> = { state, updatedAt: Date.now() };
+    if (error !== undefined) fields.error = error;
+    if (TERMINAL_STATES.includes(state)) fields.endedAt = Date.now();
+    await this.#redis.hset(this.#key(name), fields);
+  }
+
+  /** Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive. */
+  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string): Promise<void> {
+    await this.#redis
+      .multi()
+      .hset(this.#key(name), {
+        nextSeq: chunk.seq + 1,
+        lastEnd: chunk.end,
+        lastWallEnd: chunk.wallEnd,
+        mediaTime: chunk.end,
+        lagS: chunk.lagS,
+        updatedAt: Date.now(),
+      })
+      .hincrby(this.#key(name), 'chunks', 1)
+      .hincrby(this.#key(name), 'keyframes', chunk.keyframes)
+      .hincrby(this.#key(name), 'droppedFrames', chunk.droppedKeyframes)
+      .hincrby(this.#key(name, 'progress'), nextStage, 1)
+      .exec();
+  }
+
+  async addGap(name: string, gap: StreamGap): Promise<void> {
+    await this.#redis.multi().rpush(this.#key(name, 'gaps'), JSON.stringify(gap)).ltrim(this.#key(name, 'gaps'), -1000, -1).exec();
+  }
+
+  /** Outstanding work of one stage for one stream changes by delta (see the module comment). */
+  async stageProgress(stream: string, stage: string, delta: number): Promise<number> {
+    return this.#redis.hincrby(this.#key(stream, 'progress'), stage, delta);
+  }
+
+  async outstanding(stream: string, stage: string): Promise<number> {
+    return num((await this.#redis.hget(this.#key(stream, 'progress'), stage)) ?? undefined);
+  }
+
+  /**
+   * Resolves with the stream's final info once ingest has ended and each of `stages` has no
+   * outstanding work for it. Polls (cheap hash reads) so it needs no extra connection mode.
+   */
+  async waitUntilProcessed(stream: string, options: { signal?: AbortSignal; stages?: readonly string[]; pollMs?: number } = {}): Promise<StreamInfo> {
+    const stages = options.stages ?? [];
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const info = await this.get(stream);
+      if (!info) throw new EngramError(`no stream named "${stream}"`);
+      if (TERMINAL_STATES.includes(info.state) && stages.every((stage) => (info.progress[stage] ?? 0) <= 0)) return info;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollMs ?? 200);
+        options.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// engram ingest SOURCE: adds a stream and, for a finite source, waits until the roles that exist
+// have processed all of it. With no ingest worker running anywhere, it runs the built roles in
+// this process for the duration.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { EngramError } from '../../config/errors.js';
+import { QueueName, Role } from '../../pipelines/jobs.js';
+import { assertStreamName, defaultStreamName } from '../../pipelines/ingest/source.js';
+import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
+import { builtRoles, startRoles } from '../runtime/roles.js';
+import { load, logger, printJson, withContext } from './common.js';
+
+export interface IngestReport {
+  stream: string;
+  durationS: number;
+  chunks: number;
+  keyframes: number;
+  droppedFrames: number;
+  gaps: number;
+  elapsedMs: number;
+  /** Media seconds per wall-clock second. */
+  realtimeFactor: number;
+  state: string;
+  error?: string;
+}
+
+/** A path-like source is made absolute here, since the worker that reads it may run elsewhere. */
+export function normaliseSource(source: string, cwd = process.cwd()): string {
+  if (source === '-' || /^[a-z][a-z0-9+.-]*:/i.test(source)) return source;
+  return resolve(cwd, source);
+}
+
+export function report(info: StreamInfo, elapsedMs: number): IngestReport {
+  const out: IngestReport = {
+    stream: info.name,
+    durationS: Number(info.mediaTime.toFixed(3)),
+    chunks: info.chunks,
+    keyframes: info.keyframes,
+    droppedFrames: info.droppedFrames,
+    gaps: info.gaps.length,
+    elapsedMs,
+    realtimeFactor: elapsedMs > 0 ? Number(((info.mediaTime * 1000) / elapsedMs).toFixed(2)) : 0,
+    state: info.state,
+  };
+  if (info.error) out.error = info.error;
+  return out;
+}
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('add a source (file, rtsp/http/tcp/udp URL, v4l2:/dev/videoN, alsa:DEV, pulse:DEV, - for stdin) and wait until it is processed')
+    .argument('<source>', 'file path or URL')
+    .option('--name <name>', 'stream name (default: from the file name)')
+    .option('--live', 'treat as a live source: drop frames when behind, reconnect, never "finish"')
+    .option('--json', 'print the result as JSON')
+    .action(async (sourceArg: string, options: { name?: string; live?: boolean; json?: boolean }, command: Command) => {
+      const loaded = load(command);
+      const log = logger(loaded, { cmd: 'ingest' });
+      const name = options.name ?? defaultStreamName(sourceArg);
+      assertStreamName(name);
+      const source = normaliseSource(sourceArg);
+      const started = Date.now();
+      const info = await withContext(loaded, log, async (context) => {
+        const streams = new StreamRepository(context.redis.connection('cli-ingest'), context.config.redis.prefix, context.queues);
+        const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
+        const local = workers.length === 0;
+        const roles = builtRoles().filter((role) => role !== Role.Api);
+        if (local) await startRoles(context, roles);
+        await streams.add({ name, source, ...(options.live ? { live: true } : {}) });
+        if (options.live && !local) return (await streams.get(name))!;
+        // Stop the stream on Ctrl-C, then wait for it to wind down.
+        const onSignal = () => void streams.stop(name).catch(() => undefined);
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          // The roles that consume what ingest produces; ingest itself ends with a terminal state.
+          const stages = roles.filter((role) => role !== Role.Ingest);
+          return await streams.waitUntilProcessed(name, { stages, signal: context.signal });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      });
+      const result = report(info, Date.now() - started);
+      if (options.json) printJson(result);
+      else if (info.state !== 'failed') {
+        process.stdout.write(
+          `${result.stream}: ${result.state}, ${result.durationS} s in ${result.chunks} chunks, ${result.keyframes} keyframes, ${result.droppedFrames} dropped, ${result.gaps} gaps, ${(result.elapsedMs / 1000).toFixed(1)} s (${result.realtimeFactor}x real time)\n`,
+        );
+      }
+      if (info.state === 'failed') throw new EngramError(`stream ${name} failed: ${info.error ?? 'unknown error'}`);
+    });
+}

@@ -1,0 +1,70 @@
+// Composition root of the ingest role: builds the repositories the ingest stage needs and maps
+// the ingest-stream job to it. A source that can never work fails its job unrecoverably.
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UnrecoverableError } from 'bullmq';
+import { JobName } from '../../pipelines/jobs.js';
+import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
+import { SourceError } from '../../pipelines/ingest/source.js';
+import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
+import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import type { EngramContext } from '../runtime/context.js';
+import type { HandlerMap } from '../runtime/registry.js';
+import type { RoleModule } from '../runtime/roles.js';
+
+/** ingest.fileRoots resolved to real paths; empty means the working directory and the data directory. */
+export function fileRoots(context: Pick<EngramContext, 'config' | 'paths'>, cwd = process.cwd()): string[] {
+  const configured = context.config.ingest.fileRoots;
+  const roots = configured.length > 0 ? configured.map((r) => resolve(cwd, r)) : [cwd, context.paths.dataDir];
+  return roots.filter((r) => existsSync(r)).map((r) => realpathSync(r));
+}
+
+export function ingestDeps(context: EngramContext): IngestDeps {
+  const prefix = context.config.redis.prefix;
+  const redis = context.redis.connection('ingest');
+  return {
+    config: context.config.ingest,
+    fileRoots: fileRoots(context),
+    cwd: process.cwd(),
+    streams: new StreamRepository(redis, prefix, context.queues),
+    chunks: new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds),
+    files: localFiles,
+    probe,
+    decode,
+    enqueuePerceive: async (stream, seq) => {
+      // BullMQ refuses ':' in custom ids; stream names cannot contain it (STREAM_NAME).
+      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${stream}-${seq}` });
+    },
+    log: context.log.child({ role: 'ingest' }),
+  };
+}
+
+const role: RoleModule = {
+  workerOptions(context) {
+    const c = context.config.ingest;
+    return { lockDuration: c.lockDurationMs, stalledInterval: c.stalledIntervalMs, maxStalledCount: c.maxStalledCount };
+  },
+  async handlers(context): Promise<HandlerMap> {
+    const deps = ingestDeps(context);
+    return {
+      [JobName.IngestStream]: async (data, { signal, job }) => {
+        try {
+          const outcome = await ingestStream(deps, data.stream, job.id, signal);
+          return outcome === 'stale' ? 'skipped' : 'done';
+        } catch (error) {
+          if (error instanceof SourceError) throw new UnrecoverableError(error.message);
+          // A fault worth a retry; on the last attempt the stream shows why it stopped.
+          const attempts = job.opts.attempts ?? 1;
+          if (!(error instanceof IngestInterrupted) && job.attemptsMade + 1 >= attempts) {
+            await deps.streams.setState(data.stream, 'failed', `ingest failed after ${attempts} attempts: ${(error as Error).message}`).catch(() => undefined);
+          }
+          throw error;
+        }
+      },
+    };
+  },
+};
+
+export default role;
+export const { handlers, workerOptions } = role;

@@ -1,0 +1,105 @@
+// Ingest throughput against bare ffmpeg, in the same run: media seconds chunked per wall second on
+// car-detection.mp4 and on a generated 10-minute 1280x720 25 fps file, next to
+// `ffmpeg -i FILE -vf fps=1,scale=... -f null -`, plus the peak Redis memory of one stream.
+// Run: npx tsx test/bench/ingest.ts [--minutes N]   (prints JSON)
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../config/load.js';
+import { Role } from '../../pipelines/jobs.js';
+import { fitSize } from '../../pipelines/ingest/decode-plan.js';
+import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { silentLogger } from '../../services/logger.js';
+import { EngramContext } from '../../services/runtime/context.js';
+import { startRoles } from '../../services/runtime/roles.js';
+import { CAR_DETECTION, SHARED_MEDIA, ffmpegRun, mediaDuration } from '../helpers/media.js';
+
+const run = promisify(execFile);
+const minutesArg = process.argv.indexOf('--minutes');
+const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
+const cacheDir = join(tmpdir(), 'engram-bench-media');
+
+async function generated(): Promise<string> {
+  mkdirSync(cacheDir, { recursive: true });
+  const file = join(cacheDir, `testsrc2-1280x720-25fps-${minutes}min.mp4`);
+  if (!existsSync(file)) {
+    // Written under a temporary name, so an interrupted run never leaves a short file in the cache.
+    const partial = `${file}.partial.mp4`;
+    await ffmpegRun([
+      '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${minutes * 60}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${minutes * 60}`,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', partial,
+    ]);
+    renameSync(partial, file);
+  }
+  return file;
+}
+
+async function bareFfmpeg(file: string, width: number, height: number): Promise<number> {
+  const started = performance.now();
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', `fps=1,scale=${width}:${height}`, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
+  return performance.now() - started;
+}
+
+async function ingest(file: string, name: string): Promise<{ ms: number; chunks: number; keyframes: number; peakRedisBytes: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
+  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] } } });
+  const context = await EngramContext.open(loaded, silentLogger());
+  try {
+    const redis = context.redis.connection('bench');
+    const streams = new StreamRepository(redis, loaded.config.redis.prefix, context.queues);
+    const chunks = new ChunkStore(redis, loaded.config.redis.prefix, 600);
+    await startRoles(context, [Role.Ingest]);
+    const memory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    const baseline = await memory();
+    let peak = 0;
+    let consumed = 0;
+    let consuming = true;
+    // An instant perception stage: takes each chunk as soon as it is there, so ingest never waits.
+    const consumer = (async () => {
+      while (consuming) {
+        const info = await streams.get(name);
+        const target = info?.chunks ?? 0;
+        peak = Math.max(peak, (await memory()) - baseline);
+        for (; consumed < target; consumed += 1) {
+          await chunks.get(name, consumed);
+          await chunks.delete(name, consumed);
+          await streams.stageProgress(name, Role.Perceive, -1);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const started = performance.now();
+    await streams.add({ name, source: file });
+    const info = await streams.waitUntilProcessed(name, { pollMs: 20 });
+    const ms = performance.now() - started;
+    consuming = false;
+    await consumer;
+    if (info.state !== 'done') throw new Error(`${name}: ${info.state} ${info.error}`);
+    return { ms, chunks: info.chunks, keyframes: info.keyframes, peakRedisBytes: peak };
+  } finally {
+    await context.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(label: string, file: string, width: number, height: number) {
+  const duration = await mediaDuration(file);
+  const bare = await bareFfmpeg(file, fitSize(width, height, 640).width, fitSize(width, height, 640).height);
+  const ours = await ingest(file, label);
+  return {
+    file: label,
+    mediaS: Number(duration.toFixed(2)),
+    bareFfmpeg: { wallS: Number((bare / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (bare / 1000)).toFixed(1)) },
+    ingest: { wallS: Number((ours.ms / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (ours.ms / 1000)).toFixed(1)), chunks: ours.chunks, keyframes: ours.keyframes },
+    ratioVsBareFfmpeg: Number((bare / ours.ms).toFixed(2)),
+    peakRedisMiBPerStream: Number((ours.peakRedisBytes / (1 << 20)).toFixed(1)),
+  };
+}
+
+const results = [await measure('car-detection', CAR_DETECTION, 768, 432), await measure(`testsrc2-720p-${minutes}min`, await generated(), 1280, 720)];
+process.stdout.write(`${JSON.stringify({ bench: 'ingest', goal: 'ratioVsBareFfmpeg >= 0.8', results }, null, 2)}\n`);
+process.exit(0);
