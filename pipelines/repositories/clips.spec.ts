@@ -5,13 +5,11 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../config/load.js';
-import { ClipRepository, fileSourcePath } from './clips.js';
+import { CAR_DETECTION } from '../../test/helpers/media.js';
+import { ClipRepository } from './clips.js';
 
-// ../shared/media beside the repository; a git worktree one level deeper looks one level up.
-const CAR = [join(packageRoot(), '../shared/media'), join(packageRoot(), '../../shared/media')].map((d) => join(d, 'car-detection.mp4')).find((p) => existsSync(p)) ?? join(packageRoot(), '../shared/media/car-detection.mp4');
+const CAR = CAR_DETECTION;
 const dir = mkdtempSync(join(tmpdir(), 'engram-clip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,12 +65,5 @@ describe('ClipRepository', () => {
     // Aborted well before a full 30 s re-encode could finish.
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(outcome).not.toBe('end');
-  });
-
-  it('knows which sources are files', () => {
-    expect(fileSourcePath('/media/a.mp4')).toBe('/media/a.mp4');
-    expect(fileSourcePath('file:///media/a%20b.mp4')).toBe('/media/a b.mp4');
-    expect(fileSourcePath('rtsp://cam/stream')).toBeNull();
-    expect(fileSourcePath('-')).toBeNull();
   });
 });

@@ -21,19 +21,6 @@ export interface Clip {
   stream: Readable;
 }
 
-/** Paths and file:// URLs are clip-able sources; everything else (rtsp, http, devices) is live. */
-export function fileSourcePath(url: string): string | null {
-  if (url.startsWith('file://')) {
-    try {
-      return decodeURIComponent(new URL(url).pathname);
-    } catch {
-      return null;
-    }
-  }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url === '-') return null;
-  return url;
-}
-
 export class ClipRepository {
   readonly #ffmpegPath: string | undefined;
   readonly #ffprobePath: string | undefined;

@@ -6,7 +6,13 @@ import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
 import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js';
+import { resolveSource, type SourceSpec } from '../../pipelines/ingest/source.js';
+import { localFiles } from '../../pipelines/repositories/media.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { EngramError } from '../../config/errors.js';
+import { fileRoots } from '../ingest/main.js';
 import type { EngramContext } from '../runtime/context.js';
+import { conflict } from './http-errors.js';
 import type { RoleModule, StartedRole } from '../runtime/roles.js';
 import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
@@ -16,6 +22,16 @@ export function apiDeps(context: EngramContext): { deps: ApiDeps; close(): Promi
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
+  const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
+  // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
+  const checkSource = (source: string): SourceSpec =>
+    resolveSource(source, {
+      allowedProtocols: context.config.ingest.allowedProtocols,
+      fileRoots: fileRoots(context),
+      timeoutMs: context.config.ingest.probeTimeoutMs,
+      cwd: process.cwd(),
+      files: localFiles,
+    });
   const deps: ApiDeps = {
     queues: {
       all: () => context.queues.allQueues(),
@@ -25,8 +41,40 @@ export function apiDeps(context: EngramContext): { deps: ApiDeps; close(): Promi
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
     blobs: new BlobReader(context.paths.blobsDir),
     live,
+    streams: {
+      async add(input) {
+        const spec = checkSource(input.source);
+        try {
+          // Files are stored by their real path, which the worker reading them may need.
+          return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
+        } catch (error) {
+          if (error instanceof EngramError && /already exists/.test(error.message)) throw conflict(error.message);
+          throw error;
+        }
+      },
+      get: async (name) => (await streams.get(name)) ?? null,
+      list: () => streams.list(),
+      async stop(name) {
+        if (!(await streams.get(name))) return false;
+        await streams.stop(name);
+        return true;
+      },
+    },
+    clips: {
+      async sourcePath(stream) {
+        const runtime = await streams.runtime(stream);
+        if (!runtime) return null;
+        try {
+          const spec = checkSource(runtime.source);
+          return spec.kind === 'file' ? spec.source : null;
+        } catch {
+          // Moved, deleted or no longer under ingest.fileRoots: nothing to cut from.
+          return null;
+        }
+      },
+      cut: (request) => clips.cut(request),
+    },
   };
-  void clips;
   return { deps, close: () => live.close() };
 }
 

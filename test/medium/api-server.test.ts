@@ -12,14 +12,15 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { defineRoleForTest, startRoles } from '../../services/runtime/roles.js';
 import { useTestEnv } from '../helpers/env.js';
+import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
 const env = useTestEnv();
 const KEY = 'correct horse battery staple';
 const cleanups: (() => Promise<void>)[] = [];
 
-async function server(api: Record<string, unknown> = {}, prefix = 'api'): Promise<{ app: FastifyInstance; context: EngramContext }> {
-  const context = await EngramContext.open(env.loaded({ redis: { prefix }, api: { port: 0, ...api } }), silentLogger());
+async function server(api: Record<string, unknown> = {}, prefix = 'api', more: Record<string, unknown> = {}): Promise<{ app: FastifyInstance; context: EngramContext }> {
+  const context = await EngramContext.open(env.loaded({ redis: { prefix }, api: { port: 0, ...api }, ...more }), silentLogger());
   const { deps, close } = apiDeps(context);
   const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
   cleanups.push(async () => {
@@ -174,6 +175,55 @@ describe('open loopback server (no keys configured)', () => {
     expect(codes).toEqual([400, 400, 400, 429, 429]);
     // Other routes are not limited.
     expect((await limited.inject('/healthz')).statusCode).toBe(200);
+  });
+});
+
+describe('streams through the real stream repository', () => {
+  let app: FastifyInstance;
+  let context: EngramContext;
+  beforeAll(async () => {
+    // Only the shared media directory is an allowed file root here.
+    ({ app, context } = await server({}, 'streams', { ingest: { fileRoots: [SHARED_MEDIA] } }));
+  });
+
+  it('adds a file stream, lists it with state, lag, drops and gaps, refuses a second add, and stops it', async () => {
+    const added = await app.inject({ method: 'POST', url: '/api/streams', payload: { name: 'road', url: CAR_DETECTION } });
+    expect(added.statusCode).toBe(201);
+    expect(added.json()).toMatchObject({ name: 'road', source: CAR_DETECTION, state: 'starting', lagS: 0, droppedFrames: 0, gaps: [] });
+    // The ingest job is waiting for an ingest worker.
+    expect((await context.queues.counts()).ingest.waiting).toBe(1);
+    const list = (await app.inject('/api/streams')).json() as { streams: { name: string; state: string }[] };
+    expect(list.streams.map((s) => [s.name, s.state])).toEqual([['road', 'starting']]);
+    expect((await app.inject('/api/streams/road')).json()).toMatchObject({ name: 'road', state: 'starting' });
+    const again = await app.inject({ method: 'POST', url: '/api/streams', payload: { name: 'road', url: CAR_DETECTION } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().message).toMatch(/stream "road" already exists and is starting/);
+    const exp = parsePrometheus((await app.inject('/metrics')).body);
+    expect(sampleValue(exp, 'engram_stream_lag_seconds', { stream: 'road' })).toBe(0);
+    expect(sampleValue(exp, 'engram_stream_dropped_frames', { stream: 'road' })).toBe(0);
+    expect(sampleValue(exp, 'engram_stream_gaps', { stream: 'road' })).toBe(0);
+    const stopped = await app.inject({ method: 'DELETE', url: '/api/streams/road' });
+    expect(stopped.json()).toEqual({ stopped: 'road' });
+    expect((await app.inject('/api/streams/road')).json()).toMatchObject({ state: 'stopped' });
+  });
+
+  it('answers 404 for a stream it does not know', async () => {
+    expect((await app.inject('/api/streams/nowhere')).statusCode).toBe(404);
+    const stop = await app.inject({ method: 'DELETE', url: '/api/streams/nowhere' });
+    expect(stop.statusCode).toBe(404);
+    expect(stop.json().message).toBe('no stream named "nowhere"');
+  });
+
+  it('refuses sources ingest would refuse, naming why', async () => {
+    const outside = await app.inject({ method: 'POST', url: '/api/streams', payload: { name: 'passwd', url: '/etc/passwd' } });
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json().message).toMatch(/\/etc\/passwd/);
+    const protocol = await app.inject({ method: 'POST', url: '/api/streams', payload: { name: 'gopher', url: 'gopher://example.org/x' } });
+    expect(protocol.statusCode).toBe(400);
+    expect(protocol.json().message).toMatch(/protocol "gopher" is not allowed/);
+    const missing = await app.inject({ method: 'POST', url: '/api/streams', payload: { name: 'gone', url: `${SHARED_MEDIA}/no-such.mp4` } });
+    expect(missing.statusCode).toBe(400);
+    expect((await app.inject('/api/streams')).json().streams.map((s: { name: string }) => s.name)).toEqual(['road']);
   });
 });
 

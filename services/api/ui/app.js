@@ -238,3 +238,5 @@ function scheduleTimeline() {
 loadStreams();
 loadTimeline();
 connectLive();
+// Lag and drops change continuously; live messages carry state changes, this keeps the numbers fresh.
+setInterval(loadStreams, 5000);
