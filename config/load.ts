@@ -175,7 +175,7 @@ export function resolvePaths(config: Config, cwd: string): EngramPaths {
     redisDir: resolve(dataDir, 'redis'),
     lancedbUri: isUri || isAbsolute(lancedb) ? lancedb : resolve(dataDir, lancedb),
     blobsDir: resolve(dataDir, 'blobs'),
-    modelsDir: resolve(dataDir, 'models'),
+    modelsDir: resolve(dataDir, config.models.dir),
   };
 }
 

@@ -177,6 +177,128 @@ export const IngestSchema = z
   .strict()
   .prefault({});
 
+export const ModelsSchema = z
+  .object({
+    /**
+     * Execution provider: 'cuda' tries the CUDA provider (needs `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`)
+     * and falls back to 'cpu' with a log line when it cannot start. @defaultValue 'cpu'
+     */
+    provider: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** Threads inside one operator; 0 lets onnxruntime choose (one per core). @defaultValue 0 */
+    intraOpThreads: z.number().int().nonnegative().default(0),
+    /** Threads across independent operators; 0 lets onnxruntime choose. @defaultValue 0 */
+    interOpThreads: z.number().int().nonnegative().default(0),
+    /** onnxruntime graph optimisation level. @defaultValue 'all' */
+    graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    /**
+     * Where fetched and test models live, one folder per model. Relative paths are under the data
+     * directory. @defaultValue 'models'
+     */
+    dir: z.string().min(1).default('models'),
+    batch: z
+      .object({
+        /** Most items one session call takes. @defaultValue 32 */
+        maxSize: z.number().int().positive().default(32),
+        /** Longest a request waits for others to join its batch. @defaultValue 5 */
+        maxWaitMs: z.number().nonnegative().default(5),
+      })
+      .strict()
+      .prefault({}),
+    audio: z
+      .object({
+        /** Windows quieter than this (RMS, dBFS) count as silent. @defaultValue -40 */
+        silenceDb: z.number().default(-40),
+        /** Length of one audio-level window. @defaultValue 500 */
+        windowMs: z.number().int().positive().default(500),
+      })
+      .strict()
+      .prefault({}),
+    vad: z
+      .object({
+        /** Speech probability at which a span opens. @defaultValue 0.5 */
+        threshold: z.number().min(0).max(1).default(0.5),
+        /** Silence that must pass before a span closes. @defaultValue 300 */
+        minSilenceMs: z.number().int().nonnegative().default(300),
+        /** Spans shorter than this are dropped. @defaultValue 250 */
+        minSpeechMs: z.number().int().nonnegative().default(250),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const LlmSchema = z
+  .object({
+    /**
+     * Base URL of an OpenAI-compatible API (the part before /chat/completions, e.g.
+     * http://127.0.0.1:11434/v1). Unset: no LLM; summaries are extractive. @defaultValue undefined
+     */
+    baseUrl: z.string().url().optional(),
+    /** Model name sent with every request. @defaultValue 'gpt-4o-mini' */
+    model: z.string().min(1).default('gpt-4o-mini'),
+    /** Bearer token for the endpoint; empty for none. Also ENGRAM_LLM__API_KEY. @defaultValue '' */
+    apiKey: z.string().default(''),
+    /** Time one request may take before it is abandoned. @defaultValue 30000 */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Extra tries after a failed request (network error, 429, 5xx), with doubling backoff. @defaultValue 2 */
+    retries: z.number().int().nonnegative().max(10).default(2),
+    /** Whether the model accepts images: keyframes are sent as data URLs. @defaultValue false */
+    vision: z.boolean().default(false),
+    /**
+     * After a failed summary, consolidation uses extractive summaries without asking the endpoint
+     * for this long (MaintainMemory upgrades them later). @defaultValue 60000
+     */
+    failureCooldownMs: z.number().int().nonnegative().default(60_000),
+    /** Most images sent with one summary request. @defaultValue 4 */
+    maxImages: z.number().int().nonnegative().default(4),
+  })
+  .strict()
+  .prefault({});
+
+export const MemorySchema = z
+  .object({
+    /** Pattern completion: merge an event into the previous one above this cosine similarity. @defaultValue 0.92 */
+    mergeSimilarity: z.number().min(0).max(1).default(0.92),
+    /** Pattern completion: and only when the gap between them is at most this many seconds. @defaultValue 2 */
+    mergeMaxGapSeconds: z.number().nonnegative().default(2),
+    /** Pattern completion: never grow a merged event beyond this many seconds. @defaultValue 600 */
+    mergeMaxSeconds: z.number().positive().default(600),
+    /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
+    separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
+    baseStrengthDays: z.number().positive().default(1),
+    /**
+     * How stale a LanceDB read may be (seconds) relative to writes by other processes; 0 checks on
+     * every read (cheap on a local directory, a request per read on object stores). @defaultValue 0
+     */
+    readConsistencySeconds: z.number().nonnegative().default(0),
+    /** Strength (days) added each time a query recalls an event. @defaultValue 1 */
+    reinforceDays: z.number().positive().default(1),
+    /** Moments (perceptual detail) older than this are pruned; events stay. @defaultValue 30 */
+    momentMaxAgeDays: z.number().positive().default(30),
+    /** Moments of events whose retention exp(-elapsed/strength) fell below this are pruned. @defaultValue 0.05 */
+    pruneRetentionBelow: z.number().min(0).max(1).default(0.05),
+    /** Build a vector index on a table once it has this many rows. @defaultValue 10000 */
+    vectorIndexMinRows: z.number().int().positive().default(10_000),
+    /** Build the full-text index once the events table has this many rows. @defaultValue 256 */
+    ftsIndexMinRows: z.number().int().positive().default(256),
+    /** Rebuild an index when the table has grown by this factor since it was built. @defaultValue 2 */
+    reindexGrowth: z.number().min(1.1).default(2),
+    /** How far back BuildEpisodes (re)builds hour and day episodes. @defaultValue 48 */
+    episodeLookbackHours: z.number().int().positive().default(48),
+    /** Every: BuildEpisodes. @defaultValue 600000 */
+    episodesEveryMs: z.number().int().positive().default(600_000),
+    /** Every: MaintainMemory (decay, pruning, summary upgrades). @defaultValue 3600000 */
+    maintainEveryMs: z.number().int().positive().default(3_600_000),
+    /** Every: OptimizeTables (compaction, indexes). @defaultValue 3600000 */
+    optimizeEveryMs: z.number().int().positive().default(3_600_000),
+    /** Most extractive summaries MaintainMemory upgrades through the LLM per run. @defaultValue 50 */
+    summaryUpgradesPerRun: z.number().int().nonnegative().default(50),
+  })
+  .strict()
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     /** Where engram keeps Redis files, LanceDB tables, thumbnails and models. Also ENGRAM_DATA_DIR. @defaultValue './data' */
@@ -186,6 +308,9 @@ export const ConfigSchema = z
     queues: QueuesSchema,
     storage: StorageSchema,
     ingest: IngestSchema,
+    models: ModelsSchema,
+    llm: LlmSchema,
+    memory: MemorySchema,
     api: ApiSchema,
   })
   .strict();
@@ -194,3 +319,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
 export type IngestConfig = Config['ingest'];
+export type ModelsConfig = Config['models'];

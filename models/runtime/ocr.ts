@@ -1,0 +1,196 @@
+// PaddleOCR v4: DB text detection (probability map -> connected regions -> expanded boxes) and CTC
+// recognition with ppocr_keys_v1.txt. Inputs are BGR, as PaddleOCR reads images with OpenCV.
+// Boxes are axis-aligned (frames from cameras and overlays are rarely rotated text).
+import { readFileSync } from 'node:fs';
+import type * as ortTypes from 'onnxruntime-node';
+import { sampleChw, type RgbFrame } from '../preprocess/image.js';
+import { ort } from './session.js';
+import { throwIfAborted } from './errors.js';
+
+export interface OcrLine {
+  text: string;
+  confidence: number;
+  box: [number, number, number, number];
+}
+
+export interface OcrOptions {
+  detMean: [number, number, number];
+  detStd: [number, number, number];
+  detMaxSide: number;
+  detThreshold: number;
+  boxThreshold: number;
+  unclipRatio: number;
+  recHeight: number;
+}
+
+export function readDictionary(path: string): string[] {
+  const keys = readFileSync(path, 'utf8').split(/\r?\n/);
+  if (keys[keys.length - 1] === '') keys.pop();
+  // index 0 is the CTC blank; the last class is the space PaddleOCR appends (use_space_char)
+  return ['', ...keys, ' '];
+}
+
+/** BGR view of an RGB frame so sampleChw writes B,G,R planes. */
+function bgr(frame: RgbFrame): RgbFrame {
+  const out = new Uint8Array(frame.rgb.length);
+  for (let i = 0; i < out.length; i += 3) {
+    out[i] = frame.rgb[i + 2] as number;
+    out[i + 1] = frame.rgb[i + 1] as number;
+    out[i + 2] = frame.rgb[i] as number;
+  }
+  return { rgb: out, width: frame.width, height: frame.height };
+}
+
+export class PaddleOcr {
+  constructor(
+    private readonly det: ortTypes.InferenceSession,
+    private readonly recognise: (crops: Float32Array[], widths: number[], signal?: AbortSignal) => Promise<{ text: string; confidence: number }[]>,
+    private readonly options: OcrOptions,
+  ) {}
+
+  async read(frame: RgbFrame, signal?: AbortSignal): Promise<OcrLine[]> {
+    const o = this.options;
+    const src = bgr(frame);
+    const scale = Math.min(1, o.detMaxSide / Math.max(frame.width, frame.height));
+    const w = Math.max(32, Math.round((frame.width * scale) / 32) * 32);
+    const h = Math.max(32, Math.round((frame.height * scale) / 32) * 32);
+    const input = new Float32Array(3 * w * h);
+    sampleChw(src, input, 0, w, h, { x: 0, y: 0, w: frame.width, h: frame.height }, o.detMean, o.detStd);
+    throwIfAborted(signal);
+    const out = await this.det.run({ x: new ort.Tensor('float32', input, [1, 3, h, w]) });
+    const prob = Object.values(out)[0]!.data as Float32Array;
+    const boxes = dbBoxes(prob, w, h, o).map(([x0, y0, x1, y1]) => {
+      const sx = frame.width / w;
+      const sy = frame.height / h;
+      return [Math.max(0, Math.floor(x0 * sx)), Math.max(0, Math.floor(y0 * sy)), Math.min(frame.width, Math.ceil(x1 * sx)), Math.min(frame.height, Math.ceil(y1 * sy))] as [number, number, number, number];
+    });
+    const crops: Float32Array[] = [];
+    const widths: number[] = [];
+    for (const [x0, y0, x1, y1] of boxes) {
+      const bw = x1 - x0;
+      const bh = y1 - y0;
+      const cw = Math.max(8, Math.min(1600, Math.round((o.recHeight * bw) / Math.max(bh, 1))));
+      const crop = new Float32Array(3 * o.recHeight * cw);
+      sampleChw(src, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+      crops.push(crop);
+      widths.push(cw);
+    }
+    const texts = crops.length > 0 ? await this.recognise(crops, widths, signal) : [];
+    const lines: OcrLine[] = [];
+    boxes.forEach((box, i) => {
+      const t = texts[i];
+      if (t && t.text.trim() !== '') lines.push({ text: t.text.trim(), confidence: t.confidence, box });
+    });
+    return lines.sort((a, b) => (Math.abs(a.box[1] - b.box[1]) > 8 ? a.box[1] - b.box[1] : a.box[0] - b.box[0]));
+  }
+}
+
+/** DB post-processing on a probability map: regions above detThreshold whose mean is above boxThreshold, expanded by unclipRatio. */
+export function dbBoxes(prob: Float32Array, w: number, h: number, o: Pick<OcrOptions, 'detThreshold' | 'boxThreshold' | 'unclipRatio'>): [number, number, number, number][] {
+  const seen = new Uint8Array(w * h);
+  const boxes: [number, number, number, number][] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start += 1) {
+    if (seen[start] || (prob[start] as number) <= o.detThreshold) continue;
+    let minX = w, minY = h, maxX = 0, maxY = 0, sum = 0, n = 0;
+    stack.push(start);
+    seen[start] = 1;
+    while (stack.length > 0) {
+      const p = stack.pop() as number;
+      const x = p % w;
+      const y = (p - x) / w;
+      sum += prob[p] as number;
+      n += 1;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      const neighbours = [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1];
+      for (const q of neighbours) {
+        if (q >= 0 && !seen[q] && (prob[q] as number) > o.detThreshold) {
+          seen[q] = 1;
+          stack.push(q);
+        }
+      }
+    }
+    const bw = maxX - minX + 1;
+    const bh = maxY - minY + 1;
+    if (Math.min(bw, bh) < 3 || sum / n < o.boxThreshold) continue;
+    // unclip: grow the shrunk kernel by area * ratio / perimeter, as DB's Vatti offset does for rectangles
+    const d = (bw * bh * o.unclipRatio) / (2 * (bw + bh));
+    boxes.push([minX - d, minY - d, maxX + 1 + d, maxY + 1 + d]);
+  }
+  return boxes;
+}
+
+// Punctuation sits in wide cells in monospace fonts, so a space next to it needs twice the gap.
+const isAlnum = (c: string) => /[0-9A-Za-z]/.test(c.normalize('NFKC'));
+const isAsciiWordChar = (c: string) => c.charCodeAt(0) < 128 || /[\uff01-\uff5e]/.test(c);
+
+/**
+ * Finds blank columns in a recognition crop (CHW, values in -1..1): a column is ink when any pixel
+ * differs from the crop's border colour. Returns gapAt(stepA, stepB): whether the widest blank run
+ * between the two CTC steps is at least minGap pixels wide.
+ */
+export function inkGaps(crop: Float32Array, width: number, height: number, steps: number, minGap: number): (a: number, b: number, scale: number) => boolean {
+  const plane = width * height;
+  const lum = (x: number, y: number) => ((crop[y * width + x] as number) + (crop[plane + y * width + x] as number) + (crop[2 * plane + y * width + x] as number)) / 3;
+  let bg = 0;
+  for (let x = 0; x < width; x += 1) bg += lum(x, 0) + lum(x, height - 1);
+  bg /= 2 * width;
+  const ink = new Uint8Array(width);
+  for (let x = 0; x < width; x += 1) {
+    for (let y = 0; y < height; y += 1) {
+      if (Math.abs(lum(x, y) - bg) > 0.35) {
+        ink[x] = 1;
+        break;
+      }
+    }
+  }
+  const perStep = width / steps;
+  return (a, b, scale) => {
+    const from = Math.floor((a + 0.5) * perStep);
+    const to = Math.min(width, Math.ceil((b + 0.5) * perStep));
+    let run = 0;
+    for (let x = from; x < to; x += 1) {
+      run = ink[x] ? 0 : run + 1;
+      if (run >= minGap * scale) return true;
+    }
+    return false;
+  };
+}
+
+/** Greedy CTC decoding: argmax per step, collapse repeats, drop blanks; NFKC turns full-width punctuation into ASCII. */
+export function ctcDecode(probs: Float32Array, steps: number, classes: number, dictionary: string[], batchIndex: number, gapAt?: (fromStep: number, toStep: number, scale: number) => boolean): { text: string; confidence: number } {
+  let text = '';
+  let lastStep = -1;
+  let confSum = 0;
+  let count = 0;
+  let last = -1;
+  const base = batchIndex * steps * classes;
+  for (let t = 0; t < steps; t += 1) {
+    let best = 0;
+    let bestP = -Infinity;
+    const row = base + t * classes;
+    for (let c = 0; c < classes; c += 1) {
+      const p = probs[row + c] as number;
+      if (p > bestP) {
+        bestP = p;
+        best = c;
+      }
+    }
+    if (best !== 0 && best !== last) {
+      const ch = dictionary[best] ?? '';
+      // The Chinese-trained recogniser often drops the space between Latin words; put it back where
+      // the crop shows a blank gap as wide as a space between two ASCII characters.
+      const prev = text[text.length - 1];
+      if (gapAt && prev !== undefined && prev !== ' ' && ch !== ' ' && isAsciiWordChar(prev) && isAsciiWordChar(ch) && gapAt(lastStep, t, isAlnum(prev) && isAlnum(ch) ? 1 : 2)) text += ' ';
+      text += ch;
+      lastStep = t;
+      confSum += bestP;
+      count += 1;
+    }
+    last = best;
+  }
+  return { text: text.normalize('NFKC'), confidence: count > 0 ? confSum / count : 0 };
+}

@@ -1,0 +1,222 @@
+// The layout of long-term memory's LanceDB tables (columns, vector columns per embedding space)
+// and the records read from them; memory-store.ts does the reading and writing.
+import { createRequire } from 'node:module';
+import { EngramError } from '../../config/errors.js';
+import type { StoredEvent } from '../records.js';
+
+// LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
+// requires itself; an ESM import would load a second copy whose classes it refuses.
+export const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+
+export type MemoryTableName = 'events' | 'moments' | 'episodes';
+export const MEMORY_TABLES: readonly MemoryTableName[] = ['events', 'moments', 'episodes'];
+
+/** Embedding space ids: the same alphabet as model ids. */
+export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export interface SpaceInfo {
+  space: string;
+  /** The vector column holding it in every table. */
+  column: string;
+  dims: number;
+}
+
+export type Vectors = Record<string, Float32Array>;
+
+/** An event as consolidate writes it. */
+export interface EventWrite extends StoredEvent {
+  vectors: Vectors;
+  salience: number;
+  novelty: number;
+  momentCount: number;
+  /** Ids of the closed events merged into this one by pattern completion (its own id included). */
+  mergedIds: string[];
+  closedBy: string;
+  consolidatedAt: number;
+}
+
+export interface StoredMoment {
+  id: string;
+  eventId: string;
+  stream: string;
+  kind: 'keyframe' | 'audio';
+  /** Stream seconds. */
+  t: number;
+  /** Wall-clock epoch ms. */
+  startedAt: number;
+  thumbnail: string | null;
+}
+
+export interface MomentWrite extends StoredMoment {
+  vectors: Vectors;
+}
+
+export interface StoredEpisode {
+  /** `${stream}.h.${yyyy-mm-ddThh}` or `${stream}.d.${yyyy-mm-dd}` (UTC). */
+  id: string;
+  stream: string;
+  /** 1 for an hour, 2 for a day. */
+  level: number;
+  /** Period bounds, wall-clock epoch ms. */
+  startedAt: number;
+  endedAt: number;
+  /** Stream seconds covered by its events. */
+  start: number;
+  end: number;
+  summary: string;
+  tags: string[];
+  eventCount: number;
+  eventIds: string[];
+  needsSummary: boolean;
+  updatedAt: number;
+}
+
+export interface EpisodeWrite extends StoredEpisode {
+  vectors: Vectors;
+}
+
+export interface RowOf {
+  events: StoredEvent;
+  moments: StoredMoment;
+  episodes: StoredEpisode;
+}
+
+/** Typed filters; every value is validated and quoted by the store, never pasted. */
+export interface MemoryFilter {
+  stream?: string;
+  /** Wall-clock epoch ms: rows that end at or after it. */
+  since?: number;
+  /** Wall-clock epoch ms: rows that start at or before it. */
+  until?: number;
+  /** Only these event ids (events: id; moments: eventId). */
+  eventIds?: string[];
+  /** Episodes only: 1 hour, 2 day. */
+  level?: number;
+}
+
+export interface Hit<T> {
+  /** Cosine similarity for vector search, BM25 score for text search; higher is better. */
+  score: number;
+  row: T;
+}
+
+export interface PreviousEvent {
+  event: StoredEvent;
+  vectors: Vectors;
+  salience: number;
+  novelty: number;
+  momentCount: number;
+  mergedIds: string[];
+  closedBy: string;
+}
+
+export interface ListEventsOptions {
+  stream?: string;
+  since?: number;
+  until?: number;
+  /** Stream seconds. */
+  startFrom?: number;
+  startTo?: number;
+  limit?: number;
+  offset?: number;
+  /** Newest first instead of oldest first. */
+  descending?: boolean;
+}
+
+export interface TableStats {
+  rows: number;
+  /** Bytes of data as LanceDB counts them. */
+  bytes: number;
+  indices: string[];
+}
+
+export interface MemoryStats {
+  tables: Record<MemoryTableName, TableStats>;
+  /** Every byte under the LanceDB directory (versions and indexes included); null for object stores. */
+  diskBytes: number | null;
+  schemaVersion: number;
+  spaces: SpaceInfo[];
+}
+
+
+export function f(name: string, type: import('apache-arrow').DataType, nullable = false) {
+  return new arrow.Field(name, type, nullable);
+}
+
+export function baseFields(table: MemoryTableName) {
+  const utf8 = () => new arrow.Utf8();
+  const f64 = () => new arrow.Float64();
+  const i32 = () => new arrow.Int32();
+  const bool = () => new arrow.Bool();
+  const common = [f('id', utf8()), f('stream', utf8()), f('startedAt', f64()), f('endedAt', f64())];
+  if (table === 'events') {
+    return [
+      ...common,
+      f('start', f64()), f('end', f64()), f('summary', utf8()), f('transcript', utf8()), f('ocr', utf8()), f('tags', utf8()),
+      f('thumbnail', utf8(), true), f('strength', f64()), f('retention', f64()), f('salience', f64()), f('novelty', f64()),
+      f('recallCount', i32()), f('lastRecalledAt', f64(), true), f('level', i32()), f('needsSummary', bool()),
+      f('momentCount', i32()), f('mergedIds', utf8()), f('closedBy', utf8()), f('consolidatedAt', f64()), f('prunedAt', f64(), true),
+    ];
+  }
+  if (table === 'moments') {
+    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true)];
+  }
+  return [
+    ...common,
+    f('start', f64()), f('end', f64()), f('level', i32()), f('summary', utf8()), f('tags', utf8()), f('eventCount', i32()),
+    f('eventIds', utf8()), f('needsSummary', bool()), f('updatedAt', f64()),
+  ];
+}
+
+export function vectorField(column: string, dims: number) {
+  return f(column, new arrow.FixedSizeList(dims, new arrow.Field('item', new arrow.Float32(), true)), true);
+}
+
+/** Column that holds a space: `v_` and the id with anything but [a-z0-9] as '_'. */
+export function spaceColumn(space: string): string {
+  if (!SPACE_NAME.test(space)) throw new EngramError(`not an embedding space id: ${JSON.stringify(space)}`);
+  return `v_${space.replace(/[^a-z0-9]/g, '_')}`;
+}
+
+export const splitWords = (s: unknown) => (typeof s === 'string' && s.length > 0 ? s.split(' ') : []);
+export const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as number));
+export const numOrNull = (v: unknown) => (v === null || v === undefined ? null : num(v));
+
+export function toEvent(r: Record<string, unknown>): StoredEvent {
+  return {
+    id: r.id as string, stream: r.stream as string, start: num(r.start), end: num(r.end),
+    startedAt: num(r.startedAt), endedAt: num(r.endedAt), summary: r.summary as string,
+    transcript: r.transcript as string, ocr: r.ocr as string, tags: splitWords(r.tags),
+    thumbnail: (r.thumbnail as string | null) ?? null, strength: num(r.strength), recallCount: num(r.recallCount),
+    lastRecalledAt: numOrNull(r.lastRecalledAt), level: num(r.level), needsSummary: Boolean(r.needsSummary),
+  };
+}
+
+export function toMoment(r: Record<string, unknown>): StoredMoment {
+  return {
+    id: r.id as string, eventId: r.eventId as string, stream: r.stream as string, kind: r.kind as StoredMoment['kind'],
+    t: num(r.t), startedAt: num(r.startedAt), thumbnail: (r.thumbnail as string | null) ?? null,
+  };
+}
+
+export function toEpisode(r: Record<string, unknown>): StoredEpisode {
+  return {
+    id: r.id as string, stream: r.stream as string, level: num(r.level), startedAt: num(r.startedAt), endedAt: num(r.endedAt),
+    start: num(r.start), end: num(r.end), summary: r.summary as string, tags: splitWords(r.tags), eventCount: num(r.eventCount),
+    eventIds: splitWords(r.eventIds), needsSummary: Boolean(r.needsSummary), updatedAt: num(r.updatedAt),
+  };
+}
+
+export const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => RowOf[K] } = {
+  events: toEvent,
+  moments: toMoment,
+  episodes: toEpisode,
+};
+
+export function toF32(value: unknown): Float32Array | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Float32Array) return value;
+  const v = value as { toArray?: () => ArrayLike<number> };
+  return Float32Array.from(typeof v.toArray === 'function' ? v.toArray() : (value as ArrayLike<number>));
+}
+

