@@ -10,6 +10,8 @@ import { resolveSource, type SourceSpec } from '../../pipelines/ingest/source.js
 import { localFiles } from '../../pipelines/repositories/media.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramError } from '../../config/errors.js';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { fileRoots } from '../ingest/main.js';
 import type { EngramContext } from '../runtime/context.js';
 import { conflict } from './http-errors.js';
@@ -18,7 +20,14 @@ import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
 
 /** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
-export function apiDeps(context: EngramContext): { deps: ApiDeps; close(): Promise<void> } {
+export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; close(): Promise<void> }> {
+  const memory = await MemoryStore.open(context.paths.lancedbUri, {
+    reinforceDays: context.config.memory.reinforceDays,
+    readConsistencySeconds: context.config.memory.readConsistencySeconds,
+  });
+  const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
+  // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
+  let rows: { at: number; value: Record<string, number> } | undefined;
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
@@ -60,6 +69,18 @@ export function apiDeps(context: EngramContext): { deps: ApiDeps; close(): Promi
         return true;
       },
     },
+    events: {
+      list: (query) => memory.listEvents({ ...query, descending: true }),
+      get: async (id) => (await memory.getEvent(id)) ?? null,
+      async tableRows() {
+        if (!rows || Date.now() - rows.at > 30_000) {
+          const stats = await memory.tableStats();
+          rows = { at: Date.now(), value: Object.fromEntries(Object.entries(stats.tables).map(([table, t]) => [table, t.rows])) };
+        }
+        return rows.value;
+      },
+    },
+    models: { status: async () => models.status() },
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
@@ -75,7 +96,14 @@ export function apiDeps(context: EngramContext): { deps: ApiDeps; close(): Promi
       cut: (request) => clips.cut(request),
     },
   };
-  return { deps, close: () => live.close() };
+  return {
+    deps,
+    async close() {
+      await live.close();
+      await models.close();
+      await memory.close();
+    },
+  };
 }
 
 /** The address people should open: loopback stays as given, a wildcard bind shows as localhost. */
@@ -87,7 +115,7 @@ export function displayUrl(host: string, port: number): string {
 const role: RoleModule = {
   async start(context: EngramContext): Promise<StartedRole> {
     const config = context.config.api;
-    const { deps, close } = apiDeps(context);
+    const { deps, close } = await apiDeps(context);
     const app = await buildServer({ config, deps, log: context.log.child({ role: 'api' }) });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;

@@ -14,7 +14,7 @@ let stop: () => Promise<void>;
 
 beforeAll(async () => {
   const context = await EngramContext.open(env.loaded({ redis: { prefix: 'fuzz' }, api: { queryRateMax: 100_000 } }), silentLogger());
-  const { deps, close } = apiDeps(context);
+  const { deps, close } = await apiDeps(context);
   app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
   stop = async () => {
     await app.close();

@@ -21,7 +21,7 @@ const cleanups: (() => Promise<void>)[] = [];
 
 async function server(api: Record<string, unknown> = {}, prefix = 'api', more: Record<string, unknown> = {}): Promise<{ app: FastifyInstance; context: EngramContext }> {
   const context = await EngramContext.open(env.loaded({ redis: { prefix }, api: { port: 0, ...api }, ...more }), silentLogger());
-  const { deps, close } = apiDeps(context);
+  const { deps, close } = await apiDeps(context);
   const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
   cleanups.push(async () => {
     await app.close();
