@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { buildTestModels } from '../../models/testing/build-test.js';
 import type { StoredEvent } from '../../pipelines/records.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
@@ -21,11 +23,14 @@ let app: FastifyInstance;
 let base: string;
 let seeded: StoredEvent[];
 let stop: () => Promise<void>;
+let modelsDir: string;
 
 beforeAll(async () => {
   const loaded = env.loaded({ redis: { prefix: 'events' }, api: { port: 0 }, ingest: { fileRoots: [SHARED_MEDIA] } });
   // A long event on a second stream of the same file, for a clip that takes a while to cut.
   seeded = await seedRoadMemory(loaded, [{ stream: 'road-long', start: 0, length: 28, transcript: 'the whole street for half a minute' }]);
+  modelsDir = loaded.paths.modelsDir;
+  buildTestModels(modelsDir);
   const context = await EngramContext.open(loaded, silentLogger());
   const { deps, close } = await apiDeps(context);
   app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
@@ -134,5 +139,23 @@ describe('clips', () => {
     while (ffmpegChildren() > 0 && Date.now() - aborted < 5_000) await new Promise((r) => setTimeout(r, 20));
     expect(ffmpegChildren()).toBe(0);
     expect(Date.now() - aborted).toBeLessThan(1_000);
+  });
+});
+
+describe('model metrics', () => {
+  it('shows installed models, and inference time and batch size of the runs made in this process', async () => {
+    const models = await ModelRepository.open({ config: env.loaded().config.models, paths: { modelsDir }, log: { info: () => undefined, warn: () => undefined } });
+    try {
+      const frame = { rgb: new Uint8Array(32 * 32 * 3).fill(200), width: 32, height: 32 };
+      // Five frames submitted together run as one batch (batch.maxSize 32).
+      await models.embedImages('tiny-color', [frame, frame, frame, frame, frame]);
+    } finally {
+      await models.close();
+    }
+    const exp = parsePrometheus((await app.inject('/metrics')).body);
+    expect(sampleValue(exp, 'engram_model_installed', { model: 'tiny-color' })).toBe(1);
+    expect(sampleValue(exp, 'engram_inference_seconds_count', { model: 'tiny-color' })).toBe(1);
+    expect(sampleValue(exp, 'engram_inference_seconds_sum', { model: 'tiny-color' })).toBeGreaterThan(0);
+    expect(sampleValue(exp, 'engram_inference_batch_size_sum', { model: 'tiny-color' })).toBe(5);
   });
 });
