@@ -1,0 +1,106 @@
+// The web UI in Debian's Chromium (playwright-core): it loads, shows the stream and its timeline,
+// answers a question with evidence cards whose thumbnails load, plays the clip of a card, and
+// shows a new event arriving live. Memory holds real frames of the car footage, stored by the
+// real consolidate stage; the answer comes from the real reasoning. Screenshots go to test-results/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../config/load.js';
+import type { StoredEvent } from '../../pipelines/records.js';
+import { LivePublisher } from '../../pipelines/repositories/live.js';
+import { apiDeps } from '../../services/api/main.js';
+import { buildServer } from '../../services/api/server.js';
+import { silentLogger } from '../../services/logger.js';
+import { EngramContext } from '../../services/runtime/context.js';
+import { useTestEnv } from '../helpers/env.js';
+import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
+import { ROAD_STREAM, seedRoadMemory } from '../helpers/road-memory.js';
+
+const env = useTestEnv();
+const ARTIFACTS = join(packageRoot(), 'test-results');
+let app: FastifyInstance;
+let context: EngramContext;
+let base: string;
+let browser: Browser;
+let seeded: StoredEvent[];
+let stop: () => Promise<void>;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const loaded = env.loaded({ redis: { prefix: 'ui' }, api: { port: 0 }, ingest: { fileRoots: [SHARED_MEDIA] } });
+  seeded = await seedRoadMemory(loaded);
+  context = await EngramContext.open(loaded, silentLogger());
+  const { deps, close } = await apiDeps(context);
+  app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  // The stream's file is where clips are cut from.
+  const added = await fetch(`${base}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: ROAD_STREAM, url: CAR_DETECTION }) });
+  if (added.status !== 201) throw new Error(`adding the stream: ${added.status} ${await added.text()}`);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  stop = async () => {
+    await browser.close();
+    await app.close();
+    await close();
+    await context.close();
+  };
+}, 60_000);
+afterAll(async () => stop?.());
+
+describe('web UI', () => {
+  it('answers a question with evidence cards that show thumbnails and play the clip', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(base);
+
+    // The stream and its timeline.
+    await page.locator('#streams tbody tr', { hasText: ROAD_STREAM }).waitFor();
+    await page.locator('#timeline .lane', { hasText: ROAD_STREAM }).waitFor();
+    expect(await page.locator('#timeline .lane .ev').count()).toBe(3);
+    await page.locator('#live-state', { hasText: 'live' }).waitFor();
+
+    // Ask.
+    await page.fill('#question', 'when did the red car pass the junction?');
+    await page.click('#ask button[type=submit]');
+    const card = page.locator('.evidence-card').first();
+    await card.waitFor({ timeout: 30_000 });
+    const answer = (await page.textContent('#answer-text')) ?? '';
+    expect(answer.length).toBeGreaterThan(0);
+    const red = seeded.find((e) => e.transcript.includes('red car'))!;
+    await expect.poll(() => card.textContent()).toContain('red car');
+    expect(await card.textContent()).toContain(ROAD_STREAM);
+    // The thumbnail is a real JPEG frame, decoded by the browser.
+    const thumb = card.locator('img');
+    expect(await thumb.getAttribute('src')).toBe(`/api/events/${encodeURIComponent(red.id)}/thumbnail`);
+    await expect.poll(() => thumb.evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(320);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-answer.png'), fullPage: true });
+
+    // Play the clip of the first card.
+    await card.click();
+    await page.locator('#player:not([hidden])').waitFor();
+    await expect
+      .poll(() => page.locator('#clip').evaluate((el) => { const v = el as unknown as { readyState: number; duration: number }; return v.readyState >= 2 ? Math.round(v.duration) : -1; }), { timeout: 20_000 })
+      .toBe(3);
+
+    // A new event published by consolidate appears in the live list.
+    const publisher = new LivePublisher(context.redis, 'ui');
+    await publisher.publishEvent({ ...red, id: `${ROAD_STREAM}.0000029000`, start: 29, end: 30, summary: 'a cyclist crosses' });
+    await page.locator('#live li', { hasText: 'a cyclist crosses' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('links to the queue dashboard, which lists every queue', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.click('#queues-link');
+    for (const queue of ['ingest', 'perceive', 'segment', 'consolidate', 'reason']) {
+      await page.getByText(queue, { exact: true }).first().waitFor();
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-queues.png') });
+    await page.close();
+  });
+});
