@@ -1,7 +1,7 @@
 // engram ingest SOURCE: adds a stream and, for a finite source, waits until the roles that exist
 // have processed all of it. With no ingest worker running anywhere, it runs the built roles in
 // this process for the duration.
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
@@ -66,7 +66,17 @@ export function registerIngest(program: Command): void {
         const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
         const local = workers.length === 0;
         const roles = builtRoles().filter((role) => role !== Role.Api);
-        if (local) await startRoles(context, roles);
+        if (local) {
+          // A file named on this command line is trusted when this process ingests it: whoever runs
+          // the command can read it anyway. ingest.fileRoots guards sources that arrive otherwise
+          // (the HTTP API, a daemon's workers), so it is widened only for the in-process roles.
+          if (isAbsolute(source)) {
+            const ingest = context.config.ingest;
+            const roots = ingest.fileRoots.length > 0 ? ingest.fileRoots : [process.cwd(), context.paths.dataDir];
+            ingest.fileRoots = [...roots, dirname(source)];
+          }
+          await startRoles(context, roles);
+        }
         await streams.add({ name, source, ...(options.live ? { live: true } : {}) });
         if (options.live && !local) return (await streams.get(name))!;
         // Stop the stream on Ctrl-C, then wait for it to wind down.
