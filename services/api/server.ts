@@ -29,8 +29,11 @@ export interface ServerOptions {
   log: Logger;
 }
 
-/** Routes anyone may call: liveness for orchestrators, and the endpoint that checks a key. */
-const OPEN_ROUTES = new Set(['GET /healthz', 'HEAD /healthz', 'POST /api/login']);
+/**
+ * Routes anyone may call: liveness for orchestrators, the endpoint that checks a key, and the two
+ * static files the key form itself needs (code and style, no data).
+ */
+const OPEN_ROUTES = new Set(['GET /healthz', 'HEAD /healthz', 'POST /api/login', 'GET /ui/login.js', 'GET /ui/style.css']);
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');

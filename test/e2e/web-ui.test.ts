@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/load.js';
 import type { StoredEvent } from '../../pipelines/records.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
+import { hashKey } from '../../services/api/auth.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
@@ -102,5 +103,37 @@ describe('web UI', () => {
     }
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-queues.png') });
     await page.close();
+  });
+});
+
+describe('web UI behind an API key', () => {
+  it('asks for the key, refuses a wrong one, and then works with the cookie (thumbnails and live updates too)', async () => {
+    const key = 'k-0f3a9c2e7b1d';
+    const keyed = await EngramContext.open(env.loaded({ redis: { prefix: 'ui' }, api: { port: 0, apiKeys: [hashKey(key)] }, ingest: { fileRoots: [SHARED_MEDIA] } }), silentLogger());
+    const { deps, close } = await apiDeps(keyed);
+    const server = await buildServer({ config: keyed.config.api, deps, log: silentLogger() });
+    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const first = await page.goto(url);
+      expect(first?.status()).toBe(401);
+      await page.fill('input[name=key]', 'not-it');
+      await page.click('#login button[type=submit]');
+      await page.locator('#login-error', { hasText: 'not accepted' }).waitFor();
+      await page.fill('input[name=key]', key);
+      await page.click('#login button[type=submit]');
+      await page.locator('#ask').waitFor();
+      await page.locator('#live-state', { hasText: 'live' }).waitFor();
+      await page.locator('#timeline .lane .ev').first().waitFor();
+      // The cookie also carries <img> requests, which cannot send a header.
+      const status = await page.evaluate(async (id) => (await fetch(`/api/events/${id}/thumbnail`)).status, seeded[0]!.id);
+      expect(status).toBe(200);
+      await page.screenshot({ path: join(ARTIFACTS, 'web-ui-keyed.png') });
+    } finally {
+      await page.close();
+      await server.close();
+      await close();
+      await keyed.close();
+    }
   });
 });

@@ -239,6 +239,7 @@ describe('server with API keys', () => {
     ['GET', '/docs'],
     ['GET', '/docs/json'],
     ['GET', '/'],
+    ['GET', '/ui/app.js'],
     ['GET', '/admin/queues'],
     ['GET', '/admin/queues/api/queues'],
     ['GET', '/api/streams'],
