@@ -28,9 +28,9 @@ describe('engram api', () => {
   });
 });
 
-describe('engram serve --roles api', () => {
-  it('prints the URL, answers on it, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [ENGRAM_BIN, 'serve', '--roles', 'api'], { env: env.childEnv({ ENGRAM_API__PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
+describe('engram serve', () => {
+  it('starts every built role, prints the URL, answers on it, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [ENGRAM_BIN, 'serve'], { env: env.childEnv({ ENGRAM_API__PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -48,6 +48,10 @@ describe('engram serve --roles api', () => {
     });
     const ready = await fetch(`${url}readyz`);
     expect(ready.status).toBe(200);
+    // The dashboard lists every engram queue, and the ingest-backed routes answer.
+    const queues = (await (await fetch(`${url}admin/queues/api/queues`)).json()) as { queues: { name: string }[] };
+    expect(queues.queues.map((q) => q.name).sort()).toEqual(['consolidate', 'ingest', 'perceive', 'reason', 'segment']);
+    expect((await fetch(`${url}api/streams`)).status).toBe(200);
     const page = await fetch(url);
     expect(await page.text()).toContain('<title>engram</title>');
     const code = await new Promise<number | null>((resolve) => {
