@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { assertStreamName, defaultStreamName } from '../../pipelines/ingest/source.js';
+import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { builtRoles, startRoles } from '../runtime/roles.js';
 import { load, logger, printJson, withContext } from './common.js';
@@ -20,6 +21,8 @@ export interface IngestReport {
   elapsedMs: number;
   /** Media seconds per wall-clock second. */
   realtimeFactor: number;
+  /** Events segmentation closed for this run of the stream (0 where the segment role is not built). */
+  events: number;
   state: string;
   error?: string;
 }
@@ -30,7 +33,7 @@ export function normaliseSource(source: string, cwd = process.cwd()): string {
   return resolve(cwd, source);
 }
 
-export function report(info: StreamInfo, elapsedMs: number): IngestReport {
+export function report(info: StreamInfo, elapsedMs: number, events = 0): IngestReport {
   const out: IngestReport = {
     stream: info.name,
     durationS: Number(info.mediaTime.toFixed(3)),
@@ -40,6 +43,7 @@ export function report(info: StreamInfo, elapsedMs: number): IngestReport {
     gaps: info.gaps.length,
     elapsedMs,
     realtimeFactor: elapsedMs > 0 ? Number(((info.mediaTime * 1000) / elapsedMs).toFixed(2)) : 0,
+    events,
     state: info.state,
   };
   if (info.error) out.error = info.error;
@@ -61,7 +65,15 @@ export function registerIngest(program: Command): void {
       assertStreamName(name);
       const source = normaliseSource(sourceArg);
       const started = Date.now();
+      let events = 0;
       const info = await withContext(loaded, log, async (context) => {
+        const countEvents = async (stream: StreamInfo) => {
+          // The segmenter's state counts the events of the run it belongs to (its generation).
+          const memory = new ShortTermMemory(context.redis.connection('cli-ingest-events'), context.config.redis.prefix, { spanSeconds: context.config.segment.shortTermSeconds });
+          const state = await memory.loadState(stream.name);
+          events = state && state.generation === stream.startedAt ? state.eventsClosed : 0;
+          return stream;
+        };
         const streams = new StreamRepository(context.redis.connection('cli-ingest'), context.config.redis.prefix, context.queues);
         const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
         const local = workers.length === 0;
@@ -86,17 +98,17 @@ export function registerIngest(program: Command): void {
         try {
           // The roles that consume what ingest produces; ingest itself ends with a terminal state.
           const stages = roles.filter((role) => role !== Role.Ingest);
-          return await streams.waitUntilProcessed(name, { stages, signal: context.signal });
+          return await countEvents(await streams.waitUntilProcessed(name, { stages, signal: context.signal }));
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
       });
-      const result = report(info, Date.now() - started);
+      const result = report(info, Date.now() - started, events);
       if (options.json) printJson(result);
       else if (info.state !== 'failed') {
         process.stdout.write(
-          `${result.stream}: ${result.state}, ${result.durationS} s in ${result.chunks} chunks, ${result.keyframes} keyframes, ${result.droppedFrames} dropped, ${result.gaps} gaps, ${(result.elapsedMs / 1000).toFixed(1)} s (${result.realtimeFactor}x real time)\n`,
+          `${result.stream}: ${result.state}, ${result.durationS} s in ${result.chunks} chunks, ${result.keyframes} keyframes, ${result.droppedFrames} dropped, ${result.gaps} gaps, ${result.events} events, ${(result.elapsedMs / 1000).toFixed(1)} s (${result.realtimeFactor}x real time)\n`,
         );
       }
       if (info.state === 'failed') throw new EngramError(`stream ${name} failed: ${info.error ?? 'unknown error'}`);

@@ -23,6 +23,8 @@ export interface RoleModule {
 /** Loaders of the roles that are built; each issue that builds a role adds its line here. */
 const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
   [Role.Ingest]: () => import('../ingest/main.js'),
+  [Role.Perceive]: () => import('../perceive/main.js'),
+  [Role.Segment]: () => import('../segment/main.js'),
   [Role.Consolidate]: () => import('../consolidate/main.js'),
   [Role.Api]: () => import('../api/main.js'),
 };

@@ -1,0 +1,56 @@
+// Composition root of the segment role: one tick advances one stream's segmenter over the records
+// that have arrived (pipelines/segment/advance.ts). Each closed event goes to the event inbox and
+// then to the consolidate queue with the event id as job id, so a repeated hand-off is a no-op.
+import { JobName, Role } from '../../pipelines/jobs.js';
+import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
+import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
+import { StreamLock } from '../../pipelines/repositories/stream-lock.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { advanceStream, type AdvanceDeps } from '../../pipelines/segment/advance.js';
+import { wakeOptions } from '../../pipelines/segment/ticks.js';
+import type { EngramContext } from '../runtime/context.js';
+import type { HandlerMap } from '../runtime/registry.js';
+import type { RoleModule } from '../runtime/roles.js';
+
+export function segmentDeps(context: EngramContext): AdvanceDeps {
+  const prefix = context.config.redis.prefix;
+  const redis = context.redis.connection('segment');
+  const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
+  const inbox = new EventInbox(redis, prefix);
+  const streams = new StreamRepository(redis, prefix);
+  return {
+    memory,
+    lock: new StreamLock(redis, prefix),
+    async publish(event) {
+      // Consolidate does not report progress per stream, so `engram ingest` waits for segmentation
+      // and not for consolidation; counting its work here would leave ingest waiting forever.
+      await inbox.put(event);
+      await context.queues.add(JobName.ConsolidateEvent, { stream: event.stream, eventId: event.id }, { jobId: event.id });
+    },
+    async wakeLater(stream, delayMs) {
+      await context.queues.add(JobName.SegmentTick, { stream }, wakeOptions(stream, delayMs));
+    },
+    async generation(stream) {
+      return (await streams.get(stream))?.startedAt ?? 0;
+    },
+    async progress(stream, counts) {
+      if (counts.records > 0) await streams.stageProgress(stream, Role.Segment, -counts.records);
+    },
+  };
+}
+
+const role: RoleModule = {
+  async handlers(context): Promise<HandlerMap> {
+    const deps = segmentDeps(context);
+    return {
+      [JobName.SegmentTick]: async (data, { signal, log }) => {
+        const result = await advanceStream(data.stream, context.config.segment, deps, { signal });
+        if (result.events.length > 0) log.debug({ stream: data.stream, records: result.records, events: result.events.map((e) => [e.start, e.end, e.closedBy]) }, 'closed events');
+        return result.status;
+      },
+    };
+  },
+};
+
+export default role;
+export const { handlers } = role;
