@@ -56,11 +56,15 @@ export interface QueryInput {
   /** Wall-clock epoch ms bounds. */
   since?: number;
   until?: number;
+  /** When the question was asked (relative times are relative to it). */
+  now: number;
 }
 
 export interface QueryPort {
   /** The same JSON as `engram query --json`. Must stop work when the signal aborts. */
   answer(input: QueryInput, signal: AbortSignal): Promise<unknown>;
+  /** Reads a time bound as `engram query --since` does (ISO, HH:MM, 2pm, yesterday, 10m); undefined when it is not one. */
+  parseTime(text: string, now: number): number | undefined;
 }
 
 export interface BlobsPort {
