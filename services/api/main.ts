@@ -15,6 +15,7 @@ import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { fileRoots } from '../ingest/main.js';
 import type { EngramContext } from '../runtime/context.js';
 import { conflict } from './http-errors.js';
+import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/roles.js';
 import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
@@ -26,6 +27,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     readConsistencySeconds: context.config.memory.readConsistencySeconds,
   });
   const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
+  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }));
   // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
   let rows: { at: number; value: Record<string, number> } | undefined;
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
@@ -81,6 +83,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     models: { status: async () => models.status() },
+    ...(reason ? { query: reason.query } : {}),
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
@@ -100,6 +103,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     deps,
     async close() {
       await live.close();
+      await reason?.close();
       await models.close();
       await memory.close();
     },
