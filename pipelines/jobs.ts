@@ -116,3 +116,14 @@ export const ROLE_QUEUE: Partial<Record<Role, QueueName>> = {
 
 /** Outcome of a handler for an expected result; faults worth a retry are thrown instead. */
 export type JobStatus = 'done' | 'skipped';
+
+/**
+ * A status with a value for whoever waits on the job (BullMQ's return value): AnswerQuery returns
+ * the answer this way. Handlers with nothing to hand back return the bare status.
+ */
+export interface JobOutcome<R = unknown> {
+  status: JobStatus;
+  result: R;
+}
+
+export type HandlerResult = JobStatus | JobOutcome;

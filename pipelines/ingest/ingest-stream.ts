@@ -33,8 +33,12 @@ export interface IngestDeps {
   files: FileFacts;
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
-  /** Enqueues the perceive job for a stored chunk (idempotent by its job id). */
-  enqueuePerceive(stream: string, seq: number): Promise<void>;
+  /**
+   * Enqueues the perceive job for a stored chunk, idempotent by its job id. `run` is the id of
+   * this ingest run (the ingest job id): completed jobs are kept for the dashboard, so an id of
+   * stream and seq alone would make a second ingest of the same stream skip perception.
+   */
+  enqueuePerceive(stream: string, seq: number, run: string): Promise<void>;
   log: Logger;
 }
 
@@ -100,7 +104,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     const takeover = lastEnd !== null;
     if (takeover && nextSeq > 0) {
       // The previous worker may have died between checkpoint and enqueue; adding again is a no-op otherwise.
-      await deps.enqueuePerceive(name, nextSeq - 1);
+      await deps.enqueuePerceive(name, nextSeq - 1, runtime0.jobId);
     }
     let wallOrigin = runtime0.wallOrigin ?? Date.now();
     if (runtime0.wallOrigin === null) await streams.update(name, { wallOrigin });
@@ -218,7 +222,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
         const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
         await streams.recordChunk(name, { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS }, NEXT_STAGE);
-        await deps.enqueuePerceive(name, chunk.seq);
+        await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
         nextSeq = chunk.seq + 1;
         lastEnd = chunk.end;
         lastWallEnd = wallEnd;

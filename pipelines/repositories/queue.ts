@@ -1,6 +1,6 @@
 // BullMQ queues and workers for engram's roles. Queue options come from config; job names from
 // pipelines/jobs.ts. Everything else talks to queues through this repository.
-import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, QueueEvents, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config, QueueOptions } from '../../config/schema.js';
 import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
 import type { RedisRepository } from './redis.js';
@@ -97,6 +97,28 @@ export class QueueRepository {
     worker.on('error', () => undefined);
     this.#workers.push(worker);
     return worker;
+  }
+
+  /** Workers connected to a queue right now, in any process (BullMQ's worker registry). */
+  async workerCount(name: QueueName): Promise<number> {
+    return (await this.queue(name).getWorkers()).length;
+  }
+
+  /**
+   * Adds a job and waits for its return value, for request/response jobs (AnswerQuery). A failed
+   * job rejects with its failure reason; no answer within timeoutMs rejects too.
+   */
+  async addAndWait<T extends JobName>(name: T, data: JobOf<T>, timeoutMs: number, options: JobsOptions = {}): Promise<unknown> {
+    const queueName = JOB_QUEUE[name];
+    const events = new QueueEvents(queueName, { connection: this.#redis.connection(`events-${queueName}`), prefix: this.prefix });
+    events.on('error', () => undefined);
+    try {
+      await events.waitUntilReady();
+      const job = await this.add(name, data, options);
+      return await job.waitUntilFinished(events, timeoutMs);
+    } finally {
+      await events.close();
+    }
   }
 
   /** Lets running jobs finish, then closes workers and queues. Idempotent. */

@@ -10,6 +10,8 @@
 //   - the consumer decrements its own counter when that work is finished, whatever the outcome
 //     (perceive: stageProgress(stream, Role.Perceive, -1) after a chunk, and +1 on Role.Segment
 //     for each tick it enqueues; segment then decrements Role.Segment, and so on).
+//   - work with an identity uses stageTrack/stageSettle instead (segment tracks each closed event
+//     on Role.Consolidate; consolidate settles it when the event is stored, merged or given up).
 // waitUntilProcessed(stream, { stages }) resolves once ingest has ended (a terminal state) and
 // every listed stage's counter is back to zero; callers list only the roles that are built.
 import type { Redis } from 'ioredis';
@@ -18,6 +20,13 @@ import { JobName } from '../jobs.js';
 import type { Gap } from '../ingest/chunk.js';
 import { redactUrl } from '../ingest/source.js';
 import type { QueueRepository } from './queue.js';
+
+/** SADD (ARGV[3] = 1) or SREM (-1) the id, and move the stage's counter only when the set changed. */
+const TRACK = `
+local changed
+if ARGV[3] == '1' then changed = redis.call('SADD', KEYS[1], ARGV[1]) else changed = redis.call('SREM', KEYS[1], ARGV[1]) end
+if changed == 1 then redis.call('HINCRBY', KEYS[2], ARGV[2], tonumber(ARGV[3])) end
+return changed`;
 
 export type StreamState = 'starting' | 'running' | 'reconnecting' | 'waiting' | 'done' | 'failed' | 'stopped';
 export const TERMINAL_STATES: readonly StreamState[] = ['done', 'failed', 'stopped'];
@@ -115,7 +124,7 @@ export class StreamRepository {
     const jobId = `${def.name}-${now.toString(36)}`;
     await this.#redis
       .multi()
-      .del(this.#key(def.name), this.#key(def.name, 'gaps'), this.#key(def.name, 'progress'))
+      .del(this.#key(def.name), this.#key(def.name, 'gaps'), this.#key(def.name, 'progress'), this.#key(def.name, 'pending-consolidate'))
       .hset(this.#key(def.name), {
         name: def.name,
         source: def.source,
@@ -246,6 +255,19 @@ export class StreamRepository {
     await this.#redis.multi().rpush(this.#key(name, 'gaps'), JSON.stringify(gap)).ltrim(this.#key(name, 'gaps'), -1000, -1).exec();
   }
 
+  /**
+   * Outstanding work that has an identity (a closed event for consolidate): counted once however
+   * often it is announced, and uncounted once however often it is settled, so a retried hand-off
+   * or a duplicate job cannot leave `waitUntilProcessed` waiting forever.
+   */
+  async stageTrack(stream: string, stage: string, id: string): Promise<void> {
+    await this.#redis.eval(TRACK, 2, this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), id, stage, '1');
+  }
+
+  async stageSettle(stream: string, stage: string, id: string): Promise<void> {
+    await this.#redis.eval(TRACK, 2, this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), id, stage, '-1');
+  }
+
   /** Outstanding work of one stage for one stream changes by delta (see the module comment). */
   async stageProgress(stream: string, stage: string, delta: number): Promise<number> {
     return this.#redis.hincrby(this.#key(stream, 'progress'), stage, delta);
@@ -267,11 +289,16 @@ export class StreamRepository {
       if (!info) throw new EngramError(`no stream named "${stream}"`);
       if (TERMINAL_STATES.includes(info.state) && stages.every((stage) => (info.progress[stage] ?? 0) <= 0)) return info;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs ?? 200);
-        options.signal?.addEventListener('abort', () => {
+        const signal = options.signal;
+        const onAbort = () => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, options.pollMs ?? 200);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

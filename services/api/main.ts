@@ -83,7 +83,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     models: { status: async () => models.status() },
-    ...(reason ? { query: reason.query } : {}),
+    query: reason.query,
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
@@ -103,7 +103,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     deps,
     async close() {
       await live.close();
-      await reason?.close();
+      await reason.close();
       await models.close();
       await memory.close();
     },

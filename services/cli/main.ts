@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
+import { registerQuery } from './query.js';
 import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
 import { registerModels } from './models.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerServe(program);
   registerConfig(program);
+  registerQuery(program);
   registerIngest(program);
   registerStreams(program);
   registerModels(program);

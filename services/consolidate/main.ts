@@ -3,11 +3,12 @@
 // queue's concurrency is 1 per process and its global concurrency is set to 1 across processes.
 import { UnrecoverableError } from 'bullmq';
 import { isEngramError } from '../../config/errors.js';
-import { JobName, QueueName } from '../../pipelines/jobs.js';
+import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { consolidateEvent, InvalidEventError } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryBlobs } from '../../pipelines/repositories/memory-blobs.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
@@ -20,6 +21,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
   context.onClose('memory-store', store);
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
+  const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const llm = new LlmClient(config.llm);
   const blobs = new MemoryBlobs(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
@@ -30,21 +32,35 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   });
 
   return {
-    [JobName.ConsolidateEvent]: async ({ eventId }, { signal, log: jobLog }) => {
-      const event = await inbox.get(eventId);
-      if (!event) {
-        if (await store.hasEvent(eventId) || (await store.getEvent(eventId))) return 'skipped';
-        throw new UnrecoverableError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
-      }
+    [JobName.ConsolidateEvent]: async ({ stream, eventId }, { signal, log: jobLog, job }) => {
+      // Settle the stream's progress once the event is stored, merged, a duplicate, or given up.
+      const settle = () => streams.stageSettle(stream, Role.Consolidate, eventId);
       try {
-        const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory, signal });
-        jobLog.debug({ ...outcome }, 'consolidated');
-        await inbox.delete(eventId);
-        return outcome.status === 'duplicate' ? 'skipped' : 'done';
+        const event = await inbox.get(eventId);
+        if (!event) {
+          if (await store.hasEvent(eventId) || (await store.getEvent(eventId))) {
+            await settle();
+            return 'skipped';
+          }
+          throw new UnrecoverableError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
+        }
+        let status: 'done' | 'skipped';
+        try {
+          const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory, signal });
+          jobLog.debug({ ...outcome }, 'consolidated');
+          await inbox.delete(eventId);
+          status = outcome.status === 'duplicate' ? 'skipped' : 'done';
+        } catch (error) {
+          if (error instanceof InvalidEventError) throw new UnrecoverableError(error.message);
+          // Wrong vector sizes for a space can never succeed on retry either.
+          if (isEngramError(error) && /vectors; got/.test(error.message)) throw new UnrecoverableError(error.message);
+          throw error;
+        }
+        await settle();
+        return status;
       } catch (error) {
-        if (error instanceof InvalidEventError) throw new UnrecoverableError(error.message);
-        // Wrong vector sizes for a space can never succeed on retry either.
-        if (isEngramError(error) && /vectors; got/.test(error.message)) throw new UnrecoverableError(error.message);
+        const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (error instanceof UnrecoverableError || lastTry) await settle().catch(() => undefined);
         throw error;
       }
     },

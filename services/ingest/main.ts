@@ -32,9 +32,9 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     files: localFiles,
     probe,
     decode,
-    enqueuePerceive: async (stream, seq) => {
-      // BullMQ refuses ':' in custom ids; stream names cannot contain it (STREAM_NAME).
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${stream}-${seq}` });
+    enqueuePerceive: async (stream, seq, run) => {
+      // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
+      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${run}-${seq}` });
     },
     log: context.log.child({ role: 'ingest' }),
   };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngramError } from '../../config/errors.js';
 import { JobName, QueueName } from '../../pipelines/jobs.js';
+import { silentLogger } from '../logger.js';
 import { JobRegistry } from './registry.js';
 
 const ok = async () => 'done' as const;
@@ -29,5 +30,15 @@ describe('job registry', () => {
   it('flags a handler whose queue this process does not consume', () => {
     const registry = new JobRegistry().register(JobName.AnswerQuery, ok);
     expect(registry.problems([])).toEqual(['job "answer-query" has a handler but its queue "reason" is not started here']);
+  });
+
+  it('hands a handler result to BullMQ as the job return value, and a bare status as itself', async () => {
+    const registry = new JobRegistry()
+      .register(JobName.AnswerQuery, async (data) => ({ status: 'done' as const, result: { answer: `re: ${data.question}` } }))
+      .register(JobName.SegmentTick, async () => 'skipped' as const);
+    const run = registry.processor(silentLogger(), new AbortController().signal);
+    const job = (name: string, data: unknown) => ({ name, data, id: '1' }) as unknown as Parameters<typeof run>[0];
+    await expect(run(job(JobName.AnswerQuery, { question: 'who?' }))).resolves.toEqual({ answer: 're: who?' });
+    await expect(run(job(JobName.SegmentTick, { stream: 'a' }))).resolves.toBe('skipped');
   });
 });

@@ -2,7 +2,7 @@
 // on it has none or two: a job nobody handles would otherwise sit in Redis forever.
 import { UnrecoverableError, type Job } from 'bullmq';
 import { EngramError } from '../../config/errors.js';
-import { JOB_QUEUE, type JobName, type JobOf, type JobStatus, type QueueName } from '../../pipelines/jobs.js';
+import { JOB_QUEUE, type HandlerResult, type JobName, type JobOf, type QueueName } from '../../pipelines/jobs.js';
 import type { Logger } from '../logger.js';
 
 export interface HandlerContext {
@@ -12,7 +12,7 @@ export interface HandlerContext {
   job: Job;
 }
 
-export type Handler<T extends JobName> = (data: JobOf<T>, context: HandlerContext) => Promise<JobStatus>;
+export type Handler<T extends JobName> = (data: JobOf<T>, context: HandlerContext) => Promise<HandlerResult>;
 
 export type HandlerMap = { [K in JobName]?: Handler<K> };
 
@@ -51,12 +51,16 @@ export class JobRegistry {
     if (problems.length > 0) throw new EngramError(`refusing to start workers:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 
-  /** The BullMQ processor for one queue: dispatches on job name. */
-  processor(log: Logger, signal: AbortSignal): (job: Job) => Promise<JobStatus> {
+  /**
+   * The BullMQ processor for one queue: dispatches on job name. The job's return value is the
+   * handler's status, or its result when it returned `{ status, result }`.
+   */
+  processor(log: Logger, signal: AbortSignal): (job: Job) => Promise<unknown> {
     return async (job) => {
       const handler = this.#handlers.get(job.name as JobName)?.[0];
       if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`);
-      return handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job });
+      const outcome = await handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job });
+      return typeof outcome === 'string' ? outcome : outcome.result;
     };
   }
 }

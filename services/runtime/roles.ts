@@ -27,6 +27,7 @@ const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
   [Role.Segment]: () => import('../segment/main.js'),
   [Role.Consolidate]: () => import('../consolidate/main.js'),
   [Role.Api]: () => import('../api/main.js'),
+  [Role.Reason]: () => import('../reason/main.js'),
 };
 
 export function builtRoles(): Role[] {

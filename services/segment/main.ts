@@ -22,10 +22,14 @@ export function segmentDeps(context: EngramContext): AdvanceDeps {
     memory,
     lock: new StreamLock(redis, prefix),
     async publish(event) {
-      // Consolidate does not report progress per stream, so `engram ingest` waits for segmentation
-      // and not for consolidation; counting its work here would leave ingest waiting forever.
+      // Tracked by id, so a repeated hand-off counts once; consolidate settles it.
       await inbox.put(event);
-      await context.queues.add(JobName.ConsolidateEvent, { stream: event.stream, eventId: event.id }, { jobId: event.id });
+      await streams.stageTrack(event.stream, Role.Consolidate, event.id);
+      // The job id is the event id within one run of the stream: a repeated hand-off is a no-op,
+      // while a later ingest of the same stream (a new generation, whose events carry the same
+      // deterministic ids) is not swallowed by the completed jobs BullMQ keeps for the dashboard.
+      const generation = (await streams.get(event.stream))?.startedAt ?? 0;
+      await context.queues.add(JobName.ConsolidateEvent, { stream: event.stream, eventId: event.id }, { jobId: `${event.id}-${generation.toString(36)}` });
     },
     async wakeLater(stream, delayMs) {
       await context.queues.add(JobName.SegmentTick, { stream }, wakeOptions(stream, delayMs));

@@ -2,7 +2,7 @@
 // answers a question with evidence cards whose thumbnails load, plays the clip of a card, and
 // shows a new event arriving live. Memory holds real frames of the car footage, stored by the
 // real consolidate stage; the answer comes from the real reasoning. Screenshots go to test-results/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
@@ -21,9 +21,6 @@ import { ROAD_STREAM, seedRoadMemory } from '../helpers/road-memory.js';
 
 const env = useTestEnv();
 const ARTIFACTS = join(packageRoot(), 'test-results');
-// The reason stage is built on its own branch; the API links it when present (services/api/reason-link.ts).
-// This test ran green with it merged (real answerQuestion over this seeded memory); it runs whenever it is.
-const REASON_BUILT = existsSync(join(packageRoot(), 'services/reason/open.ts'));
 let app: FastifyInstance;
 let context: EngramContext;
 let base: string;
@@ -89,7 +86,7 @@ describe('web UI', () => {
     await page.close();
   });
 
-  it.skipIf(!REASON_BUILT)('answers a question with evidence cards that show thumbnails and play the clip', async () => {
+  it('answers a question with evidence cards that show thumbnails and play the clip', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));

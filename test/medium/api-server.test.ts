@@ -145,6 +145,16 @@ describe('open loopback server (no keys configured)', () => {
     expect(id.json().fields).toEqual(['params.id']);
   });
 
+  it('answers a question with the same JSON as engram query --json, and names a bad time bound', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/query', payload: { question: 'what happened?', since: 'yesterday' } });
+    expect(res.statusCode).toBe(200);
+    expect(Object.keys(res.json()).sort()).toEqual(['answer', 'evidence', 'question', 'timings']);
+    const bad = await app.inject({ method: 'POST', url: '/api/query', payload: { question: 'what happened?', since: 'the day after never' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ fields: ['body.since'] });
+    expect(bad.json().message).toMatch(/^body\.since: "the day after never" is not a time/);
+  });
+
   it('refuses bodies over api.bodyLimitBytes and non-JSON bodies with 4xx', async () => {
     const big = await app.inject({ method: 'POST', url: '/api/query', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ question: 'x'.repeat(1_100_000) }) });
     expect(big.statusCode).toBe(413);

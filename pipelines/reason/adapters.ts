@@ -1,0 +1,310 @@
+// The long-term memory store, the model runtime and the chat client, seen through the reason
+// stage's ports. Typed structurally (only the methods used), so this file depends on their shape,
+// not their construction; filters the store does not have (several streams, stream time) are
+// built here from the ones it has, never by pasting text.
+import type { StoredEvent } from '../records.js';
+import { SourceKind } from './fusion.js';
+import type { ChatMessage } from './llm-answer.js';
+import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';
+
+/** The store's typed filter (pipelines/repositories/memory-store.ts). */
+interface StoreFilter {
+  stream?: string;
+  since?: number;
+  until?: number;
+  eventIds?: string[];
+}
+
+interface StoreMoment {
+  id: string;
+  eventId: string;
+  stream: string;
+  kind: 'keyframe' | 'audio';
+  t: number;
+  thumbnail: string | null;
+}
+
+interface StoreEpisode {
+  id: string;
+  stream: string;
+  startedAt: number;
+  endedAt: number;
+  summary: string;
+}
+
+/** What reason uses of MemoryStore. */
+export interface MemoryStoreLike {
+  streams(): Promise<string[]>;
+  episodes(filter?: StoreFilter, limit?: number): Promise<unknown[]>;
+  spaces(): Promise<{ space: string; dims: number }[]>;
+  vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: unknown }[]>;
+  textSearch(options: { query: string; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: StoredEvent }[]>;
+  listEvents(options: { stream?: string; since?: number; until?: number; startFrom?: number; startTo?: number; limit?: number; descending?: boolean }): Promise<StoredEvent[]>;
+  countEvents(filter?: StoreFilter): Promise<number>;
+  momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+  reinforce(ids: string[], now: number): Promise<void>;
+}
+
+/** Stream-time windows are resolved to event ids; a window this wide is not a filter worth the list. */
+const MAX_WINDOW_IDS = 5_000;
+
+/**
+ * How long the list of streams and spaces is reused. Both change rarely (a new camera, a new model)
+ * and reading them scans a table, which at 100k events costs more than the rest of a question.
+ */
+export const CATALOG_TTL_MS = 10_000;
+
+/**
+ * A value reloaded in the background once it is older than the TTL: questions never wait for the
+ * reload (only the very first, or an explicit fresh read, does).
+ */
+class Cached<T> {
+  #value: Promise<T> | undefined;
+  #at = 0;
+  #reloading = false;
+  constructor(private readonly load: () => Promise<T>, private readonly ttlMs: number) {}
+  get(fresh = false): Promise<T> {
+    const now = Date.now();
+    if (fresh || !this.#value) {
+      this.#at = now;
+      const value = this.load();
+      this.#value = value;
+      value.catch(() => {
+        if (this.#value === value) this.#value = undefined;
+      });
+      return value;
+    }
+    if (now - this.#at > this.ttlMs && !this.#reloading) {
+      this.#reloading = true;
+      const next = this.load();
+      next
+        .then(() => {
+          this.#value = next;
+          this.#at = Date.now();
+        })
+        .catch(() => undefined)
+        .finally(() => (this.#reloading = false));
+    }
+    return this.#value;
+  }
+}
+
+export class StoreMemory implements ReasonMemory {
+  readonly #store: MemoryStoreLike;
+  /** Per filter object (one question), the event ids its stream-time window allows. */
+  readonly #windowIds = new WeakMap<MemoryFilter, Promise<string[] | undefined>>();
+  readonly #streams: Cached<string[]>;
+  readonly #spaces: Cached<{ space: string; dims: number }[]>;
+  readonly #hasEpisodes: Cached<boolean>;
+
+  constructor(store: MemoryStoreLike, options: { ttlMs?: number } = {}) {
+    this.#store = store;
+    const ttl = options.ttlMs ?? CATALOG_TTL_MS;
+    this.#streams = new Cached(() => store.streams(), ttl);
+    this.#spaces = new Cached(() => store.spaces(), ttl);
+    this.#hasEpisodes = new Cached(async () => (await store.episodes({}, 1)).length > 0, ttl);
+  }
+
+  streams(fresh = false): Promise<string[]> {
+    return this.#streams.get(fresh);
+  }
+
+  async vectorSpaces(): Promise<Record<'events' | 'moments' | 'episodes', string[]>> {
+    // The store adds every space's column to all three tables; episodes may not exist yet.
+    const spaces = (await this.#spaces.get()).map((s) => s.space);
+    return { events: spaces, moments: spaces, episodes: (await this.#hasEpisodes.get()) ? spaces : [] };
+  }
+
+  /** The store filters for one of our filters: one per stream, with stream time turned into ids. */
+  async #storeFilters(filter: MemoryFilter): Promise<StoreFilter[] | undefined> {
+    const base: StoreFilter = {};
+    if (filter.wall) {
+      base.since = filter.wall.from;
+      if (Number.isFinite(filter.wall.to)) base.until = filter.wall.to;
+    }
+    if (filter.streamTime) {
+      let ids = this.#windowIds.get(filter);
+      if (!ids) {
+        ids = this.#idsInWindow(filter);
+        this.#windowIds.set(filter, ids);
+      }
+      const list = await ids;
+      if (list !== undefined) {
+        if (list.length === 0) return undefined; // nothing can match
+        base.eventIds = list;
+      }
+    }
+    if (filter.eventIds) {
+      const allowed = new Set(filter.eventIds);
+      base.eventIds = base.eventIds ? base.eventIds.filter((id) => allowed.has(id)) : [...filter.eventIds];
+      if (base.eventIds.length === 0) return undefined;
+    }
+    const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
+    return streams.map((stream) => (stream === undefined ? base : { ...base, stream }));
+  }
+
+  async #idsInWindow(filter: MemoryFilter): Promise<string[] | undefined> {
+    const events = await this.listEvents(filter, MAX_WINDOW_IDS + 1);
+    return events.length > MAX_WINDOW_IDS ? undefined : events.map((e) => e.id);
+  }
+
+  async #spaceOk(space: string, vector: Float32Array): Promise<boolean> {
+    // A query vector of another size (a model swapped since the data was stored) cannot be compared.
+    const info = (await this.#spaces.get()).find((s) => s.space === space);
+    return info !== undefined && info.dims === vector.length;
+  }
+
+  async #search<R>(table: 'events' | 'moments' | 'episodes', space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<{ score: number; row: R }[]> {
+    if (!(await this.#spaceOk(space, vector))) return [];
+    const filters = await this.#storeFilters(filter);
+    if (!filters) return [];
+    const lists = await Promise.all(filters.map((f) => this.#store.vectorSearch({ table, space, vector, limit, filter: f })));
+    return (lists.flat() as { score: number; row: R }[]).sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
+    const hits = await this.#search<StoredEvent>('events', space, vector, limit, filter);
+    return hits.map((h) => ({ event: h.row, similarity: h.score }));
+  }
+
+  async searchMoments(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<MomentHit[]> {
+    const hits = await this.#search<StoreMoment>('moments', space, vector, limit, filter);
+    return hits.map((h) => ({ eventId: h.row.eventId, stream: h.row.stream, t: h.row.t, kind: h.row.kind, thumbnail: h.row.thumbnail, similarity: h.score }));
+  }
+
+  async searchEpisodes(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EpisodeHit[]> {
+    // Episodes have no stream-time bounds worth filtering on; wall-clock and stream filters apply.
+    const hits = await this.#search<StoreEpisode>('episodes', space, vector, limit, { ...(filter.streams ? { streams: filter.streams } : {}), ...(filter.wall ? { wall: filter.wall } : {}) });
+    return hits.map((h) => ({ id: h.row.id, stream: h.row.stream, summary: h.row.summary, startedAt: h.row.startedAt, endedAt: h.row.endedAt, similarity: h.score }));
+  }
+
+  async textSearchEvents(query: string, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
+    const filters = await this.#storeFilters(filter);
+    if (!filters) return [];
+    const lists = await Promise.all(filters.map((f) => this.#store.textSearch({ query, limit, filter: f })));
+    return lists
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit)
+      .map((h) => ({ event: h.row }));
+  }
+
+  async textSearchEpisodes(): Promise<EpisodeHit[]> {
+    // The store indexes events' text only; episode summaries are reached through their vectors.
+    return [];
+  }
+
+  async listEvents(filter: MemoryFilter, limit: number, newestFirst = false): Promise<StoredEvent[]> {
+    const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
+    const st = filter.streamTime;
+    const lists = await Promise.all(
+      streams.map((stream) =>
+        this.#store.listEvents({
+          ...(stream !== undefined ? { stream } : {}),
+          ...(filter.wall ? { since: filter.wall.from, ...(Number.isFinite(filter.wall.to) ? { until: filter.wall.to } : {}) } : {}),
+          ...(st && Number.isFinite(st.start) && st.start > 0 ? { startFrom: st.start } : {}),
+          ...(st && Number.isFinite(st.end) ? { startTo: st.end } : {}),
+          limit,
+          descending: newestFirst,
+        }),
+      ),
+    );
+    const merged = lists.flat().sort((a, b) => (newestFirst ? b.startedAt - a.startedAt || b.start - a.start : a.startedAt - b.startedAt || a.start - b.start));
+    return merged.slice(0, limit);
+  }
+
+  async countEvents(filter: MemoryFilter): Promise<number> {
+    if (filter.streamTime) return (await this.listEvents(filter, MAX_WINDOW_IDS)).length;
+    const filters = await this.#storeFilters(filter);
+    if (!filters) return 0;
+    const counts = await Promise.all(filters.map((f) => this.#store.countEvents(f)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]> {
+    // Two reads in parallel from the event we already hold (the store's neighbours() looks the event up first).
+    const [earlier, later] = await Promise.all([
+      before > 0 ? this.#store.listEvents({ stream: event.stream, startTo: event.start - 1e-6, limit: before, descending: true }) : Promise.resolve([]),
+      after > 0 ? this.#store.listEvents({ stream: event.stream, startFrom: event.end + 1e-6, limit: after + 1 }) : Promise.resolve([]),
+    ]);
+    return [...earlier.reverse(), ...later.filter((e) => e.id !== event.id && e.start > event.start).slice(0, after)];
+  }
+
+  async momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]> {
+    const moments = await this.#store.momentsInWindow(stream, start, end);
+    return moments.map((m) => ({ eventId: m.eventId, stream: m.stream, t: m.t, kind: m.kind, thumbnail: m.thumbnail, similarity: 0 }));
+  }
+
+  async getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
+    const events = await Promise.all(ids.map((id) => this.#store.getEvent(id)));
+    return events.filter((e): e is StoredEvent => e !== undefined);
+  }
+
+  reinforce(ids: readonly string[], at: number): Promise<void> {
+    return this.#store.reinforce([...ids], at);
+  }
+}
+
+/** What reason uses of ModelRepository. */
+export interface ModelRepositoryLike {
+  spaces(): { id: string; modalities: ('image' | 'audio' | 'text')[]; dims: number }[];
+  embedTexts(space: string, texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  embedImages(space: string, frames: DecodedImage[], signal?: AbortSignal): Promise<Float32Array[]>;
+  embedAudio(space: string, windows: Float32Array[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+function first(vectors: Float32Array[], what: string): Float32Array {
+  const v = vectors[0];
+  if (!v) throw new Error(`${what}: the model returned no vector`);
+  return v;
+}
+
+export class RuntimeModels implements ReasonModels {
+  readonly #repo: ModelRepositoryLike;
+  constructor(repo: ModelRepositoryLike) {
+    this.#repo = repo;
+  }
+
+  textSpaces(): TextSpace[] {
+    return this.#repo
+      .spaces()
+      .filter((s) => s.modalities.includes('text'))
+      .map((s) => ({
+        id: s.id,
+        kind: s.modalities.includes('image') ? SourceKind.ImageText : s.modalities.includes('audio') ? SourceKind.AudioText : SourceKind.Sentence,
+      }));
+  }
+
+  imageSpaces(): string[] {
+    return this.#repo.spaces().filter((s) => s.modalities.includes('image')).map((s) => s.id);
+  }
+
+  audioSpaces(): string[] {
+    return this.#repo.spaces().filter((s) => s.modalities.includes('audio')).map((s) => s.id);
+  }
+
+  async embedText(space: string, text: string, signal: AbortSignal): Promise<Float32Array> {
+    return first(await this.#repo.embedTexts(space, [text], signal), `embedding "${text}" in ${space}`);
+  }
+
+  async embedImage(space: string, image: DecodedImage, signal: AbortSignal): Promise<Float32Array> {
+    return first(await this.#repo.embedImages(space, [image], signal), `embedding an image in ${space}`);
+  }
+
+  async embedAudio(space: string, pcm: Float32Array, signal: AbortSignal): Promise<Float32Array> {
+    return first(await this.#repo.embedAudio(space, [pcm], signal), `embedding audio in ${space}`);
+  }
+}
+
+/** What reason uses of LlmClient. */
+export interface ChatClientLike {
+  readonly isConfigured: boolean;
+  chat(request: { messages: ChatMessage[]; json?: boolean; signal?: AbortSignal }): Promise<string>;
+}
+
+/** The chat port, or undefined when no endpoint is configured (answers are then extractive). */
+export function chatPort(client: ChatClientLike): ReasonChat | undefined {
+  if (!client.isConfigured) return undefined;
+  return { complete: (messages, signal) => client.chat({ messages, json: true, signal }) };
+}

@@ -1,0 +1,103 @@
+// What the reason stage needs from the outside world, in its own words. The long-term memory
+// store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
+// a pure function over them and its tests can hand it real repositories or small fakes.
+import type { StoredEvent } from '../records.js';
+import type { SourceKind } from './fusion.js';
+import type { ChatMessage } from './llm-answer.js';
+import type { StreamWindow, WallWindow } from './time-expressions.js';
+
+/** Which events a search may return. Every bound is optional; all given bounds must hold. */
+export interface MemoryFilter {
+  streams?: readonly string[];
+  /** Events whose wall-clock span overlaps this window. */
+  wall?: WallWindow;
+  /** Events whose stream-time span overlaps this window. */
+  streamTime?: StreamWindow;
+  /** Only these events (for moments: moments of these events). */
+  eventIds?: readonly string[];
+}
+
+export interface EventHit {
+  event: StoredEvent;
+  /** Cosine similarity for vector searches; undefined for full-text. */
+  similarity?: number;
+}
+
+export interface MomentHit {
+  eventId: string;
+  stream: string;
+  /** Stream seconds. */
+  t: number;
+  kind: 'keyframe' | 'audio';
+  thumbnail: string | null;
+  similarity: number;
+}
+
+export interface EpisodeHit {
+  id: string;
+  stream: string;
+  summary: string;
+  /** Wall-clock span it summarises. */
+  startedAt: number;
+  endedAt: number;
+  similarity?: number;
+}
+
+export interface ReasonMemory {
+  /** Stream names memory holds events for; may be a few seconds old unless `fresh`. */
+  streams(fresh?: boolean): Promise<string[]>;
+  /** Vector spaces each table has a column for (only those are searched). */
+  vectorSpaces(): Promise<Record<'events' | 'moments' | 'episodes', string[]>>;
+  searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]>;
+  searchMoments(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<MomentHit[]>;
+  searchEpisodes(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EpisodeHit[]>;
+  /** Full-text over summary, transcript and on-screen text, best first. */
+  textSearchEvents(query: string, limit: number, filter: MemoryFilter): Promise<EventHit[]>;
+  textSearchEpisodes(query: string, limit: number, filter: MemoryFilter): Promise<EpisodeHit[]>;
+  /** Events in time order (oldest first unless `newestFirst`), for browsing a window. */
+  listEvents(filter: MemoryFilter, limit: number, newestFirst?: boolean): Promise<StoredEvent[]>;
+  countEvents(filter: MemoryFilter): Promise<number>;
+  /** Up to `before` events before and `after` events after one event on its stream, in time order. */
+  neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]>;
+  momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]>;
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
+  /** MemoryBank reinforcement: recalled events get stronger. */
+  reinforce(ids: readonly string[], at: number): Promise<void>;
+}
+
+export interface TextSpace {
+  id: string;
+  kind: SourceKind.ImageText | SourceKind.AudioText | SourceKind.Sentence;
+}
+
+/** An RGB image decoded from a file, for query by example. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** width * height * 3 bytes, row-major RGB. */
+  rgb: Uint8Array;
+}
+
+export interface ReasonModels {
+  /** Spaces with a text encoder, and what their vectors describe. */
+  textSpaces(): TextSpace[];
+  /** Spaces with an image encoder (query by image). */
+  imageSpaces(): string[];
+  /** Spaces with an audio encoder (query by audio). */
+  audioSpaces(): string[];
+  embedText(space: string, text: string, signal: AbortSignal): Promise<Float32Array>;
+  embedImage(space: string, image: DecodedImage, signal: AbortSignal): Promise<Float32Array>;
+  /** 16 kHz mono PCM. */
+  embedAudio(space: string, pcm: Float32Array, signal: AbortSignal): Promise<Float32Array>;
+}
+
+export interface ReasonMedia {
+  decodeImage(bytes: Uint8Array, signal: AbortSignal): Promise<DecodedImage>;
+  /** 16 kHz mono float PCM. */
+  decodeAudio(bytes: Uint8Array, signal: AbortSignal): Promise<Float32Array>;
+}
+
+export interface ReasonChat {
+  /** The model's reply text (JSON asked for). Throws on transport errors. */
+  complete(messages: ChatMessage[], signal: AbortSignal): Promise<string>;
+}

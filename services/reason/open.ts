@@ -1,0 +1,61 @@
+// Opens what answering needs (long-term memory, the model runtime, the chat client, ffmpeg for
+// examples) and closes it after pending reinforcement writes. Shared by the reason role, the
+// in-process `engram query` and the HTTP API, which calls answerQuestion(runtime.deps, ...).
+import type { LoadedConfig } from '../../config/load.js';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { StoreMemory, RuntimeModels, chatPort } from '../../pipelines/reason/adapters.js';
+import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-question.js';
+import type { QueryAnswer, QueryRequest } from '../../pipelines/reason/answer-types.js';
+import { systemTimeZone } from '../../pipelines/reason/clock.js';
+import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
+import { LlmClient } from '../../pipelines/repositories/llm.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import type { Logger } from '../logger.js';
+
+export interface ReasonRuntime {
+  deps: ReasonDeps;
+  /** Answers one question with these repositories. */
+  ask(request: QueryRequest, signal: AbortSignal): Promise<QueryAnswer>;
+  /** Waits for reinforcement writes still in flight, then closes models and memory. */
+  close(): Promise<void>;
+}
+
+export async function openReason(loaded: LoadedConfig, log: Logger): Promise<ReasonRuntime> {
+  const { config, paths } = loaded;
+  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
+  let models: ModelRepository;
+  try {
+    models = await ModelRepository.open({ config: config.models, paths, log });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const pending = new Set<Promise<unknown>>();
+  const chat = config.reason.useLlm ? chatPort(new LlmClient(config.llm)) : undefined;
+  const deps: ReasonDeps = {
+    memory: new StoreMemory(store),
+    models: new RuntimeModels(models),
+    media: new ExampleMedia(),
+    ...(chat ? { chat } : {}),
+    settings: config.reason,
+    timeZone: config.reason.timeZone ?? systemTimeZone(),
+    log,
+    background: (work) => {
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    },
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    ask: (request, signal) => answerQuestion(deps, request, signal),
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...pending]);
+        await models.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

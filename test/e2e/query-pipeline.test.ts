@@ -1,0 +1,122 @@
+// The whole pipeline through the public CLI on a generated scene with known content: engram ingest
+// feeds a scripted 40 s video (colour scenes, an on-screen delivery notice, two spoken sentences
+// between silences) through every built role in its own process, and engram query must then find
+// what is where.
+// Scenes (stream seconds): 0-8 red, silent; 8-16 white with "DELIVERY NOTICE", silent; 16-24 green
+// with speech at 17 s; 24-32 blue with speech at 25 s; 32-40 yellow, silent.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderScene, type SceneScript } from '../../pipelines/repositories/scripted-scene.js';
+import { runCli } from '../helpers/cli.js';
+import { useTestEnv } from '../helpers/env.js';
+
+const env = useTestEnv();
+let video = '';
+let greenPng = '';
+
+interface Evidence {
+  eventId: string;
+  stream: string;
+  start: number;
+  end: number;
+  quote: string;
+}
+interface Answer {
+  answer: string;
+  evidence: Evidence[];
+}
+
+const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC' });
+
+async function ask(...args: string[]): Promise<Answer> {
+  const r = await runCli(['query', ...args, '--json'], { env: childEnv(), timeoutMs: 60_000 });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Answer;
+}
+
+const overlaps = (e: Evidence, start: number, end: number) => e.start < end && e.end > start;
+
+/** The scene the answers are checked against (stream seconds in the file header comment). */
+const SCRIPT: SceneScript = {
+  width: 640,
+  height: 360,
+  scenes: [
+    { durationS: 8, colour: 'red' },
+    { durationS: 8, colour: 'white', text: 'DELIVERY NOTICE' },
+    { durationS: 8, colour: 'green' },
+    { durationS: 8, colour: 'blue' },
+    { durationS: 8, colour: 'yellow' },
+  ],
+  speech: [
+    { atS: 17, text: 'Ding dong. Somebody is ringing the doorbell.' },
+    { atS: 25, text: 'Your parcel is waiting at the front door.' },
+  ],
+};
+
+beforeAll(async () => {
+  video = join(env.dataDir, 'scripted.mp4');
+  greenPng = join(env.dataDir, 'green.png');
+  await renderScene(SCRIPT, video);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=640x360', '-frames:v', '1', '-y', greenPng]);
+  // The tiny test models (an image/text pair aligned on colour words) make "green" findable.
+  const built = await runCli(['models', 'build-test'], { env: childEnv(), timeoutMs: 60_000 });
+  expect(built.code, built.stderr).toBe(0);
+  const ingested = await runCli(['ingest', video, '--name', 'scripted', '--json'], { env: childEnv(), timeoutMs: 300_000 });
+  expect(ingested.code, ingested.stderr).toBe(0);
+  // Consolidation is asynchronous: wait until the last scene is in long-term memory.
+  for (let i = 0; i < 120; i += 1) {
+    const events = await runCli(['events', '--stream', 'scripted', '--json'], { env: childEnv() });
+    if (events.code === 0 && (JSON.parse(events.stdout) as { end: number }[]).some((e) => e.end >= 38)) break;
+    await sleep(1_000);
+  }
+}, 480_000);
+
+describe('engram query on an ingested scripted scene', () => {
+  it('finds the on-screen delivery notice within 2 s', async () => {
+    const a = await ask('What did the delivery notice say?');
+    const top = a.evidence[0];
+    expect(top).toBeDefined();
+    expect(Math.abs((top?.start ?? -99) - 8)).toBeLessThanOrEqual(2);
+    expect(a.answer.toUpperCase()).toContain('DELIVERY');
+  });
+
+  it('returns a speech event for a question about speech', async () => {
+    const a = await ask('When did somebody speak?');
+    const top = a.evidence[0];
+    expect(top).toBeDefined();
+    expect(overlaps(top!, 17, 20) || overlaps(top!, 25, 28)).toBe(true);
+  });
+
+  it('finds the green scene through the tiny aligned colour model', async () => {
+    const a = await ask('When did I see green?');
+    expect(overlaps(a.evidence[0]!, 16, 24)).toBe(true);
+  });
+
+  it('excludes what time filters exclude', async () => {
+    const early = await ask('What did the delivery notice say in the first 5 seconds of the video?');
+    expect(early.evidence.some((e) => overlaps(e, 8, 16))).toBe(false);
+    const old = await ask('the delivery notice', '--until', '2020-01-01T00:00:00Z');
+    expect(old.evidence).toEqual([]);
+  });
+
+  it('answers "after X" with the event that follows X', async () => {
+    const a = await ask('What happened after the delivery notice?');
+    const [anchor, next] = a.evidence;
+    expect(overlaps(anchor!, 8, 16)).toBe(true);
+    expect(next!.start).toBeGreaterThanOrEqual(anchor!.start);
+    expect(Math.abs(next!.start - anchor!.end)).toBeLessThanOrEqual(2);
+  });
+
+  it('finds the scene of an example image', async () => {
+    const a = await ask('--image', greenPng);
+    expect(overlaps(a.evidence[0]!, 16, 24)).toBe(true);
+  });
+
+  it('says so when the question cannot be answered from memory', async () => {
+    const a = await ask('What did the astronaut say about the moon?');
+    expect(a.evidence).toEqual([]);
+    expect(a.answer).toMatch(/nothing in memory/);
+  });
+});
