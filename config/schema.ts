@@ -89,6 +89,41 @@ export const StorageSchema = z
   .strict()
   .prefault({});
 
+export const ApiSchema = z
+  .object({
+    /**
+     * Address the HTTP API and web UI listen on. Anything but loopback (127.0.0.1, ::1,
+     * localhost) requires api.apiKeys. @defaultValue '127.0.0.1'
+     */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port; 0 picks a free one. @defaultValue 7077 */
+    port: z.number().int().min(0).max(65_535).default(7077),
+    /**
+     * SHA-256 hashes (hex) of the accepted API keys; the keys themselves are never stored.
+     * Make one with `engram api hash-key` (or `printf %s "$KEY" | sha256sum`). @defaultValue []
+     */
+    apiKeys: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hash: 64 lower-case hex digits (engram api hash-key)')).default([]),
+    /**
+     * On loopback, whether a key is required once api.apiKeys is non-empty. Off: loopback
+     * callers may omit the key (a wrong key is still refused). @defaultValue true
+     */
+    requireKeyOnLoopback: z.boolean().default(true),
+    /** Largest request body accepted, in bytes (query by example images count). @defaultValue 1048576 */
+    bodyLimitBytes: z.number().int().positive().default(1_048_576),
+    /** Origins allowed by CORS; empty turns CORS off (same-origin only). @defaultValue [] */
+    corsOrigins: z.array(z.string().min(1)).default([]),
+    /** How long POST /api/query may take before it answers 504. @defaultValue 30000 */
+    queryTimeoutMs: z.number().int().positive().default(30_000),
+    /** Questions one client (key or address) may ask per window on POST /api/query. @defaultValue 30 */
+    queryRateMax: z.number().int().positive().default(30),
+    /** The rate limit's window. @defaultValue 60000 */
+    queryRateWindowMs: z.number().int().positive().default(60_000),
+    /** Longest clip GET /api/events/:id/clip cuts, in seconds; longer events are cut to this. @defaultValue 120 */
+    clipMaxSeconds: z.number().positive().default(120),
+  })
+  .strict()
+  .prefault({});
+
 export const IngestSchema = z
   .object({
     /** Length of one chunk in stream seconds. @defaultValue 1 */
@@ -463,11 +498,13 @@ export const ConfigSchema = z
     memory: MemorySchema,
     perceive: PerceiveSchema,
     segment: SegmentSchema,
+    api: ApiSchema,
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
+export type ApiConfig = Config['api'];
 export type IngestConfig = Config['ingest'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];

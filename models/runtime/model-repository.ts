@@ -19,6 +19,7 @@ import { checkSignature, openSession, ort, type Provider, type SessionLog } from
 import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { VadStream, type SpeechSpan } from './vad.js';
 import { transcribeWhisper, type Segment } from './whisper.js';
+import { observeInference } from '../../pipelines/metrics.js';
 
 export type Modality = 'image' | 'audio' | 'text';
 export const VISUAL_SIGNATURE = 'visual-signature';
@@ -104,7 +105,9 @@ async function runBatch(graph: Promise<OpenGraph>, entry: CatalogEntry, items: I
   throwIfAborted(signal);
   const built = feeds(entry, spec, items);
   const { mask, seq } = built;
+  const started = performance.now();
   const out = await session.run(built.feeds);
+  observeInference(entry.manifest.name, (performance.now() - started) / 1000, items.length);
   const output = out[spec.outputs[0]!.name] as ortTypes.Tensor;
   const data = output.data as Float32Array;
   const results: Float32Array[] = [];

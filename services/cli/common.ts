@@ -41,7 +41,11 @@ export function untilStopped(signal?: AbortSignal): Promise<string> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (name: string) => {
-      if (stopping) process.exit(130);
+      if (stopping) {
+        // Closing the context aborts its signal too; only a second SIGINT/SIGTERM means "now".
+        if (name !== 'abort') process.exit(130);
+        return;
+      }
       stopping = true;
       resolve(name);
     };

@@ -2,6 +2,7 @@
 // else is a bug and prints its stack.
 import { Command, CommanderError } from 'commander';
 import { isEngramError } from '../../config/errors.js';
+import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
 import { registerQuery } from './query.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStreams(program);
   registerModels(program);
   registerEvents(program);
+  registerApi(program);
   return program;
 }
 

@@ -13,8 +13,10 @@ async function run(command: Command, rolesList: string | undefined): Promise<voi
   const context = await EngramContext.open(loaded, log);
   let died: Error | undefined;
   try {
-    await startRoles(context, roles);
+    const running = await startRoles(context, roles);
     log.info({ redis: context.redis.url, roles }, 'engram running');
+    // stdout carries only what a person or a script wants: where to point the browser.
+    for (const url of running.urls) process.stdout.write(`engram: web UI and API at ${url}\n`);
     const reason = await untilStopped(context.signal);
     if (reason === 'abort') died = context.signal.reason instanceof Error ? context.signal.reason : new Error(String(context.signal.reason));
     log.info({ reason }, 'stopping: letting running jobs finish');

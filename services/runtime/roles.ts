@@ -2,14 +2,20 @@
 // not built yet is refused by name instead of pretending to run.
 import { EngramError } from '../../config/errors.js';
 import { ROLE_QUEUE, ROLES, Role, type QueueName } from '../../pipelines/jobs.js';
+import { observeJob } from '../../pipelines/metrics.js';
 import type { Closeable, EngramContext } from './context.js';
 import { JobRegistry, type HandlerMap } from './registry.js';
+
+/** What a role's start() leaves running; `url` when it serves people (printed by `engram serve`). */
+export interface StartedRole extends Closeable {
+  url?: string;
+}
 
 export interface RoleModule {
   /** Handlers for the jobs on the role's input queue. */
   handlers?(context: EngramContext): Promise<HandlerMap>;
   /** Anything else the role runs beside its queue worker (an HTTP server, schedulers). */
-  start?(context: EngramContext): Promise<Closeable>;
+  start?(context: EngramContext): Promise<StartedRole>;
   /** Worker settings the role needs beyond config.queues (long jobs want their own lock timing). */
   workerOptions?(context: EngramContext): { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number };
 }
@@ -20,6 +26,7 @@ const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {
   [Role.Perceive]: () => import('../perceive/main.js'),
   [Role.Segment]: () => import('../segment/main.js'),
   [Role.Consolidate]: () => import('../consolidate/main.js'),
+  [Role.Api]: () => import('../api/main.js'),
   [Role.Reason]: () => import('../reason/main.js'),
 };
 
@@ -45,9 +52,14 @@ export function parseRoles(list: string | undefined): Role[] {
 }
 
 /** Starts the roles in this process: checks handlers, starts queue workers, then role extras. */
-export async function startRoles(context: EngramContext, roles: readonly Role[]): Promise<Closeable> {
+export interface RunningRoles extends Closeable {
+  /** Addresses people can open (the api role's web UI). */
+  urls: string[];
+}
+
+export async function startRoles(context: EngramContext, roles: readonly Role[]): Promise<RunningRoles> {
   const registry = new JobRegistry();
-  const extras: ((ctx: EngramContext) => Promise<Closeable>)[] = [];
+  const extras: ((ctx: EngramContext) => Promise<StartedRole>)[] = [];
   const queues: QueueName[] = [];
   const workerOptions = new Map<QueueName, ReturnType<NonNullable<RoleModule['workerOptions']>>>();
   for (const role of roles) {
@@ -62,11 +74,14 @@ export async function startRoles(context: EngramContext, roles: readonly Role[])
   }
   registry.assertComplete(queues);
   for (const queue of queues) {
-    context.queues.startWorker(queue, registry.processor(context.log.child({ queue }), context.signal), workerOptions.get(queue) ?? {});
+    const worker = context.queues.startWorker(queue, registry.processor(context.log.child({ queue }), context.signal), workerOptions.get(queue) ?? {});
+    worker.on('completed', (job) => observeJob(queue, 'completed', job.processedOn, job.finishedOn));
+    worker.on('failed', (job) => observeJob(queue, 'failed', job?.processedOn, job?.finishedOn));
   }
-  const started: Closeable[] = [];
+  const started: StartedRole[] = [];
   for (const start of extras) started.push(await start(context));
-  const stopper: Closeable = {
+  const stopper: RunningRoles = {
+    urls: started.flatMap((s) => (s.url ? [s.url] : [])),
     async close() {
       for (const resource of started.reverse()) await resource.close();
     },

@@ -1,0 +1,139 @@
+// The api role's composition root: adapts the process's repositories to the routes' ports,
+// builds the server and listens on api.host:api.port until the process stops.
+import type { AddressInfo } from 'node:net';
+import { BlobReader } from '../../pipelines/repositories/blob-reader.js';
+import { ClipRepository } from '../../pipelines/repositories/clips.js';
+import { HealthProbes } from '../../pipelines/repositories/health.js';
+import { LiveSubscriber } from '../../pipelines/repositories/live.js';
+import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js';
+import { resolveSource, type SourceSpec } from '../../pipelines/ingest/source.js';
+import { localFiles } from '../../pipelines/repositories/media.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { EngramError } from '../../config/errors.js';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { fileRoots } from '../ingest/main.js';
+import type { EngramContext } from '../runtime/context.js';
+import { conflict } from './http-errors.js';
+import { linkReason } from './reason-link.js';
+import type { RoleModule, StartedRole } from '../runtime/roles.js';
+import type { ApiDeps } from './ports.js';
+import { buildServer } from './server.js';
+
+/** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
+export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; close(): Promise<void> }> {
+  const memory = await MemoryStore.open(context.paths.lancedbUri, {
+    reinforceDays: context.config.memory.reinforceDays,
+    readConsistencySeconds: context.config.memory.readConsistencySeconds,
+  });
+  const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
+  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }));
+  // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
+  let rows: { at: number; value: Record<string, number> } | undefined;
+  const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
+  const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
+  const clips = new ClipRepository();
+  const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
+  // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
+  const checkSource = (source: string): SourceSpec =>
+    resolveSource(source, {
+      allowedProtocols: context.config.ingest.allowedProtocols,
+      fileRoots: fileRoots(context),
+      timeoutMs: context.config.ingest.probeTimeoutMs,
+      cwd: process.cwd(),
+      files: localFiles,
+    });
+  const deps: ApiDeps = {
+    queues: {
+      all: () => context.queues.allQueues(),
+      counts: () => context.queues.counts(),
+      recentDurations: () => recentJobDurations(context.queues),
+    },
+    checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
+    blobs: new BlobReader(context.paths.blobsDir),
+    live,
+    streams: {
+      async add(input) {
+        const spec = checkSource(input.source);
+        try {
+          // Files are stored by their real path, which the worker reading them may need.
+          return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
+        } catch (error) {
+          if (error instanceof EngramError && /already exists/.test(error.message)) throw conflict(error.message);
+          throw error;
+        }
+      },
+      get: async (name) => (await streams.get(name)) ?? null,
+      list: () => streams.list(),
+      async stop(name) {
+        if (!(await streams.get(name))) return false;
+        await streams.stop(name);
+        return true;
+      },
+    },
+    events: {
+      list: (query) => memory.listEvents({ ...query, descending: true }),
+      get: async (id) => (await memory.getEvent(id)) ?? null,
+      async tableRows() {
+        if (!rows || Date.now() - rows.at > 30_000) {
+          const stats = await memory.tableStats();
+          rows = { at: Date.now(), value: Object.fromEntries(Object.entries(stats.tables).map(([table, t]) => [table, t.rows])) };
+        }
+        return rows.value;
+      },
+    },
+    models: { status: async () => models.status() },
+    query: reason.query,
+    clips: {
+      async sourcePath(stream) {
+        const runtime = await streams.runtime(stream);
+        if (!runtime) return null;
+        try {
+          const spec = checkSource(runtime.source);
+          return spec.kind === 'file' ? spec.source : null;
+        } catch {
+          // Moved, deleted or no longer under ingest.fileRoots: nothing to cut from.
+          return null;
+        }
+      },
+      cut: (request) => clips.cut(request),
+    },
+  };
+  return {
+    deps,
+    async close() {
+      await live.close();
+      await reason.close();
+      await models.close();
+      await memory.close();
+    },
+  };
+}
+
+/** The address people should open: loopback stays as given, a wildcard bind shows as localhost. */
+export function displayUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}/`;
+}
+
+const role: RoleModule = {
+  async start(context: EngramContext): Promise<StartedRole> {
+    const config = context.config.api;
+    const { deps, close } = await apiDeps(context);
+    const app = await buildServer({ config, deps, log: context.log.child({ role: 'api' }) });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address() as AddressInfo;
+    const url = displayUrl(config.host, address.port);
+    context.log.info({ url }, 'api listening');
+    return {
+      url,
+      async close() {
+        await app.close();
+        await close();
+      },
+    };
+  },
+};
+
+export default role;
+export const { start } = role;

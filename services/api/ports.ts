@@ -1,0 +1,117 @@
+// What the HTTP routes need from the rest of engram, as small interfaces: the api role's
+// composition root (main.ts) adapts the real repositories to them, and a route whose part of
+// engram is not running in this build answers 503 naming what is missing.
+import type { Readable } from 'node:stream';
+import type { StoredEvent } from '../../pipelines/records.js';
+import type { LiveListener } from '../../pipelines/repositories/live.js';
+import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
+
+/** A stream as the API shows it (ingest's StreamInfo; its other fields pass through untouched). */
+export interface StreamView {
+  name: string;
+  /** The source with any password hidden. */
+  source: string;
+  state: string;
+  /** Seconds behind real time. */
+  lagS: number;
+  droppedFrames: number;
+  gaps: unknown[];
+}
+
+export interface AddStreamInput {
+  name: string;
+  /** A file path, file://, rtsp://, http(s)://, tcp://, v4l2 or alsa device, or - for stdin. */
+  source: string;
+  /** Force live handling (drop frames, reconnect); unset: ingest decides by probing. */
+  live?: boolean;
+}
+
+export interface StreamsPort {
+  add(input: AddStreamInput): Promise<StreamView>;
+  get(name: string): Promise<StreamView | null>;
+  list(): Promise<StreamView[]>;
+  /** False when there is no such stream. */
+  stop(name: string): Promise<boolean>;
+}
+
+export interface EventQuery {
+  stream?: string;
+  /** Wall-clock epoch ms, inclusive. */
+  since?: number;
+  until?: number;
+  limit: number;
+  offset: number;
+}
+
+export interface EventsPort {
+  list(query: EventQuery): Promise<StoredEvent[]>;
+  get(id: string): Promise<StoredEvent | null>;
+  /** Rows per LanceDB table. */
+  tableRows(): Promise<Record<string, number>>;
+}
+
+export interface QueryInput {
+  question: string;
+  stream?: string;
+  /** Wall-clock epoch ms bounds. */
+  since?: number;
+  until?: number;
+  /** When the question was asked (relative times are relative to it). */
+  now: number;
+}
+
+export interface QueryPort {
+  /** The same JSON as `engram query --json`. Must stop work when the signal aborts. */
+  answer(input: QueryInput, signal: AbortSignal): Promise<unknown>;
+  /** Reads a time bound as `engram query --since` does (ISO, HH:MM, 2pm, yesterday, 10m); undefined when it is not one. */
+  parseTime(text: string, now: number): number | undefined;
+}
+
+export interface BlobsPort {
+  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+}
+
+export interface ClipsPort {
+  /** Null when the stream's source is not a file (a live camera has nothing to cut from). */
+  sourcePath(stream: string): Promise<string | null>;
+  cut(request: { path: string; start: number; duration: number; signal: AbortSignal }): Promise<{ contentType: string; stream: Readable }>;
+}
+
+export interface LivePort {
+  listen(listener: LiveListener): Promise<() => void>;
+}
+
+export interface QueuesPort {
+  all(): ReturnType<QueueRepository['allQueues']>;
+  counts(): Promise<Record<string, QueueCounts>>;
+  /** Mean run time of the most recent completed jobs per queue, seconds (null when none). */
+  recentDurations(): Promise<Record<string, number | null>>;
+}
+
+export interface ModelView {
+  name: string;
+  task: string;
+  installed: boolean;
+  /** Execution provider in use (cuda, cpu), null before the model first ran. */
+  provider: string | null;
+}
+
+export interface ModelsPort {
+  /** Every model the catalog knows, installed or not. */
+  status(): Promise<ModelView[]>;
+}
+
+/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+export type ReadinessChecks = Record<string, () => Promise<void>>;
+
+export interface ApiDeps {
+  queues: QueuesPort;
+  checks: ReadinessChecks;
+  streams?: StreamsPort;
+  events?: EventsPort;
+  query?: QueryPort;
+  blobs?: BlobsPort;
+  clips?: ClipsPort;
+  live?: LivePort;
+  models?: ModelsPort;
+}

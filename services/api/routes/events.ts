@@ -1,0 +1,86 @@
+// Events from long-term memory: list (by stream and wall-clock time, paged), one event, its
+// thumbnail, and an MP4 clip of it cut from the stream's source file.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ApiConfig } from '../../../config/schema.js';
+import { isEngramError } from '../../../config/errors.js';
+import type { StoredEvent } from '../../../pipelines/records.js';
+import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
+import type { ApiDeps, EventsPort } from '../ports.js';
+import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
+
+const ListQuery = z
+  .object({
+    stream: StreamNameSchema.optional(),
+    since: TimeParam.optional(),
+    until: TimeParam.optional(),
+    limit: queryInt(1, 500).default(50),
+    offset: queryInt(0, 1_000_000).default(0),
+  })
+  .strict()
+  .refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, { message: 'since is after until', path: ['since'] });
+
+/** Event ids are `${stream}.${ms}`: the stream-name alphabet plus dots. */
+const IdParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,127}$/, 'an event id like "kitchen.0000012000"') }).strict();
+
+function port(deps: ApiDeps): EventsPort {
+  if (!deps.events) throw unavailable('long-term memory');
+  return deps.events;
+}
+
+async function eventOr404(deps: ApiDeps, id: string): Promise<StoredEvent> {
+  const event = await port(deps).get(id);
+  if (!event) throw notFound(`no event with id "${id}"`);
+  return event;
+}
+
+export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiConfig): void {
+  app.get('/api/events', { schema: { summary: 'Events, newest first, by stream and wall-clock time', tags: ['events'], querystring: ListQuery } }, async (request) => {
+    const q = request.query as z.infer<typeof ListQuery>;
+    const events = await port(deps).list({
+      limit: q.limit,
+      offset: q.offset,
+      ...(q.stream ? { stream: q.stream } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
+    });
+    return { events, limit: q.limit, offset: q.offset, next: events.length === q.limit ? q.offset + q.limit : null };
+  });
+
+  app.get('/api/events/:id', { schema: { summary: 'One event', tags: ['events'], params: IdParams } }, async (request) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    return eventOr404(deps, id);
+  });
+
+  app.get('/api/events/:id/thumbnail', { schema: { summary: 'The event’s representative JPEG', tags: ['events'], params: IdParams } }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const event = await eventOr404(deps, id);
+    if (!event.thumbnail) throw notFound(`event "${id}" has no thumbnail`);
+    if (!deps.blobs) throw unavailable('the blob store');
+    const blob = await deps.blobs.open(event.thumbnail);
+    if (!blob) throw notFound(`the thumbnail of event "${id}" is gone (pruned or never written)`);
+    // An event's thumbnail never changes once written.
+    return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'private, max-age=86400').send(blob.stream);
+  });
+
+  app.get('/api/events/:id/clip', { schema: { summary: 'An MP4 of the event, cut from the file source', tags: ['events'], params: IdParams } }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const event = await eventOr404(deps, id);
+    if (!deps.clips) throw unavailable('clip cutting');
+    const path = await deps.clips.sourcePath(event.stream);
+    if (!path) throw conflict(`stream "${event.stream}" is not a file source (or is no longer known); clips are cut from files only`);
+    const duration = Math.min(Math.max(event.end - event.start, 0.5), config.clipMaxSeconds);
+    const hangUp = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) hangUp.abort(new Error('client went away'));
+    });
+    let clip;
+    try {
+      clip = await deps.clips.cut({ path, start: Math.max(0, event.start), duration, signal: hangUp.signal });
+    } catch (error) {
+      if (isEngramError(error)) throw new HttpError(422, 'unprocessable', error.message);
+      throw error;
+    }
+    return reply.type(clip.contentType).header('cache-control', 'private, max-age=3600').send(clip.stream);
+  });
+}

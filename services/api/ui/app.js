@@ -1,0 +1,242 @@
+// engram's web UI: ask a question (answer + evidence cards that play the clip), a timeline of
+// events per stream, a live list of new events over server-sent events, and the streams.
+// Plain DOM, no framework; every text goes in through textContent, never innerHTML.
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, { credentials: 'same-origin', ...options, headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}), ...(options.headers || {}) } });
+  const body = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new Error((body && body.message) || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+const fmtTime = (t) => {
+  // Events carry epoch ms; answers carry ISO 8601 text.
+  const d = typeof t === 'number' || typeof t === 'string' ? new Date(t) : null;
+  return d && Number.isFinite(d.getTime()) ? d.toLocaleString() : '';
+};
+const fmtSpan = (s) => {
+  if (typeof s !== 'number' || !Number.isFinite(s)) return '';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+};
+
+// ---- answer and evidence ---------------------------------------------------------------
+
+/** Reads an evidence item whatever the exact field names of the answer JSON. */
+function evidenceView(item) {
+  const ev = item.event && typeof item.event === 'object' ? { ...item.event, ...item } : item;
+  return {
+    id: ev.eventId ?? ev.id ?? ev.event?.id,
+    stream: ev.stream ?? '',
+    start: ev.start,
+    end: ev.end,
+    startedAt: ev.startedAt ?? ev.wallStart ?? ev.at,
+    quote: ev.quote ?? ev.transcript ?? ev.ocr ?? ev.summary ?? '',
+    score: ev.score,
+    hasThumbnail: ev.thumbnail !== null && ev.thumbnail !== undefined && ev.thumbnail !== '',
+  };
+}
+
+function card(view) {
+  const img = el('img', { alt: `thumbnail of ${view.stream} at ${fmtSpan(view.start)}`, loading: 'lazy' });
+  if (view.id && view.hasThumbnail) img.src = `/api/events/${encodeURIComponent(view.id)}/thumbnail`;
+  const when = [fmtTime(view.startedAt), `${fmtSpan(view.start)}–${fmtSpan(view.end)}`].filter(Boolean).join(' · ');
+  const meta = el(
+    'div',
+    { class: 'meta' },
+    el('div', { class: 'stream', text: view.stream }),
+    el('div', { class: 'when', text: when }),
+    view.quote ? el('blockquote', { text: String(view.quote).slice(0, 240) }) : null,
+    typeof view.score === 'number' ? el('div', { class: 'muted', text: `score ${view.score.toFixed(2)}` }) : null,
+  );
+  return el('button', { type: 'button', class: 'card evidence-card', title: 'play this moment', onclick: () => play(view) }, img, meta);
+}
+
+function play(view) {
+  if (!view.id) return;
+  const video = $('clip');
+  video.src = `/api/events/${encodeURIComponent(view.id)}/clip`;
+  $('clip-caption').textContent = `${view.stream} · ${fmtTime(view.startedAt)} ${view.quote ? `· “${String(view.quote).slice(0, 120)}”` : ''}`;
+  $('player').hidden = false;
+  video.play().catch(() => undefined);
+}
+
+$('close-clip').addEventListener('click', () => {
+  const video = $('clip');
+  video.pause();
+  video.removeAttribute('src');
+  video.load();
+  $('player').hidden = true;
+});
+
+$('ask').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const question = $('question').value.trim();
+  if (!question) return;
+  $('status').textContent = 'Thinking…';
+  $('status').className = '';
+  $('answer').hidden = true;
+  try {
+    const result = await api('/api/query', { method: 'POST', body: JSON.stringify({ question }) });
+    const text = typeof result.answer === 'string' ? result.answer : (result.answer?.text ?? result.text ?? '');
+    $('answer-text').textContent = text || 'No answer.';
+    const evidence = Array.isArray(result.evidence) ? result.evidence : (result.answer?.evidence ?? []);
+    $('evidence').replaceChildren(...evidence.map((item) => card(evidenceView(item))));
+    $('answer').hidden = false;
+    $('status').textContent = evidence.length ? `${evidence.length} piece${evidence.length > 1 ? 's' : ''} of evidence` : '';
+  } catch (error) {
+    $('status').textContent = error.message;
+    $('status').className = 'error';
+  }
+});
+
+// ---- timeline --------------------------------------------------------------------------
+
+async function loadTimeline() {
+  try {
+    const { events } = await api('/api/events?limit=500');
+    const byStream = new Map();
+    for (const e of events) {
+      if (!byStream.has(e.stream)) byStream.set(e.stream, []);
+      byStream.get(e.stream).push(e);
+    }
+    if (events.length === 0) {
+      $('timeline').replaceChildren(el('p', { class: 'hint', text: 'No events yet.' }));
+      $('timeline-range').textContent = '';
+      return;
+    }
+    const from = Math.min(...events.map((e) => e.startedAt));
+    const to = Math.max(...events.map((e) => e.endedAt));
+    const span = Math.max(to - from, 1);
+    $('timeline-range').textContent = `${fmtTime(from)} → ${fmtTime(to)}`;
+    const lanes = [...byStream.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([stream, list]) => {
+      const track = el('div', { class: 'track' });
+      for (const e of list) {
+        const bar = el('button', { type: 'button', class: 'ev', title: `${fmtTime(e.startedAt)} ${e.summary || ''}`, onclick: () => play(evidenceView(e)) });
+        bar.style.left = `${((e.startedAt - from) / span) * 100}%`;
+        bar.style.width = `${Math.max(((e.endedAt - e.startedAt) / span) * 100, 0.3)}%`;
+        track.append(bar);
+      }
+      return el('div', { class: 'lane' }, el('span', { class: 'lane-name', text: stream }), track);
+    });
+    $('timeline').replaceChildren(...lanes);
+  } catch (error) {
+    $('timeline').replaceChildren(el('p', { class: 'error', text: `Timeline: ${error.message}` }));
+  }
+}
+
+// ---- streams -----------------------------------------------------------------------------
+
+const streams = new Map();
+
+function renderStreams() {
+  const rows = [...streams.values()].sort((a, b) => a.name.localeCompare(b.name)).map((s) =>
+    el(
+      'tr',
+      {},
+      el('td', { text: s.name }),
+      el('td', { class: `state-${s.state}`, text: s.state ?? '' }),
+      el('td', { text: typeof s.lagS === 'number' ? `${s.lagS.toFixed(1)} s` : '' }),
+      el('td', { text: String(s.droppedFrames ?? '') }),
+      el('td', { text: String(Array.isArray(s.gaps) ? s.gaps.length : (s.gaps ?? '')) }),
+      el('td', {}, el('button', { type: 'button', class: 'link', text: 'stop', onclick: () => stopStream(s.name) })),
+    ),
+  );
+  $('streams').tBodies[0].replaceChildren(...rows);
+}
+
+async function loadStreams() {
+  try {
+    const result = await api('/api/streams');
+    streams.clear();
+    for (const s of result.streams) streams.set(s.name, s);
+    renderStreams();
+    $('streams-status').textContent = '';
+  } catch (error) {
+    $('streams-status').textContent = error.message;
+  }
+}
+
+async function stopStream(name) {
+  try {
+    await api(`/api/streams/${encodeURIComponent(name)}`, { method: 'DELETE' });
+    await loadStreams();
+  } catch (error) {
+    $('streams-status').textContent = error.message;
+  }
+}
+
+$('add-stream').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const data = new FormData(event.target);
+  try {
+    await api('/api/streams', { method: 'POST', body: JSON.stringify({ name: data.get('name'), url: data.get('url') }) });
+    event.target.reset();
+    await loadStreams();
+  } catch (error) {
+    $('streams-status').textContent = error.message;
+  }
+});
+
+// ---- live --------------------------------------------------------------------------------
+
+function liveItem(e) {
+  const img = el('img', { alt: '' });
+  if (e.thumbnail) img.src = `/api/events/${encodeURIComponent(e.id)}/thumbnail`;
+  return el(
+    'li',
+    { class: 'live-event', onclick: () => play(evidenceView(e)) },
+    img,
+    el('div', {}, el('strong', { text: e.stream }), el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }), el('div', { text: e.summary || (e.tags || []).join(', ') })),
+  );
+}
+
+function connectLive() {
+  const source = new EventSource('/api/live');
+  source.addEventListener('hello', () => {
+    $('live-state').textContent = 'live';
+    $('live-state').className = 'pill ok';
+  });
+  source.addEventListener('event', (message) => {
+    const e = JSON.parse(message.data);
+    $('live').prepend(liveItem(e));
+    while ($('live').children.length > 100) $('live').lastElementChild.remove();
+    scheduleTimeline();
+  });
+  source.addEventListener('stream', (message) => {
+    const s = JSON.parse(message.data);
+    const known = streams.get(s.stream) ?? { name: s.stream };
+    streams.set(s.stream, { ...known, name: s.stream, state: s.state, lagS: s.lagS ?? known.lagS, droppedFrames: s.droppedFrames ?? known.droppedFrames, gaps: s.gaps ?? known.gaps });
+    renderStreams();
+  });
+  source.addEventListener('error', () => {
+    $('live-state').textContent = 'reconnecting';
+    $('live-state').className = 'pill';
+  });
+}
+
+let timelineTimer;
+function scheduleTimeline() {
+  clearTimeout(timelineTimer);
+  timelineTimer = setTimeout(loadTimeline, 2000);
+}
+
+loadStreams();
+loadTimeline();
+connectLive();
+// Lag and drops change continuously; live messages carry state changes, this keeps the numbers fresh.
+setInterval(loadStreams, 5000);
