@@ -19,6 +19,7 @@ import { EngramError } from '../../config/errors.js';
 import { JobName } from '../jobs.js';
 import type { Gap } from '../ingest/chunk.js';
 import { redactUrl } from '../ingest/source.js';
+import { liveChannel, LiveType, type LiveMessage } from './live.js';
 import type { QueueRepository } from './queue.js';
 
 /** SADD (ARGV[3] = 1) or SREM (-1) the id, and move the stage's counter only when the set changed. */
@@ -230,6 +231,27 @@ export class StreamRepository {
     if (error !== undefined) fields.error = error;
     if (TERMINAL_STATES.includes(state)) fields.endedAt = Date.now();
     await this.#redis.hset(this.#key(name), fields);
+    await this.#announce(name);
+  }
+
+  /** Tells live listeners (the API's /api/live, the web UI) about a state change; best effort. */
+  async #announce(name: string): Promise<void> {
+    try {
+      const info = await this.get(name);
+      if (!info) return;
+      const message: LiveMessage = {
+        type: LiveType.Stream,
+        stream: name,
+        state: info.state,
+        lagS: info.lagS,
+        droppedFrames: info.droppedFrames,
+        gaps: info.gaps.length,
+        ...(info.error ? { message: info.error } : {}),
+      };
+      await this.#redis.publish(liveChannel(this.#prefix), JSON.stringify(message));
+    } catch {
+      // A notification nobody hears is fine; the state itself is stored above.
+    }
   }
 
   /** Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive. */

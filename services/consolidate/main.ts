@@ -9,6 +9,7 @@ import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pi
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryBlobs } from '../../pipelines/repositories/memory-blobs.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
@@ -22,6 +23,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   context.onClose('memory-store', store);
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
+  const live = new LivePublisher(context.redis, config.redis.prefix);
   const llm = new LlmClient(config.llm);
   const blobs = new MemoryBlobs(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
@@ -49,6 +51,11 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
           const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory, signal });
           jobLog.debug({ ...outcome }, 'consolidated');
           await inbox.delete(eventId);
+          if (outcome.status !== 'duplicate') {
+            // New or grown memory: tell the live views (best effort, off the job's outcome).
+            const stored = await store.getEvent(outcome.id);
+            if (stored) await live.publishEvent(stored);
+          }
           status = outcome.status === 'duplicate' ? 'skipped' : 'done';
         } catch (error) {
           if (error instanceof InvalidEventError) throw new UnrecoverableError(error.message);
