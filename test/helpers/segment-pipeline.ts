@@ -44,7 +44,8 @@ export function useSegmentPipeline(overrides: Record<string, unknown> = {}): Seg
       const info = await streams.waitUntilProcessed(name, { stages: [Role.Perceive, Role.Segment] });
       expect(info.state, info.error ?? '').toBe('done');
       const jobs = await context.queues.queue(QueueName.Consolidate).getJobs(['waiting', 'delayed', 'prioritized']);
-      const ids = jobs.map((j) => j.id as string).filter((id) => id.startsWith(`${name}.`));
+      // Job ids are the event id plus the run; the event id is in the job's data.
+      const ids = jobs.map((j) => (j.data as { eventId: string }).eventId).filter((id) => id.startsWith(`${name}.`));
       const events = (await Promise.all(ids.map((id) => inbox.get(id)))).filter((e): e is ClosedEvent => e !== undefined);
       events.sort((a, b) => a.start - b.start);
       expect(events.length, 'every closed event was handed on').toBe((await memory.loadState(name))?.eventsClosed);

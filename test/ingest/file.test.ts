@@ -78,8 +78,10 @@ describe('ingest of a file', () => {
     });
     expect(list[4]!.final).toBe(true);
     const jobs = await context.queues.queue(QueueName.Perceive).getJobs(['waiting']);
+    // One perceive job per chunk, its id made of this ingest run's id and the sequence number.
+    const run = (await streams.runtime('tone'))!.jobId;
     const ids = jobs.map((j) => j.id).filter((id) => id?.startsWith('tone-')).sort();
-    expect(ids).toEqual(['tone-0', 'tone-1', 'tone-2', 'tone-3', 'tone-4']);
+    expect(ids).toEqual([0, 1, 2, 3, 4].map((seq) => `${run}-${seq}`));
     expect(info.progress[Role.Perceive]).toBe(5);
   });
 
