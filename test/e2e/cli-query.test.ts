@@ -2,36 +2,15 @@
 // (real LanceDB under the test's data directory): the JSON contract, the readable form, order
 // questions, filters and unanswerable questions. cli-query-more.test.ts covers bad input, the
 // reason worker and the OpenAI-compatible endpoint.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
+import { seedGarageMemory } from '../helpers/garage-memory.js';
 
 const env = useTestEnv();
 const EPOCH = Date.now() - 30 * 60_000; // half an hour ago: "in the last hour" includes it, "in the last 10 minutes" does not
 
-function event(stream: string, start: number, fields: Partial<EventWrite>): EventWrite {
-  const id = `${stream}.${String(start * 1000).padStart(10, '0')}`;
-  return {
-    id, stream, start, end: start + 10, startedAt: EPOCH + start * 1000, endedAt: EPOCH + (start + 10) * 1000,
-    summary: '', transcript: '', ocr: '', tags: [], thumbnail: `thumbs/${id}.jpg`, strength: 1, recallCount: 0,
-    lastRecalledAt: null, level: 0, needsSummary: true, vectors: {}, salience: 0.5, novelty: 0.5, momentCount: 0,
-    mergedIds: [id], closedBy: 'surprise', consolidatedAt: EPOCH, ...fields,
-  };
-}
-
-beforeAll(async () => {
-  const store = await MemoryStore.open(join(env.dataDir, 'lancedb'));
-  await store.upsertEvents([
-    event('garage', 0, { summary: 'A car parks', tags: ['motion-medium'] }),
-    event('garage', 10, { transcript: 'Ding dong, the doorbell rang.', summary: 'Speech: the doorbell rang', tags: ['speech'] }),
-    event('garage', 20, { transcript: 'Your parcel is waiting at the front door.', summary: 'Speech about a parcel', tags: ['speech'] }),
-    event('garage', 30, { ocr: 'DELIVERY NOTICE', summary: 'Text on screen: DELIVERY NOTICE', tags: ['text'] }),
-    event('porch', 0, { summary: 'A cat crosses the porch', tags: ['motion-low'] }),
-  ]);
-  await store.close();
-});
+beforeAll(() => seedGarageMemory(env.dataDir, EPOCH));
 
 const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC', ...extra }), timeoutMs: 60_000 });
 
