@@ -501,7 +501,8 @@ export class MemoryStore {
       .column(info.column)
       .distanceType('cosine')
       .refineFactor(REFINE_FACTOR)
-      .select(await this.#plainColumns(options.table))
+      // Naming _distance keeps LanceDB from warning on stderr about its future auto-projection.
+      .select([...(await this.#plainColumns(options.table)), '_distance'])
       .limit(fetch);
     if (where) query = query.where(where);
     const rows = (await query.toArray()) as Record<string, unknown>[];
