@@ -83,19 +83,7 @@ export class ChunkAssembler {
   }
 
   addAudio(samples: Float32Array): void {
-    if (!this.#audio) return;
-    let at = 0;
-    while (at < samples.length) {
-      if (this.#audioFill === this.#samplesPerChunk) {
-        // The current chunk's audio is full but video has not caught up: keep the rest for later.
-        this.#audioLater.push(samples.slice(at));
-        break;
-      }
-      const n = Math.min(this.#samplesPerChunk - this.#audioFill, samples.length - at);
-      this.#audio.set(samples.subarray(at, at + n), this.#audioFill);
-      this.#audioFill += n;
-      at += n;
-    }
+    this.addAudioQuiet(samples);
     this.#advance(false);
   }
 
@@ -191,6 +179,7 @@ export class ChunkAssembler {
     let at = 0;
     while (at < samples.length) {
       if (this.#audioFill === this.#samplesPerChunk) {
+        // The current chunk's audio is full but video has not caught up: keep the rest for later.
         this.#audioLater.push(samples.slice(at));
         break;
       }
