@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:net';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
@@ -42,9 +44,13 @@ async function failure(name: string, source: string): Promise<string> {
   await streams.add({ name, source });
   const info = await streams.waitUntilProcessed(name);
   expect(info.state).toBe('failed');
-  // The job failed for good (no retry can help) with the same message.
-  const jobs = await context.queues.queue(QueueName.Ingest).getJobs(['failed']);
-  const job = jobs.find((j) => j.data.stream === name)!;
+  // The job failed for good (no retry can help) with the same message. The stream's state is
+  // written before the handler throws, so BullMQ may move the job to the failed set a moment later.
+  let job: Job | undefined;
+  for (const deadline = Date.now() + 5_000; !job && Date.now() < deadline; await sleep(25)) {
+    job = (await context.queues.queue(QueueName.Ingest).getJobs(['failed'])).find((j) => j.data.stream === name);
+  }
+  if (!job) throw new Error(`the ingest job of ${name} never reached the failed set`);
   expect(job.failedReason).toBe(info.error);
   expect(job.attemptsMade).toBe(1);
   return info.error!;
