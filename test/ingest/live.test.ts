@@ -78,6 +78,8 @@ describe('live sources', () => {
       expect(gap.wallTo - gap.wallFrom).toBeGreaterThan(1_500);
       expect(gap.wallFrom).toBeLessThanOrEqual(down + 1_000);
       expect(after.state).toBe('running');
+      // The test's consumer polls every 100 ms: let it take every chunk counted so far.
+      for (const deadline = Date.now() + 5_000; seen.size < after.chunks && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
       // Chunk times keep increasing across the gap, and the first chunk after it carries it.
       const ordered = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
       for (let i = 1; i < ordered.length; i += 1) expect(ordered[i]!.start).toBeGreaterThanOrEqual(ordered[i - 1]!.end - 1e-6);
