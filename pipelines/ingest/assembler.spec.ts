@@ -63,11 +63,29 @@ describe('ChunkAssembler', () => {
     ]);
   });
 
+  it('keeps a file waiting for its video however far the audio runs ahead, until the video ends', () => {
+    const a = new ChunkAssembler(base);
+    a.addFrame(frame(0));
+    a.addAudio(ramp(0, 6 * AUDIO_RATE)); // a paused decode: the audio pipe got 6 s ahead
+    expect(a.take()).toEqual([]);
+    a.addFrame(frame(1));
+    a.addFrame(frame(2));
+    expect(a.take().map((c) => [c.seq, c.keyframes.map((k) => k.t)])).toEqual([[0, [0]], [1, [1]]]);
+    a.videoEnded(); // the video track stops at 2 s; the audio goes on alone
+    expect(a.take().map((c) => [c.seq, c.keyframes.map((k) => k.t), c.audio!.length])).toEqual([
+      [2, [2], AUDIO_RATE],
+      [3, [], AUDIO_RATE],
+      [4, [], AUDIO_RATE],
+      [5, [], AUDIO_RATE],
+    ]);
+  });
+
   it('emits video-only chunks and ends the last one at the media end', () => {
     const a = new ChunkAssembler({ ...base, hasAudio: false });
     a.addFrame(frame(0));
     a.addFrame(frame(1));
     a.addFrame(frame(2));
+    a.videoEnded();
     const out = a.finish(true, 2.4);
     expect(out.map((c) => [c.seq, c.start, c.keyframes.length, c.final ?? false, c.audio])).toEqual([
       [0, 0, 1, false, null],

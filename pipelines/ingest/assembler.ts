@@ -19,7 +19,11 @@ export interface AssemblerOptions {
   gapBefore?: Gap;
   width: number;
   height: number;
-  /** A live stream does not wait for a lagging video track longer than this many chunks. */
+  /**
+   * Live streams: do not wait for a lagging video track longer than this many chunks of audio.
+   * Unset (files): wait for the video however far the audio runs ahead (a paused decode lets
+   * ffmpeg's audio output get seconds ahead of its blocked video pipe), until videoEnded().
+   */
   maxSkewChunks?: number;
   /**
    * Finite sources: keep the latest complete chunk back until the next one completes, so a
@@ -56,6 +60,7 @@ export class ChunkAssembler {
   #ready: Chunk[] = [];
   #frameCount = 0;
   #finished = false;
+  #videoEnded = false;
 
   constructor(options: AssemblerOptions) {
     this.#o = options;
@@ -79,6 +84,12 @@ export class ChunkAssembler {
     this.#videoTime = Math.max(this.#videoTime, frame.t);
     if (this.#chunkOf(frame.t) <= this.#index) this.#frames.push(keyframe);
     else this.#later.push(keyframe);
+    this.#advance(false);
+  }
+
+  /** The video track has no more frames (its pipe closed): audio no longer waits for it. */
+  videoEnded(): void {
+    this.#videoEnded = true;
     this.#advance(false);
   }
 
@@ -132,9 +143,11 @@ export class ChunkAssembler {
     for (;;) {
       const audioDone = !this.#audio || this.#audioFill === this.#samplesPerChunk;
       const end = (this.#index + 1) * this.#o.chunkSeconds;
-      const skew = this.#o.maxSkewChunks ?? 3;
-      const audioAhead = this.#audio !== null && this.#audioLater.reduce((n, a) => n + a.length, 0) >= skew * this.#samplesPerChunk;
-      const videoDone = !this.#o.hasVideo || this.#videoTime >= end - 1e-9 || audioAhead || ending;
+      const skew = this.#o.maxSkewChunks;
+      const audioAhead = this.#audio !== null && skew !== undefined && this.#audioLater.reduce((n, a) => n + a.length, 0) >= skew * this.#samplesPerChunk;
+      // Once the video has ended, a chunk is complete when its audio is (audio-less: finish() ends it).
+      const videoGone = this.#videoEnded && this.#audio !== null;
+      const videoDone = !this.#o.hasVideo || videoGone || this.#videoTime >= end - 1e-9 || audioAhead || ending;
       if (!(audioDone && videoDone)) return;
       if (ending && !this.#audio && this.#videoTime < end - 1e-9) return; // video-only tail: finish() emits it
       this.#emit(this.#o.chunkSeconds, false);

@@ -60,6 +60,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** Stage name that ingest hands work to (for StreamRepository progress counters). */
 export const NEXT_STAGE = Role.Perceive;
+/** How many chunks of audio a live stream lets pass while its video track delivers nothing. */
+const LIVE_MAX_SKEW_CHUNKS = 3;
 
 export async function ingestStream(deps: IngestDeps, name: string, jobId: string | undefined, signal: AbortSignal): Promise<IngestOutcome> {
   const { config, streams, log } = deps;
@@ -169,6 +171,8 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         hasVideo: plan.hasVideo,
         hasAudio: plan.hasAudio,
         holdLast: !live,
+        // A live stream keeps its audio flowing when video lags; a file always waits for its video.
+        ...(live ? { maxSkewChunks: LIVE_MAX_SKEW_CHUNKS } : {}),
         width: plan.width,
         height: plan.height,
         wallAt: (t) => runWall + (t - offset) * 1000,
@@ -185,6 +189,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         plan,
         {
           frame: (f) => assembler.addFrame(f),
+          videoEnded: () => assembler.videoEnded(),
           audio: (s) => assembler.addAudio(s),
         },
         stop.signal,

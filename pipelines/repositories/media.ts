@@ -78,6 +78,8 @@ export interface DecodedFrame {
 export interface DecodeHandlers {
   frame(frame: DecodedFrame): void;
   audio(samples: Float32Array): void;
+  /** Both video pipes have closed: every frame with its time has been handed to frame(). */
+  videoEnded?(): void;
 }
 
 export interface DecodeResult {
@@ -212,6 +214,15 @@ export class DecodeSession {
               pending = joined.length > 0 ? [joined] : [];
               pair();
             });
+            let open = 2;
+            const ended = () => {
+              open -= 1;
+              if (open > 0) return;
+              pair();
+              handlers.videoEnded?.();
+            };
+            video.once('end', ended);
+            jpeg.once('end', ended);
             this.#pipes.push(video, jpeg);
           }
           if (plan.hasAudio && audio) {

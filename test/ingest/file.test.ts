@@ -154,6 +154,22 @@ describe('ingest of a file', () => {
     expect(Math.abs(onset - 2)).toBeLessThan(1 / 25);
   });
 
+  it('carries on with the audio of a file whose video track stops early', async () => {
+    const file = join(env.dataDir, 'short-video.mkv');
+    await ffmpegRun([
+      '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=2',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=8',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'flac', file,
+    ]);
+    await streams.add({ name: 'short-video', source: file });
+    const info = await streams.waitUntilProcessed('short-video');
+    expect(info.state, info.error ?? '').toBe('done');
+    expect(info.chunks).toBe(8);
+    const list = await allChunks('short-video', info.chunks);
+    expect(list.map((c) => c.keyframes.length)).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(list.every((c) => tone(c.audio!).rms > 0.05)).toBe(true);
+  });
+
   it('makes a file wait (no drops) while perception is behind, then carries on', async () => {
     const file = await generateVideo(env.dataDir, 'slow', { duration: 6, audio: 'sine' });
     const loaded = env.loaded({ redis: { prefix: 'waiting' }, ingest: { fileRoots: [env.dataDir], maxChunksInFlight: 2 } });
