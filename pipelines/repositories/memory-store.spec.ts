@@ -169,3 +169,69 @@ describe('MemoryStore', () => {
     await expect(MemoryStore.open(u)).rejects.toThrow(/schema version 2, newer than this engram understands/);
   });
 });
+
+describe('MemoryStore vector search over rows without a vector', () => {
+  // Rows lack a space's vector when they were stored before the space existed, or when its model
+  // did not apply (no audio). They must never come back as hits, with or without the vector index.
+  const rand = seeded(11);
+  const dims = 16;
+  const withClip = new Set<string>();
+  const withoutClip = new Set<string>();
+  let store: MemoryStore;
+
+  const write = async (from: number, count: number, clipEvery: number) => {
+    const rows: EventWrite[] = [];
+    for (let i = from; i < from + count; i += 1) {
+      const id = `cam.${String(i * 10_000).padStart(10, '0')}`;
+      const hasClip = i % clipEvery !== 0;
+      (hasClip ? withClip : withoutClip).add(id);
+      rows.push(event({ id, start: i * 10, vectors: hasClip ? { clip: unitVector(dims, rand) } : { clap: unitVector(8, rand) } }));
+    }
+    await store.upsertEvents(rows);
+  };
+
+  const allHits = async (limit = 2_000) => (await store.vectorSearch({ table: 'events', space: 'clip', vector: unitVector(dims, rand), limit })).map((h) => h.row.id);
+
+  beforeAll(async () => {
+    store = await MemoryStore.open(tempUri());
+    // Written before any space exists: these rows read null in every vector column added later.
+    for (let i = 0; i < 40; i += 1) {
+      const id = `cam.${String(i * 10_000).padStart(10, '0')}`;
+      withoutClip.add(id);
+      await store.upsertEvents([event({ id, start: i * 10 })]);
+    }
+    await write(40, 560, 4);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('a flat scan returns exactly the rows that have the vector, filtered or not', async () => {
+    expect(withClip.size).toBe(420);
+    expect(withoutClip.size).toBe(180);
+    expect((await allHits()).sort()).toEqual([...withClip].sort());
+    const since = EPOCH + 3_000_000;
+    const filtered = await store.vectorSearch({ table: 'events', space: 'clip', vector: unitVector(dims, rand), limit: 2_000, filter: { stream: 'cam', since } });
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(filtered.every((h) => withClip.has(h.row.id) && h.row.endedAt >= since && Number.isFinite(h.score))).toBe(true);
+  });
+
+  it('an IVF-PQ search, and rows added after the index, never return rows without the vector', async () => {
+    expect(await store.buildIndexes({ vectorMinRows: 300, ftsMinRows: 1_000_000, growth: 2 })).toContain('events.v_clip');
+    const indexed = await allHits();
+    expect(indexed.length).toBeGreaterThan(100);
+    expect(indexed.filter((id) => !withClip.has(id))).toEqual([]);
+    // A stored vector finds itself first, with full limit of real hits.
+    const [own] = (await store.vectorSearch({ table: 'events', space: 'clip', vector: unitVector(dims, rand), limit: 1 })).map((h) => h.row.id);
+    const ownVector = (await store.eventVectors(own as string)).clip as Float32Array;
+    const top = await store.vectorSearch({ table: 'events', space: 'clip', vector: ownVector, limit: 10 });
+    expect(top).toHaveLength(10);
+    expect(top[0]?.row.id).toBe(own);
+    expect(top[0]?.score).toBeGreaterThan(0.999);
+    // New rows are not in the index yet (searched flat next to it): half of them lack the vector.
+    await write(600, 40, 2);
+    const mixed = await allHits();
+    expect(mixed.filter((id) => !withClip.has(id))).toEqual([]);
+    expect(mixed).toEqual(expect.arrayContaining([...withClip].filter((id) => Number(id.slice(4)) >= 6_000_000)));
+  });
+});

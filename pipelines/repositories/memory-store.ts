@@ -28,11 +28,24 @@ export interface OpenOptions {
    * API read while consolidate writes). 0 checks for new versions on every read. @defaultValue 0
    */
   readConsistencySeconds?: number;
+  /** IVF partitions probed per vector search (benchmarks sweep it). @defaultValue NPROBES */
+  nprobes?: number;
+  /** Refine factor of vector searches (benchmarks sweep it). @defaultValue REFINE_FACTOR */
+  refineFactor?: number;
 }
 
 const DAY_MS = 86_400_000;
-const REFINE_FACTOR = 10;
+/**
+ * IVF partitions probed per search. LanceDB's default (20) of its default sqrt(n) partitions
+ * recalled 0.33 at 10 on 100k clustered 512-d events in test/bench/memory.ts; see there for the
+ * sweep behind this value.
+ */
+export const NPROBES = 20;
+/** PQ candidates re-ranked by their full vectors, as a multiple of the limit (see NPROBES). */
+export const REFINE_FACTOR = 10;
 const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
+/** Columns to read back per table: everything but the vectors (large, and not part of the records). */
+const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
 
 /** Backtick-quoted identifier; camelCase columns need it in DataFusion SQL. */
 const q = (name: string) => `\`${name}\``;
@@ -66,6 +79,8 @@ export class MemoryStore {
   readonly #tables: Record<MemoryTableName, lancedb.Table>;
   readonly #meta: lancedb.Table;
   readonly #reinforceDays: number;
+  readonly #nprobes: number;
+  readonly #refineFactor: number;
   #spaces = new Map<string, SpaceInfo>();
   /** Serialises this process's writes; LanceDB resolves commits between processes. */
   #writeChain: Promise<unknown> = Promise.resolve();
@@ -77,6 +92,8 @@ export class MemoryStore {
     this.#tables = tables;
     this.#meta = meta;
     this.#reinforceDays = options.reinforceDays ?? 1;
+    this.#nprobes = options.nprobes ?? NPROBES;
+    this.#refineFactor = options.refineFactor ?? REFINE_FACTOR;
   }
 
   /** Opens (creating on first use) the tables at a LanceDB URI and migrates them to SCHEMA_VERSION. */
@@ -329,7 +346,7 @@ export class MemoryStore {
 
   /** Columns to read back: everything but the vectors (large, and not part of the records). */
   async #plainColumns(table: MemoryTableName): Promise<string[]> {
-    return baseFields(table).map((x) => x.name);
+    return PLAIN_COLUMNS[table];
   }
 
   #filter(table: MemoryTableName, filter: MemoryFilter = {}): string | undefined {
@@ -486,27 +503,40 @@ export class MemoryStore {
     return this.#visibleMoments(rows);
   }
 
-  /** Nearest rows to a vector in one space (cosine), best first, with the typed filter applied first. */
+  /**
+   * Nearest rows to a vector in one space (cosine), best first, with the typed filter applied first.
+   * Rows without a vector in the space (stored before the space existed, or by a model that did not
+   * apply) are never hits: LanceDB 0.31 leaves null vectors out of both the flat scan and the
+   * IVF-PQ index, so no `IS NOT NULL` prefilter is needed (it forced a read of the whole vector
+   * column: 133 ms vs 9.5 ms at 100k events); a non-finite distance (a null or zero vector, should
+   * a future LanceDB return one) is dropped here, and the search asks for a few extra rows to cover it.
+   */
   async vectorSearch<T extends MemoryTableName>(options: { table: T; space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<Hit<RowOf[T]>[]> {
     const info = await this.#space(options.space);
     if (options.vector.length !== info.dims) throw new EngramError(`embedding space "${options.space}" stores ${info.dims}-d vectors; query has ${options.vector.length}`);
     const limit = options.limit ?? 10;
-    const where = sqlAnd([this.#filter(options.table, options.filter), `${info.column} IS NOT NULL`]);
+    const where = this.#filter(options.table, options.filter);
     // Orphaned moments are dropped after the search, so ask for a few more.
-    const fetch = options.table === 'moments' ? limit * 2 + 10 : limit;
-    // refineFactor re-ranks PQ candidates by their full vectors (recall@10 0.3 -> 1.0 in the
-    // benchmark); without an index the search is exact and it changes nothing.
+    const fetch = options.table === 'moments' ? limit * 2 + 10 : limit + 2;
+    // nprobes/refineFactor: see NPROBES and REFINE_FACTOR; without an index the search is exact
+    // and they change nothing.
     let query = this.#tables[options.table]
       .vectorSearch(options.vector)
       .column(info.column)
       .distanceType('cosine')
-      .refineFactor(REFINE_FACTOR)
+      .nprobes(this.#nprobes)
+      .refineFactor(this.#refineFactor)
       // Naming _distance keeps LanceDB from warning on stderr about its future auto-projection.
-      .select([...(await this.#plainColumns(options.table)), '_distance'])
+      .select([...PLAIN_COLUMNS[options.table], '_distance'])
       .limit(fetch);
     if (where) query = query.where(where);
     const rows = (await query.toArray()) as Record<string, unknown>[];
-    let hits = rows.map((r) => ({ score: 1 - num(r._distance), row: CONVERT[options.table](r) as RowOf[T] }));
+    let hits: Hit<RowOf[T]>[] = [];
+    for (const r of rows) {
+      const distance = r._distance;
+      if (typeof distance !== 'number' || !Number.isFinite(distance)) continue;
+      hits.push({ score: 1 - distance, row: CONVERT[options.table](r) as RowOf[T] });
+    }
     if (options.table === 'moments') {
       const visible = new Set((await this.#visibleMoments(hits.map((h) => h.row as StoredMoment))).map((m) => m.id));
       hits = hits.filter((h) => visible.has((h.row as StoredMoment).id));
