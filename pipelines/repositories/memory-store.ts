@@ -30,19 +30,23 @@ export interface OpenOptions {
   readConsistencySeconds?: number;
   /** IVF partitions probed per vector search (benchmarks sweep it). @defaultValue NPROBES */
   nprobes?: number;
-  /** Refine factor of vector searches (benchmarks sweep it). @defaultValue REFINE_FACTOR */
-  refineFactor?: number;
+  /** PQ candidates re-ranked per vector search (benchmarks sweep it). @defaultValue REFINE_CANDIDATES */
+  refineCandidates?: number;
 }
 
 const DAY_MS = 86_400_000;
 /**
- * IVF partitions probed per search. LanceDB's default (20) of its default sqrt(n) partitions
- * recalled 0.33 at 10 on 100k clustered 512-d events in test/bench/memory.ts; see there for the
- * sweep behind this value.
+ * IVF partitions probed per search (LanceDB's default). On 100k clustered 512-d events
+ * (test/bench/memory.ts) recall did not move between 20 and 316 probes: what limits IVF-PQ is the
+ * PQ ranking, which the refine step below corrects.
  */
 export const NPROBES = 20;
-/** PQ candidates re-ranked by their full vectors, as a multiple of the limit (see NPROBES). */
-export const REFINE_FACTOR = 10;
+/**
+ * PQ candidates re-ranked by their full vectors per search, whatever the limit: the refine factor
+ * is this over the limit. Recall@10 at 100k went 0.36 (factor 10, 100 candidates) -> 0.95 (300)
+ * -> 1.0 (500) at equal probes; a 50-candidate question search kept its 500.
+ */
+export const REFINE_CANDIDATES = 500;
 const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
 /** Columns to read back per table: everything but the vectors (large, and not part of the records). */
 const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
@@ -80,7 +84,7 @@ export class MemoryStore {
   readonly #meta: lancedb.Table;
   readonly #reinforceDays: number;
   readonly #nprobes: number;
-  readonly #refineFactor: number;
+  readonly #refineCandidates: number;
   #spaces = new Map<string, SpaceInfo>();
   /** Serialises this process's writes; LanceDB resolves commits between processes. */
   #writeChain: Promise<unknown> = Promise.resolve();
@@ -93,7 +97,7 @@ export class MemoryStore {
     this.#meta = meta;
     this.#reinforceDays = options.reinforceDays ?? 1;
     this.#nprobes = options.nprobes ?? NPROBES;
-    this.#refineFactor = options.refineFactor ?? REFINE_FACTOR;
+    this.#refineCandidates = options.refineCandidates ?? REFINE_CANDIDATES;
   }
 
   /** Opens (creating on first use) the tables at a LanceDB URI and migrates them to SCHEMA_VERSION. */
@@ -167,9 +171,16 @@ export class MemoryStore {
       ['events', 'startedAt', () => lancedb.Index.btree()],
       ['events', 'start', () => lancedb.Index.btree()],
       ['events', 'stream', () => lancedb.Index.bitmap()],
+      // The wall-clock filter's lower bound and the stream-time reads' (listEvents startFrom):
+      // unindexed, each filtered search at 100k events scanned the column.
+      ['events', 'endedAt', () => lancedb.Index.btree()],
+      ['events', 'end', () => lancedb.Index.btree()],
       ['moments', 'id', () => lancedb.Index.btree()],
       ['moments', 'eventId', () => lancedb.Index.btree()],
       ['moments', 'startedAt', () => lancedb.Index.btree()],
+      // momentsInWindow (completion reads) filters on stream and stream time.
+      ['moments', 'stream', () => lancedb.Index.bitmap()],
+      ['moments', 't', () => lancedb.Index.btree()],
       ['episodes', 'id', () => lancedb.Index.btree()],
     ];
     for (const name of MEMORY_TABLES) {
@@ -518,14 +529,13 @@ export class MemoryStore {
     const where = this.#filter(options.table, options.filter);
     // Orphaned moments are dropped after the search, so ask for a few more.
     const fetch = options.table === 'moments' ? limit * 2 + 10 : limit + 2;
-    // nprobes/refineFactor: see NPROBES and REFINE_FACTOR; without an index the search is exact
-    // and they change nothing.
+    // See NPROBES and REFINE_CANDIDATES; without an index the search is exact and they change nothing.
     let query = this.#tables[options.table]
       .vectorSearch(options.vector)
       .column(info.column)
       .distanceType('cosine')
       .nprobes(this.#nprobes)
-      .refineFactor(this.#refineFactor)
+      .refineFactor(Math.max(1, Math.ceil(this.#refineCandidates / fetch)))
       // Naming _distance keeps LanceDB from warning on stderr about its future auto-projection.
       .select([...PLAIN_COLUMNS[options.table], '_distance'])
       .limit(fetch);

@@ -1,7 +1,8 @@
 // Benchmark of long-term memory (LanceDB), printing JSON:
 //  - insert throughput (batched merge-insert of events) and query latency p50/p95 at each size,
 //    LanceDB without an index, with an IVF-PQ index, and a brute-force JS scan over the same
-//    vectors in the same run (recall@10 of each against the brute-force answer);
+//    vectors in the same run (recall@10 of each against the brute-force answer), and the IVF-PQ
+//    search at other refine depths (REFINE_CANDIDATES in memory-store.ts) for the trade-off;
 //  - bytes on disk per event;
 //  - bytes of long-term memory per stream-hour before and after pruning, for an hour of events
 //    shaped like the pipeline's on car-detection.mp4 (1 event per ~10 s, 1 keyframe moment per
@@ -18,7 +19,7 @@ import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
-import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
+import { MemoryStore, NPROBES, REFINE_CANDIDATES, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { EPOCH, near, seeded, syntheticEvent, unitVector } from '../helpers/events.js';
 
 const { values } = parseArgs({
@@ -113,12 +114,12 @@ async function sizeRun(n: number) {
     });
     return Number((hit / (got.length * K)).toFixed(3));
   };
-  const search = async () => {
+  const search = async (on: MemoryStore = store) => {
     const times: number[] = [];
     const ids: string[][] = [];
     for (const q of qs) {
       const t = performance.now();
-      const hits = await store.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K });
+      const hits = await on.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K });
       times.push(performance.now() - t);
       ids.push(hits.map((h) => h.row.id));
     }
@@ -150,6 +151,14 @@ async function sizeRun(n: number) {
   const built = await store.buildIndexes({ vectorMinRows: Math.min(n, 10_000), ftsMinRows: 1, growth: 2 });
   const indexSeconds = (performance.now() - ti) / 1000;
   const withIndex = await search();
+  // The refine depth before this was tuned (factor 10 at limit 10: 100 PQ candidates re-ranked),
+  // and one deeper, on the same index, for the recall/latency trade (see REFINE_CANDIDATES).
+  const refineSweep: Record<string, Awaited<ReturnType<typeof search>>> = {};
+  for (const candidates of [100, 300, 1000]) {
+    const other = await MemoryStore.open(join(dir, 'lancedb'), { refineCandidates: candidates });
+    refineSweep[`refine${candidates}`] = await search(other);
+    await other.close();
+  }
   const withIndexFiltered = await filtered();
   const textIndexed = await text();
   const after = await store.tableStats();
@@ -165,7 +174,8 @@ async function sizeRun(n: number) {
       bruteForceJs: lat(brute),
       lancedbNoIndex: noIndex,
       lancedbNoIndexFiltered: noIndexFiltered,
-      lancedbIvfPq: withIndex,
+      lancedbIvfPq: { ...withIndex, nprobes: NPROBES, refineCandidates: REFINE_CANDIDATES },
+      lancedbIvfPqOtherRefine: refineSweep,
       lancedbIvfPqFiltered: withIndexFiltered,
       indexBuild: { seconds: Number(indexSeconds.toFixed(1)), built },
       speedupIvfPqVsBruteForce: Number((pct(brute, 50) / Math.max(0.001, withIndex.p50Ms)).toFixed(1)),
