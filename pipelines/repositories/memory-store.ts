@@ -36,17 +36,17 @@ export interface OpenOptions {
 
 const DAY_MS = 86_400_000;
 /**
- * IVF partitions probed per search (LanceDB's default). On 100k clustered 512-d events
- * (test/bench/memory.ts) recall did not move between 20 and 316 probes: what limits IVF-PQ is the
- * PQ ranking, which the refine step below corrects.
+ * IVF partitions probed per search (LanceDB's default), of sqrt(n) built (buildIndexes). On 100k
+ * clustered 512-d events (test/bench/memory.ts) recall@10 was the same at 10, 20 and 40 probes:
+ * what limits IVF-PQ is the PQ ranking, which the refine step below corrects.
  */
 export const NPROBES = 20;
 /**
- * PQ candidates re-ranked by their full vectors per search, whatever the limit: the refine factor
- * is this over the limit. Recall@10 at 100k went 0.36 (factor 10, 100 candidates) -> 0.95 (300)
- * -> 1.0 (500) at equal probes; a 50-candidate question search kept its 500.
+ * PQ candidates re-ranked by their full vectors per search, whatever the limit (the refine factor
+ * is this over the limit). At 100k, recall@10 was 0.72 with 100 (the old factor 10), 0.98 with
+ * 300 and 1.0 with 500; re-ranking reads each candidate's vector, ~8 ms for 500, ~5 for 300.
  */
-export const REFINE_CANDIDATES = 500;
+export const REFINE_CANDIDATES = 300;
 const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
 /** Columns to read back per table: everything but the vectors (large, and not part of the records). */
 const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
@@ -698,9 +698,11 @@ export class MemoryStore {
         const withVectors = await table.countRows(`${s.column} IS NOT NULL`);
         // IVF-PQ needs enough vectors to train its partitions and codebooks.
         if (withVectors < Math.max(256, options.vectorMinRows / 2)) continue;
-        // LanceDB's own partition and sub-vector defaults built ~2x faster than sqrt(n) partitions
-        // at equal recall in test/bench/memory.ts; PQ alone recalls ~0.3 at 10, so searches refine.
-        await this.#write(() => table.createIndex(s.column, { config: lancedb.Index.ivfPq({ distanceType: 'cosine' }), replace: true }));
+        // sqrt(n) partitions: LanceDB 0.31's default made 12 at 100k, so each search probed all of
+        // them and ranked every PQ code (~15 ms of a question's search); with sqrt(n) a search
+        // probes NPROBES of ~316. PQ alone recalls ~0.3 at 10, so searches refine (REFINE_CANDIDATES).
+        const numPartitions = Math.max(1, Math.round(Math.sqrt(withVectors)));
+        await this.#write(() => table.createIndex(s.column, { config: lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions }), replace: true }));
         await this.#metaSet({ [`index:${name}:${s.column}`]: String(rows) });
         built.push(`${name}.${s.column}`);
       }

@@ -154,7 +154,7 @@ async function sizeRun(n: number) {
   // The refine depth before this was tuned (factor 10 at limit 10: 100 PQ candidates re-ranked),
   // and one deeper, on the same index, for the recall/latency trade (see REFINE_CANDIDATES).
   const refineSweep: Record<string, Awaited<ReturnType<typeof search>>> = {};
-  for (const candidates of [100, 300, 1000]) {
+  for (const candidates of [100, 500, 1000]) {
     const other = await MemoryStore.open(join(dir, 'lancedb'), { refineCandidates: candidates });
     refineSweep[`refine${candidates}`] = await search(other);
     await other.close();
