@@ -32,6 +32,17 @@ interface StoreEpisode {
   summary: string;
 }
 
+/** The store's listEvents options. */
+interface StoreListOptions {
+  stream?: string;
+  since?: number;
+  until?: number;
+  startFrom?: number;
+  startTo?: number;
+  limit?: number;
+  descending?: boolean;
+}
+
 /** What reason uses of MemoryStore. */
 export interface MemoryStoreLike {
   streams(): Promise<string[]>;
@@ -39,12 +50,20 @@ export interface MemoryStoreLike {
   spaces(): Promise<{ space: string; dims: number }[]>;
   vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: unknown }[]>;
   textSearch(options: { query: string; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: StoredEvent }[]>;
-  listEvents(options: { stream?: string; since?: number; until?: number; startFrom?: number; startTo?: number; limit?: number; descending?: boolean }): Promise<StoredEvent[]>;
+  listEvents(options: StoreListOptions): Promise<StoredEvent[]>;
   countEvents(filter?: StoreFilter): Promise<number>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   reinforce(ids: string[], now: number): Promise<void>;
 }
+
+/**
+ * Stream seconds an open-ended read ("what happened after", a quiet stream's neighbours) looks at
+ * first, widened 16x per try: the open read sorts every later event of the stream to keep a few
+ * (130 ms at 100k events), a bounded one only those in the stretch (~10 ms).
+ */
+const FIRST_SPAN_S = 3_600;
+const SPAN_TRIES = 3;
 
 /** Stream-time windows are resolved to event ids; a window this wide is not a filter worth the list. */
 const MAX_WINDOW_IDS = 5_000;
@@ -195,12 +214,32 @@ export class StoreMemory implements ReasonMemory {
     return [];
   }
 
+  /**
+   * The store's listEvents, but a read of one stream that is open on the side it is ordered away
+   * from looks in a bounded stretch first. Events of a stream follow each other in stream time and
+   * wall clock alike, so when the stretch already holds `limit` events, they are the first ones
+   * of the open read.
+   */
+  async #listNear(options: StoreListOptions): Promise<StoredEvent[]> {
+    const limit = options.limit ?? 100;
+    const { startFrom, startTo } = options;
+    const openAfter = !options.descending && startFrom !== undefined && startTo === undefined;
+    const openBefore = options.descending === true && startTo !== undefined && startFrom === undefined;
+    if (options.stream === undefined || !(openAfter || openBefore)) return this.#store.listEvents(options);
+    for (let i = 0, span = FIRST_SPAN_S; i < SPAN_TRIES; i += 1, span *= 16) {
+      const bounded = openAfter ? { ...options, startTo: (startFrom as number) + span } : { ...options, startFrom: (startTo as number) - span };
+      const events = await this.#store.listEvents(bounded);
+      if (events.length >= limit) return events;
+    }
+    return this.#store.listEvents(options);
+  }
+
   async listEvents(filter: MemoryFilter, limit: number, newestFirst = false): Promise<StoredEvent[]> {
     const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
     const st = filter.streamTime;
     const lists = await Promise.all(
       streams.map((stream) =>
-        this.#store.listEvents({
+        this.#listNear({
           ...(stream !== undefined ? { stream } : {}),
           ...(filter.wall ? { since: filter.wall.from, ...(Number.isFinite(filter.wall.to) ? { until: filter.wall.to } : {}) } : {}),
           ...(st && Number.isFinite(st.start) && st.start > 0 ? { startFrom: st.start } : {}),
@@ -225,8 +264,8 @@ export class StoreMemory implements ReasonMemory {
   async neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]> {
     // Two reads in parallel from the event we already hold (the store's neighbours() looks the event up first).
     const [earlier, later] = await Promise.all([
-      before > 0 ? this.#store.listEvents({ stream: event.stream, startTo: event.start - 1e-6, limit: before, descending: true }) : Promise.resolve([]),
-      after > 0 ? this.#store.listEvents({ stream: event.stream, startFrom: event.end + 1e-6, limit: after + 1 }) : Promise.resolve([]),
+      before > 0 ? this.#listNear({ stream: event.stream, startTo: event.start - 1e-6, limit: before, descending: true }) : Promise.resolve([]),
+      after > 0 ? this.#listNear({ stream: event.stream, startFrom: event.end + 1e-6, limit: after + 1 }) : Promise.resolve([]),
     ]);
     return [...earlier.reverse(), ...later.filter((e) => e.id !== event.id && e.start > event.start).slice(0, after)];
   }
