@@ -80,6 +80,13 @@ describe('MemoryStore', () => {
     expect((await store.listEvents({ stream: 'cam', startFrom: 12, startTo: 20 })).map((e) => e.start)).toEqual([10, 20]);
   });
 
+  it('lists the streams that have events', async () => {
+    expect(await store.streams()).toEqual(['cam', 'door']);
+    const empty = await MemoryStore.open(tempUri());
+    expect(await empty.streams()).toEqual([]);
+    await empty.close();
+  });
+
   it('finds neighbours in the same stream', async () => {
     const n = await store.neighbours('cam.0000010000', { before: 2, after: 1 });
     expect(n.before.map((e) => e.id)).toEqual(['cam.0000000000']);
