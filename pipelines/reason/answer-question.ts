@@ -161,6 +161,18 @@ export function clusterWindows(windows: readonly CompletionWindow[], gapS: numbe
   return out;
 }
 
+/** Stretches of stream time, merged where they overlap within a stream; sorted by stream, then start. */
+export function mergeSpans(spans: readonly { stream: string; start: number; end: number }[]): { stream: string; start: number; end: number }[] {
+  const sorted = spans.map((x) => ({ ...x, start: Math.max(0, x.start) })).sort((a, b) => a.stream.localeCompare(b.stream) || a.start - b.start);
+  const out: { stream: string; start: number; end: number }[] = [];
+  for (const span of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.stream === span.stream && span.start <= last.end) last.end = Math.max(last.end, span.end);
+    else out.push({ ...span });
+  }
+  return out;
+}
+
 /** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
 async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
   const after = parsed.order?.direction === OrderDirection.After;
@@ -249,22 +261,27 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
     const windows = browse
       ? []
       : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
-    // One events read per stream covers its completion windows and the best hit's neighbourhood,
-    // and one moments read per cluster of nearby windows: each read costs a filtered table scan.
+    // One events read per stretch of a stream that holds completion windows or the best hit's
+    // neighbourhood (stretches that overlap share a read), and one moments read per cluster of
+    // nearby windows; all in parallel. Hits far apart in one stream get a read each: one read
+    // spanning both sorted and cut everything between them.
     const reads = clusterWindows(windows, 60);
-    const spans = new Map<string, { start: number; end: number }>();
-    const extend = (stream: string, start: number, end: number) => {
-      const span = spans.get(stream);
-      spans.set(stream, span ? { start: Math.min(span.start, start), end: Math.max(span.end, end) } : { start: Math.max(0, start), end });
-    };
-    for (const read of reads) extend(read.stream, read.start, read.end);
     const wantNeighbours = best !== undefined && neighbourSlots > 0;
-    if (best && wantNeighbours) extend(best.event.stream, best.event.start - NEIGHBOURHOOD_S, best.event.end + NEIGHBOURHOOD_S);
-    const [eventsByStream, momentsByRead] = await Promise.all([
-      Promise.all([...spans].map(async ([stream, span]) => [stream, await memory.listEvents({ streams: [stream], streamTime: span }, 200)] as const)),
+    const spans = mergeSpans([
+      ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
+      ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
+    ]);
+    const [eventsBySpan, momentsByRead] = await Promise.all([
+      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEvents({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
       Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
     ]);
-    const nearby = new Map(eventsByStream);
+    const nearby = new Map<string, StoredEvent[]>();
+    for (const { stream, events } of eventsBySpan) {
+      const list = nearby.get(stream) ?? [];
+      // An event that straddles two stretches comes back from both reads.
+      for (const e of events) if (!list.some((x) => x.id === e.id)) list.push(e);
+      nearby.set(stream, list);
+    }
     if (best && wantNeighbours) {
       // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
       const n = settings.neighbours;

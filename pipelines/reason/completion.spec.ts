@@ -54,3 +54,23 @@ describe('clusterWindows', () => {
     ]);
   });
 });
+
+describe('mergeSpans', () => {
+  it('shares a read between overlapping stretches of a stream and keeps far ones apart', async () => {
+    const { mergeSpans } = await import('./answer-question.js');
+    const spans = mergeSpans([
+      { stream: 'a', start: 498, end: 502 },
+      { stream: 'a', start: 9, end: 41 },
+      { stream: 'b', start: 9, end: 11 },
+      // The best hit's neighbourhood, reaching before stream time 0 and over the first window.
+      { stream: 'a', start: -280, end: 330 },
+      { stream: 'a', start: 7000, end: 7600 },
+    ]);
+    expect(spans).toEqual([
+      { stream: 'a', start: 0, end: 330 },
+      { stream: 'a', start: 498, end: 502 },
+      { stream: 'a', start: 7000, end: 7600 },
+      { stream: 'b', start: 9, end: 11 },
+    ]);
+  });
+});
