@@ -57,6 +57,9 @@ function bruteForce(all: Float32Array, n: number, q: Float32Array, k: number): n
   return best.map((b) => b.i);
 }
 
+/** Progress on stderr (stdout is the JSON): a 1M run takes long enough to want to know where it is. */
+const progress = (n: number, what: string) => process.stderr.write(`[memory bench ${new Date().toISOString()}] ${n}: ${what}\n`);
+
 const idOf = (i: number) => `bench.${String(i * 10_000).padStart(10, '0')}`;
 
 function eventRow(i: number, vector: Float32Array): EventWrite {
@@ -87,6 +90,7 @@ async function sizeRun(n: number) {
     await store.upsertEvents(rows);
   }
   const insertSeconds = (performance.now() - t0) / 1000;
+  progress(n, `inserted in ${insertSeconds.toFixed(1)} s`);
   // Single-event upserts (the consolidate role's path) on the grown table.
   const single: number[] = [];
   for (let j = 0; j < 20; j += 1) {
@@ -98,6 +102,7 @@ async function sizeRun(n: number) {
   await store.compact({ keepVersionsMs: 0 });
   const stats = await store.tableStats();
 
+  progress(n, 'compacted; brute-force answers next');
   const qs = Array.from({ length: queries }, () => near(centroids[Math.floor(rand() * centroids.length)] as Float32Array, 0.6, rand));
   const truth: number[][] = [];
   const brute: number[] = [];
@@ -144,13 +149,17 @@ async function sizeRun(n: number) {
     return lat(times);
   };
 
+  progress(n, 'brute force done; searches without an index next');
   const noIndex = await search();
   const noIndexFiltered = await filtered();
   const textNoRebuild = await text();
+  progress(n, `no-index searches done (p50 ${noIndex.p50Ms} ms); building indexes`);
   const ti = performance.now();
   const built = await store.buildIndexes({ vectorMinRows: Math.min(n, 10_000), ftsMinRows: 1, growth: 2 });
   const indexSeconds = (performance.now() - ti) / 1000;
+  progress(n, `indexes built in ${((performance.now() - ti) / 1000).toFixed(1)} s`);
   const withIndex = await search();
+  progress(n, `IVF-PQ p50 ${withIndex.p50Ms} ms, recall@10 ${withIndex.recallAt10}`);
   // The refine depth before this was tuned (factor 10 at limit 10: 100 PQ candidates re-ranked),
   // and one deeper, on the same index, for the recall/latency trade (see REFINE_CANDIDATES).
   const refineSweep: Record<string, Awaited<ReturnType<typeof search>>> = {};
