@@ -26,7 +26,17 @@ export interface ExampleMediaOptions {
 /** Largest example file accepted (a photo or a short clip, not a film). */
 export const MAX_EXAMPLE_BYTES = 20 * 1024 * 1024;
 
-function runToBuffer(command: ffmpeg.FfmpegCommand, what: string, signal: AbortSignal): Promise<Buffer> {
+/**
+ * ffmpeg's last stderr line as a reason a person can act on: the temporary file's path (which
+ * means nothing to the caller) is cut, and "no stream to write" becomes what it means.
+ */
+export function decodeFailure(what: string, kind: 'picture' | 'sound', lastLine: string, path: string): string {
+  if (/does not contain any stream|matches no streams|Output file is empty/i.test(lastLine)) return `${what}: the file holds no ${kind} ffmpeg can read`;
+  const reason = lastLine.split(`${path}: `).join('').split(path).join('the file').trim();
+  return `${what}: ffmpeg could not decode it (${reason})`;
+}
+
+function runToBuffer(command: ffmpeg.FfmpegCommand, what: string, kind: 'picture' | 'sound', path: string, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
@@ -42,7 +52,7 @@ function runToBuffer(command: ffmpeg.FfmpegCommand, what: string, signal: AbortS
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         const last = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? error.message;
-        reject(new EngramError(`${what}: ffmpeg could not decode it (${last.trim()})`));
+        reject(new EngramError(decodeFailure(what, kind, last, path)));
       })
       .on('end', () => {
         signal.removeEventListener('abort', onAbort);
@@ -111,7 +121,7 @@ export class ExampleMedia {
         .outputOptions(['-frames:v 1', '-vcodec ppm', '-pix_fmt rgb24', '-f image2pipe'])
         .videoFilters(`scale='min(${side},iw)':'min(${side},ih)':force_original_aspect_ratio=decrease`)
         .noAudio();
-      const data = await runToBuffer(command, 'query image', signal);
+      const data = await runToBuffer(command, 'query image', 'picture', path, signal);
       if (data.length === 0) throw new EngramError('query image: the file holds no picture ffmpeg can read');
       return parsePpm(data);
     });
@@ -127,7 +137,7 @@ export class ExampleMedia {
         .audioFrequency(16_000)
         .duration(this.#options.maxAudioSeconds)
         .outputOptions(['-acodec pcm_f32le', '-f f32le']);
-      const data = await runToBuffer(command, 'query audio', signal);
+      const data = await runToBuffer(command, 'query audio', 'sound', path, signal);
       if (data.length < 4) throw new EngramError('query audio: the file holds no sound ffmpeg can read');
       const samples = new Float32Array(Math.floor(data.length / 4));
       new Uint8Array(samples.buffer).set(data.subarray(0, samples.length * 4));
