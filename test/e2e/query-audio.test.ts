@@ -1,13 +1,18 @@
 // Query by an example sound, end to end through the public CLI: engram ingest feeds a generated
 // audio-only file of three sound scenes through every role, with the tiny test models installed
 // (tiny-clap embeds the energy of bands of mel bins, so a tone, noise and silence land apart), and
-// `engram query --audio CLIP` must find the scene that sounds like the clip.
+// `engram query --audio CLIP`, and POST /api/query with the clip as a data URL, must find the scene
+// that sounds like the clip.
 // Scenes (stream seconds): 0-3 a 440 Hz tone; 3-6 silence; 6-9 white noise (short, because a file
 // is ingested at about real time).
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiDeps } from '../../services/api/main.js';
+import { buildServer } from '../../services/api/server.js';
+import { silentLogger } from '../../services/logger.js';
+import { EngramContext } from '../../services/runtime/context.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { ffmpegRun } from '../helpers/media.js';
@@ -92,5 +97,28 @@ describe('engram query --audio on ingested sound scenes', () => {
     const r = await runCli(['query', '--audio', notAudio, '--json'], { env: childEnv(), timeoutMs: 60_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toBe('engram: query audio: the file holds no sound ffmpeg can read\n');
+  });
+});
+
+describe('POST /api/query with an audio example', () => {
+  it('answers as engram query --audio does: the noise scene first', async () => {
+    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' } }), silentLogger());
+    const { deps, close } = await apiDeps(context);
+    const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+    try {
+      const audio = `data:audio/wav;base64,${readFileSync(noiseClip).toString('base64')}`;
+      const res = await app.inject({ method: 'POST', url: '/api/query', payload: { audio } });
+      expect(res.statusCode, res.body).toBe(200);
+      const viaApi = res.json() as Answer;
+      expect(near(viaApi.evidence[0], 6, 9), JSON.stringify(viaApi.evidence)).toBe(true);
+      const viaCli = await ask('--audio', noiseClip);
+      expect(viaApi.evidence.map((e) => e.eventId)).toEqual(viaCli.evidence.map((e) => e.eventId));
+      const tone = await app.inject({ method: 'POST', url: '/api/query', payload: { audio: `data:audio/mp4;base64,${readFileSync(toneClip).toString('base64')}` } });
+      expect(near((tone.json() as Answer).evidence[0], 0, 3), tone.body).toBe(true);
+    } finally {
+      await app.close();
+      await close();
+      await context.close();
+    }
   });
 });
