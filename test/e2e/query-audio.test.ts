@@ -95,7 +95,7 @@ describe('engram query --audio on ingested sound scenes', () => {
     await ffmpegRun(['-f', 'lavfi', '-i', 'color=c=red:s=64x64:d=1', '-frames:v', '1', join(env.dataDir, 'red.png')]);
     copyFileSync(join(env.dataDir, 'red.png'), notAudio);
     const r = await runCli(['query', '--audio', notAudio, '--json'], { env: childEnv(), timeoutMs: 60_000 });
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe('engram: query audio: the file holds no sound ffmpeg can read\n');
   });
 });
