@@ -62,6 +62,27 @@ export class QueueRepository {
   }
 
   /**
+   * Pushes a delayed job's start to delayMs from now: a lease that whoever holds the job renews
+   * while it works on it itself; if it stops renewing, a worker gets the job. False when the job
+   * is gone or no longer delayed.
+   */
+  async postpone(name: JobName, jobId: string, delayMs: number): Promise<boolean> {
+    const job = await this.queue(JOB_QUEUE[name]).getJob(jobId);
+    if (!job) return false;
+    try {
+      await job.changeDelay(delayMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes a job that is not running (waiting or delayed); false when it is gone or locked. */
+  async remove(name: JobName, jobId: string): Promise<boolean> {
+    return (await this.queue(JOB_QUEUE[name]).remove(jobId)) === 1;
+  }
+
+  /**
    * A BullMQ job scheduler that adds `name` every `everyMs`; upserting with the same id replaces
    * the schedule instead of adding a second one, so every process can call it at startup.
    */
