@@ -6,8 +6,9 @@ import { SourceError } from './source.js';
 /** Said by a worker that picks up a stdin stream's job: only the command that added it can read its stdin. */
 export function stdinOwnerGoneMessage(stream: string): string {
   return (
-    `stream "${stream}" reads the stdin of the "engram ingest -" command that added it, and that command ` +
-    'is gone (it exited or was killed before the stream ended); no worker can read another process\'s stdin: pipe the media into "engram ingest -" again'
+    `stream "${stream}" reads stdin ("-"), which only the "engram ingest -" command that adds the stream can read, ` +
+    'and no such command holds it (it exited or was killed before the stream ended, or the stream was added some other way); ' +
+    'pipe the media into "engram ingest -" again'
   );
 }
 

@@ -107,7 +107,7 @@ describe('engram ingest -', () => {
     await new Promise((r) => child!.once('exit', r));
     child = undefined;
     const failed = await until((i) => i?.state === 'failed', 'the worker to fail the orphaned stream');
-    expect(failed.error).toMatch(/stream "orphan" reads the stdin of the "engram ingest -" command that added it, and that command is gone/);
+    expect(failed.error).toMatch(/stream "orphan" reads stdin \("-"\), which only the "engram ingest -" command that adds the stream can read, and no such command holds it \(it exited or was killed/);
     // Unrecoverable: failed at the first attempt, with the same words in the job.
     let job: Job | undefined;
     for (const deadline = Date.now() + 5_000; !job && Date.now() < deadline; await sleep(25)) {
