@@ -20,6 +20,19 @@ export class ConfigError extends EngramError {
   }
 }
 
+/**
+ * A query-by-example file that cannot be used (empty, too large, not decodable, no model for it).
+ * `example` says which one, so the HTTP API can name the field at fault.
+ */
+export class ExampleError extends EngramError {
+  override readonly name = 'ExampleError';
+  readonly example: 'image' | 'audio';
+  constructor(example: 'image' | 'audio', message: string) {
+    super(message, { exitCode: 2 });
+    this.example = example;
+  }
+}
+
 export function isEngramError(error: unknown): error is EngramError {
   return error instanceof EngramError;
 }

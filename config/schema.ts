@@ -151,6 +151,11 @@ export const IngestSchema = z
     connectAttempts: z.number().int().positive().default(3),
     /** How long ffprobe may wait for a source to answer. @defaultValue 10000 */
     probeTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * Bytes of stdin (`engram ingest -`) buffered for ffprobe to find the streams in; ffmpeg then
+     * reads them again followed by the rest of the pipe. @defaultValue 4194304
+     */
+    stdinHeadBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
     stallTimeoutMs: z.number().int().positive().default(10_000),
     /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */

@@ -77,12 +77,20 @@ describe('ModelRepository on the tiny test models', () => {
     expect(b).toEqual(a);
   });
 
-  it('embeds audio windows in the CLAP-shaped space', async () => {
-    const tone = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16_000));
-    const [a, b] = await repo.embedAudio('tiny-clap', [tone, new Float32Array(16_000)]);
-    expect(a).toHaveLength(8);
-    expect(Math.abs(dot(a!, a!) - 1)).toBeLessThan(1e-5);
-    expect(dot(a!, b!)).toBeLessThan(0.9999);
+  it('embeds audio windows in the CLAP-shaped space, telling a tone, noise and silence apart', async () => {
+    const seconds = (s: number, f: (i: number) => number) => Float32Array.from({ length: 16_000 * s }, (_, i) => f(i));
+    const tone = (s: number) => seconds(s, (i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16_000));
+    let seed = 1;
+    const noise = (s: number) => seconds(s, () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647 - 0.5) * 0.6);
+    // One-second chunks as perception embeds them, and longer clips as a query by example gives.
+    const [tone1, noise1, silence1, tone5, noise3] = await repo.embedAudio('tiny-clap', [tone(1), noise(1), new Float32Array(16_000), tone(5), noise(3)]);
+    expect(tone1).toHaveLength(8);
+    expect(Math.abs(dot(tone1!, tone1!) - 1)).toBeLessThan(1e-5);
+    expect(dot(tone5!, tone1!)).toBeGreaterThan(0.99);
+    expect(dot(noise3!, noise1!)).toBeGreaterThan(0.99);
+    expect(dot(noise3!, tone1!)).toBeLessThan(0.7);
+    expect(dot(tone5!, noise1!)).toBeLessThan(0.7);
+    for (const sound of [tone5!, noise3!]) expect(dot(sound, silence1!)).toBeLessThan(0.2);
   });
 
   it('decodes a timed transcript with the Whisper-shaped pair', async () => {

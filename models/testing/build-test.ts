@@ -146,20 +146,40 @@ function tinyMinilm(): Built {
   };
 }
 
+/** dB (of tiny-clap's unnormalised mel power) below which a mel bin counts as silent: padding is -100. */
+const CLAP_QUIET_DB = -60;
+/**
+ * tiny-clap's quiet component, on the bands' scale: one second of noise or a tone puts 10-50 in its
+ * bands, the 20 ms of resampler ringing before a sound starts about 0.2.
+ */
+const CLAP_QUIET_WEIGHT = 5;
+
 function tinyClap(): Built {
   const FRAMES = 1001;
   const MELS = 64;
+  // audio_embeds: DIMS - 1 bands of adjacent mel bins, each the level above CLAP_QUIET_DB averaged
+  // over frames, then a constant "quiet" component. Silent frames (the zero padding of a short
+  // window among them) add nothing to the bands, so a 1 s chunk and a 5 s clip of one sound point
+  // the same way: a 440 Hz tone fills the lowest bands only, white noise all of them, and silence
+  // leaves the quiet component alone. The quiet component is large enough that a few milliseconds
+  // of faint sound (a resampler's ringing before a sound starts) do not turn silence into a sound.
+  const BANDS = DIMS - 1;
+  const bands = new Float32Array(MELS * DIMS);
+  for (let m = 0; m < MELS; m += 1) bands[m * DIMS + Math.floor((m * BANDS) / MELS)] = 1;
+  const silence = Float32Array.from({ length: DIMS }, (_, d) => (d === BANDS ? CLAP_QUIET_WEIGHT : 0));
   const g = new GraphBuilder();
-  g.floatInit('projection', [MELS, DIMS], randoms(MELS * DIMS, 31));
-  const mean = g.node('ReduceMean', ['input_features'], { axes: [1, 2], keepdims: 0 });
-  g.node('MatMul', [mean, 'projection'], {}, 'audio_embeds');
+  g.floatInit('bands', [MELS, DIMS], bands);
+  g.floatInit('silence', [DIMS], silence);
+  const above = g.node('Relu', [g.node('Sub', ['input_features', g.floatInit('quiet_db', [1], new Float32Array([CLAP_QUIET_DB]))])]);
+  const profile = g.node('ReduceMean', [above], { axes: [1, 2], keepdims: 0 });
+  g.node('Add', [g.node('MatMul', [profile, 'bands']), 'silence'], {}, 'audio_embeds');
   const table = randoms(BASE_VOCAB.length * DIMS, 32);
   for (let d = 0; d < DIMS; d += 1) table[d] = 0;
   const audioIn = [t('input_features', 'float32', ['batch', 1, FRAMES, MELS])];
   const audioOut = [t('audio_embeds', 'float32', ['batch', DIMS])];
   return {
     manifest: {
-      name: 'tiny-clap', task: 'audio-text-embedding' as Manifest['task'], description: 'Test model: CLAP signature (48 kHz log-mel in, audio and text embeddings out).', license: 'Apache-2.0',
+      name: 'tiny-clap', task: 'audio-text-embedding' as Manifest['task'], description: 'Test model: CLAP signature (48 kHz log-mel in, audio and text embeddings out); audio embeds the energy per band of mel bins, so tones, noise and silence land apart.', license: 'Apache-2.0',
       source: generated, checksums: 'generated', files: [],
       graphs: {
         audio: { file: 'audio_model.onnx', inputs: audioIn, outputs: audioOut },

@@ -89,7 +89,11 @@ export function decodeChunk(bytes: Buffer): Chunk {
     at += n;
     return out;
   };
-  const keyframes: Keyframe[] = header.keyframes.map((k) => ({ t: k.t, width: k.width, height: k.height, scene: k.scene, rgb: new Uint8Array(take(k.rgb)), jpeg: Buffer.from(take(k.jpeg)) }));
+  // Views into the value, not copies: a keyframe is ~0.7 MB and readers only read it.
+  const keyframes: Keyframe[] = header.keyframes.map((k) => {
+    const rgb = take(k.rgb);
+    return { t: k.t, width: k.width, height: k.height, scene: k.scene, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), jpeg: take(k.jpeg) };
+  });
   let audio: Float32Array | null = null;
   if (header.audio >= 0) {
     // Copy: the audio's offset inside the value is not 4-byte aligned in general.

@@ -9,7 +9,8 @@ import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from './chunk.js';
 import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
 import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
-import type { StreamRepository, StreamGap } from '../repositories/streams.js';
+import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
+import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
 import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
 
@@ -31,7 +32,8 @@ export interface IngestDeps {
   streams: StreamRepository;
   chunks: ChunkStore;
   files: FileFacts;
-  probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal }): Promise<MediaInfo>;
+  /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
+  probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
   /**
    * Enqueues the perceive job for a stored chunk, idempotent by its job id. `run` is the id of
@@ -39,7 +41,18 @@ export interface IngestDeps {
    * stream and seq alone would make a second ingest of the same stream skip perception.
    */
   enqueuePerceive(stream: string, seq: number, run: string): Promise<void>;
+  /**
+   * The pipe a "-" source means, present only in the `engram ingest -` process that added the
+   * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
+   */
+  stdin?: StdinInput;
   log: Logger;
+}
+
+export interface StdinInput {
+  readonly isTerminal: boolean;
+  /** The first maxBytes of the pipe (all of it when shorter), kept to be fed to ffmpeg again. */
+  head(maxBytes: number): Promise<Buffer>;
 }
 
 export type IngestOutcome = 'done' | 'stopped' | 'stale';
@@ -84,10 +97,23 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     throw error;
   }
 
+  // A pipe is read once: its head is buffered for ffprobe and fed to ffmpeg again with the rest.
+  let head: Buffer | undefined;
   if (spec.kind === 'stdin') {
-    // The worker that runs the job is usually not the process whose stdin holds the media, and
-    // ffprobe would consume what ffmpeg then needs; say so instead of failing obscurely.
-    return fail('reading a stream from stdin ("-") is not supported by the ingest worker yet; save it to a file or serve it over tcp://');
+    if (!deps.stdin) {
+      // A worker got the job because the command holding the pipe stopped renewing it. If the
+      // command finished the stream and died before removing the job, there is nothing to do.
+      if (TERMINAL_STATES.includes(runtime0.state)) return 'stale';
+      return fail(stdinOwnerGoneMessage(name));
+    }
+    if (deps.stdin.isTerminal) return fail(STDIN_TERMINAL_MESSAGE);
+    try {
+      head = await deps.stdin.head(config.stdinHeadBytes);
+      checkStdinHead(head);
+    } catch (error) {
+      if (error instanceof SourceError) return fail(error.message);
+      return fail(`stdin: cannot be read (${(error as Error).message})`);
+    }
   }
 
   // A stop request or shutdown ends the current ffmpeg run; polled because the request comes from
@@ -114,7 +140,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     let connected = false;
     let failures = 0;
     let info: MediaInfo | undefined;
-    let live = runtime0.liveRequested ?? spec.live;
+    let live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? spec.live);
     let gapReason: string | undefined = takeover ? 'takeover' : undefined;
 
     for (let attempt = 0; ; attempt += 1) {
@@ -123,10 +149,13 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       // ---- probe ----
       if (!info || !live) {
         try {
-          info = await deps.probe(spec, { timeoutMs: config.probeTimeoutMs, signal: stop.signal });
+          info = await deps.probe(spec, { timeoutMs: config.probeTimeoutMs, signal: stop.signal, ...(head ? { head } : {}) });
+          // ffprobe can only guess a pipe's length from its head; the stream ends when the pipe does.
+          if (spec.kind === 'stdin') info = { ...info, duration: undefined };
         } catch (error) {
           if (stop.signal.aborted) break;
           const reason = (error as Error).message;
+          if (spec.kind === 'stdin') return await fail(`stdin: not readable media (${reason})`);
           if (spec.kind === 'file') {
             // A demuxer guessed from the file name ("low score") means the bytes are not media at all.
             if (!/low score/.test(reason) && /moov atom not found|end of file|truncat/i.test(reason)) return await fail(`${spec.display}: file is truncated or incomplete (${reason})`);
@@ -145,7 +174,8 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           if (error instanceof SourceError) return await fail(error.message);
           throw error;
         }
-        live = runtime0.liveRequested ?? (spec.live || info.duration === undefined);
+        // A pipe cannot be reopened: however long it runs, it is decoded once, like a file.
+        live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? (spec.live || info.duration === undefined));
         await streams.update(name, { live: live ? '1' : '0', ...(info.duration !== undefined && !live ? { durationS: info.duration } : {}) });
       }
 

@@ -1,7 +1,7 @@
 // Answers one question: understand it, retrieve, widen the evidence in time (order questions,
 // neighbours, cross-modal completion), write the answer, and reinforce what was recalled. The CLI,
 // the reason role and the HTTP API all call answerQuestion().
-import { EngramError } from '../../config/errors.js';
+import { EngramError, ExampleError } from '../../config/errors.js';
 import type { StoredEvent } from '../records.js';
 import type { QueryAnswer, QueryRequest, Evidence } from './answer-types.js';
 import { completionWindows, type CompletionWindow } from './completion.js';
@@ -113,16 +113,16 @@ async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: stri
     }
   }
   if (request.image) {
-    if (!deps.media) throw new EngramError('query by image needs the media repository (ffmpeg), which this process did not open');
+    if (!deps.media) throw new ExampleError('image', 'query by image needs the media repository (ffmpeg), which this process did not open');
     const spaces = deps.models.imageSpaces();
-    if (spaces.length === 0) throw new EngramError('query by image needs an image embedding model; none is installed (see `engram models list`)');
+    if (spaces.length === 0) throw new ExampleError('image', 'query by image needs an image embedding model; none is installed (see `engram models list`)');
     const image = await deps.media.decodeImage(request.image, signal);
     for (const space of spaces) jobs.push(deps.models.embedImage(space, image, signal).then((vector) => ({ space, kind: SourceKind.Example, vector, scale: 1 })));
   }
   if (request.audio) {
-    if (!deps.media) throw new EngramError('query by audio needs the media repository (ffmpeg), which this process did not open');
+    if (!deps.media) throw new ExampleError('audio', 'query by audio needs the media repository (ffmpeg), which this process did not open');
     const spaces = deps.models.audioSpaces();
-    if (spaces.length === 0) throw new EngramError('query by audio needs an audio embedding model; none is installed (see `engram models list`)');
+    if (spaces.length === 0) throw new ExampleError('audio', 'query by audio needs an audio embedding model; none is installed (see `engram models list`)');
     const pcm = await deps.media.decodeAudio(request.audio, signal);
     for (const space of spaces) jobs.push(deps.models.embedAudio(space, pcm, signal).then((vector) => ({ space, kind: SourceKind.Example, vector, scale: 1 })));
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { EngramError } from '../../config/errors.js';
+import { ExampleError } from '../../config/errors.js';
 
 export interface RgbImage {
   width: number;
@@ -26,7 +26,19 @@ export interface ExampleMediaOptions {
 /** Largest example file accepted (a photo or a short clip, not a film). */
 export const MAX_EXAMPLE_BYTES = 20 * 1024 * 1024;
 
-function runToBuffer(command: ffmpeg.FfmpegCommand, what: string, signal: AbortSignal): Promise<Buffer> {
+/**
+ * ffmpeg's last stderr line as a reason a person can act on: the temporary file's path (which
+ * means nothing to the caller) is cut, and "no stream to write" becomes what it means.
+ */
+export function decodeFailure(what: string, kind: 'picture' | 'sound', lastLine: string, path: string): string {
+  if (/does not contain any stream|matches no streams|Output file is empty/i.test(lastLine)) return `${what}: the file holds no ${kind} ffmpeg can read`;
+  const reason = lastLine.split(`${path}: `).join('').split(path).join('the file').trim();
+  return `${what}: ffmpeg could not decode it (${reason})`;
+}
+
+function runToBuffer(command: ffmpeg.FfmpegCommand, example: 'image' | 'audio', path: string, signal: AbortSignal): Promise<Buffer> {
+  const what = `query ${example}`;
+  const kind = example === 'image' ? 'picture' : 'sound';
   return new Promise((resolve, reject) => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
@@ -42,7 +54,7 @@ function runToBuffer(command: ffmpeg.FfmpegCommand, what: string, signal: AbortS
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         const last = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? error.message;
-        reject(new EngramError(`${what}: ffmpeg could not decode it (${last.trim()})`));
+        reject(new ExampleError(example, decodeFailure(what, kind, last, path)));
       })
       .on('end', () => {
         signal.removeEventListener('abort', onAbort);
@@ -70,9 +82,9 @@ export function parsePpm(data: Buffer): RgbImage {
   const [magic, w, h, max] = fields;
   const width = Number(w);
   const height = Number(h);
-  if (magic !== 'P6' || !(width > 0) || !(height > 0) || max !== '255') throw new EngramError('image decode: ffmpeg did not produce an RGB picture');
+  if (magic !== 'P6' || !(width > 0) || !(height > 0) || max !== '255') throw new ExampleError('image', 'query image: ffmpeg did not produce an RGB picture');
   const rgb = new Uint8Array(data.buffer, data.byteOffset + pos, width * height * 3);
-  if (rgb.length < width * height * 3 || data.length - pos < width * height * 3) throw new EngramError('image decode: the picture ffmpeg produced is truncated');
+  if (rgb.length < width * height * 3 || data.length - pos < width * height * 3) throw new ExampleError('image', 'query image: the picture ffmpeg produced is truncated');
   return { width, height, rgb: new Uint8Array(rgb) };
 }
 
@@ -83,9 +95,10 @@ export class ExampleMedia {
     this.#options = { maxImageSide: options.maxImageSide ?? 640, maxAudioSeconds: options.maxAudioSeconds ?? 30, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}) };
   }
 
-  async #withFile<T>(bytes: Uint8Array, what: string, fn: (path: string) => Promise<T>): Promise<T> {
-    if (bytes.length === 0) throw new EngramError(`${what}: the file is empty`);
-    if (bytes.length > MAX_EXAMPLE_BYTES) throw new EngramError(`${what}: the file is ${Math.round(bytes.length / 1048576)} MiB; examples are limited to ${MAX_EXAMPLE_BYTES / 1048576} MiB`);
+  async #withFile<T>(bytes: Uint8Array, example: 'image' | 'audio', fn: (path: string) => Promise<T>): Promise<T> {
+    const what = `query ${example}`;
+    if (bytes.length === 0) throw new ExampleError(example, `${what}: the file is empty`);
+    if (bytes.length > MAX_EXAMPLE_BYTES) throw new ExampleError(example, `${what}: the file is ${Math.round(bytes.length / 1048576)} MiB; examples are limited to ${MAX_EXAMPLE_BYTES / 1048576} MiB`);
     const dir = await mkdtemp(join(tmpdir(), 'engram-example-'));
     const path = join(dir, 'example');
     try {
@@ -104,22 +117,22 @@ export class ExampleMedia {
 
   /** The first frame of an image (or video) file as RGB, scaled down to fit maxImageSide. */
   decodeImage(bytes: Uint8Array, signal: AbortSignal): Promise<RgbImage> {
-    return this.#withFile(bytes, 'query image', async (path) => {
+    return this.#withFile(bytes, 'image', async (path) => {
       const side = this.#options.maxImageSide;
       const command = this.#command(path)
         .inputOptions(['-nostdin'])
         .outputOptions(['-frames:v 1', '-vcodec ppm', '-pix_fmt rgb24', '-f image2pipe'])
         .videoFilters(`scale='min(${side},iw)':'min(${side},ih)':force_original_aspect_ratio=decrease`)
         .noAudio();
-      const data = await runToBuffer(command, 'query image', signal);
-      if (data.length === 0) throw new EngramError('query image: the file holds no picture ffmpeg can read');
+      const data = await runToBuffer(command, 'image', path, signal);
+      if (data.length === 0) throw new ExampleError('image', 'query image: the file holds no picture ffmpeg can read');
       return parsePpm(data);
     });
   }
 
   /** An audio (or video) file's sound as 16 kHz mono float PCM, at most maxAudioSeconds. */
   decodeAudio(bytes: Uint8Array, signal: AbortSignal): Promise<Float32Array> {
-    return this.#withFile(bytes, 'query audio', async (path) => {
+    return this.#withFile(bytes, 'audio', async (path) => {
       const command = this.#command(path)
         .inputOptions(['-nostdin'])
         .noVideo()
@@ -127,8 +140,8 @@ export class ExampleMedia {
         .audioFrequency(16_000)
         .duration(this.#options.maxAudioSeconds)
         .outputOptions(['-acodec pcm_f32le', '-f f32le']);
-      const data = await runToBuffer(command, 'query audio', signal);
-      if (data.length < 4) throw new EngramError('query audio: the file holds no sound ffmpeg can read');
+      const data = await runToBuffer(command, 'audio', path, signal);
+      if (data.length < 4) throw new ExampleError('audio', 'query audio: the file holds no sound ffmpeg can read');
       const samples = new Float32Array(Math.floor(data.length / 4));
       new Uint8Array(samples.buffer).set(data.subarray(0, samples.length * 4));
       return samples;

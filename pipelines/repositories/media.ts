@@ -3,7 +3,7 @@
 // from its stderr (metadata=print), paired with the frames in order.
 import { realpathSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { DecodePlan, MediaInfo } from '../ingest/decode-plan.js';
 import { AUDIO_FD, JPEG_FD, VIDEO_FD } from '../ingest/decode-plan.js';
@@ -39,14 +39,96 @@ function lastMeaningfulLine(text: string, input: string): string {
   return [...new Set(tail)].join('; ') || 'ffprobe failed';
 }
 
-/** Stream info from ffprobe; rejects with ProbeError carrying ffprobe's reason. */
-export function probe(spec: SourceSpec, options: { timeoutMs: number; signal?: AbortSignal }): Promise<MediaInfo> {
+/**
+ * A pipe (this process's stdin) that is read twice: its head, bounded, for ffprobe, then head and
+ * rest for ffmpeg. Nothing is written to disk; the head is the only part held in memory, and the
+ * rest flows with the pipe's own backpressure.
+ */
+export class PipeInput {
+  readonly #source: Readable & { isTTY?: boolean };
+  #head: Promise<Buffer> | undefined;
+  #ended = false;
+  #fed = false;
+
+  constructor(source: Readable & { isTTY?: boolean }) {
+    this.#source = source;
+  }
+
+  get isTerminal(): boolean {
+    return this.#source.isTTY === true;
+  }
+
+  /** The first maxBytes (a little more when a read overshoots), or all of it when it is shorter. */
+  head(maxBytes: number): Promise<Buffer> {
+    this.#head ??= new Promise<Buffer>((resolve, reject) => {
+      const source = this.#source;
+      const parts: Buffer[] = [];
+      let size = 0;
+      const cleanup = () => {
+        source.off('readable', onReadable);
+        source.off('end', onEnd);
+        source.off('error', onError);
+      };
+      const done = () => {
+        cleanup();
+        resolve(Buffer.concat(parts, size));
+      };
+      const onReadable = () => {
+        for (let chunk: Buffer | null; size < maxBytes && (chunk = source.read() as Buffer | null) !== null; ) {
+          parts.push(chunk);
+          size += chunk.length;
+        }
+        if (size >= maxBytes) done();
+      };
+      const onEnd = () => {
+        this.#ended = true;
+        done();
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      source.on('readable', onReadable);
+      source.once('end', onEnd);
+      source.once('error', onError);
+    });
+    return this.#head;
+  }
+
+  /** Writes the head and then the rest of the pipe into dest (ffmpeg's stdin); once only. */
+  async feed(dest: Writable): Promise<void> {
+    if (this.#fed) throw new Error('stdin was already handed to ffmpeg once; a pipe cannot be read again');
+    this.#fed = true;
+    const head = await (this.#head ?? Promise.resolve(Buffer.alloc(0)));
+    // ffmpeg may exit before reading everything (an error, a kill); its closed stdin is not ours to report.
+    dest.on('error', () => undefined);
+    if (this.#ended) {
+      dest.end(head);
+      return;
+    }
+    if (head.length > 0) dest.write(head);
+    const source = this.#source;
+    source.pipe(dest);
+    dest.once('close', () => source.unpipe(dest));
+  }
+
+  /** Stops reading (the command is ending); the writer on the other side gets EPIPE. */
+  close(): void {
+    this.#source.destroy();
+  }
+}
+
+/**
+ * Stream info from ffprobe; rejects with ProbeError carrying ffprobe's reason. With `head`, the
+ * source is a pipe and ffprobe reads those bytes on its stdin instead of opening spec.input.
+ */
+export function probe(spec: SourceSpec, options: { timeoutMs: number; signal?: AbortSignal; head?: Buffer }): Promise<MediaInfo> {
   return new Promise((resolve, reject) => {
     // ffprobe exits by itself on the network timeouts in probeOptions; this timer covers the rest.
     const timer = setTimeout(() => reject(new ProbeError(`no answer within ${options.timeoutMs} ms`, true)), options.timeoutMs + 2_000);
     const onAbort = () => reject(options.signal?.reason ?? new Error('aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    ffmpeg.ffprobe(spec.input, [...spec.probeOptions], (error: Error | null, data) => {
+    const onData = (error: Error | null, data: ffmpeg.FfprobeData) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (error) {
@@ -62,7 +144,9 @@ export function probe(spec: SourceSpec, options: { timeoutMs: number; signal?: A
         video: video ? { width: video.width ?? 0, height: video.height ?? 0, codec: video.codec_name ?? 'none' } : undefined,
         audio: audio ? { codec: audio.codec_name ?? 'none', sampleRate: Number(audio.sample_rate ?? 0), channels: audio.channels ?? 0 } : undefined,
       });
-    });
+    };
+    if (options.head) ffmpeg(Readable.from([options.head])).ffprobe([...spec.probeOptions], onData);
+    else ffmpeg.ffprobe(spec.input, [...spec.probeOptions], onData);
   });
 }
 
@@ -105,7 +189,8 @@ export class DecodeSession {
   #paused = false;
   #pipes: Readable[] = [];
 
-  constructor(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number) {
+  constructor(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number, stdin?: PipeInput) {
+    if (plan.stdin && !stdin) throw new Error('a stdin decode plan needs the pipe to feed ffmpeg');
     const frameBytes = plan.width * plan.height * 3;
     const times: { t: number; score: number }[] = [];
     const rgbs: Uint8Array[] = [];
@@ -147,7 +232,7 @@ export class DecodeSession {
       const spawner = command as unknown as {
         _spawnFfmpeg(args: string[], options: object, processCB: (proc: ChildProcess) => void, endCB: (err: Error | null) => void): void;
       };
-      const stdio = [plan.stdin ? 'inherit' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'];
+      const stdio = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'];
       const finish = (err: Error | null) => {
         signal.removeEventListener('abort', onAbort);
         if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
@@ -166,6 +251,7 @@ export class DecodeSession {
         (proc) => {
           this.#proc = proc;
           if (this.#killed) proc.kill('SIGKILL');
+          if (stdin && proc.stdin) void stdin.feed(proc.stdin).catch(() => proc.kill('SIGKILL'));
           let rest = '';
           proc.stderr?.on('data', (text: string) => {
             const lines = (rest + text).split(/\r?\n|\r/);
@@ -276,6 +362,6 @@ export class DecodeSession {
 
 const EOI = Buffer.from([0xff, 0xd9]);
 
-export function decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): DecodeSession {
-  return new DecodeSession(plan, handlers, signal, sceneThreshold);
+export function decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number, stdin?: PipeInput): DecodeSession {
+  return new DecodeSession(plan, handlers, signal, sceneThreshold, stdin);
 }

@@ -1,6 +1,6 @@
 // BullMQ queues and workers for engram's roles. Queue options come from config; job names from
 // pipelines/jobs.ts. Everything else talks to queues through this repository.
-import { Queue, QueueEvents, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, QueueEvents, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config, QueueOptions } from '../../config/schema.js';
 import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
 import type { RedisRepository } from './redis.js';
@@ -13,7 +13,19 @@ export interface QueueCounts {
   delayed: number;
 }
 
-export type JobProcessor = (job: Job) => Promise<unknown>;
+/** token: the lock the worker holds on the job (BullMQ passes it to every processor call). */
+export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
+
+/**
+ * Gives a running job back to its queue's waiting list without spending one of its attempts,
+ * for a worker that shuts down in the middle of a long job (it did nothing wrong). Throws the
+ * error BullMQ's worker expects after such a move; the caller lets it propagate.
+ */
+export async function handBack(job: Job, token: string | undefined): Promise<never> {
+  if (token === undefined) throw new Error(`cannot hand job ${job.id} back: no lock token`);
+  await job.moveToWait(token);
+  throw new WaitingError();
+}
 
 export class QueueRepository {
   readonly #redis: RedisRepository;
@@ -59,6 +71,27 @@ export class QueueRepository {
   /** Adds a job to the queue that carries it. A jobId makes the add idempotent. */
   async add<T extends JobName>(name: T, data: JobOf<T>, options: JobsOptions = {}): Promise<Job> {
     return this.queue(JOB_QUEUE[name]).add(name, data, options);
+  }
+
+  /**
+   * Pushes a delayed job's start to delayMs from now: a lease that whoever holds the job renews
+   * while it works on it itself; if it stops renewing, a worker gets the job. False when the job
+   * is gone or no longer delayed.
+   */
+  async postpone(name: JobName, jobId: string, delayMs: number): Promise<boolean> {
+    const job = await this.queue(JOB_QUEUE[name]).getJob(jobId);
+    if (!job) return false;
+    try {
+      await job.changeDelay(delayMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes a job that is not running (waiting or delayed); false when it is gone or locked. */
+  async remove(name: JobName, jobId: string): Promise<boolean> {
+    return (await this.queue(JOB_QUEUE[name]).remove(jobId)) === 1;
   }
 
   /**

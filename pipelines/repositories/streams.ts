@@ -71,6 +71,7 @@ export interface StreamInfo {
 /** What the ingest job needs beyond StreamInfo: the raw source and its checkpoint. */
 export interface StreamRuntime {
   source: string;
+  state: StreamState;
   liveRequested: boolean | undefined;
   jobId: string;
   stopRequested: boolean;
@@ -114,8 +115,12 @@ export class StreamRepository {
     return `${this.#prefix}:streams`;
   }
 
-  /** Adds (or re-adds a finished) stream and enqueues its ingest job. Refuses a running one. */
-  async add(def: StreamDef): Promise<StreamInfo> {
+  /**
+   * Adds (or re-adds a finished) stream and enqueues its ingest job. Refuses a running one. With
+   * holdMs the job is enqueued delayed by that long: the caller runs the stream itself and renews
+   * the hold (holdJob), so workers get the job only if the caller goes away.
+   */
+  async add(def: StreamDef, options: { holdMs?: number } = {}): Promise<StreamInfo> {
     if (!this.#queues) throw new Error('StreamRepository.add needs a QueueRepository');
     const existing = await this.get(def.name);
     if (existing && !TERMINAL_STATES.includes(existing.state)) {
@@ -146,8 +151,20 @@ export class StreamRepository {
       })
       .zadd(this.#index, now, def.name)
       .exec();
-    await this.#queues.add(JobName.IngestStream, { stream: def.name }, { jobId });
+    await this.#queues.add(JobName.IngestStream, { stream: def.name }, { jobId, ...(options.holdMs !== undefined ? { delay: options.holdMs } : {}) });
     return (await this.get(def.name))!;
+  }
+
+  /** Renews the hold on a stream's ingest job (see add); false when the job is gone or running. */
+  async holdJob(jobId: string, holdMs: number): Promise<boolean> {
+    if (!this.#queues) throw new Error('StreamRepository.holdJob needs a QueueRepository');
+    return this.#queues.postpone(JobName.IngestStream, jobId, holdMs);
+  }
+
+  /** Removes a held ingest job once its holder has run the stream to the end. */
+  async releaseJob(jobId: string): Promise<void> {
+    if (!this.#queues) throw new Error('StreamRepository.releaseJob needs a QueueRepository');
+    await this.#queues.remove(JobName.IngestStream, jobId);
   }
 
   async get(name: string): Promise<StreamInfo | undefined> {
@@ -208,6 +225,7 @@ export class StreamRepository {
     if (!hash.name) return undefined;
     return {
       source: hash.source ?? '',
+      state: (hash.state ?? 'starting') as StreamState,
       liveRequested: hash.liveRequested === '1' ? true : hash.liveRequested === '0' ? false : undefined,
       jobId: hash.jobId ?? '',
       stopRequested: hash.stop === '1',

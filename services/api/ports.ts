@@ -58,6 +58,9 @@ export interface QueryInput {
   until?: number;
   /** When the question was asked (relative times are relative to it). */
   now: number;
+  /** Query by example: an image or audio file's bytes (decoded by ffmpeg when answering). */
+  image?: Uint8Array;
+  audio?: Uint8Array;
 }
 
 export interface QueryPort {

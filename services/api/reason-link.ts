@@ -25,6 +25,8 @@ export async function linkReason(loaded: LoadedConfig, log: Logger): Promise<Rea
             ...(input.stream !== undefined ? { stream: input.stream } : {}),
             ...(input.since !== undefined ? { since: input.since } : {}),
             ...(input.until !== undefined ? { until: input.until } : {}),
+            ...(input.image !== undefined ? { image: input.image } : {}),
+            ...(input.audio !== undefined ? { audio: input.audio } : {}),
           },
           signal,
         ),

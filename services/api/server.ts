@@ -71,6 +71,9 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
         // Fastify's own refusals: malformed JSON, body too large, unsupported media type.
         status = code;
         body = { error: (error as FastifyError).code ?? 'bad_request', message: error.message };
+        if (body.error === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+          body.message = `the request body is larger than api.bodyLimitBytes (${config.bodyLimitBytes} bytes); an example image or clip travels as base64, about 4/3 of its size`;
+        }
       }
     }
     if (status >= 500) request.log.error({ err: error, url: request.url }, 'api request failed');

@@ -53,8 +53,13 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema; url: stri
   return { schema: out as FastifySchema, url };
 }
 
-/** Query-string numbers arrive as text. */
-export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Query-string numbers arrive as text: decimal digits only (Number() would also take 0x10, 1e3 or ''). */
+export const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d{1,16}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 const TIME_HELP = 'expected an ISO 8601 time (2026-11-28T09:00:00Z) or epoch milliseconds';
 

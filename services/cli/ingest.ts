@@ -2,12 +2,16 @@
 // have processed all of it. With no ingest worker running anywhere, it runs the built roles in
 // this process for the duration.
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
-import { assertStreamName, defaultStreamName } from '../../pipelines/ingest/source.js';
+import { ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
+import { assertStreamName, defaultStreamName, SourceError } from '../../pipelines/ingest/source.js';
+import { decode, PipeInput } from '../../pipelines/repositories/media.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
+import { ingestDeps } from '../ingest/main.js';
 import { builtRoles, startRoles } from '../runtime/roles.js';
 import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
@@ -56,6 +60,37 @@ export interface IngestRequest {
   /** Absolute path or URL (see normaliseSource). */
   source: string;
   live?: boolean;
+  /** What a "-" source reads: this process's stdin. */
+  stdin?: Readable & { isTTY?: boolean };
+}
+
+const LIVE_PIPE_MESSAGE = '--live cannot be used with "-": a pipe is read once, to its end, and cannot reconnect; serve a live feed over tcp:// or udp:// instead';
+
+/**
+ * Runs the ingest of a "-" stream in this process, the only one that can read the pipe. The
+ * stream's ingest job stays delayed while this runs, its delay renewed every third of
+ * ingest.lockDurationMs: if this process dies, the job comes due and the worker that takes it
+ * fails the stream with a message saying why, instead of the stream hanging in "running".
+ */
+async function ingestPipe(context: EngramContext, streams: StreamRepository, name: string, jobId: string, input: Readable & { isTTY?: boolean }): Promise<void> {
+  const holdMs = context.config.ingest.lockDurationMs;
+  const pipe = new PipeInput(input);
+  const deps: IngestDeps = {
+    ...ingestDeps(context),
+    stdin: pipe,
+    decode: (plan, handlers, signal, sceneThreshold) => decode(plan, handlers, signal, sceneThreshold, plan.stdin ? pipe : undefined),
+  };
+  const holder = setInterval(() => void streams.holdJob(jobId, holdMs).catch(() => undefined), Math.max(100, Math.floor(holdMs / 3)));
+  try {
+    await ingestStream(deps, name, jobId, context.signal);
+  } catch (error) {
+    // A SourceError has already put its message on the stream; anything else is said here.
+    if (!(error instanceof SourceError)) await streams.setState(name, 'failed', `ingest from stdin failed: ${(error as Error).message}`);
+  } finally {
+    clearInterval(holder);
+    await streams.releaseJob(jobId).catch(() => undefined);
+    pipe.close();
+  }
 }
 
 /**
@@ -65,6 +100,9 @@ export interface IngestRequest {
  */
 export async function ingestAndWait(context: EngramContext, request: IngestRequest): Promise<{ info: StreamInfo; report: IngestReport }> {
   const { name, source } = request;
+  const piped = source === '-';
+  if (piped && !request.stdin) throw new EngramError('source "-" reads stdin, and none was given');
+  if (piped && request.live) throw new EngramError(LIVE_PIPE_MESSAGE);
   const started = Date.now();
   let events = 0;
   const countEvents = async (stream: StreamInfo) => {
@@ -77,7 +115,8 @@ export async function ingestAndWait(context: EngramContext, request: IngestReque
   const streams = new StreamRepository(context.redis.connection('cli-ingest'), context.config.redis.prefix, context.queues);
   const workers = await context.queues.queue(QueueName.Ingest).getWorkers();
   const local = workers.length === 0;
-  const roles = builtRoles().filter((role) => role !== Role.Api);
+  // A piped stream is ingested by this process itself (ingestPipe), never by an ingest worker.
+  const roles = builtRoles().filter((role) => role !== Role.Api && !(piped && role === Role.Ingest));
   if (local) {
     // A file named on this command line is trusted when this process ingests it: whoever runs
     // the command can read it anyway. ingest.fileRoots guards sources that arrive otherwise
@@ -89,7 +128,7 @@ export async function ingestAndWait(context: EngramContext, request: IngestReque
     }
     await startRoles(context, roles);
   }
-  await streams.add({ name, source, ...(request.live ? { live: true } : {}) });
+  await streams.add({ name, source, ...(request.live ? { live: true } : {}) }, piped ? { holdMs: context.config.ingest.lockDurationMs } : {});
   let info: StreamInfo;
   if (request.live && !local) {
     info = (await streams.get(name))!;
@@ -99,6 +138,7 @@ export async function ingestAndWait(context: EngramContext, request: IngestReque
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      if (piped) await ingestPipe(context, streams, name, (await streams.runtime(name))!.jobId, request.stdin!);
       // The roles that consume what ingest produces; ingest itself ends with a terminal state.
       const stages = roles.filter((role) => role !== Role.Ingest);
       info = await countEvents(await streams.waitUntilProcessed(name, { stages, signal: context.signal }));
@@ -123,9 +163,10 @@ export function registerIngest(program: Command): void {
       const log = logger(loaded, { cmd: 'ingest' });
       const name = options.name ?? defaultStreamName(sourceArg);
       assertStreamName(name);
+      if (sourceArg.trim() === '-' && options.live) throw new EngramError(LIVE_PIPE_MESSAGE);
       const source = normaliseSource(sourceArg);
       const { info, report: result } = await withContext(loaded, log, (context) =>
-        ingestAndWait(context, { name, source, ...(options.live ? { live: true } : {}) }),
+        ingestAndWait(context, { name, source, ...(options.live ? { live: true } : {}), ...(source === '-' ? { stdin: process.stdin } : {}) }),
       );
       if (options.json) printJson(result);
       else if (info.state !== 'failed') {

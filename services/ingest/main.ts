@@ -8,6 +8,7 @@ import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipeline
 import { SourceError } from '../../pipelines/ingest/source.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
+import { handBack } from '../../pipelines/repositories/queue.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
@@ -48,12 +49,15 @@ const role: RoleModule = {
   async handlers(context): Promise<HandlerMap> {
     const deps = ingestDeps(context);
     return {
-      [JobName.IngestStream]: async (data, { signal, job }) => {
+      [JobName.IngestStream]: async (data, { signal, job, token }) => {
         try {
           const outcome = await ingestStream(deps, data.stream, job.id, signal);
           return outcome === 'stale' ? 'skipped' : 'done';
         } catch (error) {
           if (error instanceof SourceError) throw new UnrecoverableError(error.message);
+          // This worker is shutting down (SIGTERM): the stream goes back to the queue for another
+          // worker to resume from its checkpoint, and keeps all its attempts for real faults.
+          if (error instanceof IngestInterrupted) return handBack(job, token);
           // A fault worth a retry; on the last attempt the stream shows why it stopped.
           const attempts = job.opts.attempts ?? 1;
           if (!(error instanceof IngestInterrupted) && job.attemptsMade + 1 >= attempts) {

@@ -10,6 +10,8 @@ export interface HandlerContext {
   signal: AbortSignal;
   log: Logger;
   job: Job;
+  /** The worker's lock on the job, for handing it back (queue.ts handBack). */
+  token?: string;
 }
 
 export type Handler<T extends JobName> = (data: JobOf<T>, context: HandlerContext) => Promise<HandlerResult>;
@@ -55,11 +57,11 @@ export class JobRegistry {
    * The BullMQ processor for one queue: dispatches on job name. The job's return value is the
    * handler's status, or its result when it returned `{ status, result }`.
    */
-  processor(log: Logger, signal: AbortSignal): (job: Job) => Promise<unknown> {
-    return async (job) => {
+  processor(log: Logger, signal: AbortSignal): (job: Job, token?: string) => Promise<unknown> {
+    return async (job, token) => {
       const handler = this.#handlers.get(job.name as JobName)?.[0];
       if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`);
-      const outcome = await handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job });
+      const outcome = await handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job, ...(token !== undefined ? { token } : {}) });
       return typeof outcome === 'string' ? outcome : outcome.result;
     };
   }

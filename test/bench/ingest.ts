@@ -1,7 +1,9 @@
 // Ingest throughput against bare ffmpeg, in the same run: media seconds chunked per wall second on
 // car-detection.mp4 and on a generated 10-minute 1280x720 25 fps file, next to
 // `ffmpeg -i FILE -vf fps=1,scale=... -f null -`, plus the peak Redis memory of one stream.
-// Run: npx tsx test/bench/ingest.ts [--minutes N]   (prints JSON)
+// The short clip is measured `--repeat` times (default 3), bare ffmpeg and ingest alternating, and
+// reported by the median ratio: on a shared machine one pair swings from 0.35 to 0.95.
+// Run: npx tsx test/bench/ingest.ts [--minutes N] [--repeat N]   (prints JSON)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ import { CAR_DETECTION, SHARED_MEDIA, ffmpegRun, mediaDuration } from '../helper
 const run = promisify(execFile);
 const minutesArg = process.argv.indexOf('--minutes');
 const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
+const repeatArg = process.argv.indexOf('--repeat');
+const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : 3;
 const cacheDir = join(tmpdir(), 'engram-bench-media');
 
 async function generated(): Promise<string> {
@@ -86,20 +90,28 @@ async function ingest(file: string, name: string): Promise<{ ms: number; chunks:
   }
 }
 
-async function measure(label: string, file: string, width: number, height: number) {
+async function measure(label: string, file: string, width: number, height: number, runs = 1) {
   const duration = await mediaDuration(file);
-  const bare = await bareFfmpeg(file, fitSize(width, height, 640).width, fitSize(width, height, 640).height);
-  const ours = await ingest(file, label);
+  const pairs: { bare: number; ours: Awaited<ReturnType<typeof ingest>> }[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const bare = await bareFfmpeg(file, fitSize(width, height, 640).width, fitSize(width, height, 640).height);
+    pairs.push({ bare, ours: await ingest(file, `${label}-${run}`) });
+  }
+  const ratios = pairs.map((p) => p.bare / p.ours.ms);
+  const mid = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
+  const { bare, ours } = pairs[ratios.indexOf(mid)]!;
   return {
     file: label,
     mediaS: Number(duration.toFixed(2)),
+    runs,
     bareFfmpeg: { wallS: Number((bare / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (bare / 1000)).toFixed(1)) },
     ingest: { wallS: Number((ours.ms / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (ours.ms / 1000)).toFixed(1)), chunks: ours.chunks, keyframes: ours.keyframes },
-    ratioVsBareFfmpeg: Number((bare / ours.ms).toFixed(2)),
-    peakRedisMiBPerStream: Number((ours.peakRedisBytes / (1 << 20)).toFixed(1)),
+    ratioVsBareFfmpeg: Number(mid.toFixed(2)),
+    ...(runs > 1 ? { ratiosPerRun: ratios.map((r) => Number(r.toFixed(2))) } : {}),
+    peakRedisMiBPerStream: Number((Math.max(...pairs.map((p) => p.ours.peakRedisBytes)) / (1 << 20)).toFixed(1)),
   };
 }
 
-const results = [await measure('car-detection', CAR_DETECTION, 768, 432), await measure(`testsrc2-720p-${minutes}min`, await generated(), 1280, 720)];
+const results = [await measure('car-detection', CAR_DETECTION, 768, 432, repeat), await measure(`testsrc2-720p-${minutes}min`, await generated(), 1280, 720)];
 process.stdout.write(`${JSON.stringify({ bench: 'ingest', goal: 'ratioVsBareFfmpeg >= 0.8', results }, null, 2)}\n`);
 process.exit(0);

@@ -5,10 +5,15 @@
 // Scenes (stream seconds): 0-8 red, silent; 8-16 white with "DELIVERY NOTICE", silent; 16-24 green
 // with speech at 17 s; 24-32 blue with speech at 25 s; 32-40 yellow, silent.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderScene, type SceneScript } from '../../pipelines/repositories/scripted-scene.js';
+import { apiDeps } from '../../services/api/main.js';
+import { buildServer } from '../../services/api/server.js';
+import { silentLogger } from '../../services/logger.js';
+import { EngramContext } from '../../services/runtime/context.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 
@@ -112,6 +117,22 @@ describe('engram query on an ingested scripted scene', () => {
   it('finds the scene of an example image', async () => {
     const a = await ask('--image', greenPng);
     expect(overlaps(a.evidence[0]!, 16, 24)).toBe(true);
+  });
+
+  it('finds the scene of an example image sent to POST /api/query as a data URL', async () => {
+    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' } }), silentLogger());
+    const { deps, close } = await apiDeps(context);
+    const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+    try {
+      const image = `data:image/png;base64,${readFileSync(greenPng).toString('base64')}`;
+      const res = await app.inject({ method: 'POST', url: '/api/query', payload: { image } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(overlaps((res.json() as Answer).evidence[0]!, 16, 24), res.body).toBe(true);
+    } finally {
+      await app.close();
+      await close();
+      await context.close();
+    }
   });
 
   it('says so when the question cannot be answered from memory', async () => {

@@ -2,7 +2,8 @@
 // answers a question with evidence cards whose thumbnails load, plays the clip of a card, and
 // shows a new event arriving live. Memory holds real frames of the car footage, stored by the
 // real consolidate stage; the answer comes from the real reasoning. Screenshots go to test-results/.
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
@@ -107,6 +108,28 @@ describe('web UI', () => {
     await card.click();
     await page.locator('#player:not([hidden])').waitFor();
     await expect.poll(() => page.locator('#clip').evaluate(playable), { timeout: 20_000 }).toBe(3);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('searches by an example picture chosen in the file picker, with no question typed', async () => {
+    const png = join(env.dataDir, 'frame.png');
+    execFileSync('ffmpeg', ['-v', 'error', '-ss', '6', '-i', CAR_DETECTION, '-frames:v', '1', '-vf', 'scale=320:-2', '-y', png]);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(base);
+    await page.click('#ask button[type=submit]');
+    await page.locator('#status.error', { hasText: 'choose a picture or a sound' }).waitFor();
+    await page.setInputFiles('#example', png);
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/query') && r.method() === 'POST');
+    await page.click('#ask button[type=submit]');
+    const body = (await sent).postDataJSON() as Record<string, string>;
+    expect(Object.keys(body)).toEqual(['image']);
+    expect(Buffer.from(body.image!.slice('data:image/png;base64,'.length), 'base64').equals(readFileSync(png))).toBe(true);
+    await page.locator('#answer:not([hidden])').waitFor({ timeout: 30_000 });
+    expect(((await page.textContent('#answer-text')) ?? '').length).toBeGreaterThan(0);
+    expect(await page.getAttribute('#status', 'class')).not.toBe('error');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -121,7 +121,7 @@ describe('bad input', () => {
   });
 
   it('stdin, which a worker cannot read, says so', async () => {
-    expect(await failure('stdin', '-')).toMatch(/stdin \("-"\) is not supported by the ingest worker/);
+    expect(await failure('stdin', '-')).toMatch(/reads stdin \("-"\), which only the "engram ingest -" command that adds the stream can read/);
   });
 
   it('leaves the worker serving good streams', async () => {

@@ -83,6 +83,18 @@ function cases(): Case[] {
     );
     out.push({ what: `query body ${JSON.stringify(body)?.slice(0, 80)}`, method: 'POST', url: '/api/query', payload: JSON.stringify(body) });
   }
+  // Query-by-example fields: data URLs with a wrong type, broken base64, or bytes ffmpeg cannot
+  // decode (which reach the reason stage and come back as a 400 on the field, never a 500).
+  for (let i = 0; i < 60; i += 1) {
+    const body = badBody(
+      { [pick(['image', 'audio'])]: pick(['data:image/png;base64,iVBORw0KGgo=', 'data:audio/wav;base64,UklGRiQAAABXQVZF']) },
+      {
+        image: ['', 'iVBORw0KGgo=', 'data:image/png;base64,', 'data:image/png;base64,@@@@', 'data:text/html;base64,PGI+', 'data:image/png,raw', 'data:image/png;base64,AAA', 'data:image/png;base64,AAAA', 42, [], {}],
+        audio: ['', 'data:audio/wav;base64,%%%%', 'data:image/png;base64,AAAA', 'data:audio/wav;charset=x;base64,AA==', 'data:audio/wav;base64,AAAA', 'data:;base64,AAAA', null],
+      },
+    );
+    out.push({ what: `query example ${JSON.stringify(body)?.slice(0, 80)}`, method: 'POST', url: '/api/query', payload: JSON.stringify(body) });
+  }
   for (let i = 0; i < 100; i += 1) {
     const body = badBody(
       { name: 'porch', url: '/tmp/x.mp4' },

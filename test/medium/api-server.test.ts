@@ -1,8 +1,12 @@
 // The HTTP API over real Redis, real BullMQ queues and a real LanceDB directory: health, auth,
 // validation, metrics, the queue dashboard, the OpenAPI document, the UI files and live events.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildTestModels } from '../../models/testing/build-test.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { hashKey } from '../../services/api/auth.js';
@@ -11,7 +15,7 @@ import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { defineRoleForTest, startRoles } from '../../services/runtime/roles.js';
-import { useTestEnv } from '../helpers/env.js';
+import { makeTempDir, useTestEnv } from '../helpers/env.js';
 import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
@@ -111,8 +115,9 @@ describe('open loopback server (no keys configured)', () => {
       expect(Object.keys(spec.paths)).toContain(path);
     }
     const query = spec.paths['/api/query']?.post?.requestBody?.content['application/json']?.schema;
-    expect(query?.required).toEqual(['question']);
-    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until']);
+    // A question, an example, or both: none of the fields is required on its own.
+    expect(query?.required ?? []).toEqual([]);
+    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until', 'image', 'audio']);
     const page = await app.inject('/docs');
     expect(page.body).toContain('<code>/api/query</code>');
   });
@@ -337,5 +342,79 @@ describe('a real listening server', () => {
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe('query by example through POST /api/query', () => {
+  let app: FastifyInstance;
+  let png = '';
+  let wav = '';
+  const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
+  const ask = (target: FastifyInstance, payload: Record<string, unknown>) => target.inject({ method: 'POST', url: '/api/query', payload });
+  beforeAll(async () => {
+    ({ app } = await server({}, 'examples'));
+    const dir = makeTempDir('engram-api-examples-');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=64x48', '-frames:v', '1', '-y', join(dir, 'green.png')]);
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-y', join(dir, 'tone.wav')]);
+    png = dataUrl('image/png', readFileSync(join(dir, 'green.png')));
+    wav = dataUrl('audio/wav', readFileSync(join(dir, 'tone.wav')));
+  });
+
+  it('names the example field for a value that is not a data URL, bad base64, a wrong type or an empty file', async () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ image: png.slice(png.indexOf(',') + 1) }, 'body.image', /^body\.image: expected a data URL: data:<type>;base64,<bytes>/],
+      [{ image: 'data:image/png;base64,iVBOR*w0K!!' }, 'body.image', /^body\.image: the data after "base64," is not valid base64$/],
+      [{ audio: 'data:audio/wav;base64,UklGR' }, 'body.audio', /^body\.audio: the data after "base64," is not valid base64$/],
+      [{ audio: png }, 'body.audio', /^body\.audio: the data URL declares image\/png; an audio\/\* or video\/\* type is expected here$/],
+      [{ image: wav, question: 'green' }, 'body.image', /^body\.image: the data URL declares audio\/wav; an image\/\* type is expected here$/],
+      [{ image: 'data:image/png;base64,' }, 'body.image', /^body\.image: the image file is empty$/],
+      [{ image: 42 }, 'body.image', /^body\.image: /],
+      [{ question: '   ' }, 'body.question', /^body\.question: ask a question: text is empty \(or give an image or audio example\)$/],
+    ];
+    for (const [payload, field, message] of cases) {
+      const res = await ask(app, payload);
+      expect(res.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'bad_request', fields: [field] });
+      expect(res.json().message).toMatch(message);
+    }
+  });
+
+  it('refuses an example over the size limits: the body limit with 413, the example limit with a 400 naming the field', async () => {
+    const big = await ask(app, { audio: dataUrl('audio/wav', new Uint8Array(900_000)) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().message).toMatch(/^the request body is larger than api\.bodyLimitBytes \(1048576 bytes\)/);
+    const { app: roomy } = await server({ bodyLimitBytes: 32 * 1048576 }, 'roomy');
+    const huge = await ask(roomy, { audio: dataUrl('audio/wav', new Uint8Array(21 * 1048576)) });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json()).toMatchObject({ fields: ['body.audio'] });
+    expect(huge.json().message).toBe('body.audio: the audio file is 21.0 MiB; examples are limited to 20 MiB');
+  });
+
+  it('says which example no installed model can embed', async () => {
+    // Images always have the weight-free visual signature; sounds need an audio model.
+    const res = await ask(app, { audio: wav });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ fields: ['body.audio'] });
+    expect(res.json().message).toBe('body.audio: query by audio needs an audio embedding model; none is installed (see `engram models list`)');
+  });
+
+  it('with the test models installed, answers an image or audio example and names an example ffmpeg cannot decode', async () => {
+    const dataDir = makeTempDir('engram-api-models-');
+    buildTestModels(join(dataDir, 'models'));
+    const { app: withModels } = await server({}, 'models', { dataDir });
+    for (const payload of [{ image: png }, { audio: wav }, { question: 'what was green?', image: png }]) {
+      const res = await ask(withModels, payload);
+      expect(res.statusCode, res.body).toBe(200);
+      // Memory is empty here: the answer says so instead of inventing one (finding scenes is in test/e2e).
+      expect(res.json()).toMatchObject({ evidence: [] });
+      expect(res.json().answer).toMatch(/^Memory holds no events/);
+    }
+    const junk = await ask(withModels, { audio: dataUrl('audio/wav', Buffer.from('not a sound at all, only words')) });
+    expect(junk.statusCode).toBe(400);
+    expect(junk.json()).toMatchObject({ fields: ['body.audio'] });
+    expect(junk.json().message).toMatch(/^body\.audio: query audio: ffmpeg could not decode it \(.+\)$/);
+    const soundAsPicture = await ask(withModels, { image: dataUrl('image/png', Buffer.from(wav.slice(wav.indexOf(',') + 1), 'base64')) });
+    expect(soundAsPicture.statusCode).toBe(400);
+    expect(soundAsPicture.json()).toEqual({ error: 'bad_request', message: 'body.image: query image: the file holds no picture ffmpeg can read', fields: ['body.image'] });
   });
 });

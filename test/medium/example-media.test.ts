@@ -38,5 +38,15 @@ describe('ExampleMedia', () => {
   it('refuses a file that is not media, and an empty one, naming the problem', async () => {
     await expect(media.decodeImage(Buffer.from('this is not a picture at all'), signal)).rejects.toThrow(/query image: ffmpeg could not decode it/);
     await expect(media.decodeAudio(new Uint8Array(0), signal)).rejects.toThrow('query audio: the file is empty');
+    // The reason is ffmpeg's, without the temporary file's path that means nothing to the caller.
+    const junk = await media.decodeAudio(Buffer.from('this is not a sound either'), signal).catch((error: Error) => error);
+    expect((junk as Error).message).toMatch(/^query audio: ffmpeg could not decode it \(.+\)$/);
+    expect((junk as Error).message).not.toContain('engram-example-');
+  });
+
+  it('says a picture given as a sound holds no sound', async () => {
+    const png = join(dir, 'blue.png');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=64x64', '-frames:v', '1', '-y', png]);
+    await expect(media.decodeAudio(readFileSync(png), signal)).rejects.toThrow(/^query audio: the file holds no sound ffmpeg can read$/);
   });
 });

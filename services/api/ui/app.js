@@ -83,15 +83,32 @@ $('close-clip').addEventListener('click', () => {
   $('player').hidden = true;
 });
 
+/** A picture or sound file as the data URL POST /api/query takes for `image` or `audio`. */
+function readDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(new Error(`${file.name}: could not be read`));
+    reader.readAsDataURL(file);
+  });
+}
+
 $('ask').addEventListener('submit', async (event) => {
   event.preventDefault();
   const question = $('question').value.trim();
-  if (!question) return;
+  const file = $('example').files[0];
+  if (!question && !file) {
+    $('status').textContent = 'Ask a question, or choose a picture or a sound to search by example.';
+    $('status').className = 'error';
+    return;
+  }
   $('status').textContent = 'Thinking…';
   $('status').className = '';
   $('answer').hidden = true;
   try {
-    const result = await api('/api/query', { method: 'POST', body: JSON.stringify({ question }) });
+    const body = question ? { question } : {};
+    if (file) body[file.type.startsWith('image/') ? 'image' : 'audio'] = await readDataUrl(file);
+    const result = await api('/api/query', { method: 'POST', body: JSON.stringify(body) });
     const text = typeof result.answer === 'string' ? result.answer : (result.answer?.text ?? result.text ?? '');
     $('answer-text').textContent = text || 'No answer.';
     const evidence = Array.isArray(result.evidence) ? result.evidence : (result.answer?.evidence ?? []);
