@@ -19,7 +19,7 @@ import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
-import { MemoryStore, NPROBES, REFINE_CANDIDATES, type EventWrite } from '../../pipelines/repositories/memory-store.js';
+import { MemoryStore, NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { EPOCH, near, seeded, syntheticEvent, unitVector } from '../helpers/events.js';
 
 const { values } = parseArgs({
@@ -183,7 +183,7 @@ async function sizeRun(n: number) {
       bruteForceJs: lat(brute),
       lancedbNoIndex: noIndex,
       lancedbNoIndexFiltered: noIndexFiltered,
-      lancedbIvfPq: { ...withIndex, nprobes: NPROBES, refineCandidates: REFINE_CANDIDATES },
+      lancedbIvfPq: { ...withIndex, nprobes: NPROBES, refineCandidates: Math.max(REFINE_CANDIDATES, Math.ceil(n / ROWS_PER_REFINE_CANDIDATE)) },
       lancedbIvfPqOtherRefine: refineSweep,
       lancedbIvfPqFiltered: withIndexFiltered,
       indexBuild: { seconds: Number(indexSeconds.toFixed(1)), built },
