@@ -7,13 +7,12 @@
 // is ingested at about real time).
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { runCli } from '../helpers/cli.js';
+import { ingestWithTestModels, runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { ffmpegRun } from '../helpers/media.js';
 
@@ -58,16 +57,7 @@ beforeAll(async () => {
   // shorter tone in a compressed container.
   await ffmpegRun(['-f', 'lavfi', '-i', 'anoisesrc=color=white:amplitude=0.3:sample_rate=44100:duration=3:seed=7', noiseClip]);
   await ffmpegRun(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=2', '-c:a', 'aac', toneClip]);
-  const built = await runCli(['models', 'build-test'], { env: childEnv(), timeoutMs: 60_000 });
-  expect(built.code, built.stderr).toBe(0);
-  const ingested = await runCli(['ingest', scenes, '--name', 'sounds', '--json'], { env: childEnv(), timeoutMs: 120_000 });
-  expect(ingested.code, ingested.stderr).toBe(0);
-  // Consolidation is asynchronous: wait until the last scene is in long-term memory.
-  for (let i = 0; i < 60; i += 1) {
-    const events = await runCli(['events', '--stream', 'sounds', '--json'], { env: childEnv() });
-    if (events.code === 0 && (JSON.parse(events.stdout) as { end: number }[]).some((e) => e.end >= 8)) break;
-    await sleep(500);
-  }
+  await ingestWithTestModels(scenes, 'sounds', { env: childEnv(), lastEnd: 8, ingestTimeoutMs: 120_000, waitMs: 30_000 });
 }, 240_000);
 
 describe('engram query --audio on ingested sound scenes', () => {

@@ -7,14 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderScene, type SceneScript } from '../../pipelines/repositories/scripted-scene.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { runCli } from '../helpers/cli.js';
+import { ingestWithTestModels, runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 
 const env = useTestEnv();
@@ -66,16 +65,7 @@ beforeAll(async () => {
   await renderScene(SCRIPT, video);
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=640x360', '-frames:v', '1', '-y', greenPng]);
   // The tiny test models (an image/text pair aligned on colour words) make "green" findable.
-  const built = await runCli(['models', 'build-test'], { env: childEnv(), timeoutMs: 60_000 });
-  expect(built.code, built.stderr).toBe(0);
-  const ingested = await runCli(['ingest', video, '--name', 'scripted', '--json'], { env: childEnv(), timeoutMs: 300_000 });
-  expect(ingested.code, ingested.stderr).toBe(0);
-  // Consolidation is asynchronous: wait until the last scene is in long-term memory.
-  for (let i = 0; i < 120; i += 1) {
-    const events = await runCli(['events', '--stream', 'scripted', '--json'], { env: childEnv() });
-    if (events.code === 0 && (JSON.parse(events.stdout) as { end: number }[]).some((e) => e.end >= 38)) break;
-    await sleep(1_000);
-  }
+  await ingestWithTestModels(video, 'scripted', { env: childEnv(), lastEnd: 38, ingestTimeoutMs: 300_000, waitMs: 120_000 });
 }, 480_000);
 
 describe('engram query on an ingested scripted scene', () => {

@@ -28,3 +28,21 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
     else child.stdin.end();
   });
 }
+
+/**
+ * Builds the tiny test models, ingests `file` as stream `name` through the CLI, then waits until
+ * consolidation (which finishes after `engram ingest` returns) has stored an event reaching
+ * `lastEnd` stream seconds, polling `engram events` for at most `waitMs`.
+ */
+export async function ingestWithTestModels(file: string, name: string, options: { env: NodeJS.ProcessEnv; lastEnd: number; ingestTimeoutMs: number; waitMs: number }): Promise<void> {
+  const built = await runCli(['models', 'build-test'], { env: options.env, timeoutMs: 60_000 });
+  if (built.code !== 0) throw new Error(`engram models build-test exited ${built.code}: ${built.stderr}`);
+  const ingested = await runCli(['ingest', file, '--name', name, '--json'], { env: options.env, timeoutMs: options.ingestTimeoutMs });
+  if (ingested.code !== 0) throw new Error(`engram ingest exited ${ingested.code}: ${ingested.stderr}`);
+  const deadline = Date.now() + options.waitMs;
+  while (Date.now() < deadline) {
+    const events = await runCli(['events', '--stream', name, '--json'], { env: options.env });
+    if (events.code === 0 && (JSON.parse(events.stdout) as { end: number }[]).some((e) => e.end >= options.lastEnd)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
