@@ -12,7 +12,7 @@ import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { ingestWithTestModels, runCli } from '../helpers/cli.js';
+import { ingestWithTestModels, queryCli, runCli, type QueryAnswer, type QueryEvidence } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { ffmpegRun } from '../helpers/media.js';
 
@@ -21,25 +21,10 @@ let scenes = '';
 let noiseClip = '';
 let toneClip = '';
 
-interface Evidence {
-  eventId: string;
-  stream: string;
-  start: number;
-  end: number;
-}
-interface Answer {
-  question: string;
-  answer: string;
-  evidence: Evidence[];
-}
+type Evidence = QueryEvidence;
 
 const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC' });
-
-async function ask(...args: string[]): Promise<Answer> {
-  const r = await runCli(['query', ...args, '--json'], { env: childEnv(), timeoutMs: 60_000 });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Answer;
-}
+const ask = (...args: string[]) => queryCli(childEnv(), args);
 
 const near = (e: Evidence | undefined, start: number, end: number) => e !== undefined && Math.abs(e.start - start) <= 2 && Math.abs(e.end - end) <= 2;
 
@@ -99,12 +84,12 @@ describe('POST /api/query with an audio example', () => {
       const audio = `data:audio/wav;base64,${readFileSync(noiseClip).toString('base64')}`;
       const res = await app.inject({ method: 'POST', url: '/api/query', payload: { audio } });
       expect(res.statusCode, res.body).toBe(200);
-      const viaApi = res.json() as Answer;
+      const viaApi = res.json() as QueryAnswer;
       expect(near(viaApi.evidence[0], 6, 9), JSON.stringify(viaApi.evidence)).toBe(true);
       const viaCli = await ask('--audio', noiseClip);
       expect(viaApi.evidence.map((e) => e.eventId)).toEqual(viaCli.evidence.map((e) => e.eventId));
       const tone = await app.inject({ method: 'POST', url: '/api/query', payload: { audio: `data:audio/mp4;base64,${readFileSync(toneClip).toString('base64')}` } });
-      expect(near((tone.json() as Answer).evidence[0], 0, 3), tone.body).toBe(true);
+      expect(near((tone.json() as QueryAnswer).evidence[0], 0, 3), tone.body).toBe(true);
     } finally {
       await app.close();
       await close();

@@ -13,32 +13,17 @@ import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { ingestWithTestModels, runCli } from '../helpers/cli.js';
+import { ingestWithTestModels, queryCli, type QueryAnswer, type QueryEvidence } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 
 const env = useTestEnv();
 let video = '';
 let greenPng = '';
 
-interface Evidence {
-  eventId: string;
-  stream: string;
-  start: number;
-  end: number;
-  quote: string;
-}
-interface Answer {
-  answer: string;
-  evidence: Evidence[];
-}
+type Evidence = QueryEvidence;
 
 const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC' });
-
-async function ask(...args: string[]): Promise<Answer> {
-  const r = await runCli(['query', ...args, '--json'], { env: childEnv(), timeoutMs: 60_000 });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Answer;
-}
+const ask = (...args: string[]) => queryCli(childEnv(), args);
 
 const overlaps = (e: Evidence, start: number, end: number) => e.start < end && e.end > start;
 
@@ -117,7 +102,7 @@ describe('engram query on an ingested scripted scene', () => {
       const image = `data:image/png;base64,${readFileSync(greenPng).toString('base64')}`;
       const res = await app.inject({ method: 'POST', url: '/api/query', payload: { image } });
       expect(res.statusCode, res.body).toBe(200);
-      expect(overlaps((res.json() as Answer).evidence[0]!, 16, 24), res.body).toBe(true);
+      expect(overlaps((res.json() as QueryAnswer).evidence[0]!, 16, 24), res.body).toBe(true);
     } finally {
       await app.close();
       await close();

@@ -46,3 +46,24 @@ export async function ingestWithTestModels(file: string, name: string, options: 
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** The fields of `engram query --json` that tests read. */
+export interface QueryEvidence {
+  eventId: string;
+  stream: string;
+  start: number;
+  end: number;
+  quote: string;
+}
+export interface QueryAnswer {
+  question: string;
+  answer: string;
+  evidence: QueryEvidence[];
+}
+
+/** `engram query ARGS --json`, parsed; a non-zero exit throws with the command's stderr. */
+export async function queryCli(env: NodeJS.ProcessEnv, args: string[]): Promise<QueryAnswer> {
+  const r = await runCli(['query', ...args, '--json'], { env, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`engram query exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as QueryAnswer;
+}
