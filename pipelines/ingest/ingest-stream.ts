@@ -10,7 +10,7 @@ import type { Chunk } from './chunk.js';
 import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
 import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
-import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
+import { chunkUnit, TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
 import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
 
@@ -256,7 +256,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         await deps.chunks.put(chunk);
         const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
         const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-        await streams.recordChunk(name, { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS }, NEXT_STAGE);
+        await streams.recordChunk(
+          name,
+          { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
+          NEXT_STAGE,
+          chunkUnit(runtime0.jobId, chunk.seq),
+        );
         await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
         nextSeq = chunk.seq + 1;
         lastEnd = chunk.end;

@@ -89,6 +89,11 @@ export class QueueRepository {
     }
   }
 
+  /** Where a job is in its queue ('waiting', 'active', 'delayed', 'completed', 'failed', ...), or 'unknown' when it is gone. */
+  async jobState(name: JobName, jobId: string): Promise<string> {
+    return String(await this.queue(JOB_QUEUE[name]).getJobState(jobId));
+  }
+
   /** Removes a job that is not running (waiting or delayed); false when it is gone or locked. */
   async remove(name: JobName, jobId: string): Promise<boolean> {
     return (await this.queue(JOB_QUEUE[name]).remove(jobId)) === 1;
@@ -125,6 +130,9 @@ export class QueueRepository {
       connection: this.#redis.connection(`worker-${name}`),
       prefix: this.prefix,
       concurrency: this.options(name).concurrency,
+      lockDuration: this.options(name).lockDurationMs,
+      stalledInterval: this.options(name).stalledIntervalMs,
+      maxStalledCount: this.options(name).maxStalledCount,
       ...extra,
     });
     worker.on('error', () => undefined);
