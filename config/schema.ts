@@ -38,6 +38,13 @@ export const RedisSchema = z
     prefix: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('engram'),
     /** How long a connection attempt may take before engram reports Redis unreachable. @defaultValue 5000 */
     connectTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * When the managed redis-server dies, engram stops (restarting it in a loop would hide the
+     * cause); this is how long the process lets its work wind down before it exits anyway, with
+     * a non-zero code and one line saying why. An external Redis is waited for instead: its
+     * connections reconnect and the loss and return are logged. @defaultValue 5000
+     */
+    stopDeadlineMs: z.number().int().positive().default(5_000),
     managed: ManagedRedisSchema,
   })
   .strict()

@@ -162,11 +162,11 @@ export class QueueRepository {
     }
   }
 
-  /** Lets running jobs finish, then closes workers and queues. Idempotent. */
-  async close(): Promise<void> {
+  /** Lets running jobs finish (unless `force`), then closes workers and queues. Idempotent. */
+  async close(options: { force?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#workers.map((worker) => worker.close()));
+    await Promise.all(this.#workers.map((worker) => worker.close(options.force === true)));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
   }
 }

@@ -110,6 +110,8 @@ export interface StreamRuntime {
   liveRequested: boolean | undefined;
   jobId: string;
   stopRequested: boolean;
+  /** The final chunk of a finite source is stored: only marking the stream done is left. */
+  finished: boolean;
   /** Next chunk sequence number and where the last chunk ended (stream s, epoch ms). */
   nextSeq: number;
   lastEnd: number | null;
@@ -271,6 +273,7 @@ export class StreamRepository {
       liveRequested: hash.liveRequested === '1' ? true : hash.liveRequested === '0' ? false : undefined,
       jobId: hash.jobId ?? '',
       stopRequested: hash.stop === '1',
+      finished: hash.finished === '1',
       nextSeq: num(hash.nextSeq),
       lastEnd: optNum(hash.lastEnd),
       lastWallEnd: optNum(hash.lastWallEnd),
@@ -332,6 +335,8 @@ export class StreamRepository {
       .hincrby(this.#key(name), 'chunks', 1)
       .hincrby(this.#key(name), 'keyframes', chunk.keyframes)
       .hincrby(this.#key(name), 'droppedFrames', chunk.droppedKeyframes);
+    // A worker that takes the stream over after this must not decode past the end again.
+    if (chunk.final) multi.hset(this.#key(name), { finished: '1' });
     // In the same transaction: a chunk is never checkpointed without being owed to perceive.
     if (chunk.final) multi.eval(TRACK, 3, ...this.#unitArgs(name, Role.Segment, 1, [END_UNIT]));
     await multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [unit])).exec();

@@ -40,11 +40,6 @@ const role: RoleModule = {
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
     const blobs = new BlobStore(context.paths.blobsDir);
-    // Each running job of every role listens on the process's shutdown signal (perceive jobs once,
-    // through a child signal their model calls share): legitimately more than Node's warning
-    // threshold of 10. The bound still catches a real leak, which grows without limit.
-    const queues = context.config.queues;
-    setMaxListeners(Math.max(256, 4 * Object.values(queues).reduce((sum, q) => sum + q.concurrency, 0)), context.signal);
     const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.saveThumbnail(stream, wallMs, jpeg) };
 
     return {
