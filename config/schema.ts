@@ -97,6 +97,12 @@ export const ApiSchema = z
      * localhost) requires api.apiKeys. @defaultValue '127.0.0.1'
      */
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Further names the API answers to while it needs no key (a Host header check against DNS
+     * rebinding; loopback names and api.host are always accepted), e.g. the name a local reverse
+     * proxy forwards. @defaultValue []
+     */
+    hostNames: z.array(z.string().min(1).max(253)).default([]),
     /** TCP port; 0 picks a free one. @defaultValue 7077 */
     port: z.number().int().min(0).max(65_535).default(7077),
     /**
