@@ -1,6 +1,6 @@
 // Pattern separation (drop near-duplicate moments) and pattern completion (merge an event into
 // the previous one when it continues the same scene), as pure functions over records.
-import type { MomentRecord } from '../records.js';
+import type { MomentRecord } from '../records/event.js';
 import { asF32Set, cosine, meanBySpace } from './vectors.js';
 
 /**

@@ -3,7 +3,7 @@
 // the writes in crash-safe order (moments first, the event row last, see MemoryStore).
 import { EngramError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
-import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records/event.js';
 import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
 import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags } from './completion.js';
 import { initialStrength, salience } from './strength.js';

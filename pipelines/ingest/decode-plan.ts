@@ -2,7 +2,7 @@
 // on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure: it only
 // builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
-import { AUDIO_RATE } from './chunk.js';
+import { AUDIO_RATE } from '../records/chunk.js';
 import { SourceError, type SourceSpec } from './source.js';
 
 export interface MediaInfo {

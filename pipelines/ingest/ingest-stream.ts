@@ -6,7 +6,7 @@ import type { IngestConfig } from '../../config/schema.js';
 import { Role } from '../jobs.js';
 import type { Logger } from '../../services/logger.js';
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk } from './chunk.js';
+import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
 import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';

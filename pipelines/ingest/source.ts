@@ -4,7 +4,7 @@
 // device names against a strict pattern.
 import { isAbsolute, relative, resolve, sep, basename, extname } from 'node:path';
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME } from '../records.js';
+import { STREAM_NAME } from '../records/event.js';
 
 export type SourceKind = 'file' | 'url' | 'v4l2' | 'alsa' | 'pulse' | 'stdin';
 

@@ -2,7 +2,7 @@
 // neighbours, cross-modal completion), write the answer, and reinforce what was recalled. The CLI,
 // the reason role and the HTTP API all call answerQuestion().
 import { EngramError, ExampleError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import type { QueryAnswer, QueryRequest, Evidence } from './answer-types.js';
 import { completionWindows, type CompletionWindow } from './completion.js';
 import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';

@@ -3,7 +3,7 @@
 // consolidate role reads it from here. Keeping it out of the job payload keeps BullMQ's job
 // hashes small and lets a retried job read the same bytes.
 import type { Redis } from 'ioredis';
-import type { ClosedEvent } from '../records.js';
+import type { ClosedEvent } from '../records/event.js';
 
 /** Seven days: long enough for a consolidate worker to be down over a weekend. */
 export const EVENT_TTL_SECONDS = 7 * 24 * 3600;

@@ -2,7 +2,7 @@
 // and the records read from them; memory-store.ts does the reading and writing.
 import { createRequire } from 'node:module';
 import { EngramError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 
 // LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
 // requires itself; an ESM import would load a second copy whose classes it refuses.

@@ -5,12 +5,12 @@
 // longer compete with them (a few seconds), merged when close, refined by a graph cut, and kept
 // only when the event they close is at least the minimum length. All state is in SegmenterState.
 import type { SegmentOptions } from '../../config/schema.js';
-import type { ClosedEvent } from '../records.js';
-import { SIGNATURE_SPACE, type PerceptionRecord } from '../perceive/record.js';
+import type { ClosedEvent } from '../records/event.js';
+import { SIGNATURE_SPACE, type PerceptionRecord } from '../records/perception.js';
 import { buildEvent } from './close-event.js';
 import { refineBoundary } from './refine.js';
-import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from './state.js';
-import { distance, medianAndSpread, toF32 } from './vectors.js';
+import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from '../records/segmenter-state.js';
+import { distance, medianAndSpread, toF32 } from '../vectors.js';
 
 /** Fixed strengths of the non-surprise candidates, on the surprise scale (1 = at the threshold). */
 const STRENGTH = {
