@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { JobName } from '../../pipelines/jobs.js';
 import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
-import { SourceError } from '../../pipelines/ingest/source.js';
+import { SourceError } from '../../pipelines/records/source.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
