@@ -13,11 +13,11 @@ import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
-import { fileRoots } from '../ingest/main.js';
+import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
 import { conflict } from './http-errors.js';
 import { linkReason } from './reason-link.js';
-import type { RoleModule, StartedRole } from '../runtime/roles.js';
+import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
 
