@@ -8,7 +8,7 @@ import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../rep
 import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags } from './completion.js';
 import { initialStrength, salience } from './strength.js';
 import type { Summarizer } from './summary.js';
-import { asF32Set } from './vectors.js';
+import { toF32Set } from '../vectors.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
 export class InvalidEventError extends EngramError {
@@ -68,7 +68,7 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
   if (previous?.mergedIds.includes(event.id)) return { status: 'duplicate', id: previous.event.id, moments: 0 };
 
   const kept = separateMoments(event.moments, deps.memory.separationSimilarity);
-  const vectors = asF32Set(event.vectors);
+  const vectors = toF32Set(event.vectors);
   const transcript = transcriptText(event);
   const ocr = ocrText(event);
   const thumbnails = [event.thumbnail, ...kept.map((m) => m.thumbnail)].filter((t): t is string => typeof t === 'string' && t.length > 0);
@@ -147,7 +147,7 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
     t: m.t,
     startedAt: event.startedAt + (m.t - event.start) * 1000,
     thumbnail: m.thumbnail ?? null,
-    vectors: asF32Set(m.vectors),
+    vectors: toF32Set(m.vectors),
   }));
   await deps.store.upsertMoments(moments);
   await deps.afterMoments?.();

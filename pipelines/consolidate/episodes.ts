@@ -3,7 +3,7 @@
 import type { StoredEvent } from '../records/event.js';
 import type { EpisodeWrite } from '../repositories/memory-store.js';
 import { unionTags } from './completion.js';
-import { meanBySpace } from './vectors.js';
+import { meanBySpace } from '../vectors.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
