@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allowedHostProblem } from '../../config/allowed-hosts.js';
 import { checkTarget, targetOf, type NetworkPolicy } from './network-guard.js';
-import { resolveSource, SourceError, type SourceOptions } from './source.js';
+import { SourceError } from '../records/source.js';
+import { resolveSource, type SourceOptions } from './source.js';
 
 const options: SourceOptions = {
   allowedProtocols: ['file', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'hls', 'crypto', 'data'],

@@ -3,7 +3,7 @@
 // not fully trusted can list the hosts and networks sources may reach (ingest.allowedHosts).
 // Pure: the addresses a host resolves to and this machine's own addresses come from the caller.
 import { BlockList, isIP } from 'node:net';
-import { SourceError, type SourceSpec } from './source.js';
+import { SourceError, type NetworkFacts, type SourceSpec } from '../records/source.js';
 
 /** A TCP endpoint engram itself serves or depends on. */
 export interface OwnEndpoint {
@@ -113,4 +113,48 @@ export function checkTarget(display: string, target: Target, addresses: readonly
     const via = resolved.length === 1 && plain(resolved[0]!) === target.host ? '' : ` (it resolves to ${outside.map(plain).join(', ')})`;
     throw new SourceError(`source host "${target.host}"${via} is not in ingest.allowedHosts (${listed})`);
   }
+}
+
+/** The options the guard reads. */
+export interface SourceNetworkConfig {
+  api: { host: string; port: number };
+  redis: { url?: string | undefined };
+  ingest: { allowedHosts: readonly string[] };
+}
+
+/** An own endpoint's addresses: 'this-machine' for a local host, else what it resolves to. */
+async function endpointAddresses(host: string, facts: NetworkFacts): Promise<readonly string[] | 'this-machine'> {
+  const addresses = await facts.resolve(host.replace(/^\[|\]$/g, ''));
+  if (!addresses) return [];
+  const local = facts.localAddresses();
+  return addresses.some((a) => isThisMachine(a, local)) ? 'this-machine' : addresses;
+}
+
+/** engram's own API and its Redis (when reached over TCP), and the configured allow-list. */
+export async function sourceNetworkPolicy(config: SourceNetworkConfig, facts: NetworkFacts): Promise<NetworkPolicy> {
+  const own: OwnEndpoint[] = [];
+  // Port 0 picks a free port at listen time (tests); there is nothing fixed to protect.
+  if (config.api.port !== 0) own.push({ what: "engram's own API (api.host/api.port)", addresses: await endpointAddresses(config.api.host, facts), port: config.api.port });
+  const redisUrl = config.redis.url;
+  if (redisUrl && /^rediss?:\/\//i.test(redisUrl)) {
+    try {
+      const url = new URL(redisUrl);
+      own.push({ what: "engram's Redis (redis.url / REDIS_URL)", addresses: await endpointAddresses(url.hostname || '127.0.0.1', facts), port: url.port ? Number(url.port) : 6379 });
+    } catch {
+      // An unparsable URL never connected either; the Redis connection reports it.
+    }
+  }
+  return { own, allowedHosts: config.ingest.allowedHosts };
+}
+
+/**
+ * Checks a network source (no-op for files, devices and stdin); throws SourceError naming the
+ * problem. Resolved again at every call, so a name that later points elsewhere is caught on the
+ * next connection attempt.
+ */
+export async function checkSourceNetwork(spec: SourceSpec, config: SourceNetworkConfig, facts: NetworkFacts): Promise<void> {
+  const target = targetOf(spec);
+  if (!target) return;
+  const policy = await sourceNetworkPolicy(config, facts);
+  checkTarget(spec.display, target, await facts.resolve(target.host), policy, facts.localAddresses());
 }
