@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
 import type { Config, ModelsConfig } from '../../config/schema.js';
-import { ModelTask, type Manifest, type GraphSpec } from '../manifest/schema.js';
+import { ModelTask, type Manifest, type GraphSpec, type ModelOrigin } from '../manifest/schema.js';
 import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
@@ -35,6 +35,8 @@ export interface EmbeddingSpace {
 export interface ModelStatus {
   name: string;
   task: string;
+  /** Where the model comes from; 'unknown' when its manifest cannot be read. */
+  origin: ModelOrigin | 'unknown';
   installed: boolean;
   checksum: ChecksumState;
   provider: Provider | null;
@@ -191,11 +193,12 @@ export class ModelRepository {
     const known: ModelStatus[] = [...this.catalog.values()].map((e) => ({
       name: e.manifest.name,
       task: e.manifest.task,
+      origin: e.origin,
       installed: isInstalled(e),
       checksum: this.checks.get(e.manifest.name) ?? 'unverified',
       provider: this.providers.get(e.manifest.name) ?? null,
     }));
-    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
+    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', origin: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
     return [...known, ...broken];
   }
 

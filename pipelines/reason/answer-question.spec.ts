@@ -56,6 +56,9 @@ function ev(stream: string, start: number, end: number, fields: Partial<FakeEven
     lastRecalledAt: null,
     level: 0,
     needsSummary: false,
+    labels: [],
+    counts: {},
+    tracks: [],
     colour: '',
     ...fields,
   };

@@ -26,6 +26,9 @@ function event(id: string, start: number, fields: Partial<StoredEvent> = {}): St
     lastRecalledAt: null,
     level: 0,
     needsSummary: false,
+    labels: [],
+    counts: {},
+    tracks: [],
     ...fields,
   };
 }

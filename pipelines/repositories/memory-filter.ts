@@ -1,11 +1,23 @@
 // The one MemoryFilter as a LanceDB (DataFusion SQL) predicate per table. Values are validated
 // and quoted by sql.ts; open bounds (an infinite end) add no condition, so a filter that says
 // "after 1:20 into the video" stays on the start/end indexes.
-import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream } from './sql.js';
-import type { MemoryFilter, MemoryTableName } from './memory-schema.js';
+import { EngramError } from '../../config/errors.js';
+import { LABEL_NAME, type MemoryFilter, type MemoryTableName } from './memory-schema.js';
+import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream, sqlString } from './sql.js';
 
 /** A bound that limits anything: infinite ends are open; NaN is kept so sqlNumber names it. */
 const finite = (n: number | undefined): n is number => n !== undefined && n !== Number.POSITIVE_INFINITY && n !== Number.NEGATIVE_INFINITY;
+
+/** A filter matching events that saw any of the labels; each label is checked against LABEL_NAME first. */
+function labelsFilter(labels: readonly string[]): string {
+  if (labels.length === 0) return 'false';
+  return labels
+    .map((label) => {
+      if (!LABEL_NAME.test(label)) throw new EngramError(`not a detector label: ${JSON.stringify(label)} (lower-case words such as "person" or "traffic light")`);
+      return `labels LIKE ${sqlString(`%|${label}|%`)}`;
+    })
+    .join(' OR ');
+}
 
 /** The predicate for `filter` on `table`; undefined when the filter has no bounds. */
 export function memoryWhere(table: MemoryTableName, filter: MemoryFilter = {}): string | undefined {
@@ -22,6 +34,7 @@ export function memoryWhere(table: MemoryTableName, filter: MemoryFilter = {}): 
     finite(st?.end) && (moments ? `t <= ${sqlNumber(st.end)}` : `start <= ${sqlNumber(st.end)}`),
     filter.eventIds !== undefined && sqlIn(moments ? 'eventId' : 'id', filter.eventIds),
     filter.level !== undefined && !moments && `level = ${sqlNumber(filter.level)}`,
+    filter.labels !== undefined && table === 'events' && labelsFilter(filter.labels),
   ]);
 }
 

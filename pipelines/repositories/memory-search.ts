@@ -29,7 +29,8 @@ export const REFINE_CANDIDATES = 300;
 export const ROWS_PER_REFINE_CANDIDATE = 1000;
 /** How long a table's row count (for the refine depth) is reused before it is counted again. */
 const ROW_COUNT_TTL_MS = 30_000;
-export const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
+// Detector labels are searchable words too: "person" finds the events a person was seen in.
+export const TEXT_COLUMNS = ['summary', 'transcript', 'ocr', 'labels'] as const;
 
 export interface SearchOptions {
   /** IVF partitions probed per vector search. @defaultValue NPROBES */

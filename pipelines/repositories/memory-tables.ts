@@ -7,20 +7,23 @@
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
 import {
-  arrow, baseFields, f, MEMORY_TABLES, spaceColumn, vectorField,
+  arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, spaceColumn, vectorField,
   type EpisodeWrite, type EventWrite, type MemoryTableName, type MomentWrite, type SpaceInfo, type Vectors,
 } from './memory-schema.js';
 import { sqlString } from './sql.js';
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 function isConflict(error: unknown): boolean {
   return /conflict|concurrent|retryable/i.test(String((error as Error)?.message ?? error));
 }
 
-/** Migrations from version i+1 to i+2; none yet: version 1 is the first layout. */
-const MIGRATIONS: ((tables: MemoryTables) => Promise<void>)[] = [];
+/** Migrations from version i+1 to i+2. */
+const MIGRATIONS: ((tables: MemoryTables) => Promise<void>)[] = [
+  // 1 -> 2: the detector's labels, counts and tracks on events, detections on moments.
+  (tables) => tables.addMissingColumns({ events: objectFields.events(), moments: objectFields.moments() }),
+];
 
 export class MemoryTables {
   readonly uri: string;
@@ -104,6 +107,16 @@ export class MemoryTables {
       if (!step) throw new EngramError(`no migration from schema version ${version} to ${version + 1}`);
       await step(this);
       await this.metaSet({ schemaVersion: String(version + 1) });
+    }
+  }
+
+  /** Adds (as all-null columns) the fields a table lacks; used by migrations, safe to repeat. */
+  async addMissingColumns(fields: Partial<Record<MemoryTableName, import('apache-arrow').Field[]>>): Promise<void> {
+    for (const [name, wanted] of Object.entries(fields) as [MemoryTableName, import('apache-arrow').Field[]][]) {
+      const table = this.#tables[name];
+      const have = new Set((await table.schema()).fields.map((x) => x.name));
+      const add = wanted.filter((x) => !have.has(x.name));
+      if (add.length > 0) await this.write(() => table.addColumns(add));
     }
   }
 
@@ -222,6 +235,7 @@ export class MemoryTables {
       strength: e.strength, retention: 1, salience: e.salience, novelty: e.novelty, recallCount: e.recallCount,
       lastRecalledAt: e.lastRecalledAt, level: e.level, needsSummary: e.needsSummary, momentCount: e.momentCount,
       mergedIds: e.mergedIds.join(' '), closedBy: e.closedBy, consolidatedAt: e.consolidatedAt, prunedAt: null,
+      labels: labelsColumn(e.labels ?? []), labelCounts: JSON.stringify(e.counts ?? {}), tracks: JSON.stringify(e.tracks ?? []),
       ...this.#vectorColumns(e.vectors),
     }));
     await this.#upsert('events', rows);
@@ -232,7 +246,7 @@ export class MemoryTables {
     await this.#ensureFor(moments.map((m) => m.vectors));
     const rows = moments.map((m) => ({
       id: m.id, stream: m.stream, startedAt: m.startedAt, endedAt: m.startedAt, eventId: m.eventId, kind: m.kind, t: m.t,
-      thumbnail: m.thumbnail, ...this.#vectorColumns(m.vectors),
+      thumbnail: m.thumbnail, detections: JSON.stringify(m.detections ?? []), ...this.#vectorColumns(m.vectors),
     }));
     await this.#upsert('moments', rows);
   }

@@ -39,6 +39,8 @@ export interface EventQuery {
   /** Wall-clock epoch ms, inclusive. */
   since?: number;
   until?: number;
+  /** Events where the detector saw any of these labels. */
+  labels?: string[];
   limit: number;
   offset: number;
 }
