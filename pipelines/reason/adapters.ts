@@ -2,7 +2,7 @@
 // stage's ports. Typed structurally (only the methods used), so this file depends on their shape,
 // not their construction. The store and the reasoner share one filter type (MemoryFilter), so
 // filters pass through unchanged.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 import type { ListEventsOptions } from '../repositories/memory-schema.js';

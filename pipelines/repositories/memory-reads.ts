@@ -2,7 +2,7 @@
 // neighbours and moments of an event, episodes, and the vectors consolidation compares against.
 // Every read of moments hides those whose event row is missing (an unfinished consolidation).
 import type * as lancedb from '@lancedb/lancedb';
-import { STREAM_NAME, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import {
   CONVERT, num, PLAIN_COLUMNS, splitWords, toEvent, toF32,

@@ -1,7 +1,7 @@
 // How memories fade and are kept (MemoryBank): recall reinforces an event, time decays its
 // retention, and perceptual detail (moments) is pruned past retention while the event, its
 // semantic record, stays. Also the later upgrade of extractive summaries.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import type { MemoryReads } from './memory-reads.js';
 import type { MemoryTables } from './memory-tables.js';
 import { sqlIn, sqlNumber, sqlQuoted, sqlString } from './sql.js';

@@ -3,7 +3,7 @@
 // one MemoryFilter applied before ranking.
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import type { MemoryReads } from './memory-reads.js';
 import { CONVERT, num, PLAIN_COLUMNS, toEvent, type Hit, type MemoryFilter, type MemoryTableName, type RowOf, type StoredMoment } from './memory-schema.js';

@@ -2,7 +2,7 @@
 // writes (memory-tables.ts), reads (memory-reads.ts), ranked searches (memory-search.ts),
 // retention (memory-retention.ts) and indexes (memory-indexes.ts). These modules are the only
 // ones that talk to LanceDB; this file only opens them together and forwards.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { MemoryIndexes } from './memory-indexes.js';
 import { MemoryReads } from './memory-reads.js';
 import { MemoryRetention } from './memory-retention.js';
