@@ -1,11 +1,15 @@
 // The segmenter's whole memory of a stream, as plain data: it is saved to Redis after every tick
 // (encodeJson keeps Float32Arrays compact), so another worker continues exactly where this one stopped.
-import type { OcrLine, TranscriptSpan } from '../records.js';
+import type { Detection, OcrLine, TranscriptSpan } from '../records.js';
 import type { SpeechSpan } from '../perceive/record.js';
+import type { PresenceState } from './presence.js';
+import type { TrackerState } from './tracker.js';
 
 export enum BoundaryReason {
   Surprise = 'surprise',
   Text = 'text',
+  /** A detector label came into view or left it. */
+  Presence = 'presence',
   Speech = 'speech',
   Silence = 'silence',
   MaxLength = 'max-length',
@@ -46,6 +50,10 @@ export interface BufferedKeyframe {
   thumbnail: string | null;
   /** Change from the previous keyframe (centred cosine distance of the visual signatures); null for the first. */
   motion: number | null;
+  /** The detector's objects with track ids; absent when the detector did not run on it. */
+  detections?: Detection[];
+  /** Labels present (with hysteresis) once this keyframe was seen. */
+  present?: string[];
 }
 
 export interface BufferedAudioWindow {
@@ -110,6 +118,8 @@ export interface SegmenterState {
   scanFrom: string;
   /** A sequence number found missing: when it was first noticed (wall ms). */
   hole: { seq: number; since: number } | null;
+  /** Tracks and label presence; absent in states saved before the detector existed. */
+  objects?: { tracker: TrackerState; presence: PresenceState };
 }
 
 export function initialState(stream: string, generation = 0): SegmenterState {
