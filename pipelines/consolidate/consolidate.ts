@@ -3,13 +3,13 @@
 // the writes in crash-safe order (moments first, the event row last, see MemoryStore).
 import { EngramError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
-import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records/event.js';
 import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
 import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags } from './completion.js';
 import { mergeObjects, NO_OBJECTS, presenceDiffers } from './objects.js';
 import { initialStrength, salience } from './strength.js';
 import type { Summarizer } from './summary.js';
-import { asF32Set } from './vectors.js';
+import { toF32Set } from '../vectors.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
 export class InvalidEventError extends EngramError {
@@ -69,7 +69,7 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
   if (previous?.mergedIds.includes(event.id)) return { status: 'duplicate', id: previous.event.id, moments: 0 };
 
   const kept = separateMoments(event.moments, deps.memory.separationSimilarity);
-  const vectors = asF32Set(event.vectors);
+  const vectors = toF32Set(event.vectors);
   const transcript = transcriptText(event);
   const ocr = ocrText(event);
   const thumbnails = [event.thumbnail, ...kept.map((m) => m.thumbnail)].filter((t): t is string => typeof t === 'string' && t.length > 0);
@@ -156,7 +156,7 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
     startedAt: event.startedAt + (m.t - event.start) * 1000,
     thumbnail: m.thumbnail ?? null,
     detections: m.detections ?? [],
-    vectors: asF32Set(m.vectors),
+    vectors: toF32Set(m.vectors),
   }));
   await deps.store.upsertMoments(moments);
   await deps.afterMoments?.();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
 import { EPOCH, seeded, syntheticEvent, unitVector } from '../../test/helpers/events.js';
-import type { EventObjects, TrackSpan } from '../records.js';
+import type { EventObjects, TrackSpan } from '../records/event.js';
 import { LlmClient } from '../repositories/llm.js';
 import { MemoryStore } from '../repositories/memory-store.js';
 import { consolidateEvent } from './consolidate.js';

@@ -1,7 +1,7 @@
 // What the detector saw during an event, as consolidation needs it: merging two events' labels,
 // counts and tracks (pattern completion), whether two events differ in who or what is present
 // (such events are never merged), and the plain-words account the extractive summary gives.
-import type { EventObjects, LabelCount, TrackSpan } from '../records.js';
+import type { EventObjects, LabelCount, TrackSpan } from '../records/event.js';
 
 export const NO_OBJECTS: EventObjects = { labels: [], counts: {}, tracks: [] };
 

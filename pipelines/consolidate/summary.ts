@@ -1,7 +1,7 @@
 // Semantic summaries: through an OpenAI-compatible chat model when one is configured (keyframes
 // as images for vision models, JSON output), otherwise, or when the endpoint fails, an extractive
 // summary from transcript, on-screen text and tags, and the event is marked for a later upgrade.
-import type { EventObjects } from '../records.js';
+import type { EventObjects } from '../records/event.js';
 import type { ChatContentPart, ChatMessage } from '../repositories/llm.js';
 import { describeObjects, objectFacts } from './objects.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EPOCH } from '../../test/helpers/events.js';
-import type { EventObjects } from '../records.js';
+import type { EventObjects } from '../records/event.js';
 import { arrow, baseFields, MemoryStore, objectFields, SCHEMA_VERSION, type EventWrite } from './memory-store.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,8 @@
 // and the records read from them; memory-store.ts does the reading and writing.
 import { createRequire } from 'node:module';
 import { EngramError } from '../../config/errors.js';
-import type { Detection, EventObjects, LabelCount, StoredEvent, TrackSpan } from '../records.js';
+import type { Detection, EventObjects, LabelCount, StoredEvent, TrackSpan } from '../records/event.js';
+import { toF32 as vectorToF32 } from '../vectors.js';
 
 // LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
 // requires itself; an ESM import would load a second copy whose classes it refuses.
@@ -250,10 +251,8 @@ export const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => 
   episodes: toEpisode,
 };
 
+/** A vector column's value as Float32Array; undefined for a missing one. */
 export function toF32(value: unknown): Float32Array | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (value instanceof Float32Array) return value;
-  const v = value as { toArray?: () => ArrayLike<number> };
-  return Float32Array.from(typeof v.toArray === 'function' ? v.toArray() : (value as ArrayLike<number>));
+  return value === null || value === undefined ? undefined : vectorToF32(value as Parameters<typeof vectorToF32>[0]);
 }
 

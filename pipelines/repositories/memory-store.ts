@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import {
   arrow, baseFields, CONVERT, f, LABEL_NAME, labelsColumn, MEMORY_TABLES, num, objectFields, spaceColumn, splitWords, toEvent, toF32, vectorField,
   type EpisodeWrite, type EventWrite, type Hit, type ListEventsOptions, type MemoryFilter, type MemoryStats, type MemoryTableName,

@@ -3,11 +3,11 @@
 // one stray or missed detection changes nothing, and events carry labels, counts and tracks.
 import { describe, expect, it } from 'vitest';
 import { SegmentSchema, type SegmentOptions } from '../../config/schema.js';
-import { decodeJson, encodeJson, type PerceptionRecord } from '../perceive/record.js';
-import type { ClosedEvent, Detection } from '../records.js';
+import { decodeJson, encodeJson, type PerceptionRecord } from '../records/perception.js';
+import type { ClosedEvent, Detection } from '../records/event.js';
 import { observePresence, type PresenceState } from './presence.js';
 import { Segmenter } from './segmenter.js';
-import type { SegmenterState } from './state.js';
+import type { SegmenterState } from '../records/segmenter-state.js';
 import { initialTracker, track } from './tracker.js';
 
 const options: SegmentOptions = SegmentSchema.parse({});

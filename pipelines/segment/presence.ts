@@ -4,20 +4,14 @@
 // are dated where they happened, not where they were confirmed: an arrival at its first
 // detection, a departure at the first keyframe it was missing from. See NOTES.md for the defaults.
 
+import type { LabelPresence, PresenceState } from '../records/segmenter-state.js';
+
+export type { LabelPresence, PresenceState };
+
 export interface PresenceOptions {
   hits: number;
   window: number;
   leaveSeconds: number;
-}
-
-export interface LabelPresence {
-  present: boolean;
-  /** The last `window` keyframes: [stream seconds, detected], oldest first. */
-  recent: [number, boolean][];
-  /** Stream seconds of the last keyframe it was detected on. */
-  lastSeen: number | null;
-  /** The first keyframe after lastSeen it was missing from; null while it is seen. */
-  missingSince: number | null;
 }
 
 export interface PresenceChange {
@@ -27,7 +21,6 @@ export interface PresenceChange {
   t: number;
 }
 
-export type PresenceState = Record<string, LabelPresence>;
 
 /** Records one keyframe (the labels detected on it) and returns the changes it confirms. */
 export function observePresence(state: PresenceState, t: number, seen: ReadonlySet<string>, options: PresenceOptions): PresenceChange[] {

@@ -3,7 +3,10 @@
 // objects that moved off their last box, greedily best pair first. A track unseen for longer than
 // its memory ends. No model and no motion prediction: at one keyframe a second, objects that stay
 // in view overlap their last box, and those that cross it fast are too few per frame to confuse.
-import type { Detection } from '../records.js';
+import type { Detection } from '../records/event.js';
+import type { LiveTrack, TrackerState } from '../records/segmenter-state.js';
+
+export type { LiveTrack, TrackerState };
 
 export interface TrackOptions {
   /** Smallest IoU that continues a track. */
@@ -12,25 +15,6 @@ export interface TrackOptions {
   centre: number;
   /** Seconds a track lives on unseen (a missed detection, a short occlusion). */
   memorySeconds: number;
-}
-
-export interface LiveTrack {
-  id: number;
-  label: string;
-  box: [number, number, number, number];
-  /** Stream seconds of its first and last detection. */
-  first: number;
-  last: number;
-  /** Keyframes it was detected on. */
-  hits: number;
-  score: number;
-}
-
-export interface TrackerState {
-  nextId: number;
-  live: LiveTrack[];
-  /** Tracks that ended (unseen past their memory) since the owner last took them. */
-  ended: LiveTrack[];
 }
 
 export function initialTracker(): TrackerState {

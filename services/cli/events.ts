@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { LABEL_NAME, MemoryStore } from '../../pipelines/repositories/memory-store.js';
-import { STREAM_NAME } from '../../pipelines/records.js';
+import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { load, printJson } from './common.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

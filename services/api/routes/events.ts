@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../config/schema.js';
 import { isEngramError } from '../../../config/errors.js';
-import type { StoredEvent } from '../../../pipelines/records.js';
+import type { StoredEvent } from '../../../pipelines/records/event.js';
 import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
 import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';

@@ -1,9 +1,40 @@
 // The segmenter's whole memory of a stream, as plain data: it is saved to Redis after every tick
 // (encodeJson keeps Float32Arrays compact), so another worker continues exactly where this one stopped.
-import type { Detection, OcrLine, TranscriptSpan } from '../records.js';
-import type { SpeechSpan } from '../perceive/record.js';
-import type { PresenceState } from './presence.js';
-import type { TrackerState } from './tracker.js';
+import type { Detection, OcrLine, TranscriptSpan } from './event.js';
+import type { SpeechSpan } from './perception.js';
+
+/** One object followed across keyframes by segment's tracker. */
+export interface LiveTrack {
+  id: number;
+  label: string;
+  box: [number, number, number, number];
+  /** Stream seconds of its first and last detection. */
+  first: number;
+  last: number;
+  /** Keyframes it was detected on. */
+  hits: number;
+  score: number;
+}
+
+export interface TrackerState {
+  nextId: number;
+  live: LiveTrack[];
+  /** Tracks that ended (unseen past their memory) and were not yet reported with a closed event. */
+  ended: LiveTrack[];
+}
+
+/** Presence of one detector label on a stream (see segment/presence.ts). */
+export interface LabelPresence {
+  present: boolean;
+  /** The last `window` keyframes: [stream seconds, detected], oldest first. */
+  recent: [number, boolean][];
+  /** Stream seconds of the last keyframe it was detected on. */
+  lastSeen: number | null;
+  /** The first keyframe after lastSeen it was missing from; null while it is seen. */
+  missingSince: number | null;
+}
+
+export type PresenceState = Record<string, LabelPresence>;
 
 export enum BoundaryReason {
   Surprise = 'surprise',
