@@ -4,11 +4,13 @@
 // every gap, and drop keyframes (never audio) when too many chunks are in flight.
 import type { IngestConfig } from '../../config/schema.js';
 import { Role } from '../jobs.js';
-import type { Logger } from '../../services/logger.js';
+import type { Log } from '../log.js';
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk } from './chunk.js';
-import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
-import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
+import type { Chunk } from '../records/chunk.js';
+import { buildDecodePlan, checkMedia } from './decode-plan.js';
+import { resolveSource } from './source.js';
+import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
+import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
 import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
@@ -46,7 +48,7 @@ export interface IngestDeps {
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
    */
   stdin?: StdinInput;
-  log: Logger;
+  log: Log;
 }
 
 export interface StdinInput {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { assertStreamName, defaultStreamName, resolveSource, SourceError, type FileFacts, type SourceOptions } from './source.js';
-import { buildDecodePlan, fitSize, type MediaInfo } from './decode-plan.js';
+import { assertStreamName, defaultStreamName, resolveSource, type SourceOptions } from './source.js';
+import { buildDecodePlan, fitSize } from './decode-plan.js';
+import { SourceError, type FileFacts } from '../records/source.js';
+import type { MediaInfo } from '../repositories/media-types.js';
 
 // A small in-memory file system: real paths after symlinks, and sizes.
 const tree: Record<string, { real?: string; size: number }> = {

@@ -3,38 +3,8 @@
 // protocols against an allow-list, files under configured roots (after resolving symlinks),
 // device names against a strict pattern.
 import { isAbsolute, relative, resolve, sep, basename, extname } from 'node:path';
-import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME } from '../records.js';
-
-export type SourceKind = 'file' | 'url' | 'v4l2' | 'alsa' | 'pulse' | 'stdin';
-
-export interface SourceSpec {
-  kind: SourceKind;
-  /** The source as the user gave it (files: the resolved real path). */
-  source: string;
-  /** What to show people: passwords in URLs replaced by ***. */
-  display: string;
-  /** ffmpeg options placed before `-i`. */
-  inputOptions: string[];
-  /** The `-i` argument. */
-  input: string;
-  /** Sources that never end by themselves; probing may still find a file-like URL finite. */
-  live: boolean;
-  /** Options for ffprobe (a subset of inputOptions that it understands). */
-  probeOptions: string[];
-}
-
-export class SourceError extends EngramError {
-  override readonly name = 'SourceError';
-}
-
-/** File system facts the checks need; the repository supplies the real ones, tests may too. */
-export interface FileFacts {
-  /** Real path with symlinks resolved; throws with code ENOENT when missing. */
-  realpath(path: string): string;
-  /** Size in bytes, and whether it is a regular file. */
-  stat(path: string): { size: number; isFile: boolean };
-}
+import { STREAM_NAME } from '../records/event.js';
+import { redactUrl, SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 
 export interface SourceOptions {
   allowedProtocols: readonly string[];
@@ -49,16 +19,6 @@ export interface SourceOptions {
 const DEVICE = /^[A-Za-z0-9_][A-Za-z0-9_:,.=-]{0,127}$/;
 const VIDEO_DEVICE = /^\/dev\/video[0-9]{1,3}$/;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-
-export function redactUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return text;
-  }
-}
 
 function within(root: string, path: string): boolean {
   const rel = relative(root, path);

@@ -2,7 +2,7 @@
 // stage's ports. Typed structurally (only the methods used), so this file depends on their shape,
 // not their construction; filters the store does not have (several streams, stream time) are
 // built here from the ones it has, never by pasting text.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';

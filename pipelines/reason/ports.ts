@@ -1,7 +1,7 @@
 // What the reason stage needs from the outside world, in its own words. The long-term memory
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 import type { StreamWindow, WallWindow } from './time-expressions.js';

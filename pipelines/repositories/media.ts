@@ -5,9 +5,8 @@ import { realpathSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import type { DecodePlan, MediaInfo } from '../ingest/decode-plan.js';
-import { AUDIO_FD, JPEG_FD, VIDEO_FD } from '../ingest/decode-plan.js';
-import type { FileFacts, SourceSpec } from '../ingest/source.js';
+import type { FileFacts, SourceSpec } from '../records/source.js';
+import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from './media-types.js';
 
 export const localFiles: FileFacts = {
   realpath: (path) => realpathSync(path),

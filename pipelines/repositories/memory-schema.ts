@@ -2,7 +2,8 @@
 // and the records read from them; memory-store.ts does the reading and writing.
 import { createRequire } from 'node:module';
 import { EngramError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { Detection, EventObjects, LabelCount, StoredEvent, TrackSpan } from '../records/event.js';
+import { toF32 as vectorToF32 } from '../vectors.js';
 
 // LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
 // requires itself; an ESM import would load a second copy whose classes it refuses.
@@ -23,8 +24,8 @@ export interface SpaceInfo {
 
 export type Vectors = Record<string, Float32Array>;
 
-/** An event as consolidate writes it. */
-export interface EventWrite extends StoredEvent {
+/** An event as consolidate writes it; without objects it is stored as having seen none. */
+export interface EventWrite extends Omit<StoredEvent, keyof EventObjects>, Partial<EventObjects> {
   vectors: Vectors;
   salience: number;
   novelty: number;
@@ -45,10 +46,13 @@ export interface StoredMoment {
   /** Wall-clock epoch ms. */
   startedAt: number;
   thumbnail: string | null;
+  /** Keyframes: the detector's objects with track ids; [] for audio and without a detector. */
+  detections: Detection[];
 }
 
-export interface MomentWrite extends StoredMoment {
+export interface MomentWrite extends Omit<StoredMoment, 'detections'> {
   vectors: Vectors;
+  detections?: Detection[];
 }
 
 export interface StoredEpisode {
@@ -92,6 +96,8 @@ export interface MemoryFilter {
   eventIds?: string[];
   /** Episodes only: 1 hour, 2 day. */
   level?: number;
+  /** Events only: events that saw any of these detector labels ("person", "car"). */
+  labels?: string[];
 }
 
 export interface Hit<T> {
@@ -121,6 +127,8 @@ export interface ListEventsOptions {
   offset?: number;
   /** Newest first instead of oldest first. */
   descending?: boolean;
+  /** Only events that saw any of these detector labels. */
+  labels?: string[];
 }
 
 export interface TableStats {
@@ -139,6 +147,32 @@ export interface MemoryStats {
 }
 
 
+/**
+ * Schema 2: what the detector saw. Nullable, because migrating a version-1 store adds them as
+ * all-null columns (read back as nothing seen). `labels` is "|person|traffic light|": the bars let
+ * a filter match whole labels with LIKE, and full-text search reads the words between them.
+ */
+export const objectFields = {
+  events: () => [f('labels', new arrow.Utf8(), true), f('labelCounts', new arrow.Utf8(), true), f('tracks', new arrow.Utf8(), true)],
+  moments: () => [f('detections', new arrow.Utf8(), true)],
+};
+
+/** A detector label as a filter value: lower-case words, as COCO names them. */
+export const LABEL_NAME = /^[a-z][a-z ]{0,39}$/;
+
+export function labelsColumn(labels: readonly string[]): string {
+  return labels.length === 0 ? '' : `|${[...new Set(labels)].sort().join('|')}|`;
+}
+
+function parseJson<T>(value: unknown, fallback: T): T {
+  if (typeof value !== 'string' || value === '') return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+}
+
 export function f(name: string, type: import('apache-arrow').DataType, nullable = false) {
   return new arrow.Field(name, type, nullable);
 }
@@ -156,10 +190,11 @@ export function baseFields(table: MemoryTableName) {
       f('thumbnail', utf8(), true), f('strength', f64()), f('retention', f64()), f('salience', f64()), f('novelty', f64()),
       f('recallCount', i32()), f('lastRecalledAt', f64(), true), f('level', i32()), f('needsSummary', bool()),
       f('momentCount', i32()), f('mergedIds', utf8()), f('closedBy', utf8()), f('consolidatedAt', f64()), f('prunedAt', f64(), true),
+      ...objectFields.events(),
     ];
   }
   if (table === 'moments') {
-    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true)];
+    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true), ...objectFields.moments()];
   }
   return [
     ...common,
@@ -189,6 +224,8 @@ export function toEvent(r: Record<string, unknown>): StoredEvent {
     transcript: r.transcript as string, ocr: r.ocr as string, tags: splitWords(r.tags),
     thumbnail: (r.thumbnail as string | null) ?? null, strength: num(r.strength), recallCount: num(r.recallCount),
     lastRecalledAt: numOrNull(r.lastRecalledAt), level: num(r.level), needsSummary: Boolean(r.needsSummary),
+    labels: typeof r.labels === 'string' ? r.labels.split('|').filter(Boolean) : [],
+    counts: parseJson<Record<string, LabelCount>>(r.labelCounts, {}), tracks: parseJson<TrackSpan[]>(r.tracks, []),
   };
 }
 
@@ -196,6 +233,7 @@ export function toMoment(r: Record<string, unknown>): StoredMoment {
   return {
     id: r.id as string, eventId: r.eventId as string, stream: r.stream as string, kind: r.kind as StoredMoment['kind'],
     t: num(r.t), startedAt: num(r.startedAt), thumbnail: (r.thumbnail as string | null) ?? null,
+    detections: parseJson<Detection[]>(r.detections, []),
   };
 }
 
@@ -213,10 +251,8 @@ export const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => 
   episodes: toEpisode,
 };
 
+/** A vector column's value as Float32Array; undefined for a missing one. */
 export function toF32(value: unknown): Float32Array | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (value instanceof Float32Array) return value;
-  const v = value as { toArray?: () => ArrayLike<number> };
-  return Float32Array.from(typeof v.toArray === 'function' ? v.toArray() : (value as ArrayLike<number>));
+  return value === null || value === undefined ? undefined : vectorToF32(value as Parameters<typeof vectorToF32>[0]);
 }
 

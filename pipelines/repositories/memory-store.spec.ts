@@ -109,7 +109,7 @@ describe('MemoryStore', () => {
     expect(before.map((h) => h.row.id)).toEqual(['cam.0000010000']);
     expect((await store.textSearch({ query: 'parcel', limit: 5 })).map((h) => h.row.id)).toEqual(['cam.0000020000']);
     const built = await store.buildIndexes({ vectorMinRows: 1_000_000, ftsMinRows: 1, growth: 2 });
-    expect(built).toEqual(['events.summary', 'events.transcript', 'events.ocr']);
+    expect(built).toEqual(['events.summary', 'events.transcript', 'events.ocr', 'events.labels']);
     await store.upsertEvent(event({ id: 'cam.0000040000', start: 40, summary: 'second delivery van' }));
     const after = await store.textSearch({ query: 'delivery', limit: 5 });
     expect(after.map((h) => h.row.id).sort()).toEqual(['cam.0000010000', 'cam.0000040000']);
@@ -173,7 +173,7 @@ describe('MemoryStore', () => {
     await meta.update({ where: `key = 'schemaVersion'`, values: { value: String(SCHEMA_VERSION + 1) } });
     meta.close();
     db.close();
-    await expect(MemoryStore.open(u)).rejects.toThrow(/schema version 2, newer than this engram understands/);
+    await expect(MemoryStore.open(u)).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this engram understands`));
   });
 });
 

@@ -7,9 +7,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import {
-  arrow, baseFields, CONVERT, f, MEMORY_TABLES, num, spaceColumn, splitWords, toEvent, toF32, vectorField,
+  arrow, baseFields, CONVERT, f, LABEL_NAME, labelsColumn, MEMORY_TABLES, num, objectFields, spaceColumn, splitWords, toEvent, toF32, vectorField,
   type EpisodeWrite, type EventWrite, type Hit, type ListEventsOptions, type MemoryFilter, type MemoryStats, type MemoryTableName,
   type MomentWrite, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type TableStats, type Vectors,
 } from './memory-schema.js';
@@ -18,7 +18,7 @@ import { sqlAnd, sqlIn, sqlNumber, sqlStream, sqlString } from './sql.js';
 export * from './memory-schema.js';
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface OpenOptions {
   /** Strength (days) added per recall. @defaultValue 1 */
@@ -55,7 +55,8 @@ export const REFINE_CANDIDATES = 300;
 export const ROWS_PER_REFINE_CANDIDATE = 1000;
 /** How long a table's row count (for the refine depth) is reused before it is counted again. */
 const ROW_COUNT_TTL_MS = 30_000;
-const TEXT_COLUMNS = ['summary', 'transcript', 'ocr'] as const;
+// Detector labels are searchable words too: "person" finds the events a person was seen in.
+const TEXT_COLUMNS = ['summary', 'transcript', 'ocr', 'labels'] as const;
 /** Columns to read back per table: everything but the vectors (large, and not part of the records). */
 const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
 
@@ -82,8 +83,22 @@ async function dirBytes(path: string): Promise<number> {
   return total;
 }
 
-/** Migrations from version i+1 to i+2; none yet: version 1 is the first layout. */
-const MIGRATIONS: ((store: MemoryStore) => Promise<void>)[] = [];
+/** Migrations from version i+1 to i+2. */
+const MIGRATIONS: ((store: MemoryStore) => Promise<void>)[] = [
+  // 1 -> 2: the detector's labels, counts and tracks on events, detections on moments.
+  (store) => store.addMissingColumns({ events: objectFields.events(), moments: objectFields.moments() }),
+];
+
+/** A filter matching events that saw any of the labels; each label is checked against LABEL_NAME first. */
+function labelsFilter(labels: readonly string[]): string {
+  if (labels.length === 0) return 'false';
+  return labels
+    .map((label) => {
+      if (!LABEL_NAME.test(label)) throw new EngramError(`not a detector label: ${JSON.stringify(label)} (lower-case words such as "person" or "traffic light")`);
+      return `labels LIKE ${sqlString(`%|${label}|%`)}`;
+    })
+    .join(' OR ');
+}
 
 export class MemoryStore {
   readonly uri: string;
@@ -169,6 +184,16 @@ export class MemoryStore {
       if (!step) throw new EngramError(`no migration from schema version ${version} to ${version + 1}`);
       await step(this);
       await this.#metaSet({ schemaVersion: String(version + 1) });
+    }
+  }
+
+  /** Adds (as all-null columns) the fields a table lacks; used by migrations, safe to repeat. */
+  async addMissingColumns(fields: Partial<Record<MemoryTableName, import('apache-arrow').Field[]>>): Promise<void> {
+    for (const [name, wanted] of Object.entries(fields) as [MemoryTableName, import('apache-arrow').Field[]][]) {
+      const table = this.#tables[name];
+      const have = new Set((await table.schema()).fields.map((x) => x.name));
+      const add = wanted.filter((x) => !have.has(x.name));
+      if (add.length > 0) await this.#write(() => table.addColumns(add));
     }
   }
 
@@ -336,6 +361,7 @@ export class MemoryStore {
       strength: e.strength, retention: 1, salience: e.salience, novelty: e.novelty, recallCount: e.recallCount,
       lastRecalledAt: e.lastRecalledAt, level: e.level, needsSummary: e.needsSummary, momentCount: e.momentCount,
       mergedIds: e.mergedIds.join(' '), closedBy: e.closedBy, consolidatedAt: e.consolidatedAt, prunedAt: null,
+      labels: labelsColumn(e.labels ?? []), labelCounts: JSON.stringify(e.counts ?? {}), tracks: JSON.stringify(e.tracks ?? []),
       ...this.#vectorColumns(e.vectors),
     }));
     await this.#write(() => this.#tables.events.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
@@ -350,7 +376,7 @@ export class MemoryStore {
     await this.#ensureFor(moments.map((m) => m.vectors));
     const rows = moments.map((m) => ({
       id: m.id, stream: m.stream, startedAt: m.startedAt, endedAt: m.startedAt, eventId: m.eventId, kind: m.kind, t: m.t,
-      thumbnail: m.thumbnail, ...this.#vectorColumns(m.vectors),
+      thumbnail: m.thumbnail, detections: JSON.stringify(m.detections ?? []), ...this.#vectorColumns(m.vectors),
     }));
     await this.#write(() => this.#tables.moments.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
   }
@@ -378,6 +404,7 @@ export class MemoryStore {
       filter.until !== undefined && `${q('startedAt')} <= ${sqlNumber(filter.until)}`,
       filter.eventIds !== undefined && sqlIn(table === 'moments' ? 'eventId' : 'id', filter.eventIds),
       filter.level !== undefined && table !== 'moments' && `level = ${sqlNumber(filter.level)}`,
+      filter.labels !== undefined && table === 'events' && labelsFilter(filter.labels),
     ]);
   }
 
@@ -476,7 +503,7 @@ export class MemoryStore {
   /** Events ordered by wall-clock start (stream start for ties). */
   async listEvents(options: ListEventsOptions = {}): Promise<StoredEvent[]> {
     const where = sqlAnd([
-      this.#filter('events', { stream: options.stream, since: options.since, until: options.until }),
+      this.#filter('events', { stream: options.stream, since: options.since, until: options.until, labels: options.labels }),
       options.startFrom !== undefined && `${q('end')} >= ${sqlNumber(options.startFrom)}`,
       options.startTo !== undefined && `start <= ${sqlNumber(options.startTo)}`,
     ]);

@@ -2,7 +2,7 @@
 // user typed is ever pasted into a filter: strings are quoted with quotes doubled, numbers must
 // be finite, identifiers come from code, and names are checked against their patterns first.
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME } from '../records.js';
+import { STREAM_NAME } from '../records/event.js';
 
 /** A single-quoted SQL string literal; a quote inside is doubled, NUL is refused. */
 export function sqlString(value: string): string {

@@ -2,10 +2,10 @@
 // keyframes and audio windows are dropped, HippoMM-style), mean vectors per space, the
 // representative thumbnail, tags, and novelty against the previous event.
 import type { SegmentOptions } from '../../config/schema.js';
-import { eventId, type ClosedEvent, type MomentRecord, type OcrLine, type TranscriptSpan } from '../records.js';
-import type { SpeechSpan } from '../perceive/record.js';
-import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe } from './state.js';
-import { centredCosine, distance, meanVector, medianAndSpread } from './vectors.js';
+import { eventId, type ClosedEvent, type MomentRecord, type OcrLine, type TranscriptSpan } from '../records/event.js';
+import type { SpeechSpan } from '../records/perception.js';
+import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe } from '../records/segmenter-state.js';
+import { centredCosine, distance, meanVector, medianAndSpread } from '../vectors.js';
 
 export interface EventParts {
   stream: string;

@@ -5,12 +5,12 @@
 // longer compete with them (a few seconds), merged when close, refined by a graph cut, and kept
 // only when the event they close is at least the minimum length. All state is in SegmenterState.
 import type { SegmentOptions } from '../../config/schema.js';
-import type { ClosedEvent } from '../records.js';
-import { SIGNATURE_SPACE, type PerceptionRecord } from '../perceive/record.js';
+import type { ClosedEvent } from '../records/event.js';
+import { SIGNATURE_SPACE, type PerceptionRecord } from '../records/perception.js';
 import { buildEvent } from './close-event.js';
 import { refineBoundary } from './refine.js';
-import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from './state.js';
-import { distance, medianAndSpread, toF32 } from './vectors.js';
+import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from '../records/segmenter-state.js';
+import { distance, medianAndSpread, toF32, toF32Set } from '../vectors.js';
 
 /** Fixed strengths of the non-surprise candidates, on the surprise scale (1 = at the threshold). */
 const STRENGTH = {
@@ -414,7 +414,7 @@ export class Segmenter {
       s.open = null;
       s.pending = [];
     } else {
-      s.open = { start: at, startedAt: wallAt, gapBefore: false, previousMeans: toF32Record(event.vectors) };
+      s.open = { start: at, startedAt: wallAt, gapBefore: false, previousMeans: toF32Set(event.vectors) };
       s.anchors = s.anchors.filter(([t], i, all) => t >= at || (all[i + 1]?.[0] ?? Infinity) > at);
     }
     return event;
@@ -427,12 +427,6 @@ export class Segmenter {
     if (!anchor) return this.state.open?.startedAt ?? 0;
     return Math.round(anchor[1] + (t - anchor[0]) * 1000);
   }
-}
-
-function toF32Record(vectors: ClosedEvent['vectors']): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
-  for (const [space, v] of Object.entries(vectors)) out[space] = toF32(v);
-  return out;
 }
 
 /**

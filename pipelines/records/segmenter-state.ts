@@ -1,7 +1,7 @@
 // The segmenter's whole memory of a stream, as plain data: it is saved to Redis after every tick
 // (encodeJson keeps Float32Arrays compact), so another worker continues exactly where this one stopped.
-import type { OcrLine, TranscriptSpan } from '../records.js';
-import type { SpeechSpan } from '../perceive/record.js';
+import type { OcrLine, TranscriptSpan } from './event.js';
+import type { SpeechSpan } from './perception.js';
 
 export enum BoundaryReason {
   Surprise = 'surprise',
