@@ -3,12 +3,12 @@
 // the state. Handing on before saving means a crash repeats a hand-off rather than losing one; the
 // hand-off is idempotent (deterministic event ids).
 import type { SegmentOptions } from '../../config/schema.js';
-import type { ClosedEvent } from '../records.js';
+import type { ClosedEvent } from '../records/event.js';
 import type { ShortTermMemory } from '../repositories/short-term-memory.js';
 import type { StreamLock } from '../repositories/stream-lock.js';
-import type { PerceptionRecord } from '../perceive/record.js';
+import type { PerceptionRecord } from '../records/perception.js';
 import { Segmenter } from './segmenter.js';
-import { initialState, type SegmenterState } from './state.js';
+import { initialState, type SegmenterState } from '../records/segmenter-state.js';
 
 /** Chunks that will never be perceived: sequence numbers [fromSeq, toSeq) and the stream time they covered. */
 export interface LostChunks {
