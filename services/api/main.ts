@@ -9,7 +9,7 @@ import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js'
 import { resolveSource } from '../../pipelines/ingest/source.js';
 import type { SourceSpec } from '../../pipelines/records/source.js';
 import { localFiles } from '../../pipelines/repositories/media.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
@@ -60,7 +60,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
           // Files are stored by their real path, which the worker reading them may need.
           return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
         } catch (error) {
-          if (error instanceof EngramError && /already exists/.test(error.message)) throw conflict(error.message);
+          if (error instanceof StreamExistsError) throw conflict(error.message);
           throw error;
         }
       },
