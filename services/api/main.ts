@@ -1,7 +1,8 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { BlobReader } from '../../pipelines/repositories/blob-reader.js';
+import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -34,6 +35,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
+  const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
   const checkSource = (source: string): SourceSpec =>
@@ -51,7 +53,17 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       recentDurations: () => recentJobDurations(context.queues),
     },
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
-    blobs: new BlobReader(context.paths.blobsDir),
+    blobs: {
+      // A stored path that could leave the store is answered like a missing blob (404), never served.
+      async open(ref) {
+        try {
+          return (await blobStore.open(ref)) ?? null;
+        } catch (error) {
+          if (error instanceof BlobPathError) return null;
+          throw error;
+        }
+      },
+    },
     live,
     streams: {
       async add(input) {

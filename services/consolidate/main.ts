@@ -10,7 +10,8 @@ import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
-import { MemoryBlobs } from '../../pipelines/repositories/memory-blobs.js';
+import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
@@ -25,9 +26,9 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
   const llm = new LlmClient(config.llm);
-  const blobs = new MemoryBlobs(paths.blobsDir);
+  const blobs = new LocalBlobStore(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
-  const summarizer = makeSummarizer(llm, (p) => blobs.dataUrl(p), {
+  const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), {
     maxImages: config.llm.maxImages,
     failureCooldownMs: config.llm.failureCooldownMs,
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
@@ -75,7 +76,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
       return run.episodes > 0 ? 'done' : 'skipped';
     },
     [JobName.MaintainMemory]: async (_data, { signal, log: jobLog }) => {
-      const run = await runMaintainMemory({ store, deleteBlobs: (p) => blobs.deleteMany(p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now());
+      const run = await runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now());
       jobLog.info(run, 'memory maintained');
       return 'done';
     },

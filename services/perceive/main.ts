@@ -6,7 +6,8 @@ import { setMaxListeners } from 'node:events';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
-import { BlobStore } from '../../pipelines/repositories/blobs.js';
+import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
@@ -34,13 +35,13 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new BlobStore(context.paths.blobsDir);
+    const blobs = new LocalBlobStore(context.paths.blobsDir);
     // Each running job of every role listens on the process's shutdown signal (perceive jobs once,
     // through a child signal their model calls share): legitimately more than Node's warning
     // threshold of 10. The bound still catches a real leak, which grows without limit.
     const queues = context.config.queues;
     setMaxListeners(Math.max(256, 4 * Object.values(queues).reduce((sum, q) => sum + q.concurrency, 0)), context.signal);
-    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.saveThumbnail(stream, wallMs, jpeg) };
+    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
