@@ -13,7 +13,7 @@ import { localFiles } from '../../pipelines/repositories/media.js';
 import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
-import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
 import { conflict } from './http-errors.js';
@@ -85,7 +85,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     events: {
-      list: (query) => memory.listEvents({ ...query, descending: true }),
+      list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
       async tableRows() {
         if (!rows || Date.now() - rows.at > 30_000) {
