@@ -33,6 +33,14 @@ export interface FileFacts {
   stat(path: string): { size: number; isFile: boolean };
 }
 
+/** Network facts the source guard needs; the repository supplies the real ones, tests may too. */
+export interface NetworkFacts {
+  /** Every address a host resolves to now; undefined when it cannot be resolved (yet). */
+  resolve(host: string): Promise<string[] | undefined>;
+  /** This machine's interface addresses (loopback included). */
+  localAddresses(): Set<string>;
+}
+
 export function redactUrl(text: string): string {
   try {
     const url = new URL(text);

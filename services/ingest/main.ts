@@ -5,6 +5,8 @@ import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipeline
 import { PermanentError } from '../../config/errors.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
+import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
+import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { EngramContext } from '../runtime/context.js';
@@ -22,6 +24,7 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     streams: new StreamRepository(redis, prefix, context.queues),
     chunks: new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds),
     files: localFiles,
+    checkNetwork: (spec) => checkSourceNetwork(spec, context.config, localNetwork),
     probe,
     decode,
     enqueuePerceive: async (stream, seq, run) => {
