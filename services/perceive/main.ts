@@ -3,12 +3,13 @@
 // ask for a segment tick, and let go of the chunk. Any number of perceive processes may run;
 // the models' micro-batcher groups the chunks in flight in one process across streams.
 import { setMaxListeners } from 'node:events';
-import { UnrecoverableError, type Job } from 'bullmq';
-import { EngramError } from '../../config/errors.js';
+import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
-import { BlobStore } from '../../pipelines/repositories/blobs.js';
+import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
+import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { tickOptions } from '../../pipelines/segment/ticks.js';
@@ -16,11 +17,6 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
-
-/** True when this failure is the job's last: BullMQ will not retry it. */
-function isLastAttempt(job: Job, error: unknown): boolean {
-  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
 
 const role: RoleModule = {
   async handlers(context: EngramContext): Promise<HandlerMap> {
@@ -39,8 +35,8 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new BlobStore(context.paths.blobsDir);
-    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.saveThumbnail(stream, wallMs, jpeg) };
+    const blobs = new LocalBlobStore(context.paths.blobsDir);
+    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
@@ -63,7 +59,7 @@ const role: RoleModule = {
           const record = await perceiveChunk(chunk, context.config.perceive, deps, signal);
           if (await memory.append(record)) await streams.stageTrack(stream, Role.Segment, String(seq));
         } catch (error) {
-          const final = error instanceof EngramError ? new UnrecoverableError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
+          const final = error instanceof EngramError ? new PermanentError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
           if (isLastAttempt(job, final)) {
             await settle();
             // The segmenter records the missing sequence as a gap once nothing owes it any more.
