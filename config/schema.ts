@@ -186,7 +186,11 @@ export const IngestSchema = z
     stdinHeadBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
     stallTimeoutMs: z.number().int().positive().default(10_000),
-    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    /**
+     * Protocols ffmpeg may open; a source using another is refused. Each source gets only the
+     * part its own protocol needs as `-protocol_whitelist` (a network source never gets file,
+     * pipe or fd; only udp/rtp sources get udp). @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data
+     */
     allowedProtocols: z
       .array(z.string().regex(/^[a-z0-9]+$/))
       .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
