@@ -76,8 +76,5 @@ node --input-type=module -e "
 say "building"
 npm run --silent build
 
-if [ -f dist/services/cli/models.js ]; then
-  say "generating tiny test models"
-  node bin/engram.js models build-test >/dev/null
-fi
+bash scripts/setup-models.sh
 say "ready: try npm run demo, or npx engram --help"

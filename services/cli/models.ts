@@ -1,12 +1,11 @@
-// engram models list | fetch | build-test: what is installed and verified, downloading pinned
-// hub models, and building the tiny test models.
+// engram models list | fetch: what is installed, where it comes from and whether it verifies, and
+// downloading pinned hub models. (The tiny test models are built by the test suite, not by engram.)
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { loadCatalog } from '../../models/runtime/catalog.js';
 import { fetchModel } from '../../models/runtime/fetch.js';
 import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
-import { buildTestModels } from '../../models/testing/build-test.js';
 import { load, logger, printJson } from './common.js';
 
 /** Model status for `models list` and `status --json`; providers are known only where a session opened. */
@@ -21,7 +20,7 @@ export async function modelStatus(loaded: LoadedConfig, log: ReturnType<typeof l
 }
 
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('list, fetch and build models');
+  const models = program.command('models').description('list and fetch models');
 
   models
     .command('list')
@@ -73,14 +72,5 @@ export function registerModels(program: Command): void {
         });
         process.stdout.write(`${name}: fetched and verified${result.revision ? ` (revision ${result.revision})` : ''}\n`);
       }
-    });
-
-  models
-    .command('build-test')
-    .description('build the tiny test models (CLIP, CLAP, MiniLM, Whisper signatures) into the models folder')
-    .option('--dir <dir>', 'folder to write into (default: the configured models folder)')
-    .action((options: { dir?: string }, command: Command) => {
-      const loaded = load(command);
-      for (const folder of buildTestModels(options.dir ?? loaded.paths.modelsDir)) process.stdout.write(`${folder}\n`);
     });
 }
