@@ -15,7 +15,7 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { ingestWithTestModels, queryCli, type QueryAnswer, type QueryEvidence } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
-import { testModelsEnv } from '../helpers/test-models.js';
+import { testModelsConfig, testModelsEnv } from '../helpers/test-models.js';
 
 const env = useTestEnv();
 let video = '';
@@ -96,7 +96,7 @@ describe('engram query on an ingested scripted scene', () => {
   });
 
   it('finds the scene of an example image sent to POST /api/query as a data URL', async () => {
-    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' } }), silentLogger());
+    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' }, ...testModelsConfig() }), silentLogger());
     const { deps, close } = await apiDeps(context);
     const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
     try {
