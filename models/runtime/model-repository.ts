@@ -15,11 +15,12 @@ import { MicroBatcher } from './batcher.js';
 import { checkFiles, isInstalled, loadCatalog, overallState, removeTestModelsCommand, testModelsWarning, type CatalogEntry, type ChecksumState } from './catalog.js';
 import { ModelError, throwIfAborted } from './errors.js';
 import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
-import { checkSignature, openSession, ort, type Provider, type SessionLog } from './session.js';
+import { checkSignature, openSession, ort, type Provider } from './session.js';
 import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { VadStream, type SpeechSpan } from './vad.js';
 import { transcribeWhisper, type Segment } from './whisper.js';
 import { observeInference } from '../../pipelines/metrics.js';
+import type { Log } from '../../pipelines/log.js';
 
 export type Modality = 'image' | 'audio' | 'text';
 export const VISUAL_SIGNATURE = 'visual-signature';
@@ -69,7 +70,7 @@ export interface ModelRepositoryOptions {
   /** The `models` config section (the whole config is accepted too). */
   config: ModelsConfig | Config;
   paths: Pick<EngramPaths, 'modelsDir'>;
-  log: SessionLog;
+  log: Pick<Log, 'info' | 'warn'>;
 }
 
 /** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
