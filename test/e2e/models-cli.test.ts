@@ -41,7 +41,7 @@ describe('engram models', () => {
     expect(text.stdout).toMatch(/^whisper-base\s+speech-recognition\s+hub\s+not installed\s+missing\s/m);
   });
 
-  it('loads the test models only where configuration allows them (as the test suite does)', async () => {
+  it('loads the test models only where configuration allows them (as the test suite does)', { timeout: 120_000 }, async () => {
     const { models } = await list(testModelsEnv());
     for (const name of TINY) expect(models.find((m) => m.name === name)).toMatchObject({ origin: 'test', installed: true, checksum: 'ok' });
 
