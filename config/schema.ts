@@ -243,10 +243,16 @@ export const ModelsSchema = z
     /** onnxruntime graph optimisation level. @defaultValue 'all' */
     graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     /**
-     * Where fetched and test models live, one folder per model. Relative paths are under the data
-     * directory. @defaultValue 'models'
+     * Where fetched and converted models live, one folder per model. Relative paths are under the
+     * data directory. @defaultValue 'models'
      */
     dir: z.string().min(1).default('models'),
+    /**
+     * Load the tiny models engram's test suite generates (manifest source 'generated'). They have
+     * real models' signatures but produce nonsense on real footage, so a user's engram leaves them
+     * out and warns about any it finds; only the test helpers turn this on. @defaultValue false
+     */
+    allowTestModels: z.boolean().default(false),
     batch: z
       .object({
         /** Most items one session call takes. @defaultValue 32 */
