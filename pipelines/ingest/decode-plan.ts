@@ -3,6 +3,7 @@
 // builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from './chunk.js';
+import { recordArgs, type RecordPlan } from './recording-plan.js';
 import { SourceError, type SourceSpec } from './source.js';
 
 export interface MediaInfo {
@@ -22,11 +23,14 @@ export interface DecodePlan {
   hasAudio: boolean;
   /** Whether ffmpeg reads this process's stdin. */
   stdin: boolean;
+  /** Present when this run also records the source into segment files (see recording-plan.ts). */
+  record?: RecordPlan;
 }
 
 export const VIDEO_FD = 3;
 export const AUDIO_FD = 4;
 export const JPEG_FD = 5;
+export { SEGMENT_LIST_FD } from './recording-plan.js';
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
@@ -55,6 +59,8 @@ export function checkMedia(info: MediaInfo, config: Pick<IngestConfig, 'maxWidth
 export interface PlanOptions {
   /** Seek into a file (resume from a checkpoint), stream seconds. */
   seekS?: number;
+  /** Also write the source's own packets into segment files (live streams). */
+  record?: RecordPlan;
   /** Read live sources at their own pace; files as fast as possible. */
   config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'>;
 }
@@ -95,5 +101,6 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
     args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
   }
   if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);
-  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin' };
+  if (options.record) args.push(...recordArgs(options.record));
+  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin', ...(options.record ? { record: options.record } : {}) };
 }

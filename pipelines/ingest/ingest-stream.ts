@@ -8,6 +8,7 @@ import type { Logger } from '../../services/logger.js';
 import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from './chunk.js';
 import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
+import { RunRecorder, type RecordingDeps } from './recorder.js';
 import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
 import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
@@ -46,6 +47,8 @@ export interface IngestDeps {
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
    */
   stdin?: StdinInput;
+  /** Live streams are recorded into segment files when present (recordings.enabled). */
+  recording?: RecordingDeps;
   log: Logger;
 }
 
@@ -191,8 +194,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           offset = lastEnd;
         }
       }
-      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }) });
       const runWall = live ? now : wallOrigin + offset * 1000;
+      // The same ffmpeg records a live stream: no second connection to the camera.
+      const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
+      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
       const assembler = new ChunkAssembler({
         stream: name,
         chunkSeconds: config.chunkSeconds,
@@ -221,6 +226,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           frame: (f) => assembler.addFrame(f),
           videoEnded: () => assembler.videoEnded(),
           audio: (s) => assembler.addAudio(s),
+          ...(recorder ? { segment: (segment) => recorder.finished(segment) } : {}),
         },
         stop.signal,
         config.sceneThreshold,
@@ -303,6 +309,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       if (killedByStop) flush(assembler.take());
       else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
       while (pumping) await pumping;
+      await recorder?.close(lastEnd ?? offset);
       if (pumpError) throw pumpError;
       if (killedByStop) break;
 

@@ -1,0 +1,219 @@
+// Live streams' recordings: segment files under recordings.dir (written by the stream's ffmpeg)
+// and their index in Redis.
+//
+// Why Redis for the index: every process that needs it already shares Redis (the ingest worker
+// that writes segments, the api role that cuts clips, `engram export`, any worker sweeping
+// retention), sorted sets answer "segments overlapping this time" directly, and deleting a
+// segment from the index is atomic (ZREM tells exactly one sweeper to unlink the file). LanceDB
+// would need a single writer; a file per stream would need locking across processes.
+//
+// Keys (prefix `${prefix}:rec`):
+//   :seg               hash   file -> RecordedSegment JSON
+//   :s:<stream>        zset   file scored by wallStart (range reads per stream)
+//   :all               zset   file scored by wallEnd (oldest first, for age and disk-cap sweeps)
+//   :bytes             hash   stream -> bytes on disk
+//   :pruned            hash   stream -> latest wallEnd deleted by retention (410 vs 404)
+//   :holds:<stream>    zset   hold JSON scored by its until (events keep their segments longer)
+//
+// Files are addressed by paths relative to the recordings directory and confined to it, the rule
+// the blob store follows, so a bad index entry can never read or delete anything else.
+import { createReadStream } from 'node:fs';
+import { mkdir, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
+import type { RecordedSegment } from '../recordings/segment.js';
+
+/** Atomically removes a segment from the index; returns its JSON when this caller removed it. */
+const REMOVE = `
+local json = redis.call('HGET', KEYS[1], ARGV[1])
+if not json then return false end
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local seg = cjson.decode(json)
+redis.call('ZREM', KEYS[3] .. seg.stream, ARGV[1])
+redis.call('HINCRBY', KEYS[4], seg.stream, -seg.bytes)
+local pruned = tonumber(redis.call('HGET', KEYS[5], seg.stream) or '0')
+if tonumber(seg.wallEnd) > pruned then redis.call('HSET', KEYS[5], seg.stream, tostring(seg.wallEnd)) end
+return json`;
+
+/** Longest segment the range reads look back for (a camera with keyframes minutes apart). */
+const MAX_SEGMENT_MS = 3_600_000;
+
+export interface SweepResult {
+  deletedByAge: number;
+  deletedByCap: number;
+  bytesFreed: number;
+}
+
+export class RecordingRepository {
+  readonly root: string;
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #made = new Set<string>();
+
+  constructor(redis: Redis, prefix: string, root: string) {
+    this.#redis = redis;
+    this.#key = `${prefix}:rec`;
+    this.root = resolve(root);
+  }
+
+  /** Absolute path of a recording file; throws for paths that would leave the recordings directory. */
+  resolve(file: string): string {
+    const full = resolve(this.root, file);
+    const rel = relative(this.root, full);
+    if (!file || isAbsolute(file) || !rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`recording path "${file}" is not inside the recordings directory`);
+    return full;
+  }
+
+  /** The stream's segment directory, created on first use. */
+  async streamDir(stream: string): Promise<string> {
+    const dir = this.resolve(stream);
+    if (!this.#made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#made.add(dir);
+    }
+    return dir;
+  }
+
+  /** Size of a recording file, or null when it does not exist. */
+  async size(file: string): Promise<number | null> {
+    try {
+      return (await stat(this.resolve(file))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Indexes a finished segment file. */
+  async add(segment: RecordedSegment): Promise<void> {
+    this.resolve(segment.file);
+    const added = await this.#redis
+      .multi()
+      .hsetnx(`${this.#key}:seg`, segment.file, JSON.stringify(segment))
+      .exec();
+    // A file is indexed once (a retried flush must not count its bytes twice).
+    if (added?.[0]?.[1] !== 1) return;
+    await this.#redis
+      .multi()
+      .zadd(`${this.#key}:s:${segment.stream}`, segment.wallStart, segment.file)
+      .zadd(`${this.#key}:all`, segment.wallEnd, segment.file)
+      .hincrby(`${this.#key}:bytes`, segment.stream, segment.bytes)
+      .exec();
+  }
+
+  /** Deletes a file that never made it into the index (an empty trailing segment). */
+  async discard(file: string): Promise<void> {
+    await unlink(this.resolve(file)).catch(() => undefined);
+  }
+
+  /** The stream's segments overlapping [fromMs, toMs), by wall-clock start. */
+  async list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]> {
+    const files = await this.#redis.zrangebyscore(`${this.#key}:s:${stream}`, fromMs - MAX_SEGMENT_MS, `(${toMs}`);
+    if (files.length === 0) return [];
+    const rows = await this.#redis.hmget(`${this.#key}:seg`, ...files);
+    return rows
+      .filter((r): r is string => r !== null)
+      .map((r) => JSON.parse(r) as RecordedSegment)
+      .filter((s) => s.wallEnd > fromMs && s.wallStart < toMs);
+  }
+
+  /** Recording bytes on disk per stream (streams never recorded are absent). */
+  async bytes(): Promise<Record<string, number>> {
+    const all = await this.#redis.hgetall(`${this.#key}:bytes`);
+    return Object.fromEntries(Object.entries(all).map(([stream, n]) => [stream, Number(n)]));
+  }
+
+  /** The latest wall-clock ms retention deleted recording up to, or null if it never did. */
+  async prunedUntil(stream: string): Promise<number | null> {
+    const value = await this.#redis.hget(`${this.#key}:pruned`, stream);
+    return value === null ? null : Number(value);
+  }
+
+  /** An event keeps the segments around it until hold.until. */
+  async hold(stream: string, hold: RecordingHold): Promise<void> {
+    await this.#redis.zadd(`${this.#key}:holds:${stream}`, hold.until, JSON.stringify(hold));
+  }
+
+  async #holds(stream: string, now: number): Promise<RecordingHold[]> {
+    const key = `${this.#key}:holds:${stream}`;
+    await this.#redis.zremrangebyscore(key, '-inf', now);
+    return (await this.#redis.zrangebyscore(key, now, '+inf')).map((j) => JSON.parse(j) as RecordingHold);
+  }
+
+  async #remove(file: string): Promise<RecordedSegment | null> {
+    const k = this.#key;
+    const json = (await this.#redis.eval(REMOVE, 5, `${k}:seg`, `${k}:all`, `${k}:s:`, `${k}:bytes`, `${k}:pruned`, file)) as string | null;
+    if (!json) return null;
+    // Only the caller that removed the entry unlinks the file.
+    await unlink(this.resolve(file)).catch(() => undefined);
+    return JSON.parse(json) as RecordedSegment;
+  }
+
+  /**
+   * Deletes segments past retainDays (unless an event holds them), then the oldest segments of
+   * any stream while the total is over maxBytes. Safe to run in several processes at once.
+   */
+  async sweep(now: number, policy: RetentionPolicy): Promise<SweepResult> {
+    const result: SweepResult = { deletedByAge: 0, deletedByCap: 0, bytesFreed: 0 };
+    const cutoff = ageCutoff(now, policy);
+    const holds = new Map<string, RecordingHold[]>();
+    for (let offset = 0; ; ) {
+      const old = await this.#redis.zrangebyscore(`${this.#key}:all`, '-inf', `(${cutoff}`, 'LIMIT', offset, 200);
+      if (old.length === 0) break;
+      let kept = 0;
+      const rows = await this.#redis.hmget(`${this.#key}:seg`, ...old);
+      for (const [i, row] of rows.entries()) {
+        const file = old[i]!;
+        if (row) {
+          const segment = JSON.parse(row) as RecordedSegment;
+          if (!holds.has(segment.stream)) holds.set(segment.stream, await this.#holds(segment.stream, now));
+          if (isHeld(holds.get(segment.stream)!, segment.wallStart, segment.wallEnd, now)) {
+            kept += 1;
+            continue;
+          }
+        }
+        const removed = await this.#remove(file);
+        if (removed) {
+          result.deletedByAge += 1;
+          result.bytesFreed += removed.bytes;
+        } else if (!row) {
+          // An :all entry without details: drop it so it is not read again.
+          await this.#redis.zrem(`${this.#key}:all`, file);
+        }
+      }
+      offset += kept;
+      if (old.length < 200) break;
+    }
+    if (policy.maxBytes > 0) {
+      let total = Object.values(await this.bytes()).reduce((a, b) => a + b, 0);
+      while (total > policy.maxBytes) {
+        const oldest = await this.#redis.zrange(`${this.#key}:all`, 0, 19);
+        if (oldest.length === 0) break;
+        for (const file of oldest) {
+          if (total <= policy.maxBytes) break;
+          const removed = await this.#remove(file);
+          if (!removed) {
+            await this.#redis.zrem(`${this.#key}:all`, file);
+            continue;
+          }
+          result.deletedByCap += 1;
+          result.bytesFreed += removed.bytes;
+          total -= removed.bytes;
+        }
+      }
+    }
+    return result;
+  }
+
+  /** Reads a recording file, whole or a byte range (inclusive end). */
+  read(file: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.resolve(file), range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** Where cut clips and exports are cached (inside the recordings directory, never a stream's name). */
+  get cutsDir(): string {
+    return join(this.root, '.cuts');
+  }
+}
