@@ -7,13 +7,14 @@
 // and the same bytes each time. Files are cached by what they contain and removed after
 // recordings.clipCacheSeconds.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../../config/errors.js';
 import type { CutPlan } from '../recordings/cut-plan.js';
+import type { ExportPorts } from '../recordings/export-range.js';
 import type { RecordingRepository } from './recordings.js';
 
 export interface CutFile {
@@ -80,6 +81,28 @@ export class RecordingCutter {
   /** Reads a cut file, whole or a byte range (inclusive end). */
   read(cut: CutFile, range?: { start: number; end: number }): Readable {
     return createReadStream(cut.path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** Copies a cut to where the user asked (engram export -o FILE); replaces an existing file. */
+  async saveAs(cut: CutFile, dest: string): Promise<void> {
+    const info = await stat(dest).catch(() => null);
+    if (info?.isDirectory()) throw new EngramError(`${dest} is a directory; give a file name like ${join(dest, 'export.mp4')}`, { exitCode: 2 });
+    try {
+      await copyFile(cut.path, dest);
+    } catch (error) {
+      throw new EngramError(`cannot write ${dest}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+
+  /** What exportRange needs, from this cutter and its recordings. */
+  ports(): ExportPorts {
+    const recordings = this.#recordings;
+    return {
+      list: (stream, fromMs, toMs) => recordings.list(stream, fromMs, toMs),
+      prunedUntil: (stream) => recordings.prunedUntil(stream),
+      cut: (plan, signal) => this.cut(plan, signal),
+      read: (cut, range) => this.read(cut, range),
+    };
   }
 
   /** Removes cached cuts older than maxAgeMs. */

@@ -9,6 +9,9 @@ import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js'
 import { resolveSource, type SourceSpec } from '../../pipelines/ingest/source.js';
 import { localFiles } from '../../pipelines/repositories/media.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
@@ -34,6 +37,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
+  const recordings = new RecordingRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
+  const cutter = new RecordingCutter(recordings);
+  const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
+    const bytes = await recordings.bytes();
+    return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
+  };
   // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
   const checkSource = (source: string): SourceSpec =>
     resolveSource(source, {
@@ -63,8 +72,11 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
           throw error;
         }
       },
-      get: async (name) => (await streams.get(name)) ?? null,
-      list: () => streams.list(),
+      async get(name) {
+        const stream = await streams.get(name);
+        return stream ? ((await withBytes([stream]))[0] ?? null) : null;
+      },
+      list: async () => withBytes(await streams.list()),
       async stop(name) {
         if (!(await streams.get(name))) return false;
         await streams.stop(name);
@@ -83,6 +95,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     models: { status: async () => models.status() },
+    recordings: {
+      export: (stream, fromMs, toMs, signal) => exportRange(cutter.ports(), stream, fromMs, toMs, signal),
+      bytes: () => recordings.bytes(),
+      segmentSeconds: context.config.recordings.segmentSeconds,
+      exportMaxSeconds: context.config.recordings.exportMaxSeconds,
+    },
     query: reason.query,
     clips: {
       async sourcePath(stream) {
