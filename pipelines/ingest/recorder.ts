@@ -14,6 +14,8 @@ export interface RecordingSink {
   /** Bytes of a file relative to the recordings directory; null when it does not exist. */
   size(file: string): Promise<number | null>;
   add(segment: RecordedSegment): Promise<void>;
+  /** Seconds of media in a file by its timestamps; null when it has none. */
+  mediaSeconds(file: string): Promise<number | null>;
   discard(file: string): Promise<void>;
   /** Applies retention (age, disk cap); called after segments are added, may do nothing when run recently. */
   sweep(): Promise<void>;
@@ -102,7 +104,14 @@ export class RunRecorder {
    */
   async close(decodedTo: number): Promise<void> {
     const trailing = segmentFileName(this.plan.prefix, this.#listed);
-    this.#chain = this.#chain.then(() => this.#index(trailing, this.#listedEnd, Math.max(this.#listedEnd, decodedTo - this.#offset)));
+    this.#chain = this.#chain.then(async () => {
+      // Its own timestamps say how long it is: what was decoded into chunks can be a second
+      // short of what ffmpeg had written, and an index shorter than the file overlaps the next
+      // run's media in a cut.
+      const seconds = await this.#deps.sink.mediaSeconds(`${this.#stream}/${trailing}`);
+      const end = seconds !== null ? this.#listedEnd + seconds : Math.max(this.#listedEnd, decodedTo - this.#offset);
+      await this.#index(trailing, this.#listedEnd, end);
+    });
     await this.#chain.catch(() => undefined);
   }
 }

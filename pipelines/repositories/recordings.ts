@@ -21,6 +21,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
 import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
 import type { RecordedSegment } from '../recordings/segment.js';
@@ -84,6 +85,19 @@ export class RecordingRepository {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Seconds of media in a recording file by its timestamps (ffprobe), or null when it has none:
+   * a segment cut short by a kill holds more than ingest had decoded when it stopped.
+   */
+  mediaSeconds(file: string): Promise<number | null> {
+    return new Promise((done) => {
+      ffmpeg.ffprobe(this.resolve(file), (error: Error | null, data: ffmpeg.FfprobeData) => {
+        const seconds = Number(data?.format?.duration);
+        done(!error && Number.isFinite(seconds) && seconds > 0 ? seconds : null);
+      });
+    });
   }
 
   /** Indexes a finished segment file. */

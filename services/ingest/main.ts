@@ -52,6 +52,7 @@ export function recordingDeps(context: EngramContext): RecordingDeps | undefined
       size: (file) => recordings.size(file),
       add: (segment) => recordings.add(segment),
       discard: (file) => recordings.discard(file),
+      mediaSeconds: (file) => recordings.mediaSeconds(file),
       sweep,
     },
   };
