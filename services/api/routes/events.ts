@@ -105,5 +105,6 @@ async function liveClip(deps: ApiDeps, config: ApiConfig, event: StoredEvent, re
       throw new HttpError(503, 'recording', `the end of event "${event.id}" is still being recorded; its segment is indexed within ${retry} s`);
     }
   }
+  if (outcome.status === 'none') throw notFound(`event "${event.id}" has no clip: stream "${event.stream}" is not a known file source and nothing was recorded for it`);
   return sendRecording(request, reply, outcome, `event "${event.id}"`);
 }
