@@ -1,6 +1,7 @@
 // The one schema for engram's configuration. Every option states its default here (and the
 // same value appears in config/default.yaml, which a test keeps in step with this file).
 import { z } from 'zod';
+import { allowedHostProblem } from './allowed-hosts.js';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -96,6 +97,12 @@ export const ApiSchema = z
      * localhost) requires api.apiKeys. @defaultValue '127.0.0.1'
      */
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Further names the API answers to while it needs no key (a Host header check against DNS
+     * rebinding; loopback names and api.host are always accepted), e.g. the name a local reverse
+     * proxy forwards. @defaultValue []
+     */
+    hostNames: z.array(z.string().min(1).max(253)).default([]),
     /** TCP port; 0 picks a free one. @defaultValue 7077 */
     port: z.number().int().min(0).max(65_535).default(7077),
     /**
@@ -168,6 +175,21 @@ export const IngestSchema = z
      * data directory. @defaultValue []
      */
     fileRoots: z.array(z.string().min(1)).default([]),
+    /**
+     * Hosts and networks network sources may connect to: host names, `*.domain`, IP addresses and
+     * CIDR networks (`192.168.1.0/24`, `fd00::/8`). Empty allows any host, since local restreamers
+     * (rtsp://127.0.0.1:8554) and LAN cameras are normal; a deployment whose API clients are not
+     * fully trusted lists its cameras here. engram's own API and Redis are refused either way.
+     * @defaultValue []
+     */
+    allowedHosts: z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowedHostProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .default([]),
     /** Widest video accepted; larger is refused as an absurd resolution. @defaultValue 7680 */
     maxWidth: z.number().int().positive().default(7_680),
     /** Tallest video accepted. @defaultValue 4320 */
@@ -442,6 +464,66 @@ export const SegmentSchema = z
     maxRecordsPerTick: z.number().int().positive().default(200),
     /** Per-stream lock lifetime; a crashed worker's lock expires after this, ms. @defaultValue 30000 */
     lockTtlMs: z.number().int().positive().default(30_000),
+    /**
+     * Presence of a detector label, with hysteresis (see pipelines/segment/NOTES.md): a label enters
+     * when detected on `hits` of the last `window` keyframes and leaves after `leaveSeconds` unseen;
+     * either closes the open event and opens the next.
+     */
+    presence: z
+      .object({
+        /** Detections among the last `window` keyframes that make a label present. @defaultValue 2 */
+        hits: z.number().int().positive().default(2),
+        /** Keyframes the hits are counted over. @defaultValue 3 */
+        window: z.number().int().positive().default(3),
+        /** Seconds without a detection after which a present label has left. @defaultValue 3 */
+        leaveSeconds: z.number().positive().default(3),
+      })
+      .strict()
+      .refine((p) => p.hits <= p.window, { message: 'hits must not exceed window', path: ['hits'] })
+      .prefault({}),
+    /** The per-stream tracker that gives detections track ids (distinct counts, entries and exits). */
+    tracks: z
+      .object({
+        /** Smallest overlap (IoU) of a detection with a track's last box that continues the track. @defaultValue 0.2 */
+        iou: z.number().min(0).max(1).default(0.2),
+        /**
+         * Without overlap, largest distance between centres, in lengths of the larger box's
+         * diagonal, that continues a track: at one keyframe a second a crossing car moves one to
+         * two of its own lengths between keyframes. @defaultValue 2
+         */
+        centre: z.number().nonnegative().default(2),
+        /** Seconds a track survives without a detection (a missed frame, a short occlusion). @defaultValue 3 */
+        memorySeconds: z.number().nonnegative().default(3),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const DetectSchema = z
+  .object({
+    /**
+     * Run the object detector on keyframes when its model (centernet-coco, converted by setup) is
+     * installed; false turns it off even then. @defaultValue true
+     */
+    enabled: z.boolean().default(true),
+    /**
+     * Labels kept, by COCO name ("person", "car", "traffic light"); empty keeps all 80. A label the
+     * model does not know is reported at startup. @defaultValue []
+     */
+    labels: z.array(z.string().regex(/^[a-z][a-z ]{0,39}$/, 'a lower-case COCO label')).default([]),
+    /** Score a detection needs when its label has no threshold of its own. @defaultValue 0.3 */
+    minScore: z.number().min(0).max(1).default(0.3),
+    /**
+     * Per-label score thresholds, measured on real footage (see models/runtime/NOTES-detect.md):
+     * vehicles seen from above score low, people and bottles higher. @defaultValue { car: 0.15, truck: 0.15, bus: 0.15 }
+     */
+    thresholds: z.record(z.string().regex(/^[a-z][a-z ]{0,39}$/), z.number().min(0).max(1)).default({ car: 0.15, truck: 0.15, bus: 0.15 }),
+    /** Overlap (IoU) above which the weaker of two boxes of the same label is dropped (non-maximum suppression). @defaultValue 0.5 */
+    nmsIou: z.number().min(0).max(1).default(0.5),
+    /** Most detections kept per keyframe, best first. @defaultValue 50 */
+    maxPerFrame: z.number().int().positive().max(100).default(50),
   })
   .strict()
   .prefault({});
@@ -544,6 +626,7 @@ export const ConfigSchema = z
     memory: MemorySchema,
     perceive: PerceiveSchema,
     segment: SegmentSchema,
+    detect: DetectSchema,
     api: ApiSchema,
   })
   .strict();
@@ -556,3 +639,4 @@ export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
 export type SegmentOptions = Config['segment'];
+export type DetectOptions = Config['detect'];

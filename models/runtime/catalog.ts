@@ -4,13 +4,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../config/load.js';
-import { ManifestSchema, type Manifest } from '../manifest/schema.js';
+import { ManifestSchema, modelOrigin, type Manifest, type ModelOrigin } from '../manifest/schema.js';
 import { ModelError } from './errors.js';
 
 export type ChecksumState = 'ok' | 'mismatch' | 'missing' | 'unverified';
 
 export interface CatalogEntry {
   manifest: Manifest;
+  /** Where the model comes from (npm package, converted at setup, model hub, generated for tests). */
+  origin: ModelOrigin;
   /** Folder the manifest's file paths are relative to. */
   baseDir: string;
   manifestPath: string;
@@ -60,7 +62,7 @@ export function loadCatalog(modelsDir: string, broken: Map<string, string> = new
   for (const file of readdirSync(shipped).filter((f) => f.endsWith('.json')).sort()) {
     const path = join(shipped, file);
     const manifest = readManifest(path);
-    out.set(manifest.name, { manifest, baseDir: baseDirFor(manifest, modelsDir), manifestPath: path });
+    out.set(manifest.name, { manifest, origin: modelOrigin(manifest.source), baseDir: baseDirFor(manifest, modelsDir), manifestPath: path });
   }
   if (existsSync(modelsDir)) {
     for (const name of readdirSync(modelsDir).sort()) {
@@ -68,7 +70,7 @@ export function loadCatalog(modelsDir: string, broken: Map<string, string> = new
       if (!existsSync(path)) continue;
       try {
         const manifest = readManifest(path);
-        out.set(manifest.name, { manifest, baseDir: join(modelsDir, name), manifestPath: path });
+        out.set(manifest.name, { manifest, origin: modelOrigin(manifest.source), baseDir: join(modelsDir, name), manifestPath: path });
       } catch (error) {
         broken.set(name, (error as Error).message);
       }

@@ -33,7 +33,7 @@ function entry(modelsDir: string, pins: Record<string, string> = {}): CatalogEnt
     checksums: 'recorded-on-first-download',
     files: built.files.map((f) => (pins[f.path] ? { path: f.path, sha256: pins[f.path], recordOnFirstDownload: false } : { path: f.path, recordOnFirstDownload: true })),
   };
-  return { manifest, baseDir: join(modelsDir, 'hub-color'), manifestPath: 'test' };
+  return { manifest, origin: 'hub', baseDir: join(modelsDir, 'hub-color'), manifestPath: 'test' };
 }
 
 beforeAll(async () => {

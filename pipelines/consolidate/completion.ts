@@ -1,7 +1,7 @@
 // Pattern separation (drop near-duplicate moments) and pattern completion (merge an event into
 // the previous one when it continues the same scene), as pure functions over records.
-import type { MomentRecord } from '../records.js';
-import { asF32Set, cosine, meanBySpace } from './vectors.js';
+import type { MomentRecord } from '../records/event.js';
+import { cosine, meanBySpace, toF32Set } from '../vectors.js';
 
 /**
  * Keeps a moment unless, in every space it shares with the last kept moment of the same kind, its
@@ -12,7 +12,7 @@ export function separateMoments(moments: readonly MomentRecord[], threshold: num
   const kept: MomentRecord[] = [];
   const last = new Map<string, Record<string, Float32Array>>();
   for (const m of [...moments].sort((a, b) => a.t - b.t)) {
-    const vectors = asF32Set(m.vectors);
+    const vectors = toF32Set(m.vectors);
     const previous = last.get(m.kind);
     let duplicate = false;
     if (previous) {

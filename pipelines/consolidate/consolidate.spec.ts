@@ -91,7 +91,7 @@ describe('scheduled jobs', () => {
     expect(await store.countEvents()).toBe(120);
     const run = await runBuildEpisodes(store, memory, epoch + 3_600_000);
     expect(run).toEqual({ episodes: 3, events: 120 });
-    const episodes = await store.episodes({ stream: 'cam' });
+    const episodes = await store.episodes({ streams: ['cam'] });
     expect(episodes.map((e) => [e.id, e.level, e.eventCount])).toEqual([
       ['cam.d.2026-11-28', 2, 120],
       ['cam.h.2026-11-28T09', 1, 60],

@@ -3,12 +3,13 @@
 // the writes in crash-safe order (moments first, the event row last, see MemoryStore).
 import { EngramError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
-import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records.js';
+import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records/event.js';
 import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
 import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags } from './completion.js';
+import { mergeObjects, NO_OBJECTS, presenceDiffers } from './objects.js';
 import { initialStrength, salience } from './strength.js';
 import type { Summarizer } from './summary.js';
-import { asF32Set } from './vectors.js';
+import { toF32Set } from '../vectors.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
 export class InvalidEventError extends EngramError {
@@ -68,14 +69,18 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
   if (previous?.mergedIds.includes(event.id)) return { status: 'duplicate', id: previous.event.id, moments: 0 };
 
   const kept = separateMoments(event.moments, deps.memory.separationSimilarity);
-  const vectors = asF32Set(event.vectors);
+  const vectors = toF32Set(event.vectors);
   const transcript = transcriptText(event);
   const ocr = ocrText(event);
   const thumbnails = [event.thumbnail, ...kept.map((m) => m.thumbnail)].filter((t): t is string => typeof t === 'string' && t.length > 0);
 
+  const objects = event.objects ?? NO_OBJECTS;
   let target: PreviousEvent | undefined;
   const rule = { similarity: deps.memory.mergeSimilarity, maxGapSeconds: deps.memory.mergeMaxGapSeconds, maxSeconds: deps.memory.mergeMaxSeconds };
-  if (previous && continuesScene({ ...previous.event, vectors: previous.vectors }, { ...event, vectors }, rule)) target = previous;
+  // A label arriving or leaving is what separates these two events, however alike the pictures
+  // are: merging would erase the visit (a person in a room differs from the room by a few pixels).
+  const presenceChanged = previous !== undefined && (previous.closedBy === 'presence' || presenceDiffers(previous.event, objects));
+  if (previous && !presenceChanged && continuesScene({ ...previous.event, vectors: previous.vectors }, { ...event, vectors }, rule)) target = previous;
 
   let record: EventWrite;
   if (target) {
@@ -84,9 +89,10 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
     const mergedTranscript = [into.transcript, transcript].filter((s) => s.trim()).join(' ');
     const mergedOcr = joinDistinct([into.ocr, ocr], ' | ');
     const tags = unionTags(into.tags, event.tags);
+    const mergedObjects = mergeObjects(into, objects);
     const s = Math.max(detail.salience, salience({ transcript, ocr, novelty: event.novelty }));
     const summary = await deps.summarizer.summarize(
-      { stream: into.stream, start: into.start, end: Math.max(into.end, event.end), startedAt: into.startedAt, transcript: mergedTranscript, ocr: mergedOcr, tags, thumbnails: [into.thumbnail ?? '', ...thumbnails].filter(Boolean) },
+      { stream: into.stream, start: into.start, end: Math.max(into.end, event.end), startedAt: into.startedAt, transcript: mergedTranscript, ocr: mergedOcr, tags, thumbnails: [into.thumbnail ?? '', ...thumbnails].filter(Boolean), objects: mergedObjects },
       deps.signal,
     );
     record = {
@@ -107,11 +113,12 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
       momentCount: detail.momentCount + kept.length,
       mergedIds: [...new Set([...detail.mergedIds, event.id])],
       closedBy: event.closedBy,
+      ...mergedObjects,
       consolidatedAt: now(),
     };
   } else {
     const s = salience({ transcript, ocr, novelty: event.novelty });
-    const summary = await deps.summarizer.summarize({ stream: event.stream, start: event.start, end: event.end, startedAt: event.startedAt, transcript, ocr, tags: event.tags, thumbnails }, deps.signal);
+    const summary = await deps.summarizer.summarize({ stream: event.stream, start: event.start, end: event.end, startedAt: event.startedAt, transcript, ocr, tags: event.tags, thumbnails, objects }, deps.signal);
     record = {
       id: event.id,
       stream: event.stream,
@@ -135,6 +142,7 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
       momentCount: kept.length,
       mergedIds: [event.id],
       closedBy: event.closedBy,
+      ...objects,
       consolidatedAt: now(),
     };
   }
@@ -147,7 +155,8 @@ export async function consolidateEvent(event: ClosedEvent, deps: ConsolidateDeps
     t: m.t,
     startedAt: event.startedAt + (m.t - event.start) * 1000,
     thumbnail: m.thumbnail ?? null,
-    vectors: asF32Set(m.vectors),
+    detections: m.detections ?? [],
+    vectors: toF32Set(m.vectors),
   }));
   await deps.store.upsertMoments(moments);
   await deps.afterMoments?.();

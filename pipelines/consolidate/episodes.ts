@@ -1,9 +1,9 @@
 // Hierarchical episodes (HCAM-style coarse summaries): per stream, one per UTC hour and one per UTC
 // day, built from the events inside them, with mean vectors and an extractive summary.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import type { EpisodeWrite } from '../repositories/memory-store.js';
 import { unionTags } from './completion.js';
-import { meanBySpace } from './vectors.js';
+import { meanBySpace } from '../vectors.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;

@@ -1,7 +1,9 @@
 // Semantic summaries: through an OpenAI-compatible chat model when one is configured (keyframes
 // as images for vision models, JSON output), otherwise, or when the endpoint fails, an extractive
 // summary from transcript, on-screen text and tags, and the event is marked for a later upgrade.
+import type { EventObjects } from '../records/event.js';
 import type { ChatContentPart, ChatMessage } from '../repositories/llm.js';
+import { describeObjects, objectFacts } from './objects.js';
 
 /** What a summary is made from: a closed event, or a merged or stored one. */
 export interface SummaryInput {
@@ -14,6 +16,8 @@ export interface SummaryInput {
   tags: string[];
   /** Blob paths of keyframe thumbnails, the representative one first. */
   thumbnails: string[];
+  /** What the detector saw (labels, counts, tracks); absent without a detector. */
+  objects?: EventObjects;
 }
 
 export interface SummaryResult {
@@ -52,6 +56,8 @@ export function extractiveSummary(input: SummaryInput): string {
   const parts: string[] = [];
   const speech = input.transcript.replace(/\s+/g, ' ').trim();
   const text = input.ocr.replace(/\s+/g, ' ').trim();
+  // What was there comes first: it is what people ask a camera about.
+  if (input.objects) parts.push(...describeObjects(input.objects));
   if (speech) parts.push(`Speech: "${clip(speech, 200)}".`);
   if (text) parts.push(`On screen: "${clip(text, 120)}".`);
   const scene = describeTags(input.tags, speech.length > 0);
@@ -66,6 +72,7 @@ export function summaryMessages(input: SummaryInput, images: string[]): ChatMess
     `Tags: ${input.tags.join(', ') || 'none'}`,
     `Transcript: ${input.transcript.trim() || '(none)'}`,
     `On-screen text: ${input.ocr.trim() || '(none)'}`,
+    `Objects detected (label: distinct, most at once, tracks with stream times): ${input.objects ? `\n${objectFacts(input.objects)}` : '(no detector)'}`,
   ].join('\n');
   const content: ChatContentPart[] = [{ type: 'text', text: facts }];
   for (const url of images) content.push({ type: 'image_url', image_url: { url } });

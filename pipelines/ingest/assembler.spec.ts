@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkAssembler } from './assembler.js';
-import { AUDIO_RATE, decodeChunk, encodeChunk, type Chunk } from './chunk.js';
+import { AUDIO_RATE, decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
 
 const frame = (t: number, scene = false) => ({ t, scene, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
 const ramp = (from: number, n: number) => Float32Array.from({ length: n }, (_, i) => from + i);

@@ -2,7 +2,7 @@
 // fed frames and samples in arrival order and hands back the chunks that are complete. Audio
 // sample n of the run is at run time n / 16000 s (ffmpeg pads and trims to the timestamps), so a
 // chunk's audio is exactly the samples of [start, end).
-import { AUDIO_RATE, type Chunk, type Gap, type Keyframe } from './chunk.js';
+import { AUDIO_RATE, type Chunk, type Gap, type Keyframe } from '../records/chunk.js';
 
 export interface AssemblerOptions {
   stream: string;

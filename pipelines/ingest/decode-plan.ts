@@ -2,35 +2,10 @@
 // on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure: it only
 // builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
-import { AUDIO_RATE } from './chunk.js';
+import { AUDIO_RATE } from '../records/chunk.js';
+import { SourceError, type SourceSpec } from '../records/source.js';
+import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from '../repositories/media-types.js';
 import { recordArgs, type RecordPlan } from './recording-plan.js';
-import { SourceError, type SourceSpec } from './source.js';
-
-export interface MediaInfo {
-  formatName: string;
-  /** Seconds; undefined for live or unknown. */
-  duration: number | undefined;
-  video: { width: number; height: number; codec: string } | undefined;
-  audio: { codec: string; sampleRate: number; channels: number } | undefined;
-}
-
-export interface DecodePlan {
-  args: string[];
-  /** Keyframe size handed to the models; 0 when the source has no video. */
-  width: number;
-  height: number;
-  hasVideo: boolean;
-  hasAudio: boolean;
-  /** Whether ffmpeg reads this process's stdin. */
-  stdin: boolean;
-  /** Present when this run also records the source into segment files (see recording-plan.ts). */
-  record?: RecordPlan;
-}
-
-export const VIDEO_FD = 3;
-export const AUDIO_FD = 4;
-export const JPEG_FD = 5;
-export { SEGMENT_LIST_FD } from './recording-plan.js';
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 

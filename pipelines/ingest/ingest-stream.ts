@@ -4,12 +4,14 @@
 // every gap, and drop keyframes (never audio) when too many chunks are in flight.
 import type { IngestConfig } from '../../config/schema.js';
 import { Role } from '../jobs.js';
-import type { Logger } from '../../services/logger.js';
+import type { Log } from '../log.js';
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk } from './chunk.js';
-import { buildDecodePlan, checkMedia, type DecodePlan, type MediaInfo } from './decode-plan.js';
+import type { Chunk } from '../records/chunk.js';
+import { buildDecodePlan, checkMedia } from './decode-plan.js';
 import { RunRecorder, type RecordingDeps } from './recorder.js';
-import { resolveSource, SourceError, type FileFacts, type SourceSpec } from './source.js';
+import { resolveSource } from './source.js';
+import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
+import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
 import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
@@ -33,6 +35,11 @@ export interface IngestDeps {
   streams: StreamRepository;
   chunks: ChunkStore;
   files: FileFacts;
+  /**
+   * Refuses a network source aimed at engram's own API or Redis or outside ingest.allowedHosts
+   * (throws SourceError). Run before every connection attempt: a host name may change its answer.
+   */
+  checkNetwork?(spec: SourceSpec): Promise<void>;
   /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
@@ -49,7 +56,7 @@ export interface IngestDeps {
   stdin?: StdinInput;
   /** Live streams are recorded into segment files when present (recordings.enabled). */
   recording?: RecordingDeps;
-  log: Logger;
+  log: Log;
 }
 
 export interface StdinInput {
@@ -149,6 +156,14 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     for (let attempt = 0; ; attempt += 1) {
       if (stop.signal.aborted) break;
       await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
+      if (deps.checkNetwork) {
+        try {
+          await deps.checkNetwork(spec);
+        } catch (error) {
+          if (error instanceof SourceError) return await fail(error.message);
+          throw error;
+        }
+      }
       // ---- probe ----
       if (!info || !live) {
         try {

@@ -2,10 +2,11 @@
 // turns the segment muxer's "segment finished" lines into index entries in stream and wall-clock
 // time. A run that ends by being killed (stop, stall, shutdown) leaves its last segment unlisted;
 // close() indexes it from what ingest decoded, so a recording has no hole at every reconnect.
-import type { Logger } from '../../services/logger.js';
-import type { RecordedSegment } from '../recordings/segment.js';
-import type { MediaInfo } from './decode-plan.js';
-import { planRecording, segmentFileName, type FinishedSegment, type RecordPlan } from './recording-plan.js';
+import type { Log } from '../log.js';
+import type { RecordedSegment } from '../records/recording.js';
+import type { MediaInfo } from '../repositories/media-types.js';
+import type { FinishedSegment } from '../repositories/media-types.js';
+import { planRecording, segmentFileName, type RecordPlan } from './recording-plan.js';
 
 /** What ingest needs from the recordings repository. */
 export interface RecordingSink {
@@ -35,12 +36,12 @@ export class RunRecorder {
   readonly #stream: string;
   readonly #runWall: number;
   readonly #offset: number;
-  readonly #log: Logger;
+  readonly #log: Log;
   #listed = 0;
   #listedEnd = 0;
   #chain: Promise<void> = Promise.resolve();
 
-  private constructor(deps: RecordingDeps, stream: string, plan: RecordPlan, run: { runWall: number; offset: number }, log: Logger) {
+  private constructor(deps: RecordingDeps, stream: string, plan: RecordPlan, run: { runWall: number; offset: number }, log: Log) {
     this.#deps = deps;
     this.#stream = stream;
     this.plan = plan;
@@ -50,7 +51,7 @@ export class RunRecorder {
   }
 
   /** A recorder for this run, or undefined (with the reason logged) when the source cannot be recorded. */
-  static async start(deps: RecordingDeps, stream: string, info: MediaInfo, run: { runWall: number; offset: number }, log: Logger): Promise<RunRecorder | undefined> {
+  static async start(deps: RecordingDeps, stream: string, info: MediaInfo, run: { runWall: number; offset: number }, log: Log): Promise<RunRecorder | undefined> {
     let dir: string;
     try {
       dir = await deps.sink.streamDir(stream);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSegmentLine, planRecording, recordArgs } from './recording-plan.js';
+import { parseSegmentLine } from '../repositories/media-types.js';
+import { planRecording, recordArgs } from './recording-plan.js';
 
 const options = { dir: '/data/recordings/cam', prefix: '1700000000000', segmentSeconds: 10 };
 

@@ -4,21 +4,9 @@
 //
 // MPEG-TS rather than MP4 segments because ingest stops ffmpeg with SIGKILL (stop, stall,
 // shutdown): a killed TS file is playable up to its last packet, a killed MP4 has no index.
+import { SEGMENT_LIST_FD, type RecordPlan } from '../repositories/media-types.js';
 
-/** The segment muxer's list (CSV: name,start,end per finished segment) goes to this pipe. */
-export const SEGMENT_LIST_FD = 6;
-
-export interface RecordPlan {
-  /** Directory the segment files go to (one per stream, absolute). */
-  dir: string;
-  /** File name prefix of this ffmpeg run; segment n is `${prefix}-${n padded to 6}.ts`. */
-  prefix: string;
-  segmentSeconds: number;
-  /** The source's video is copied; false for audio-only sources. */
-  video: boolean;
-  /** 'copy', 'aac' (a codec MPEG-TS cannot carry is re-encoded; audio is cheap), or 'none'. */
-  audio: 'copy' | 'aac' | 'none';
-}
+export type { RecordPlan };
 
 /** Video codecs MPEG-TS carries and browsers or ffmpeg remux into MP4 clips. */
 const TS_VIDEO = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg4']);
@@ -60,23 +48,4 @@ export function recordArgs(plan: RecordPlan): string[] {
     `${plan.dir}/${plan.prefix}-%06d.ts`,
   );
   return args;
-}
-
-
-export interface FinishedSegment {
-  /** File name inside the stream's directory. */
-  file: string;
-  /** Seconds of this ffmpeg run. */
-  start: number;
-  end: number;
-}
-
-/** One line of the segment muxer's CSV list; undefined for anything else. */
-export function parseSegmentLine(line: string): FinishedSegment | undefined {
-  const m = /^([^,]+),(-?[0-9.]+),(-?[0-9.]+)$/.exec(line.trim());
-  if (!m) return undefined;
-  const start = Number(m[2]);
-  const end = Number(m[3]);
-  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return undefined;
-  return { file: m[1]!, start, end };
 }

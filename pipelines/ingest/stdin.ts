@@ -1,7 +1,7 @@
 // What can and cannot be ingested from a pipe (`engram ingest -`), decided from the first bytes
 // alone. The head of stdin is buffered (ingest.stdinHeadBytes) so ffprobe can read it and ffmpeg
 // still gets every byte; what the head shows to be undecodable is refused before ffmpeg starts.
-import { SourceError } from './source.js';
+import { SourceError } from '../records/source.js';
 
 /** Said by a worker that picks up a stdin stream's job: only the command that added it can read its stdin. */
 export function stdinOwnerGoneMessage(stream: string): string {

@@ -3,11 +3,11 @@
 // of perceive processes share it. Cross-stream batching happens below, in the model runtime's
 // micro-batcher, which groups the calls of every chunk in flight in this process.
 import type { PerceiveOptions } from '../../config/schema.js';
-import type { Chunk } from '../ingest/chunk.js';
-import { AUDIO_RATE } from '../ingest/chunk.js';
-import type { OcrLine, TranscriptSpan } from '../records.js';
-import { distance } from '../segment/vectors.js';
-import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from './record.js';
+import type { Chunk } from '../records/chunk.js';
+import { AUDIO_RATE } from '../records/chunk.js';
+import type { OcrLine, TranscriptSpan } from '../records/event.js';
+import { distance } from '../vectors.js';
+import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
 
 /** Audio kept around a speech span for the recogniser, seconds: word edges are soft. */
 const SPEECH_PAD_SECONDS = 0.2;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PerceiveSchema } from '../../config/schema.js';
 import { ocrDue } from './perceive-chunk.js';
-import { decodeRecord, encodeRecord, type PerceptionRecord } from './record.js';
+import { decodeRecord, encodeRecord, type PerceptionRecord } from '../records/perception.js';
 
 describe('perception record encoding', () => {
   it('round-trips vectors as Float32Array and keeps -Infinity levels as numbers', () => {

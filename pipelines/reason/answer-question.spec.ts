@@ -3,7 +3,7 @@
 // LanceDB store and models are exercised by test/medium/reason-memory.test.ts and the CLI e2e test.
 import { describe, expect, it } from 'vitest';
 import { ReasonSchema } from '../../config/schema.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { answerQuestion, type ReasonDeps } from './answer-question.js';
 import { SourceKind } from './fusion.js';
 import { words } from './keywords.js';
@@ -56,6 +56,9 @@ function ev(stream: string, start: number, end: number, fields: Partial<FakeEven
     lastRecalledAt: null,
     level: 0,
     needsSummary: false,
+    labels: [],
+    counts: {},
+    tracks: [],
     colour: '',
     ...fields,
   };

@@ -2,7 +2,8 @@
 // neighbours, cross-modal completion), write the answer, and reinforce what was recalled. The CLI,
 // the reason role and the HTTP API all call answerQuestion().
 import { EngramError, ExampleError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
+import { silentLog, type Log } from '../log.js';
 import type { QueryAnswer, QueryRequest, Evidence } from './answer-types.js';
 import { completionWindows, type CompletionWindow } from './completion.js';
 import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';
@@ -12,11 +13,6 @@ import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { ModalityHint, OrderDirection, parseQuestion, type ParsedQuestion } from './question.js';
 import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels } from './ports.js';
 import { anchorsOf, retrieve, type QueryVector, type RankedEvent, type ReasonSettings } from './retrieve.js';
-
-export interface ReasonLog {
-  warn(object: object, message: string): void;
-  debug(object: object, message: string): void;
-}
 
 export interface ReasonDeps {
   memory: ReasonMemory;
@@ -28,12 +24,11 @@ export interface ReasonDeps {
   settings: ReasonSettings;
   /** Resolved zone (settings.timeZone or the system's). */
   timeZone: string;
-  log?: ReasonLog;
+  log?: Pick<Log, 'warn' | 'debug'>;
   /** Work that must not delay the answer (reinforcement); the owner awaits it before closing. */
   background?: (work: Promise<unknown>) => void;
 }
 
-const noLog: ReasonLog = { warn: () => undefined, debug: () => undefined };
 
 function ms(start: number): number {
   return Math.round((performance.now() - start) * 100) / 100;
@@ -190,7 +185,7 @@ async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: Parse
 /** Answers one question from memory. Throws EngramError for a request that can never be answered. */
 export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, signal: AbortSignal): Promise<QueryAnswer> {
   const started = performance.now();
-  const log = deps.log ?? noLog;
+  const log = deps.log ?? silentLog;
   const { memory, settings, timeZone } = deps;
   const question = request.question.trim();
   if (!question && !request.image && !request.audio) throw new EngramError('the question is empty: ask in words, or give an example with --image or --audio');

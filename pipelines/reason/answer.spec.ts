@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';
 import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { parseQuestion } from './question.js';
@@ -26,6 +26,9 @@ function event(id: string, start: number, fields: Partial<StoredEvent> = {}): St
     lastRecalledAt: null,
     level: 0,
     needsSummary: false,
+    labels: [],
+    counts: {},
+    tracks: [],
     ...fields,
   };
 }

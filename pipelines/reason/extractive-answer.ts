@@ -1,7 +1,7 @@
 // The answer engram gives without a language model: what was found, where and when, in one or two
 // plain sentences built from the best evidence. It never invents: with no relevant evidence it says
 // that memory holds nothing about the question.
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { formatClock, formatDate, formatStreamTime } from './clock.js';
 import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
 

@@ -2,7 +2,7 @@
 // events and episodes, full-text over what was said and written, all fused by rank; then, when
 // the first stage is not confident, moments (single keyframes and audio windows) are consulted.
 import type { Config } from '../../config/schema.js';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import { AnchorModality, type Anchor } from './completion.js';
 import { fuseByRank, routedWeight, SourceKind, type FusedHit, type RankedList } from './fusion.js';
 import { calibrate, confidence, gate, Stage, type SimilarityScale } from './gating.js';

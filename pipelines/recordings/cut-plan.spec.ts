@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planCut } from './cut-plan.js';
-import type { RecordedSegment } from './segment.js';
+import type { RecordedSegment } from '../records/recording.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 function seg(run: string, start: number, end: number, wallOffsetS = 0): RecordedSegment {

@@ -4,7 +4,7 @@
 // The cut is made by ffmpeg's concat demuxer over whole segment files followed by an input seek:
 // the concatenation has no holes, so a gap (camera away, engram down, segments pruned) is skipped
 // in the output and reported beside it instead of being filled with frozen or black frames.
-import { segmentSeconds, type RecordedSegment, type RecordingGap } from './segment.js';
+import { segmentSeconds, type RecordedSegment, type RecordingGap } from '../records/recording.js';
 
 export interface CutPlan {
   /** Whole segment files in order, each with its indexed duration (handed to concat). */

@@ -3,7 +3,7 @@
 // apart "nothing was ever recorded here" from "it was recorded and retention deleted it".
 import type { Readable } from 'node:stream';
 import { planCut, type CutPlan } from './cut-plan.js';
-import type { RecordedSegment, RecordingGap } from './segment.js';
+import type { RecordedSegment, RecordingGap } from '../records/recording.js';
 
 export interface ExportPorts {
   list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]>;

@@ -1,7 +1,7 @@
 // Chunk bytes in Redis between ingest and perceive: one binary value per (stream, seq) with a TTL,
 // so a chunk nobody consumes does not stay forever. The perceive job carries only { stream, seq }.
 import type { Redis } from 'ioredis';
-import { decodeChunk, encodeChunk, type Chunk } from '../ingest/chunk.js';
+import { decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
 
 export class ChunkStore {
   readonly #redis: Redis;

@@ -3,7 +3,8 @@
 // consolidate role reads it from here. Keeping it out of the job payload keeps BullMQ's job
 // hashes small and lets a retried job read the same bytes.
 import type { Redis } from 'ioredis';
-import type { ClosedEvent } from '../records.js';
+import type { ClosedEvent } from '../records/event.js';
+import { toF32Set } from '../vectors.js';
 
 /** Seven days: long enough for a consolidate worker to be down over a weekend. */
 export const EVENT_TTL_SECONDS = 7 * 24 * 3600;
@@ -34,11 +35,8 @@ export class EventInbox {
     const raw = await this.#redis.get(this.key(id));
     if (raw === null) return undefined;
     const event = JSON.parse(raw) as ClosedEvent;
-    const toF32 = (vectors: Record<string, Float32Array | number[]>) => {
-      for (const [space, v] of Object.entries(vectors)) vectors[space] = Float32Array.from(v);
-    };
-    toF32(event.vectors);
-    for (const moment of event.moments) toF32(moment.vectors);
+    event.vectors = toF32Set(event.vectors);
+    for (const moment of event.moments) moment.vectors = toF32Set(moment.vectors);
     return event;
   }
 

@@ -3,7 +3,7 @@
 // events. Best effort by design: a notification nobody hears is fine, so publishing never throws
 // into a job, and the durable record stays in LanceDB and the queues.
 import type { Redis } from 'ioredis';
-import type { StoredEvent } from '../records.js';
+import type { StoredEvent } from '../records/event.js';
 import type { RedisRepository } from './redis.js';
 
 export enum LiveType {

@@ -1,8 +1,9 @@
 // The layout of long-term memory's LanceDB tables (columns, vector columns per embedding space)
-// and the records read from them; memory-store.ts does the reading and writing.
+// and the records read from them; memory-tables.ts writes them and the other memory-* modules read them.
 import { createRequire } from 'node:module';
 import { EngramError } from '../../config/errors.js';
-import type { StoredEvent } from '../records.js';
+import type { Detection, EventObjects, LabelCount, StoredEvent, TrackSpan } from '../records/event.js';
+import { toF32 as vectorToF32 } from '../vectors.js';
 
 // LanceDB checks Field/Schema with instanceof against the CommonJS build of apache-arrow it
 // requires itself; an ESM import would load a second copy whose classes it refuses.
@@ -23,8 +24,8 @@ export interface SpaceInfo {
 
 export type Vectors = Record<string, Float32Array>;
 
-/** An event as consolidate writes it. */
-export interface EventWrite extends StoredEvent {
+/** An event as consolidate writes it; without objects it is stored as having seen none. */
+export interface EventWrite extends Omit<StoredEvent, keyof EventObjects>, Partial<EventObjects> {
   vectors: Vectors;
   salience: number;
   novelty: number;
@@ -45,10 +46,13 @@ export interface StoredMoment {
   /** Wall-clock epoch ms. */
   startedAt: number;
   thumbnail: string | null;
+  /** Keyframes: the detector's objects with track ids; [] for audio and without a detector. */
+  detections: Detection[];
 }
 
-export interface MomentWrite extends StoredMoment {
+export interface MomentWrite extends Omit<StoredMoment, 'detections'> {
   vectors: Vectors;
+  detections?: Detection[];
 }
 
 export interface StoredEpisode {
@@ -81,17 +85,36 @@ export interface RowOf {
   episodes: StoredEpisode;
 }
 
-/** Typed filters; every value is validated and quoted by the store, never pasted. */
+/**
+ * The one filter of long-term memory: the store's reads and searches and the reasoner's ports take
+ * it as is. Every bound is optional and all given bounds must hold; every value is validated and
+ * quoted by the store (memory-filter.ts), never pasted.
+ */
 export interface MemoryFilter {
-  stream?: string;
-  /** Wall-clock epoch ms: rows that end at or after it. */
-  since?: number;
-  /** Wall-clock epoch ms: rows that start at or before it. */
-  until?: number;
-  /** Only these event ids (events: id; moments: eventId). */
-  eventIds?: string[];
+  /** Rows of any of these streams. */
+  streams?: readonly string[];
+  /** Wall-clock window, epoch ms: rows whose span overlaps it (`to` may be +Infinity). */
+  wall?: WallWindow;
+  /** Stream-time window, seconds: events and episodes whose span overlaps it, moments inside it. */
+  streamTime?: StreamWindow;
+  /** Only these events (events and episodes: id; moments: eventId). */
+  eventIds?: readonly string[];
   /** Episodes only: 1 hour, 2 day. */
   level?: number;
+  /** Events only: events that saw any of these detector labels ("person", "car"). */
+  labels?: readonly string[];
+}
+
+/** Wall-clock window, epoch ms; a question reads it as [from, to), the store filters with both ends inclusive. */
+export interface WallWindow {
+  from: number;
+  to: number;
+}
+
+/** Stream-time window, seconds from the stream's start, closed [start, end]. */
+export interface StreamWindow {
+  start: number;
+  end: number;
 }
 
 export interface Hit<T> {
@@ -110,13 +133,8 @@ export interface PreviousEvent {
   closedBy: string;
 }
 
-export interface ListEventsOptions {
-  stream?: string;
-  since?: number;
-  until?: number;
-  /** Stream seconds. */
-  startFrom?: number;
-  startTo?: number;
+/** A filter plus paging; events come in wall-clock order (stream start for ties). */
+export interface ListEventsOptions extends MemoryFilter {
   limit?: number;
   offset?: number;
   /** Newest first instead of oldest first. */
@@ -138,6 +156,31 @@ export interface MemoryStats {
   spaces: SpaceInfo[];
 }
 
+/**
+ * Schema 2: what the detector saw. Nullable, because migrating a version-1 store adds them as
+ * all-null columns (read back as nothing seen). `labels` is "|person|traffic light|": the bars let
+ * a filter match whole labels with LIKE, and full-text search reads the words between them.
+ */
+export const objectFields = {
+  events: () => [f('labels', new arrow.Utf8(), true), f('labelCounts', new arrow.Utf8(), true), f('tracks', new arrow.Utf8(), true)],
+  moments: () => [f('detections', new arrow.Utf8(), true)],
+};
+
+/** A detector label as a filter value: lower-case words, as COCO names them. */
+export const LABEL_NAME = /^[a-z][a-z ]{0,39}$/;
+
+export function labelsColumn(labels: readonly string[]): string {
+  return labels.length === 0 ? '' : `|${[...new Set(labels)].sort().join('|')}|`;
+}
+
+function parseJson<T>(value: unknown, fallback: T): T {
+  if (typeof value !== 'string' || value === '') return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+}
 
 export function f(name: string, type: import('apache-arrow').DataType, nullable = false) {
   return new arrow.Field(name, type, nullable);
@@ -156,10 +199,11 @@ export function baseFields(table: MemoryTableName) {
       f('thumbnail', utf8(), true), f('strength', f64()), f('retention', f64()), f('salience', f64()), f('novelty', f64()),
       f('recallCount', i32()), f('lastRecalledAt', f64(), true), f('level', i32()), f('needsSummary', bool()),
       f('momentCount', i32()), f('mergedIds', utf8()), f('closedBy', utf8()), f('consolidatedAt', f64()), f('prunedAt', f64(), true),
+      ...objectFields.events(),
     ];
   }
   if (table === 'moments') {
-    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true)];
+    return [...common, f('eventId', utf8()), f('kind', utf8()), f('t', f64()), f('thumbnail', utf8(), true), ...objectFields.moments()];
   }
   return [
     ...common,
@@ -189,6 +233,8 @@ export function toEvent(r: Record<string, unknown>): StoredEvent {
     transcript: r.transcript as string, ocr: r.ocr as string, tags: splitWords(r.tags),
     thumbnail: (r.thumbnail as string | null) ?? null, strength: num(r.strength), recallCount: num(r.recallCount),
     lastRecalledAt: numOrNull(r.lastRecalledAt), level: num(r.level), needsSummary: Boolean(r.needsSummary),
+    labels: typeof r.labels === 'string' ? r.labels.split('|').filter(Boolean) : [],
+    counts: parseJson<Record<string, LabelCount>>(r.labelCounts, {}), tracks: parseJson<TrackSpan[]>(r.tracks, []),
   };
 }
 
@@ -196,6 +242,7 @@ export function toMoment(r: Record<string, unknown>): StoredMoment {
   return {
     id: r.id as string, eventId: r.eventId as string, stream: r.stream as string, kind: r.kind as StoredMoment['kind'],
     t: num(r.t), startedAt: num(r.startedAt), thumbnail: (r.thumbnail as string | null) ?? null,
+    detections: parseJson<Detection[]>(r.detections, []),
   };
 }
 
@@ -207,16 +254,17 @@ export function toEpisode(r: Record<string, unknown>): StoredEpisode {
   };
 }
 
+/** Columns read back per table: everything but the vectors (large, and not part of the records). */
+export const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
+
 export const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => RowOf[K] } = {
   events: toEvent,
   moments: toMoment,
   episodes: toEpisode,
 };
 
+/** A vector column's value as Float32Array; undefined for a missing one. */
 export function toF32(value: unknown): Float32Array | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (value instanceof Float32Array) return value;
-  const v = value as { toArray?: () => ArrayLike<number> };
-  return Float32Array.from(typeof v.toArray === 'function' ? v.toArray() : (value as ArrayLike<number>));
+  return value === null || value === undefined ? undefined : vectorToF32(value as Parameters<typeof vectorToF32>[0]);
 }
 

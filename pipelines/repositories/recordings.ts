@@ -24,7 +24,7 @@ import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
 import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
-import type { RecordedSegment } from '../recordings/segment.js';
+import type { RecordedSegment } from '../records/recording.js';
 
 /** Atomically removes a segment from the index; returns its JSON when this caller removed it. */
 const REMOVE = `

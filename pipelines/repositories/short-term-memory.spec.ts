@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentSchema } from '../../config/schema.js';
 import { useTestEnv } from '../../test/helpers/env.js';
-import type { PerceptionRecord } from '../perceive/record.js';
-import type { ClosedEvent } from '../records.js';
+import type { PerceptionRecord } from '../records/perception.js';
+import type { ClosedEvent } from '../records/event.js';
 import { advanceStream, type AdvanceDeps } from '../segment/advance.js';
-import { initialState } from '../segment/state.js';
+import { initialState } from '../records/segmenter-state.js';
 import { RedisRepository } from './redis.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { StreamLock } from './stream-lock.js';

@@ -3,8 +3,8 @@
 // Perceive appends records in whatever order its parallel jobs finish; segment reads them back in
 // sequence order, waiting a bounded time for a missing sequence before calling it a gap.
 import type { Redis } from 'ioredis';
-import { decodeJson, decodeRecord, encodeJson, encodeRecord, type PerceptionRecord } from '../perceive/record.js';
-import type { SegmenterState } from '../segment/state.js';
+import { decodeJson, decodeRecord, encodeJson, encodeRecord, type PerceptionRecord } from '../records/perception.js';
+import type { SegmenterState } from '../records/segmenter-state.js';
 
 export interface StoredRecord {
   /** Redis Stream entry id. */

@@ -2,7 +2,7 @@
 // user typed is ever pasted into a filter: strings are quoted with quotes doubled, numbers must
 // be finite, identifiers come from code, and names are checked against their patterns first.
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME } from '../records.js';
+import { STREAM_NAME } from '../records/event.js';
 
 /** A single-quoted SQL string literal; a quote inside is doubled, NUL is refused. */
 export function sqlString(value: string): string {
@@ -19,6 +19,12 @@ export function sqlNumber(value: number): string {
 export function sqlIdent(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EngramError(`not a column name: ${JSON.stringify(name)}`);
   return /[A-Z]/.test(name) ? `\`${name}\`` : name;
+}
+
+/** A column name from code, always backtick-quoted (camelCase names and keywords such as `end`). */
+export function sqlQuoted(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EngramError(`not a column name: ${JSON.stringify(name)}`);
+  return `\`${name}\``;
 }
 
 export function sqlIn(column: string, values: readonly string[]): string {

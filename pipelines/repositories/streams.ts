@@ -17,8 +17,8 @@
 import type { Redis } from 'ioredis';
 import { EngramError } from '../../config/errors.js';
 import { JobName } from '../jobs.js';
-import type { Gap } from '../ingest/chunk.js';
-import { redactUrl } from '../ingest/source.js';
+import type { Gap } from '../records/chunk.js';
+import { redactUrl } from '../records/source.js';
 import { liveChannel, LiveType, type LiveMessage } from './live.js';
 import type { QueueRepository } from './queue.js';
 

@@ -3,11 +3,11 @@
 // the state. Handing on before saving means a crash repeats a hand-off rather than losing one; the
 // hand-off is idempotent (deterministic event ids).
 import type { SegmentOptions } from '../../config/schema.js';
-import type { ClosedEvent } from '../records.js';
+import type { ClosedEvent } from '../records/event.js';
 import type { ShortTermMemory } from '../repositories/short-term-memory.js';
 import type { StreamLock } from '../repositories/stream-lock.js';
 import { Segmenter } from './segmenter.js';
-import { initialState } from './state.js';
+import { initialState } from '../records/segmenter-state.js';
 
 export interface AdvanceDeps {
   memory: ShortTermMemory;

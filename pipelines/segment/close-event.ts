@@ -2,10 +2,10 @@
 // keyframes and audio windows are dropped, HippoMM-style), mean vectors per space, the
 // representative thumbnail, tags, and novelty against the previous event.
 import type { SegmentOptions } from '../../config/schema.js';
-import { eventId, type ClosedEvent, type MomentRecord, type OcrLine, type TranscriptSpan } from '../records.js';
-import type { SpeechSpan } from '../perceive/record.js';
-import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe } from './state.js';
-import { centredCosine, distance, meanVector, medianAndSpread } from './vectors.js';
+import { eventId, type ClosedEvent, type EventObjects, type LabelCount, type MomentRecord, type OcrLine, type TrackSpan, type TranscriptSpan } from '../records/event.js';
+import type { SpeechSpan } from '../records/perception.js';
+import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe, LiveTrack } from '../records/segmenter-state.js';
+import { centredCosine, distance, meanVector, medianAndSpread } from '../vectors.js';
 
 export interface EventParts {
   stream: string;
@@ -23,6 +23,64 @@ export interface EventParts {
   gapBefore: boolean;
   previousMeans: Record<string, Float32Array> | null;
   closedBy: BoundaryReason;
+  /** The stream's tracks (live and recently ended) by id, for entries, exits and distinct counts. */
+  tracks?: Map<number, LiveTrack>;
+  /** Stream seconds of the latest keyframe the segmenter has seen (this event's or a later one's). */
+  seenUntil?: number;
+}
+
+/**
+ * What the detector saw during an event: labels present (by hysteresis) or carried by a track
+ * detected often enough to count, distinct tracks and most at once per label, and each counted
+ * track's entry and exit inside the event. Undefined when the detector ran on none of its keyframes.
+ */
+export function eventObjects(parts: Pick<EventParts, 'keyframes' | 'startedAt' | 'start' | 'tracks' | 'seenUntil'>, minHits: number): EventObjects | undefined {
+  const frames = parts.keyframes.filter((k) => k.detections !== undefined);
+  if (frames.length === 0) return undefined;
+  const tracks = parts.tracks ?? new Map<number, LiveTrack>();
+  const counted = (id: number | undefined) => id !== undefined && (tracks.get(id)?.hits ?? 0) >= minHits;
+  // A label belongs to the event when it was detected here while present: presence alone would
+  // also cover the keyframes after a departure that is dated back to the first miss.
+  const labels = new Set<string>();
+  for (const k of frames) for (const d of k.detections ?? []) if ((k.present ?? []).includes(d.label)) labels.add(d.label);
+  const spans = new Map<number, { label: string; enter: number; leave: number; score: number }>();
+  for (const k of frames) {
+    for (const d of k.detections ?? []) {
+      if (!counted(d.track)) continue;
+      labels.add(d.label);
+      const span = spans.get(d.track as number);
+      if (span) {
+        span.leave = k.t;
+        span.score = Math.max(span.score, d.score);
+      } else spans.set(d.track as number, { label: d.label, enter: k.t, leave: k.t, score: d.score });
+    }
+  }
+  const counts: Record<string, LabelCount> = {};
+  for (const label of labels) {
+    let max = 0;
+    for (const k of frames) max = Math.max(max, (k.detections ?? []).filter((d) => d.label === label && (counted(d.track) || (k.present ?? []).includes(label))).length);
+    const distinct = [...spans.values()].filter((sp) => sp.label === label).length;
+    counts[label] = { distinct: Math.max(distinct, max > 0 ? 1 : 0), max: Math.max(max, 1) };
+  }
+  const seenUntil = Math.max(parts.seenUntil ?? -Infinity, (frames[frames.length - 1] as BufferedKeyframe).t);
+  const wall = (t: number) => Math.round(parts.startedAt + (t - parts.start) * 1000);
+  const out: TrackSpan[] = [...spans.entries()].map(([id, sp]) => {
+    const tr = tracks.get(id) as LiveTrack;
+    return {
+      id,
+      label: sp.label,
+      enter: sp.enter,
+      leave: sp.leave,
+      enteredAt: wall(sp.enter),
+      leftAt: wall(sp.leave),
+      // It entered here if its first detection is here; it left here if its last detection so far
+      // is here and a later keyframe (of this event or the next) has already missed it.
+      entered: tr.first >= sp.enter,
+      left: tr.last <= sp.leave && seenUntil > sp.leave,
+      score: sp.score,
+    };
+  });
+  return { labels: [...labels].sort(), counts, tracks: out.sort((a, b) => a.enter - b.enter || a.id - b.id) };
 }
 
 /** Mean centred cosine over the spaces two items share; -1 when they share none. */
@@ -79,7 +137,7 @@ export function buildEvent(parts: EventParts, options: SegmentOptions): ClosedEv
   const keptFrames = separate(parts.keyframes, options.duplicateCosine);
   const keptAudio = separate(parts.audioWindows, options.duplicateCosine);
   const moments: MomentRecord[] = [
-    ...keptFrames.map((k): MomentRecord => ({ kind: 'keyframe', t: k.t, vectors: k.vectors, thumbnail: k.thumbnail })),
+    ...keptFrames.map((k): MomentRecord => ({ kind: 'keyframe', t: k.t, vectors: k.vectors, thumbnail: k.thumbnail, ...(k.detections ? { detections: k.detections } : {}) })),
     ...keptAudio.map((w): MomentRecord => ({ kind: 'audio', t: w.t, vectors: w.vectors, thumbnail: null })),
   ].sort((a, b) => a.t - b.t);
   const vectors = { ...meansBySpace(keptAudio), ...meansBySpace(keptFrames) };
@@ -127,7 +185,9 @@ export function buildEvent(parts: EventParts, options: SegmentOptions): ClosedEv
   if (parts.ocr.length > 0) tags.push('text');
   if (parts.gapBefore || parts.closedBy === 'gap') tags.push('gap');
 
+  const objects = eventObjects(parts, options.presence.hits);
   return {
+    ...(objects ? { objects } : {}),
     id: eventId(parts.stream, parts.start),
     stream: parts.stream,
     start: parts.start,

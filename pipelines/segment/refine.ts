@@ -3,7 +3,7 @@
 // the buffer into "before" and "after" with the best modularity (or the lowest conductance).
 // Surprise fires on the frame where the distance first crosses the threshold, which on a gradual
 // change (a car driving into view) is not always where the picture is best divided.
-import { centredCosine } from './vectors.js';
+import { centredCosine } from '../vectors.js';
 
 export type RefineMethod = 'none' | 'modularity' | 'conductance';
 

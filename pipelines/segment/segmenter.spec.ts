@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SegmentSchema, type SegmentOptions } from '../../config/schema.js';
-import { decodeJson, encodeJson, type PerceptionRecord } from '../perceive/record.js';
-import type { ClosedEvent } from '../records.js';
+import { decodeJson, encodeJson, type PerceptionRecord } from '../records/perception.js';
+import type { ClosedEvent } from '../records/event.js';
 import { boundaryF1, eventBoundaries } from '../../test/helpers/boundary-f1.js';
 import { Segmenter, jaccard, textTokens } from './segmenter.js';
-import type { SegmenterState } from './state.js';
+import type { SegmenterState } from '../records/segmenter-state.js';
 
 const defaults: SegmentOptions = SegmentSchema.parse({});
 

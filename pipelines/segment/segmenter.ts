@@ -5,15 +5,20 @@
 // longer compete with them (a few seconds), merged when close, refined by a graph cut, and kept
 // only when the event they close is at least the minimum length. All state is in SegmenterState.
 import type { SegmentOptions } from '../../config/schema.js';
-import type { ClosedEvent } from '../records.js';
-import { SIGNATURE_SPACE, type PerceptionRecord } from '../perceive/record.js';
+import type { ClosedEvent, Detection } from '../records/event.js';
+import { SIGNATURE_SPACE, type PerceptionRecord } from '../records/perception.js';
 import { buildEvent } from './close-event.js';
+import { observePresence, presentLabels, unsettledSince } from './presence.js';
+import { initialTracker, knownTracks, track } from './tracker.js';
 import { refineBoundary } from './refine.js';
-import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from './state.js';
-import { distance, medianAndSpread, toF32 } from './vectors.js';
+import { BoundaryReason, initialState, type BufferedKeyframe, type Candidate, type SegmenterState, type SpaceTrack } from '../records/segmenter-state.js';
+import { distance, medianAndSpread, toF32, toF32Set } from '../vectors.js';
 
 /** Fixed strengths of the non-surprise candidates, on the surprise scale (1 = at the threshold). */
 const STRENGTH = {
+  // Someone or something arriving or leaving is what a camera's user asks about: it wins over a
+  // weaker picture change nearby, while a strong cut (surprise well past its threshold) still can.
+  [BoundaryReason.Presence]: 2,
   [BoundaryReason.Text]: 1.5,
   [BoundaryReason.Speech]: 1.2,
   [BoundaryReason.Silence]: 1.0,
@@ -117,7 +122,18 @@ export class Segmenter {
       }
     }
     const buffered: BufferedKeyframe = { t: keyframe.t, vectors, thumbnail: keyframe.thumbnail, motion };
+    if (Array.isArray(keyframe.detections)) this.#objects(keyframe.t, keyframe.detections, buffered);
     s.keyframes.push(buffered);
+  }
+
+  /** Tracks a keyframe's detections and raises a boundary candidate where a label came or went. */
+  #objects(t: number, detections: Detection[], buffered: BufferedKeyframe): void {
+    const s = this.state;
+    s.objects ??= { tracker: initialTracker(), presence: {} };
+    buffered.detections = track(s.objects.tracker, t, detections, this.options.tracks);
+    const changes = observePresence(s.objects.presence, t, new Set(detections.map((d) => d.label)), this.options.presence);
+    buffered.present = presentLabels(s.objects.presence);
+    for (const change of changes) this.#candidate({ t: change.t, reason: BoundaryReason.Presence, strength: STRENGTH[BoundaryReason.Presence] });
   }
 
   #audio(record: PerceptionRecord): void {
@@ -283,6 +299,9 @@ export class Segmenter {
     for (const run of [s.runs.image, s.runs.audio]) if (run && run.start <= horizon) return false;
     const last = s.voice.lastSpeechEnd;
     if (last !== null && !s.voice.silenceRaised && last <= horizon) return false;
+    // A label's arrival or departure not yet confirmed would be dated back to here.
+    const unsettled = s.objects ? unsettledSince(s.objects.presence) : null;
+    if (unsettled !== null && unsettled <= horizon) return false;
     return true;
   }
 
@@ -406,15 +425,19 @@ export class Segmenter {
         gapBefore: open.gapBefore,
         previousMeans: open.previousMeans,
         closedBy: reason,
+        tracks: s.objects ? knownTracks(s.objects.tracker) : new Map(),
+        seenUntil: Math.max(...keyframes.map((k) => k.t), ...s.keyframes.map((k) => k.t)),
       },
       this.options,
     );
+    // Tracks that ended before this boundary have been reported for the last time.
+    if (s.objects) s.objects.tracker.ended = s.objects.tracker.ended.filter((tr) => tr.last >= at && !last);
     s.eventsClosed += 1;
     if (last) {
       s.open = null;
       s.pending = [];
     } else {
-      s.open = { start: at, startedAt: wallAt, gapBefore: false, previousMeans: toF32Record(event.vectors) };
+      s.open = { start: at, startedAt: wallAt, gapBefore: false, previousMeans: toF32Set(event.vectors) };
       s.anchors = s.anchors.filter(([t], i, all) => t >= at || (all[i + 1]?.[0] ?? Infinity) > at);
     }
     return event;
@@ -427,12 +450,6 @@ export class Segmenter {
     if (!anchor) return this.state.open?.startedAt ?? 0;
     return Math.round(anchor[1] + (t - anchor[0]) * 1000);
   }
-}
-
-function toF32Record(vectors: ClosedEvent['vectors']): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
-  for (const [space, v] of Object.entries(vectors)) out[space] = toF32(v);
-  return out;
 }
 
 /**

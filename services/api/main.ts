@@ -6,20 +6,23 @@ import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
 import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js';
-import { resolveSource, type SourceSpec } from '../../pipelines/ingest/source.js';
+import { resolveSource } from '../../pipelines/ingest/source.js';
+import type { SourceSpec } from '../../pipelines/records/source.js';
 import { localFiles } from '../../pipelines/repositories/media.js';
+import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
+import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
-import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
-import { fileRoots } from '../ingest/main.js';
+import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
+import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
-import { conflict } from './http-errors.js';
+import { badRequest, conflict } from './http-errors.js';
 import { linkReason } from './reason-link.js';
-import type { RoleModule, StartedRole } from '../runtime/roles.js';
+import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
 
@@ -63,7 +66,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     live,
     streams: {
       async add(input) {
+        // "-" is the pipe of the `engram ingest -` command that adds it; the API has no such pipe.
+        if (input.source.trim() === '-') {
+          throw badRequest('url "-" (stdin) is only for `engram ingest -`, which reads the pipe itself; through the API give a file path, a URL or a device');
+        }
         const spec = checkSource(input.source);
+        await checkSourceNetwork(spec, context.config, localNetwork);
         try {
           // Files are stored by their real path, which the worker reading them may need.
           return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
@@ -84,7 +92,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     events: {
-      list: (query) => memory.listEvents({ ...query, descending: true }),
+      list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
       async tableRows() {
         if (!rows || Date.now() - rows.at > 30_000) {

@@ -2,7 +2,7 @@
 // composition root (main.ts) adapts the real repositories to them, and a route whose part of
 // engram is not running in this build answers 503 naming what is missing.
 import type { Readable } from 'node:stream';
-import type { StoredEvent } from '../../pipelines/records.js';
+import type { StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
@@ -42,6 +42,8 @@ export interface EventQuery {
   /** Wall-clock epoch ms, inclusive. */
   since?: number;
   until?: number;
+  /** Events where the detector saw any of these labels. */
+  labels?: string[];
   limit: number;
   offset: number;
 }

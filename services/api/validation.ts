@@ -3,7 +3,7 @@
 // schemas become JSON Schema for the OpenAPI document.
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
-import { STREAM_NAME } from '../../pipelines/records.js';
+import { STREAM_NAME } from '../../pipelines/records/event.js';
 
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';

@@ -2,8 +2,8 @@
 // Reads LanceDB only; it needs no Redis and starts nothing else.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
-import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
-import { STREAM_NAME } from '../../pipelines/records.js';
+import { LABEL_NAME, MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
+import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { load, printJson } from './common.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -34,7 +34,13 @@ export interface EventLine {
   ocr: string;
   tags: string[];
   thumbnail: string | null;
+  /** Detector labels seen, with distinct and most-at-once counts, and tracks (enter/leave in stream seconds). */
+  labels: string[];
+  counts: Record<string, { distinct: number; max: number }>;
+  tracks: { id: number; label: string; enter: number; leave: number; entered: boolean; left: boolean }[];
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerEvents(program: Command): void {
   program
@@ -43,13 +49,16 @@ export function registerEvents(program: Command): void {
     .option('--stream <name>', 'only this stream')
     .option('--since <time>', 'events ending after this: ISO time or span back from now (10m, 2h, 3d)')
     .option('--until <time>', 'events starting before this: ISO time or span back from now')
+    .option('--label <label>', 'only events where the detector saw this label (person, car, "traffic light"); repeat for any of several', collect)
     .option('--limit <n>', 'most events to print', '1000')
     .option('--json', 'print JSON')
-    .action(async (options: { stream?: string; since?: string; until?: string; limit: string; json?: boolean }, command: Command) => {
+    .action(async (options: { stream?: string; since?: string; until?: string; label?: string[]; limit: string; json?: boolean }, command: Command) => {
       const loaded = load(command);
       const now = Date.now();
       const problems: string[] = [];
       if (options.stream !== undefined && !STREAM_NAME.test(options.stream)) problems.push(`--stream ${JSON.stringify(options.stream)}: not a stream name (lower-case letters, digits, - and _)`);
+      const labels = options.label?.map((l) => l.trim().toLowerCase());
+      for (const label of labels ?? []) if (!LABEL_NAME.test(label)) problems.push(`--label ${JSON.stringify(label)}: not a detector label (lower-case words such as person, car, "traffic light")`);
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit <= 0) problems.push(`--limit ${JSON.stringify(options.limit)}: expected a positive whole number`);
       if (problems.length > 0) throw new EngramError(problems.join('; '), { exitCode: 2 });
@@ -58,7 +67,7 @@ export function registerEvents(program: Command): void {
       const store = await MemoryStore.open(loaded.paths.lancedbUri);
       let events;
       try {
-        events = await store.listEvents({ stream: options.stream, since, until, limit });
+        events = await store.listEvents({ ...streamSinceUntil({ stream: options.stream, since, until }), limit, ...(labels ? { labels } : {}) });
       } finally {
         await store.close();
       }
@@ -74,6 +83,9 @@ export function registerEvents(program: Command): void {
         ocr: e.ocr,
         tags: e.tags,
         thumbnail: e.thumbnail,
+        labels: e.labels,
+        counts: e.counts,
+        tracks: e.tracks.map((t) => ({ id: t.id, label: t.label, enter: t.enter, leave: t.leave, entered: t.entered, left: t.left })),
       }));
       if (options.json) {
         printJson(lines);

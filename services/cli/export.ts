@@ -2,7 +2,7 @@
 // MP4, across segment boundaries and gaps; the gaps are listed in the JSON it prints.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
-import { STREAM_NAME } from '../../pipelines/records.js';
+import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';

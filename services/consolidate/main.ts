@@ -17,7 +17,7 @@ import { MemoryBlobs } from '../../pipelines/repositories/memory-blobs.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
-import type { RoleModule } from '../runtime/roles.js';
+import type { RoleModule } from '../runtime/role-module.js';
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const { config, paths } = context;

@@ -1,28 +1,22 @@
 // Composition root of the ingest role: builds the repositories the ingest stage needs and maps
 // the ingest-stream job to it. A source that can never work fails its job unrecoverably.
-import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { JobName } from '../../pipelines/jobs.js';
 import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
-import { SourceError } from '../../pipelines/ingest/source.js';
+import { SourceError } from '../../pipelines/records/source.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
+import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
+import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { RecordingDeps } from '../../pipelines/ingest/recorder.js';
 import type { EngramContext } from '../runtime/context.js';
+import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
-import type { RoleModule } from '../runtime/roles.js';
-
-/** ingest.fileRoots resolved to real paths; empty means the working directory and the data directory. */
-export function fileRoots(context: Pick<EngramContext, 'config' | 'paths'>, cwd = process.cwd()): string[] {
-  const configured = context.config.ingest.fileRoots;
-  const roots = configured.length > 0 ? configured.map((r) => resolve(cwd, r)) : [cwd, context.paths.dataDir];
-  return roots.filter((r) => existsSync(r)).map((r) => realpathSync(r));
-}
+import type { RoleModule } from '../runtime/role-module.js';
 
 /** Recording for live streams (recordings.enabled): the index, files and a throttled retention sweep. */
 export function recordingDeps(context: EngramContext): RecordingDeps | undefined {
@@ -68,6 +62,7 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     streams: new StreamRepository(redis, prefix, context.queues),
     chunks: new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds),
     files: localFiles,
+    checkNetwork: (spec) => checkSourceNetwork(spec, context.config, localNetwork),
     probe,
     decode,
     enqueuePerceive: async (stream, seq, run) => {

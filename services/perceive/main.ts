@@ -15,7 +15,7 @@ import { tickOptions } from '../../pipelines/segment/ticks.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
-import type { RoleModule } from '../runtime/roles.js';
+import type { RoleModule } from '../runtime/role-module.js';
 
 /** True when this failure is the job's last: BullMQ will not retry it. */
 function isLastAttempt(job: Job, error: unknown): boolean {

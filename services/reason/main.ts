@@ -10,7 +10,7 @@ import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { EngramError } from '../../config/errors.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
-import type { RoleModule } from '../runtime/roles.js';
+import type { RoleModule } from '../runtime/role-module.js';
 import { openReason } from './open.js';
 
 /** A queued question as a request: bounds parsed, examples decoded from base64. */

@@ -4,21 +4,8 @@ import { EngramError } from '../../config/errors.js';
 import { ROLE_QUEUE, ROLES, Role, type QueueName } from '../../pipelines/jobs.js';
 import { observeJob } from '../../pipelines/metrics.js';
 import type { Closeable, EngramContext } from './context.js';
-import { JobRegistry, type HandlerMap } from './registry.js';
-
-/** What a role's start() leaves running; `url` when it serves people (printed by `engram serve`). */
-export interface StartedRole extends Closeable {
-  url?: string;
-}
-
-export interface RoleModule {
-  /** Handlers for the jobs on the role's input queue. */
-  handlers?(context: EngramContext): Promise<HandlerMap>;
-  /** Anything else the role runs beside its queue worker (an HTTP server, schedulers). */
-  start?(context: EngramContext): Promise<StartedRole>;
-  /** Worker settings the role needs beyond config.queues (long jobs want their own lock timing). */
-  workerOptions?(context: EngramContext): { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number };
-}
+import { JobRegistry } from './registry.js';
+import type { RoleModule, StartedRole } from './role-module.js';
 
 /** Loaders of the roles that are built; each issue that builds a role adds its line here. */
 const ROLE_LOADERS: Partial<Record<Role, () => Promise<RoleModule>>> = {

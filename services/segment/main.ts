@@ -10,7 +10,7 @@ import { advanceStream, type AdvanceDeps } from '../../pipelines/segment/advance
 import { wakeOptions } from '../../pipelines/segment/ticks.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
-import type { RoleModule } from '../runtime/roles.js';
+import type { RoleModule } from '../runtime/role-module.js';
 
 export function segmentDeps(context: EngramContext): AdvanceDeps {
   const prefix = context.config.redis.prefix;

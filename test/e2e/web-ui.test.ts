@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/load.js';
-import type { StoredEvent } from '../../pipelines/records.js';
+import type { StoredEvent } from '../../pipelines/records/event.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { hashKey } from '../../services/api/auth.js';
 import { apiDeps } from '../../services/api/main.js';

@@ -1,6 +1,6 @@
 // Synthetic closed events shaped like the segment stage's (one keyframe moment per second, mean
 // vectors per space), from a seeded generator so a test sees the same data every run.
-import { eventId, type ClosedEvent, type MomentRecord } from '../../pipelines/records.js';
+import { eventId, type ClosedEvent, type MomentRecord } from '../../pipelines/records/event.js';
 
 /** mulberry32: a small seeded PRNG. */
 export function seeded(seed: number): () => number {

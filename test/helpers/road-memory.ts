@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { LoadedConfig } from '../../config/load.js';
 import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
-import type { StoredEvent } from '../../pipelines/records.js';
+import type { StoredEvent } from '../../pipelines/records/event.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { EPOCH, syntheticEvent } from './events.js';

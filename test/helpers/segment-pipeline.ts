@@ -3,7 +3,7 @@
 // Use from a test file:  const pipeline = useSegmentPipeline();  ...  await pipeline.segmentFile(name, path)
 import { afterAll, beforeAll, expect } from 'vitest';
 import { QueueName, Role } from '../../pipelines/jobs.js';
-import type { ClosedEvent } from '../../pipelines/records.js';
+import type { ClosedEvent } from '../../pipelines/records/event.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';

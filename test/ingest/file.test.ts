@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Role, QueueName } from '../../pipelines/jobs.js';
-import { AUDIO_RATE } from '../../pipelines/ingest/chunk.js';
+import { AUDIO_RATE } from '../../pipelines/records/chunk.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramContext } from '../../services/runtime/context.js';

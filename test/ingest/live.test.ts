@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { QueueName, Role } from '../../pipelines/jobs.js';
-import { AUDIO_RATE } from '../../pipelines/ingest/chunk.js';
+import { AUDIO_RATE } from '../../pipelines/records/chunk.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { EngramContext } from '../../services/runtime/context.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { buildTestModels } from '../../models/testing/build-test.js';
-import type { StoredEvent } from '../../pipelines/records.js';
+import type { StoredEvent } from '../../pipelines/records/event.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { JobName, Role } from '../../pipelines/jobs.js';
-import { eventId, type ClosedEvent } from '../../pipelines/records.js';
+import { eventId, type ClosedEvent } from '../../pipelines/records/event.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { LiveSubscriber, LiveType, type LiveMessage } from '../../pipelines/repositories/live.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';

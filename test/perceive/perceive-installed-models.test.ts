@@ -10,7 +10,7 @@ import { buildTestModels } from '../../models/testing/build-test.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
-import { centredCosine } from '../../pipelines/segment/vectors.js';
+import { centredCosine } from '../../pipelines/vectors.js';
 import { useTestEnv } from '../helpers/env.js';
 import { renderScript } from '../helpers/scripted-video.js';
 

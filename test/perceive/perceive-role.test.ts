@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName, Role } from '../../pipelines/jobs.js';
-import { SIGNATURE_SPACE } from '../../pipelines/perceive/record.js';
+import { SIGNATURE_SPACE } from '../../pipelines/records/perception.js';
 import { BlobStore } from '../../pipelines/repositories/blobs.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';

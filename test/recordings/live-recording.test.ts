@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { Role } from '../../pipelines/jobs.js';
-import type { RecordedSegment } from '../../pipelines/recordings/segment.js';
+import type { RecordedSegment } from '../../pipelines/records/recording.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';

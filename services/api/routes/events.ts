@@ -5,17 +5,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../config/schema.js';
 import { isEngramError } from '../../../config/errors.js';
-import type { StoredEvent } from '../../../pipelines/records.js';
+import type { StoredEvent } from '../../../pipelines/records/event.js';
 import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
+import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';
 import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
 import { hangUpSignal, sendRecording } from './recordings.js';
+
+const LabelSchema = z.string().regex(LABEL_NAME, 'a detector label such as "person", "car" or "traffic light"');
 
 const ListQuery = z
   .object({
     stream: StreamNameSchema.optional(),
     since: TimeParam.optional(),
     until: TimeParam.optional(),
+    /** ?label=person, or repeated (?label=car&label=truck) for any of several. */
+    label: z.union([LabelSchema, z.array(LabelSchema).min(1).max(80)]).optional(),
     limit: queryInt(1, 500).default(50),
     offset: queryInt(0, 1_000_000).default(0),
   })
@@ -45,6 +50,7 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
       ...(q.stream ? { stream: q.stream } : {}),
       ...(q.since !== undefined ? { since: q.since } : {}),
       ...(q.until !== undefined ? { until: q.until } : {}),
+      ...(q.label !== undefined ? { labels: typeof q.label === 'string' ? [q.label] : q.label } : {}),
     });
     return { events, limit: q.limit, offset: q.offset, next: events.length === q.limit ? q.offset + q.limit : null };
   });

@@ -19,6 +19,53 @@ export interface OcrLine {
   confidence?: number;
 }
 
+/** One object the detector found on a keyframe. */
+export interface Detection {
+  /** COCO-80 label as the model names it: "person", "car", "traffic light", … */
+  label: string;
+  /** Detector confidence, 0..1. */
+  score: number;
+  /** [x1, y1, x2, y2] in pixels of the keyframe the detector saw (ingest's scaled frame). */
+  box: [number, number, number, number];
+  /** Track id, unique within its stream; given by segment's tracker, absent in perception records. */
+  track?: number;
+}
+
+/** How many of one label an event held. */
+export interface LabelCount {
+  /** Distinct tracks of the label inside the event ("3 cars passed"). */
+  distinct: number;
+  /** Most detections of the label on one keyframe ("at most 2 at once"). */
+  max: number;
+}
+
+/** One tracked object's time in view, as far as it lies inside one event. */
+export interface TrackSpan {
+  /** Unique within the stream: the same object in two events has the same id. */
+  id: number;
+  label: string;
+  /** Stream seconds of its first and last detection inside the event. */
+  enter: number;
+  leave: number;
+  /** Wall-clock epoch ms of enter and leave. */
+  enteredAt: number;
+  leftAt: number;
+  /** It came into view inside this event (false: it was already there when the event began). */
+  entered: boolean;
+  /** It left view inside this event (false: still there when the event ended). */
+  left: boolean;
+  /** Best detector score along the track. */
+  score: number;
+}
+
+/** What the detector saw during an event: empty lists without a detector. */
+export interface EventObjects {
+  /** Labels seen (by a confirmed presence or a track), sorted. */
+  labels: string[];
+  counts: Record<string, LabelCount>;
+  tracks: TrackSpan[];
+}
+
 /** One kept keyframe or audio window inside an event: a row of the `moments` table. */
 export interface MomentRecord {
   kind: 'keyframe' | 'audio';
@@ -27,6 +74,8 @@ export interface MomentRecord {
   vectors: VectorsBySpace;
   /** Blob path (relative to the blobs directory) of the keyframe's JPEG thumbnail, if any. */
   thumbnail?: string | null;
+  /** Keyframes: what the detector found, with track ids; absent without a detector. */
+  detections?: Detection[];
 }
 
 /** A closed event, as the segment stage produces it and consolidate stores it. */
@@ -51,8 +100,10 @@ export interface ClosedEvent {
   thumbnail: string | null;
   /** 0..1: how unlike its predecessor this event was (surprise at its opening boundary). */
   novelty: number;
-  /** The reason the event closed: surprise, silence, speech, text, max-length, end-of-stream, idle, gap. */
+  /** The reason the event closed: surprise, silence, speech, text, presence, max-length, end-of-stream, idle, gap. */
   closedBy: string;
+  /** Labels, counts and tracks; absent in events closed before the detector existed. */
+  objects?: EventObjects;
 }
 
 /** A stored event, as long-term memory returns it. */
@@ -75,6 +126,12 @@ export interface StoredEvent {
   level: number;
   /** True when the summary is extractive and an LLM should upgrade it later. */
   needsSummary: boolean;
+  /** Labels seen, sorted; [] when nothing was detected (or no detector ran). */
+  labels: string[];
+  /** Per label: distinct tracks and most at once. */
+  counts: Record<string, LabelCount>;
+  /** Objects' entries and exits inside the event. */
+  tracks: TrackSpan[];
 }
 
 /**
