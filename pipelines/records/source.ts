@@ -1,6 +1,6 @@
 // What a source is once resolved, as every layer sees it: the stage that resolves it, the media
 // repository that decodes it, and the stream registry that shows it (with passwords redacted).
-import { EngramError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 
 export type SourceKind = 'file' | 'url' | 'v4l2' | 'alsa' | 'pulse' | 'stdin';
 
@@ -20,7 +20,8 @@ export interface SourceSpec {
   probeOptions: string[];
 }
 
-export class SourceError extends EngramError {
+/** A source that can never be ingested as given (bad path, protocol, codec): fails its job at once. */
+export class SourceError extends PermanentError {
   override readonly name = 'SourceError';
 }
 

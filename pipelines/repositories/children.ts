@@ -27,3 +27,12 @@ export function adoptChild(child: ChildProcess): void {
 export function runningChildren(): number[] {
   return [...running].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
 }
+
+/** Registers the ffmpeg a fluent-ffmpeg command spawns, once it has started. */
+export function adoptCommand(command: { on(event: 'start', listener: () => void): unknown }): void {
+  command.on('start', () => {
+    // fluent-ffmpeg keeps the process it spawned here before it emits 'start'.
+    const proc = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+    if (proc) adoptChild(proc);
+  });
+}

@@ -1,7 +1,8 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { BlobReader } from '../../pipelines/repositories/blob-reader.js';
+import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -11,7 +12,7 @@ import type { SourceSpec } from '../../pipelines/records/source.js';
 import { localFiles } from '../../pipelines/repositories/media.js';
 import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
@@ -39,6 +40,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
+  const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   const recordings = new RecordingRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
@@ -62,7 +64,17 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       recentDurations: () => recentJobDurations(context.queues),
     },
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
-    blobs: new BlobReader(context.paths.blobsDir),
+    blobs: {
+      // A stored path that could leave the store is answered like a missing blob (404), never served.
+      async open(ref) {
+        try {
+          return (await blobStore.open(ref)) ?? null;
+        } catch (error) {
+          if (error instanceof BlobPathError) return null;
+          throw error;
+        }
+      },
+    },
     live,
     streams: {
       async add(input) {
@@ -76,7 +88,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
           // Files are stored by their real path, which the worker reading them may need.
           return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
         } catch (error) {
-          if (error instanceof EngramError && /already exists/.test(error.message)) throw conflict(error.message);
+          if (error instanceof StreamExistsError) throw conflict(error.message);
           throw error;
         }
       },

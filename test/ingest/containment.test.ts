@@ -3,10 +3,12 @@
 // running. Real ingest worker, real ffmpeg/ffprobe, real sockets; children listed from /proc.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../config/load.js';
 import { Role } from '../../pipelines/jobs.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { apiDeps } from '../../services/api/main.js';
@@ -244,6 +246,16 @@ describe('no ffprobe outlives its reason', () => {
     expect(await waitGone(probing, 3_000)).toEqual([]);
     expect(Date.now() - closing).toBeLessThan(10_000);
     expect(ffprobes()).toEqual([]);
+  });
+
+  it('a process that exits abruptly takes its ffprobe with it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'test/ingest/probe-exit-child.ts'), String(silentPort)], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const pids = JSON.parse(out) as number[];
+    expect(pids).toHaveLength(1);
+    expect(await waitGone(pids, 2_000)).toEqual([]);
   });
 
   it('a probe past its deadline is killed, even when the source keeps trickling bytes', async () => {
