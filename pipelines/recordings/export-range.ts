@@ -9,13 +9,13 @@ export interface ExportPorts {
   list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]>;
   prunedUntil(stream: string): Promise<number | null>;
   cut(plan: CutPlan, signal?: AbortSignal): Promise<{ path: string; size: number }>;
-  read(cut: { path: string; size: number }, range?: { start: number; end: number }): Readable;
+  read(cut: { path: string; size: number }, range?: { start: number; end: number }): Promise<Readable>;
 }
 
 export type ExportOutcome =
   | {
       status: 'ok';
-      /** The MP4 on disk (cached for range requests). */
+      /** The MP4's blob path in the recordings store (cached for range requests). */
       path: string;
       size: number;
       durationS: number;
@@ -24,7 +24,7 @@ export type ExportOutcome =
       coveredTo: number;
       segments: number;
       gaps: RecordingGap[];
-      read(range?: { start: number; end: number }): Readable;
+      read(range?: { start: number; end: number }): Promise<Readable>;
     }
   /** Recorded once, deleted by retention (recordings.retainDays / maxBytes). */
   | { status: 'pruned'; prunedUntil: number }

@@ -7,42 +7,41 @@
 // and the same bytes each time. Files are cached by what they contain and removed after
 // recordings.clipCacheSeconds.
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../../config/errors.js';
 import type { CutPlan } from '../recordings/cut-plan.js';
 import type { ExportPorts } from '../recordings/export-range.js';
-import type { RecordingRepository } from './recordings.js';
+import { CUTS_FOLDER, type RecordingRepository } from './recordings.js';
 
 export interface CutFile {
+  /** Blob path in the recordings store (under CUTS_FOLDER). */
   path: string;
   size: number;
 }
 
 export class RecordingCutter {
   readonly #recordings: RecordingRepository;
-  readonly #dir: string;
 
   constructor(recordings: RecordingRepository) {
     this.#recordings = recordings;
-    this.#dir = recordings.cutsDir;
   }
 
   /** Cuts the plan into an MP4 (or reuses the cached one); rejects with EngramError naming ffmpeg's complaint. */
   async cut(plan: CutPlan, signal?: AbortSignal): Promise<CutFile> {
     const key = createHash('sha1').update(JSON.stringify([plan.files, plan.seekS.toFixed(3), plan.durationS.toFixed(3)])).digest('hex').slice(0, 24);
-    const out = join(this.#dir, `${key}.mp4`);
-    const cached = await stat(out).catch(() => null);
-    if (cached?.isFile()) return { path: out, size: cached.size };
-    await mkdir(this.#dir, { recursive: true });
+    const blob = `${CUTS_FOLDER}/${key}.mp4`;
+    const cached = await this.#recordings.blobs.stat(blob);
+    if (cached) return { path: blob, size: cached.size };
+    const out = await this.#recordings.resolve(blob);
+    await this.#recordings.streamDir(CUTS_FOLDER);
     const temp = `${out}.${randomBytes(4).toString('hex')}`;
     const list = `${temp}.ffconcat`;
     // Durations from the index keep the concatenation's timeline equal to the plan's arithmetic.
     const lines = ['ffconcat version 1.0'];
-    for (const f of plan.files) lines.push(`file '${this.#recordings.resolve(f.file)}'`, `duration ${f.seconds.toFixed(6)}`);
+    for (const f of plan.files) lines.push(`file '${await this.#recordings.resolve(f.file)}'`, `duration ${f.seconds.toFixed(6)}`);
     await writeFile(list, `${lines.join('\n')}\n`);
     try {
       await new Promise<void>((resolvePromise, reject) => {
@@ -75,12 +74,15 @@ export class RecordingCutter {
     } finally {
       await unlink(list).catch(() => undefined);
     }
-    return { path: out, size: (await stat(out)).size };
+    return { path: blob, size: (await stat(out)).size };
   }
 
   /** Reads a cut file, whole or a byte range (inclusive end). */
-  read(cut: CutFile, range?: { start: number; end: number }): Readable {
-    return createReadStream(cut.path, range ? { start: range.start, end: range.end } : {});
+  async read(cut: CutFile, range?: { start: number; end: number }): Promise<Readable> {
+    const opened = await this.#recordings.open(cut.path, range);
+    // Swept between the cut and this read (it lived past recordings.clipCacheSeconds).
+    if (!opened) throw new EngramError(`the cut ${cut.path} expired from the cache; ask again`);
+    return opened.stream;
   }
 
   /** Copies a cut to where the user asked (engram export -o FILE); replaces an existing file. */
@@ -88,7 +90,7 @@ export class RecordingCutter {
     const info = await stat(dest).catch(() => null);
     if (info?.isDirectory()) throw new EngramError(`${dest} is a directory; give a file name like ${join(dest, 'export.mp4')}`, { exitCode: 2 });
     try {
-      await copyFile(cut.path, dest);
+      await copyFile(await this.#recordings.resolve(cut.path), dest);
     } catch (error) {
       throw new EngramError(`cannot write ${dest}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
@@ -108,14 +110,8 @@ export class RecordingCutter {
   /** Removes cached cuts older than maxAgeMs. */
   async sweep(now: number, maxAgeMs: number): Promise<number> {
     let removed = 0;
-    const names = await readdir(this.#dir).catch(() => [] as string[]);
-    for (const name of names) {
-      const path = join(this.#dir, name);
-      const info = await stat(path).catch(() => null);
-      if (info && now - info.mtimeMs > maxAgeMs) {
-        await unlink(path).catch(() => undefined);
-        removed += 1;
-      }
+    for (const blob of await this.#recordings.blobs.list(`${CUTS_FOLDER}/`)) {
+      if (now - blob.modifiedAt > maxAgeMs && (await this.#recordings.blobs.delete(blob.path))) removed += 1;
     }
     return removed;
   }

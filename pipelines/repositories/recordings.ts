@@ -15,16 +15,16 @@
 //   :pruned            hash   stream -> latest wallEnd deleted by retention (410 vs 404)
 //   :holds:<stream>    zset   hold JSON scored by its until (events keep their segments longer)
 //
-// Files are addressed by paths relative to the recordings directory and confined to it, the rule
-// the blob store follows, so a bad index entry can never read or delete anything else.
-import { createReadStream } from 'node:fs';
-import { mkdir, stat, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+// Files are blobs of a blob store rooted at the recordings directory (blob-store.ts): addressed by
+// relative paths, confined to the root (symlinks too), read, listed and deleted through it. ffmpeg
+// writes and reads them by their local path, which the local store resolves.
+import { mkdir } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
 import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
 import type { RecordedSegment } from '../records/recording.js';
+import { confineBlobPath, type ByteRange, type OpenedBlob } from './blob-store.js';
+import { LocalBlobStore } from './local-blob-store.js';
 
 /** Atomically removes a segment from the index; returns its JSON when this caller removed it. */
 const REMOVE = `
@@ -49,28 +49,30 @@ export interface SweepResult {
 }
 
 export class RecordingRepository {
-  readonly root: string;
+  readonly blobs: LocalBlobStore;
   readonly #redis: Redis;
   readonly #key: string;
   readonly #made = new Set<string>();
 
-  constructor(redis: Redis, prefix: string, root: string) {
+  constructor(redis: Redis, prefix: string, blobs: LocalBlobStore) {
     this.#redis = redis;
     this.#key = `${prefix}:rec`;
-    this.root = resolve(root);
+    this.blobs = blobs;
   }
 
-  /** Absolute path of a recording file; throws for paths that would leave the recordings directory. */
-  resolve(file: string): string {
-    const full = resolve(this.root, file);
-    const rel = relative(this.root, full);
-    if (!file || isAbsolute(file) || !rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`recording path "${file}" is not inside the recordings directory`);
-    return full;
+  /** Recordings in a local directory (recordings.dir). */
+  static local(redis: Redis, prefix: string, dir: string): RecordingRepository {
+    return new RecordingRepository(redis, prefix, new LocalBlobStore(dir));
+  }
+
+  /** Local path of a recording file (for ffmpeg); BlobPathError for paths that would leave the store. */
+  resolve(file: string): Promise<string> {
+    return this.blobs.resolve(file);
   }
 
   /** The stream's segment directory, created on first use. */
   async streamDir(stream: string): Promise<string> {
-    const dir = this.resolve(stream);
+    const dir = await this.resolve(stream);
     if (!this.#made.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.#made.add(dir);
@@ -80,20 +82,17 @@ export class RecordingRepository {
 
   /** Size of a recording file, or null when it does not exist. */
   async size(file: string): Promise<number | null> {
-    try {
-      return (await stat(this.resolve(file))).size;
-    } catch {
-      return null;
-    }
+    return (await this.blobs.stat(file))?.size ?? null;
   }
 
   /**
    * Seconds of media in a recording file by its timestamps (ffprobe), or null when it has none:
    * a segment cut short by a kill holds more than ingest had decoded when it stopped.
    */
-  mediaSeconds(file: string): Promise<number | null> {
+  async mediaSeconds(file: string): Promise<number | null> {
+    const path = await this.resolve(file);
     return new Promise((done) => {
-      ffmpeg.ffprobe(this.resolve(file), (error: Error | null, data: ffmpeg.FfprobeData) => {
+      ffmpeg.ffprobe(path, (error: Error | null, data: ffmpeg.FfprobeData) => {
         const seconds = Number(data?.format?.duration);
         done(!error && Number.isFinite(seconds) && seconds > 0 ? seconds : null);
       });
@@ -102,7 +101,7 @@ export class RecordingRepository {
 
   /** Indexes a finished segment file. */
   async add(segment: RecordedSegment): Promise<void> {
-    this.resolve(segment.file);
+    confineBlobPath(segment.file);
     const added = await this.#redis
       .multi()
       .hsetnx(`${this.#key}:seg`, segment.file, JSON.stringify(segment))
@@ -119,7 +118,7 @@ export class RecordingRepository {
 
   /** Deletes a file that never made it into the index (an empty trailing segment). */
   async discard(file: string): Promise<void> {
-    await unlink(this.resolve(file)).catch(() => undefined);
+    await this.blobs.delete(file);
   }
 
   /** The stream's segments overlapping [fromMs, toMs), by wall-clock start. */
@@ -161,7 +160,7 @@ export class RecordingRepository {
     const json = (await this.#redis.eval(REMOVE, 5, `${k}:seg`, `${k}:all`, `${k}:s:`, `${k}:bytes`, `${k}:pruned`, file)) as string | null;
     if (!json) return null;
     // Only the caller that removed the entry unlinks the file.
-    await unlink(this.resolve(file)).catch(() => undefined);
+    await this.blobs.delete(file).catch(() => undefined);
     return JSON.parse(json) as RecordedSegment;
   }
 
@@ -221,13 +220,11 @@ export class RecordingRepository {
     return result;
   }
 
-  /** Reads a recording file, whole or a byte range (inclusive end). */
-  read(file: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.resolve(file), range ? { start: range.start, end: range.end } : {});
-  }
-
-  /** Where cut clips and exports are cached (inside the recordings directory, never a stream's name). */
-  get cutsDir(): string {
-    return join(this.root, '.cuts');
+  /** Reads a recording file, whole or a byte range (inclusive end); undefined when it is gone. */
+  open(file: string, range?: ByteRange): Promise<OpenedBlob | undefined> {
+    return this.blobs.open(file, range);
   }
 }
+
+/** Where cut clips and exports are cached: a blob folder no stream name can be (names start with a letter or digit). */
+export const CUTS_FOLDER = '.cuts';

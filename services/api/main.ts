@@ -42,7 +42,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const clips = new ClipRepository();
   const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
-  const recordings = new RecordingRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
+  const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
   const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
     const bytes = await recordings.bytes();

@@ -29,14 +29,14 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 /** Sends a file-like body honouring Range: 200 whole, 206 partial, 416 past the end. */
-export function sendRanged(request: FastifyRequest, reply: FastifyReply, body: { size: number; contentType: string; read(range?: ByteRange): Readable }): FastifyReply {
+export async function sendRanged(request: FastifyRequest, reply: FastifyReply, body: { size: number; contentType: string; read(range?: ByteRange): Promise<Readable> }): Promise<FastifyReply> {
   const range = parseRange(request.headers.range, body.size);
   reply.header('accept-ranges', 'bytes').type(body.contentType);
   if (range === 'unsatisfiable') return reply.status(416).header('content-range', `bytes */${body.size}`).send();
-  if (!range) return reply.header('content-length', body.size).send(body.read());
+  if (!range) return reply.header('content-length', body.size).send(await body.read());
   return reply
     .status(206)
     .header('content-range', `bytes ${range.start}-${range.end}/${body.size}`)
     .header('content-length', range.end - range.start + 1)
-    .send(body.read(range));
+    .send(await body.read(range));
 }

@@ -46,7 +46,7 @@ export function registerExport(program: Command): void {
       if ((to - from) / 1000 > max) throw new EngramError(`the range is ${((to - from) / 1000).toFixed(0)} s; at most recordings.exportMaxSeconds (${max} s) per export`, { exitCode: 2 });
       const log = logger(loaded, { cmd: 'export' });
       const report = await withContext(loaded, log, async (context) => {
-        const recordings = new RecordingRepository(context.redis.connection('cli-export'), context.config.redis.prefix, context.paths.recordingsDir);
+        const recordings = RecordingRepository.local(context.redis.connection('cli-export'), context.config.redis.prefix, context.paths.recordingsDir);
         const cutter = new RecordingCutter(recordings);
         const outcome = await exportRange(cutter.ports(), stream, from, to);
         const range = `stream "${stream}" between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`;

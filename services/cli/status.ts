@@ -21,7 +21,7 @@ export interface StatusReport {
 async function streamsWithRecordings(context: EngramContext): Promise<StatusReport['streams']> {
   const redis = context.redis.connection('cli-status');
   const list = await new StreamRepository(redis, context.config.redis.prefix).list();
-  const bytes = await new RecordingRepository(redis, context.config.redis.prefix, context.paths.recordingsDir).bytes();
+  const bytes = await RecordingRepository.local(redis, context.config.redis.prefix, context.paths.recordingsDir).bytes();
   return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
 }
 

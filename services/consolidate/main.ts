@@ -27,7 +27,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
-  const recordings = new RecordingRepository(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
+  const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
   const llm = new LlmClient(config.llm);
   const blobs = new LocalBlobStore(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });

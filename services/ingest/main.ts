@@ -21,7 +21,7 @@ import type { RoleModule } from '../runtime/role-module.js';
 export function recordingDeps(context: EngramContext): RecordingDeps | undefined {
   const config = context.config.recordings;
   if (!config.enabled) return undefined;
-  const recordings = new RecordingRepository(context.redis.connection('recordings'), context.config.redis.prefix, context.paths.recordingsDir);
+  const recordings = RecordingRepository.local(context.redis.connection('recordings'), context.config.redis.prefix, context.paths.recordingsDir);
   const cuts = new RecordingCutter(recordings);
   const log = context.log.child({ role: 'ingest' });
   // Every finished segment asks for a sweep; one every few seconds per process is plenty.

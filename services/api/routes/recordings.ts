@@ -32,7 +32,7 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
 }
 
 /** Sends an export's MP4 (200/206/416) with what it covers and its gaps in headers; 410/404 otherwise. */
-export function sendRecording(request: FastifyRequest, reply: FastifyReply, outcome: ExportOutcome, what: string): FastifyReply {
+export function sendRecording(request: FastifyRequest, reply: FastifyReply, outcome: ExportOutcome, what: string): Promise<FastifyReply> {
   if (outcome.status === 'pruned') {
     throw new HttpError(410, 'gone', `the recording of ${what} was deleted by retention (recordings.retainDays / maxBytes; deleted up to ${iso(outcome.prunedUntil)}); the event itself is kept`);
   }
