@@ -10,7 +10,7 @@ import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { chunkUnit, StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { RecordingDeps } from '../../pipelines/ingest/recorder.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
@@ -66,7 +66,8 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     decode,
     enqueuePerceive: async (stream, seq, run) => {
       // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${run}-${seq}` });
+      // The job id is also the chunk's unit of perceive work (chunkUnit), which segment looks up.
+      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: chunkUnit(run, seq) });
     },
     log: context.log.child({ role: 'ingest' }),
   };
