@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan, checkMedia } from './decode-plan.js';
+import { RunRecorder, type RecordingDeps } from './recorder.js';
 import { resolveSource } from './source.js';
 import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
@@ -53,6 +54,8 @@ export interface IngestDeps {
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
    */
   stdin?: StdinInput;
+  /** Live streams are recorded into segment files when present (recordings.enabled). */
+  recording?: RecordingDeps;
   log: Log;
 }
 
@@ -223,8 +226,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           offset = lastEnd;
         }
       }
-      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }) });
       const runWall = live ? now : wallOrigin + offset * 1000;
+      // The same ffmpeg records a live stream: no second connection to the camera.
+      const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
+      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
       const assembler = new ChunkAssembler({
         stream: name,
         chunkSeconds: config.chunkSeconds,
@@ -253,6 +258,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           frame: (f) => assembler.addFrame(f),
           videoEnded: () => assembler.videoEnded(),
           audio: (s) => assembler.addAudio(s),
+          ...(recorder ? { segment: (segment) => recorder.finished(segment) } : {}),
         },
         stop.signal,
         config.sceneThreshold,
@@ -340,6 +346,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       if (killedByStop) flush(assembler.take());
       else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
       while (pumping) await pumping;
+      await recorder?.close(lastEnd ?? offset);
       if (pumpError) throw pumpError;
       if (killedByStop) break;
 
