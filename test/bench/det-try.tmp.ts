@@ -1,0 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { ConfigSchema } from '../../config/schema.js';
+const config = ConfigSchema.parse({});
+const repo = await ModelRepository.open({ config, paths: { modelsDir: '/work/wt/detect/data/models' }, log: { info() {}, warn: (o, m) => console.error(m, o) } });
+const file = process.argv[2]!; const fps = process.argv[3] ?? '1'; const W = Number(process.argv[4] ?? 640); const H = Number(process.argv[5] ?? 360);
+const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps},scale=${W}:${H}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
+const per = W * H * 3;
+const frames = [];
+for (let o = 0; o + per <= raw.length; o += per) frames.push({ rgb: new Uint8Array(raw.buffer, raw.byteOffset + o, per), width: W, height: H });
+const t0 = performance.now();
+const dets = await repo.detectObjects(frames, process.env.CFG ? config.detect : { labels: [], minScore: Number(process.env.MIN ?? 0.1), thresholds: JSON.parse(process.env.TH ?? "{}"), nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 });
+const ms = performance.now() - t0;
+dets.forEach((d, i) => console.log((i / Number(fps)).toFixed(1), d.map((x) => process.env.BOX ? `${x.label}:${x.score.toFixed(2)}[${x.box.map(Math.round).join(",")}]` : `${x.label}:${x.score.toFixed(2)}`).join(' ')));
+console.error(`frames ${frames.length} ms/frame ${(ms / frames.length).toFixed(1)}`);
+await repo.close();
