@@ -18,7 +18,7 @@ export interface EpisodeRun {
 /** (Re)builds the episodes of every whole UTC day touched by the lookback window. */
 export async function runBuildEpisodes(store: MaintenanceStore, memory: Config['memory'], now: number, stream?: string): Promise<EpisodeRun> {
   const since = Math.floor((now - memory.episodeLookbackHours * 3_600_000) / DAY_MS) * DAY_MS;
-  const events = await store.eventsWithVectors({ stream, since });
+  const events = await store.eventsWithVectors({ ...(stream !== undefined ? { streams: [stream] } : {}), wall: { from: since, to: Number.POSITIVE_INFINITY } });
   // Events that began before the first whole day but overlap it would distort its first hour.
   const inside = events.filter((e) => e.startedAt >= since);
   const episodes = buildEpisodes(inside, now);

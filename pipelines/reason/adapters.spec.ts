@@ -40,17 +40,17 @@ describe('StoreMemory reads open-ended stream time in bounded stretches', () => 
   it('"after" reads return the open read\'s first events, across gaps wider than the first stretch', async () => {
     const few = await memory.listEvents({ streams: ['cam'], streamTime: { start: 285, end: Number.POSITIVE_INFINITY } }, 4);
     expect(starts(few)).toEqual([280, 290, 100_000, 100_010]);
-    expect(few).toEqual(await store.listEvents({ stream: 'cam', startFrom: 285, limit: 4 }));
+    expect(few).toEqual(await store.listEvents({ streams: ['cam'], streamTime: { start: 285, end: Infinity }, limit: 4 }));
     // More than the widened stretches hold: the open read decides.
     const many = await memory.listEvents({ streams: ['cam'], streamTime: { start: 285, end: Number.POSITIVE_INFINITY } }, 12);
     expect(starts(many)).toEqual([280, 290, 100_000, 100_010, 100_020, 100_030, 100_040, 5_000_000, 5_000_010, 5_000_020]);
-    expect(many).toEqual(await store.listEvents({ stream: 'cam', startFrom: 285, limit: 12 }));
+    expect(many).toEqual(await store.listEvents({ streams: ['cam'], streamTime: { start: 285, end: Infinity }, limit: 12 }));
   });
 
   it('"before" reads (newest first) and neighbours do the same', async () => {
     const before = await memory.listEvents({ streams: ['cam'], streamTime: { start: 0, end: 5_000_000 } }, 3, true);
     expect(starts(before)).toEqual([5_000_000, 100_040, 100_030]);
-    expect(before).toEqual(await store.listEvents({ stream: 'cam', startTo: 5_000_000, limit: 3, descending: true }));
+    expect(before).toEqual(await store.listEvents({ streams: ['cam'], streamTime: { start: -Infinity, end: 5_000_000 }, limit: 3, descending: true }));
     const anchor = (await store.getEvent('cam.0100000000'))!;
     expect(starts(await memory.neighbours(anchor, 2, 2))).toEqual([280, 290, 100_010, 100_020]);
     const last = (await store.getEvent('cam.5000020000'))!;

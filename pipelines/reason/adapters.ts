@@ -1,19 +1,12 @@
 // The long-term memory store, the model runtime and the chat client, seen through the reason
 // stage's ports. Typed structurally (only the methods used), so this file depends on their shape,
-// not their construction; filters the store does not have (several streams, stream time) are
-// built here from the ones it has, never by pasting text.
+// not their construction. The store and the reasoner share one filter type (MemoryFilter), so
+// filters pass through unchanged.
 import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
+import type { ListEventsOptions } from '../repositories/memory-schema.js';
 import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';
-
-/** The store's typed filter (pipelines/repositories/memory-store.ts). */
-interface StoreFilter {
-  stream?: string;
-  since?: number;
-  until?: number;
-  eventIds?: string[];
-}
 
 interface StoreMoment {
   id: string;
@@ -32,28 +25,18 @@ interface StoreEpisode {
   summary: string;
 }
 
-/** The store's listEvents options. */
-interface StoreListOptions {
-  stream?: string;
-  since?: number;
-  until?: number;
-  startFrom?: number;
-  startTo?: number;
-  limit?: number;
-  descending?: boolean;
-}
-
 /** What reason uses of MemoryStore. */
 export interface MemoryStoreLike {
   streams(): Promise<string[]>;
-  episodes(filter?: StoreFilter, limit?: number): Promise<unknown[]>;
+  episodes(filter?: MemoryFilter, limit?: number): Promise<unknown[]>;
   spaces(): Promise<{ space: string; dims: number }[]>;
-  vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: unknown }[]>;
-  textSearch(options: { query: string; limit?: number; filter?: StoreFilter }): Promise<{ score: number; row: StoredEvent }[]>;
-  listEvents(options: StoreListOptions): Promise<StoredEvent[]>;
-  countEvents(filter?: StoreFilter): Promise<number>;
+  vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ score: number; row: unknown }[]>;
+  textSearch(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ score: number; row: StoredEvent }[]>;
+  listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
+  countEvents(filter?: MemoryFilter): Promise<number>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
-  getEvent(id: string): Promise<StoredEvent | undefined>;
+  /** Events by id, in one read; ids merged into another event find that event. */
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
   reinforce(ids: string[], now: number): Promise<void>;
 }
 
@@ -64,9 +47,6 @@ export interface MemoryStoreLike {
  */
 const FIRST_SPAN_S = 3_600;
 const SPAN_TRIES = 3;
-
-/** Stream-time windows are resolved to event ids; a window this wide is not a filter worth the list. */
-const MAX_WINDOW_IDS = 5_000;
 
 /**
  * How long the list of streams and spaces is reused. Both change rarely (a new camera, a new model)
@@ -111,8 +91,6 @@ class Cached<T> {
 
 export class StoreMemory implements ReasonMemory {
   readonly #store: MemoryStoreLike;
-  /** Per filter object (one question), the event ids its stream-time window allows. */
-  readonly #windowIds = new WeakMap<MemoryFilter, Promise<string[] | undefined>>();
   readonly #streams: Cached<string[]>;
   readonly #spaces: Cached<{ space: string; dims: number }[]>;
   readonly #hasEpisodes: Cached<boolean>;
@@ -135,39 +113,6 @@ export class StoreMemory implements ReasonMemory {
     return { events: spaces, moments: spaces, episodes: (await this.#hasEpisodes.get()) ? spaces : [] };
   }
 
-  /** The store filters for one of our filters: one per stream, with stream time turned into ids. */
-  async #storeFilters(filter: MemoryFilter): Promise<StoreFilter[] | undefined> {
-    const base: StoreFilter = {};
-    if (filter.wall) {
-      base.since = filter.wall.from;
-      if (Number.isFinite(filter.wall.to)) base.until = filter.wall.to;
-    }
-    if (filter.streamTime) {
-      let ids = this.#windowIds.get(filter);
-      if (!ids) {
-        ids = this.#idsInWindow(filter);
-        this.#windowIds.set(filter, ids);
-      }
-      const list = await ids;
-      if (list !== undefined) {
-        if (list.length === 0) return undefined; // nothing can match
-        base.eventIds = list;
-      }
-    }
-    if (filter.eventIds) {
-      const allowed = new Set(filter.eventIds);
-      base.eventIds = base.eventIds ? base.eventIds.filter((id) => allowed.has(id)) : [...filter.eventIds];
-      if (base.eventIds.length === 0) return undefined;
-    }
-    const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
-    return streams.map((stream) => (stream === undefined ? base : { ...base, stream }));
-  }
-
-  async #idsInWindow(filter: MemoryFilter): Promise<string[] | undefined> {
-    const events = await this.listEvents(filter, MAX_WINDOW_IDS + 1);
-    return events.length > MAX_WINDOW_IDS ? undefined : events.map((e) => e.id);
-  }
-
   async #spaceOk(space: string, vector: Float32Array): Promise<boolean> {
     // A query vector of another size (a model swapped since the data was stored) cannot be compared.
     const info = (await this.#spaces.get()).find((s) => s.space === space);
@@ -176,10 +121,7 @@ export class StoreMemory implements ReasonMemory {
 
   async #search<R>(table: 'events' | 'moments' | 'episodes', space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<{ score: number; row: R }[]> {
     if (!(await this.#spaceOk(space, vector))) return [];
-    const filters = await this.#storeFilters(filter);
-    if (!filters) return [];
-    const lists = await Promise.all(filters.map((f) => this.#store.vectorSearch({ table, space, vector, limit, filter: f })));
-    return (lists.flat() as { score: number; row: R }[]).sort((a, b) => b.score - a.score).slice(0, limit);
+    return (await this.#store.vectorSearch({ table, space, vector, limit, filter })) as { score: number; row: R }[];
   }
 
   async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
@@ -199,14 +141,8 @@ export class StoreMemory implements ReasonMemory {
   }
 
   async textSearchEvents(query: string, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
-    const filters = await this.#storeFilters(filter);
-    if (!filters) return [];
-    const lists = await Promise.all(filters.map((f) => this.#store.textSearch({ query, limit, filter: f })));
-    return lists
-      .flat()
-      .sort((a, b) => b.score - a.score)
-      .slice(0, limit)
-      .map((h) => ({ event: h.row }));
+    const hits = await this.#store.textSearch({ query, limit, filter });
+    return hits.map((h) => ({ event: h.row }));
   }
 
   async textSearchEpisodes(): Promise<EpisodeHit[]> {
@@ -220,52 +156,35 @@ export class StoreMemory implements ReasonMemory {
    * wall clock alike, so when the stretch already holds `limit` events, they are the first ones
    * of the open read.
    */
-  async #listNear(options: StoreListOptions): Promise<StoredEvent[]> {
-    const limit = options.limit ?? 100;
-    const { startFrom, startTo } = options;
-    const openAfter = !options.descending && startFrom !== undefined && startTo === undefined;
-    const openBefore = options.descending === true && startTo !== undefined && startFrom === undefined;
-    if (options.stream === undefined || !(openAfter || openBefore)) return this.#store.listEvents(options);
+  async #listNear(options: ListEventsOptions & { limit: number }): Promise<StoredEvent[]> {
+    const st = options.streamTime;
+    const from = st && Number.isFinite(st.start) && st.start > 0 ? st.start : undefined;
+    const to = st && Number.isFinite(st.end) ? st.end : undefined;
+    const openAfter = !options.descending && from !== undefined && to === undefined;
+    const openBefore = options.descending === true && to !== undefined && from === undefined;
+    if (options.streams?.length !== 1 || !(openAfter || openBefore)) return this.#store.listEvents(options);
     for (let i = 0, span = FIRST_SPAN_S; i < SPAN_TRIES; i += 1, span *= 16) {
-      const bounded = openAfter ? { ...options, startTo: (startFrom as number) + span } : { ...options, startFrom: (startTo as number) - span };
-      const events = await this.#store.listEvents(bounded);
-      if (events.length >= limit) return events;
+      const streamTime = openAfter ? { start: from as number, end: (from as number) + span } : { start: (to as number) - span, end: to as number };
+      const events = await this.#store.listEvents({ ...options, streamTime });
+      if (events.length >= options.limit) return events;
     }
     return this.#store.listEvents(options);
   }
 
-  async listEvents(filter: MemoryFilter, limit: number, newestFirst = false): Promise<StoredEvent[]> {
-    const streams = filter.streams && filter.streams.length > 0 ? filter.streams : [undefined];
-    const st = filter.streamTime;
-    const lists = await Promise.all(
-      streams.map((stream) =>
-        this.#listNear({
-          ...(stream !== undefined ? { stream } : {}),
-          ...(filter.wall ? { since: filter.wall.from, ...(Number.isFinite(filter.wall.to) ? { until: filter.wall.to } : {}) } : {}),
-          ...(st && Number.isFinite(st.start) && st.start > 0 ? { startFrom: st.start } : {}),
-          ...(st && Number.isFinite(st.end) ? { startTo: st.end } : {}),
-          limit,
-          descending: newestFirst,
-        }),
-      ),
-    );
-    const merged = lists.flat().sort((a, b) => (newestFirst ? b.startedAt - a.startedAt || b.start - a.start : a.startedAt - b.startedAt || a.start - b.start));
-    return merged.slice(0, limit);
+  listEvents(filter: MemoryFilter, limit: number, newestFirst = false): Promise<StoredEvent[]> {
+    return this.#listNear({ ...filter, limit, descending: newestFirst });
   }
 
-  async countEvents(filter: MemoryFilter): Promise<number> {
-    if (filter.streamTime) return (await this.listEvents(filter, MAX_WINDOW_IDS)).length;
-    const filters = await this.#storeFilters(filter);
-    if (!filters) return 0;
-    const counts = await Promise.all(filters.map((f) => this.#store.countEvents(f)));
-    return counts.reduce((a, b) => a + b, 0);
+  countEvents(filter: MemoryFilter): Promise<number> {
+    return this.#store.countEvents(filter);
   }
 
   async neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]> {
     // Two reads in parallel from the event we already hold (the store's neighbours() looks the event up first).
+    const streams = [event.stream];
     const [earlier, later] = await Promise.all([
-      before > 0 ? this.#listNear({ stream: event.stream, startTo: event.start - 1e-6, limit: before, descending: true }) : Promise.resolve([]),
-      after > 0 ? this.#listNear({ stream: event.stream, startFrom: event.end + 1e-6, limit: after + 1 }) : Promise.resolve([]),
+      before > 0 ? this.#listNear({ streams, streamTime: { start: Number.NEGATIVE_INFINITY, end: event.start - 1e-6 }, limit: before, descending: true }) : Promise.resolve([]),
+      after > 0 ? this.#listNear({ streams, streamTime: { start: event.end + 1e-6, end: Number.POSITIVE_INFINITY }, limit: after + 1 }) : Promise.resolve([]),
     ]);
     return [...earlier.reverse(), ...later.filter((e) => e.id !== event.id && e.start > event.start).slice(0, after)];
   }
@@ -275,9 +194,8 @@ export class StoreMemory implements ReasonMemory {
     return moments.map((m) => ({ eventId: m.eventId, stream: m.stream, t: m.t, kind: m.kind, thumbnail: m.thumbnail, similarity: 0 }));
   }
 
-  async getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
-    const events = await Promise.all(ids.map((id) => this.#store.getEvent(id)));
-    return events.filter((e): e is StoredEvent => e !== undefined);
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
+    return this.#store.getEvents(ids);
   }
 
   reinforce(ids: readonly string[], at: number): Promise<void> {

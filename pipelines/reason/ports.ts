@@ -2,20 +2,12 @@
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
 import type { StoredEvent } from '../records/event.js';
+import type { MemoryFilter } from '../repositories/memory-schema.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
-import type { StreamWindow, WallWindow } from './time-expressions.js';
 
-/** Which events a search may return. Every bound is optional; all given bounds must hold. */
-export interface MemoryFilter {
-  streams?: readonly string[];
-  /** Events whose wall-clock span overlaps this window. */
-  wall?: WallWindow;
-  /** Events whose stream-time span overlaps this window. */
-  streamTime?: StreamWindow;
-  /** Only these events (for moments: moments of these events). */
-  eventIds?: readonly string[];
-}
+/** Which rows a search may return: the store's one filter type, used as is. */
+export type { MemoryFilter };
 
 export interface EventHit {
   event: StoredEvent;

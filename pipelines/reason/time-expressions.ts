@@ -2,19 +2,11 @@
 // "between 2 and 3 pm") in the user's zone, or stream time ("at 1:20 into the video"). Matched phrases
 // are cut out of the question so they do not pollute the text search. `now` and the zone come in
 // as arguments: the same question always means the same window in a test.
+import type { StreamWindow, WallWindow } from '../repositories/memory-schema.js';
 import { addDays, fromLocal, toLocal, weekday, type LocalDate } from './clock.js';
 
-/** Wall-clock window, epoch milliseconds, half-open [from, to). */
-export interface WallWindow {
-  from: number;
-  to: number;
-}
-
-/** Stream-time window, seconds from the stream's start, closed [start, end]. */
-export interface StreamWindow {
-  start: number;
-  end: number;
-}
+// The windows are the store's (memory-schema.ts), so a question's window is a MemoryFilter bound as is.
+export type { StreamWindow, WallWindow };
 
 export interface TimeContext {
   /** Epoch ms the question is asked at. */

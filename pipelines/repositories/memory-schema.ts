@@ -1,5 +1,5 @@
 // The layout of long-term memory's LanceDB tables (columns, vector columns per embedding space)
-// and the records read from them; memory-store.ts does the reading and writing.
+// and the records read from them; memory-tables.ts writes them and the other memory-* modules read them.
 import { createRequire } from 'node:module';
 import { EngramError } from '../../config/errors.js';
 import type { Detection, EventObjects, LabelCount, StoredEvent, TrackSpan } from '../records/event.js';
@@ -85,19 +85,36 @@ export interface RowOf {
   episodes: StoredEpisode;
 }
 
-/** Typed filters; every value is validated and quoted by the store, never pasted. */
+/**
+ * The one filter of long-term memory: the store's reads and searches and the reasoner's ports take
+ * it as is. Every bound is optional and all given bounds must hold; every value is validated and
+ * quoted by the store (memory-filter.ts), never pasted.
+ */
 export interface MemoryFilter {
-  stream?: string;
-  /** Wall-clock epoch ms: rows that end at or after it. */
-  since?: number;
-  /** Wall-clock epoch ms: rows that start at or before it. */
-  until?: number;
-  /** Only these event ids (events: id; moments: eventId). */
-  eventIds?: string[];
+  /** Rows of any of these streams. */
+  streams?: readonly string[];
+  /** Wall-clock window, epoch ms: rows whose span overlaps it (`to` may be +Infinity). */
+  wall?: WallWindow;
+  /** Stream-time window, seconds: events and episodes whose span overlaps it, moments inside it. */
+  streamTime?: StreamWindow;
+  /** Only these events (events and episodes: id; moments: eventId). */
+  eventIds?: readonly string[];
   /** Episodes only: 1 hour, 2 day. */
   level?: number;
   /** Events only: events that saw any of these detector labels ("person", "car"). */
-  labels?: string[];
+  labels?: readonly string[];
+}
+
+/** Wall-clock window, epoch ms; a question reads it as [from, to), the store filters with both ends inclusive. */
+export interface WallWindow {
+  from: number;
+  to: number;
+}
+
+/** Stream-time window, seconds from the stream's start, closed [start, end]. */
+export interface StreamWindow {
+  start: number;
+  end: number;
 }
 
 export interface Hit<T> {
@@ -116,19 +133,12 @@ export interface PreviousEvent {
   closedBy: string;
 }
 
-export interface ListEventsOptions {
-  stream?: string;
-  since?: number;
-  until?: number;
-  /** Stream seconds. */
-  startFrom?: number;
-  startTo?: number;
+/** A filter plus paging; events come in wall-clock order (stream start for ties). */
+export interface ListEventsOptions extends MemoryFilter {
   limit?: number;
   offset?: number;
   /** Newest first instead of oldest first. */
   descending?: boolean;
-  /** Only events that saw any of these detector labels. */
-  labels?: string[];
 }
 
 export interface TableStats {
@@ -145,7 +155,6 @@ export interface MemoryStats {
   schemaVersion: number;
   spaces: SpaceInfo[];
 }
-
 
 /**
  * Schema 2: what the detector saw. Nullable, because migrating a version-1 store adds them as
@@ -244,6 +253,9 @@ export function toEpisode(r: Record<string, unknown>): StoredEpisode {
     eventIds: splitWords(r.eventIds), needsSummary: Boolean(r.needsSummary), updatedAt: num(r.updatedAt),
   };
 }
+
+/** Columns read back per table: everything but the vectors (large, and not part of the records). */
+export const PLAIN_COLUMNS = Object.fromEntries(MEMORY_TABLES.map((t) => [t, baseFields(t).map((x) => x.name)])) as Record<MemoryTableName, string[]>;
 
 export const CONVERT: { [K in MemoryTableName]: (r: Record<string, unknown>) => RowOf[K] } = {
   events: toEvent,

@@ -68,16 +68,16 @@ describe('MemoryStore', () => {
 
   it('writing the same event three times leaves one row with the last values', async () => {
     for (let i = 0; i < 3; i += 1) await store.upsertEvent(event({ id: 'cam.0000030000', start: 30, summary: `try ${i}` }));
-    expect(await store.countEvents({ stream: 'cam' })).toBe(4);
+    expect(await store.countEvents({ streams: ['cam'] })).toBe(4);
     expect((await store.getEvent('cam.0000030000'))?.summary).toBe('try 2');
   });
 
   it('lists events in time order with stream, wall-clock and stream-time filters and paging', async () => {
     const all = await store.listEvents({});
     expect(all.map((e) => e.id)).toEqual(['cam.0000000000', 'door.0000005000', 'cam.0000010000', 'cam.0000020000', 'cam.0000030000']);
-    expect((await store.listEvents({ stream: 'cam', limit: 2, offset: 1 })).map((e) => e.start)).toEqual([10, 20]);
-    expect((await store.listEvents({ since: EPOCH + 25_000, until: EPOCH + 31_000 })).map((e) => e.start)).toEqual([20, 30]);
-    expect((await store.listEvents({ stream: 'cam', startFrom: 12, startTo: 20 })).map((e) => e.start)).toEqual([10, 20]);
+    expect((await store.listEvents({ streams: ['cam'], limit: 2, offset: 1 })).map((e) => e.start)).toEqual([10, 20]);
+    expect((await store.listEvents({ wall: { from: EPOCH + 25_000, to: EPOCH + 31_000 } })).map((e) => e.start)).toEqual([20, 30]);
+    expect((await store.listEvents({ streams: ['cam'], streamTime: { start: 12, end: 20 } })).map((e) => e.start)).toEqual([10, 20]);
   });
 
   it('lists the streams that have events', async () => {
@@ -97,7 +97,7 @@ describe('MemoryStore', () => {
     const hits = await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 3 });
     expect(hits[0]?.row.summary).toMatch(/red car|drop table/);
     expect(hits[0]?.score).toBeGreaterThan(0.9);
-    const camOnly = await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 5, filter: { stream: 'cam' } });
+    const camOnly = await store.vectorSearch({ table: 'events', space: 'clip', vector: red, limit: 5, filter: { streams: ['cam'] } });
     expect(camOnly.map((h) => h.row.stream)).not.toContain('door');
     expect(camOnly[0]?.row.id).toBe('cam.0000000000');
     await expect(store.vectorSearch({ table: 'events', space: 'clip', vector: new Float32Array(3), limit: 1 })).rejects.toThrow(/16-d vectors; query has 3/);
@@ -113,7 +113,7 @@ describe('MemoryStore', () => {
     await store.upsertEvent(event({ id: 'cam.0000040000', start: 40, summary: 'second delivery van' }));
     const after = await store.textSearch({ query: 'delivery', limit: 5 });
     expect(after.map((h) => h.row.id).sort()).toEqual(['cam.0000010000', 'cam.0000040000']);
-    expect((await store.textSearch({ query: 'van', limit: 5, filter: { since: EPOCH + 45_000 } })).map((h) => h.row.id)).toEqual(['cam.0000040000']);
+    expect((await store.textSearch({ query: 'van', limit: 5, filter: { wall: { from: EPOCH + 45_000, to: Infinity } } })).map((h) => h.row.id)).toEqual(['cam.0000040000']);
   });
 
   it('filter values with quotes and SQL keywords are data, not SQL', async () => {
@@ -121,12 +121,12 @@ describe('MemoryStore', () => {
     for (const text of evil) {
       expect(await store.getEvent(text)).toBeUndefined();
       expect((await store.textSearch({ query: text, limit: 10 })).every((h) => typeof h.row.id === 'string')).toBe(true);
-      await expect(store.listEvents({ stream: text })).rejects.toThrow(/not a stream name/);
+      await expect(store.listEvents({ streams: [text] })).rejects.toThrow(/not a stream name/);
       expect(await store.momentsOfEvent(text)).toEqual([]);
       await store.reinforce([text], EPOCH);
     }
     expect((await store.textSearch({ query: "'drop table'", limit: 5 })).map((h) => h.row.id)).toContain('door.0000005000');
-    await expect(store.listEvents({ since: Number.NaN })).rejects.toThrow(/not a finite number/);
+    await expect(store.listEvents({ wall: { from: Number.NaN, to: Infinity } })).rejects.toThrow(/not a finite number/);
     // Every row is still there and unchanged by the reinforce calls above.
     expect(await store.countEvents()).toBe(6);
     expect((await store.listEvents({})).every((e) => e.recallCount === 0)).toBe(true);
@@ -218,7 +218,7 @@ describe('MemoryStore vector search over rows without a vector', () => {
     expect(withoutClip.size).toBe(180);
     expect((await allHits()).sort()).toEqual([...withClip].sort());
     const since = EPOCH + 3_000_000;
-    const filtered = await store.vectorSearch({ table: 'events', space: 'clip', vector: unitVector(dims, rand), limit: 2_000, filter: { stream: 'cam', since } });
+    const filtered = await store.vectorSearch({ table: 'events', space: 'clip', vector: unitVector(dims, rand), limit: 2_000, filter: { streams: ['cam'], wall: { from: since, to: Infinity } } });
     expect(filtered.length).toBeGreaterThan(0);
     expect(filtered.every((h) => withClip.has(h.row.id) && h.row.endedAt >= since && Number.isFinite(h.score))).toBe(true);
   });

@@ -21,6 +21,12 @@ export function sqlIdent(name: string): string {
   return /[A-Z]/.test(name) ? `\`${name}\`` : name;
 }
 
+/** A column name from code, always backtick-quoted (camelCase names and keywords such as `end`). */
+export function sqlQuoted(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EngramError(`not a column name: ${JSON.stringify(name)}`);
+  return `\`${name}\``;
+}
+
 export function sqlIn(column: string, values: readonly string[]): string {
   if (values.length === 0) return 'false';
   return `${sqlIdent(column)} IN (${values.map(sqlString).join(', ')})`;

@@ -2,7 +2,7 @@
 // Reads LanceDB only; it needs no Redis and starts nothing else.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
-import { LABEL_NAME, MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { LABEL_NAME, MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { load, printJson } from './common.js';
 
@@ -67,7 +67,7 @@ export function registerEvents(program: Command): void {
       const store = await MemoryStore.open(loaded.paths.lancedbUri);
       let events;
       try {
-        events = await store.listEvents({ stream: options.stream, since, until, limit, ...(labels ? { labels } : {}) });
+        events = await store.listEvents({ ...streamSinceUntil({ stream: options.stream, since, until }), limit, ...(labels ? { labels } : {}) });
       } finally {
         await store.close();
       }

@@ -3,6 +3,7 @@
 // this process for the duration.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
@@ -35,6 +36,14 @@ export interface IngestReport {
 
 /** A path-like source is made absolute here, since the worker that reads it may run elsewhere. */
 export function normaliseSource(source: string, cwd = process.cwd()): string {
+  // file:///path is the same file as /path, and is trusted the same way on the command line.
+  if (/^file:\/\//i.test(source)) {
+    try {
+      return fileURLToPath(source);
+    } catch {
+      return source; // resolveSource names what is wrong with it
+    }
+  }
   if (source === '-' || /^[a-z][a-z0-9+.-]*:/i.test(source)) return source;
   return resolve(cwd, source);
 }

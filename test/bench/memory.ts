@@ -134,7 +134,7 @@ async function sizeRun(n: number) {
     const times: number[] = [];
     for (const q of qs) {
       const t = performance.now();
-      await store.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K, filter: { stream: 'bench', since: EPOCH + n * 5_000 } });
+      await store.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K, filter: { streams: ['bench'], wall: { from: EPOCH + n * 5_000, to: Infinity } } });
       times.push(performance.now() - t);
     }
     return lat(times);

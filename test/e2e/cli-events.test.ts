@@ -35,7 +35,7 @@ describe('engram events', () => {
     expect(r.code).toBe(0);
     const lines = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(lines.map((e) => [e.stream, e.start])).toEqual([['porch', 0], ['porch', 5400], ['garage', 10_500]]);
-    expect(Object.keys(lines[0]!).sort()).toEqual(['end', 'endedAt', 'id', 'ocr', 'startedAt', 'stream', 'start', 'summary', 'tags', 'thumbnail', 'transcript'].sort());
+    expect(Object.keys(lines[0]!).sort()).toEqual(['counts', 'end', 'endedAt', 'id', 'labels', 'ocr', 'startedAt', 'stream', 'start', 'summary', 'tags', 'thumbnail', 'tracks', 'transcript'].sort());
     expect(lines[0]).toMatchObject({ id: 'porch.0000000000', transcript: 'hello', thumbnail: 'porch/0.jpg', startedAt: new Date(now - 3 * 3_600_000).toISOString() });
     expect(lines[1]).toMatchObject({ ocr: 'OPEN' });
   });

@@ -67,12 +67,12 @@ describe('consolidate role', () => {
     expect(await store.momentsInWindow('gate', 0, 1000)).toEqual([]);
     const probe = event.moments[0]!.vectors.clip as Float32Array;
     expect(await store.vectorSearch({ table: 'moments', space: 'clip', vector: probe, limit: 5 })).toEqual([]);
-    expect(await store.listEvents({ stream: 'gate' })).toEqual([]);
+    expect(await store.listEvents({ streams: ['gate'] })).toEqual([]);
 
     // The job (retried, or run by another worker) completes it without duplicating anything.
     await startRoles(context, [Role.Consolidate]);
     await context.queues.add(JobName.ConsolidateEvent, { stream: 'gate', eventId: event.id }, { jobId: event.id });
-    await until(() => store.countEvents({ stream: 'gate' }), (n) => n === 1);
+    await until(() => store.countEvents({ streams: ['gate'] }), (n) => n === 1);
     expect((await store.tableStats()).tables.moments.rows).toBe(10);
     expect((await store.momentsInWindow('gate', 0, 1000)).length).toBe(10);
     expect((await store.getEvent(event.id))?.transcript).toBe('is anyone there');
@@ -84,7 +84,7 @@ describe('consolidate role', () => {
     for (let i = 0; i < 3; i += 1) {
       for (const e of events) await context.queues.add(JobName.ConsolidateEvent, { stream: 'yard', eventId: e.id }, { jobId: e.id });
     }
-    await until(() => store.countEvents({ stream: 'yard' }), (n) => n === 3);
+    await until(() => store.countEvents({ streams: ['yard'] }), (n) => n === 3);
     const queue = context.queues.queue(QueueName.Consolidate);
     await until(() => queue.getJobCounts('completed'), (c) => (c.completed ?? 0) >= 4);
     // The same event under another job id (a duplicate from a restarted segmenter) is skipped.
@@ -92,8 +92,8 @@ describe('consolidate role', () => {
     const dup = await context.queues.add(JobName.ConsolidateEvent, { stream: 'yard', eventId: events[0]!.id }, { jobId: `${events[0]!.id}-again` });
     await until(async () => (await queue.getJob(dup.id!))?.returnvalue as unknown, (v) => v !== undefined && v !== null);
     expect((await queue.getJob(dup.id!))?.returnvalue).toBe('skipped');
-    expect(await store.countEvents({ stream: 'yard' })).toBe(3);
-    expect((await store.listEvents({ stream: 'yard' })).map((e) => e.start)).toEqual([0, 10, 20]);
+    expect(await store.countEvents({ streams: ['yard'] })).toBe(3);
+    expect((await store.listEvents({ streams: ['yard'] })).map((e) => e.start)).toEqual([0, 10, 20]);
 
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.name).sort()).toEqual([JobName.BuildEpisodes, JobName.MaintainMemory, JobName.OptimizeTables].sort());
