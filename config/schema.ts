@@ -1,6 +1,7 @@
 // The one schema for engram's configuration. Every option states its default here (and the
 // same value appears in config/default.yaml, which a test keeps in step with this file).
 import { z } from 'zod';
+import { allowedHostProblem } from './allowed-hosts.js';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -100,6 +101,12 @@ export const ApiSchema = z
      * localhost) requires api.apiKeys. @defaultValue '127.0.0.1'
      */
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Further names the API answers to while it needs no key (a Host header check against DNS
+     * rebinding; loopback names and api.host are always accepted), e.g. the name a local reverse
+     * proxy forwards. @defaultValue []
+     */
+    hostNames: z.array(z.string().min(1).max(253)).default([]),
     /** TCP port; 0 picks a free one. @defaultValue 7077 */
     port: z.number().int().min(0).max(65_535).default(7077),
     /**
@@ -172,6 +179,21 @@ export const IngestSchema = z
      * data directory. @defaultValue []
      */
     fileRoots: z.array(z.string().min(1)).default([]),
+    /**
+     * Hosts and networks network sources may connect to: host names, `*.domain`, IP addresses and
+     * CIDR networks (`192.168.1.0/24`, `fd00::/8`). Empty allows any host, since local restreamers
+     * (rtsp://127.0.0.1:8554) and LAN cameras are normal; a deployment whose API clients are not
+     * fully trusted lists its cameras here. engram's own API and Redis are refused either way.
+     * @defaultValue []
+     */
+    allowedHosts: z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowedHostProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .default([]),
     /** Widest video accepted; larger is refused as an absurd resolution. @defaultValue 7680 */
     maxWidth: z.number().int().positive().default(7_680),
     /** Tallest video accepted. @defaultValue 4320 */

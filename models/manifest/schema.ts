@@ -9,6 +9,10 @@ export enum ModelTask {
   SpeechRecognition = 'speech-recognition',
   VoiceActivity = 'voice-activity',
   Ocr = 'ocr',
+  ObjectDetection = 'object-detection',
+  FaceDetection = 'face-detection',
+  FaceDescription = 'face-description',
+  PoseEstimation = 'pose-estimation',
 }
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');

@@ -3,7 +3,7 @@
 // scene (a previous event stored earlier or one earlier in the same batch), a summary and
 // strength per resulting event, then two writes in crash-safe order: every moment of the batch in
 // one merge-insert, then every event row in one more (see memory-tables.ts).
-import { EngramError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
 import { STREAM_NAME, type ClosedEvent, type MomentRecord } from '../records/event.js';
 import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
@@ -14,7 +14,7 @@ import type { Summarizer } from './summary.js';
 import { toF32Set } from '../vectors.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
-export class InvalidEventError extends EngramError {
+export class InvalidEventError extends PermanentError {
   override readonly name = 'InvalidEventError';
 }
 

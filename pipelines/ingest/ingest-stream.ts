@@ -34,6 +34,11 @@ export interface IngestDeps {
   streams: StreamRepository;
   chunks: ChunkStore;
   files: FileFacts;
+  /**
+   * Refuses a network source aimed at engram's own API or Redis or outside ingest.allowedHosts
+   * (throws SourceError). Run before every connection attempt: a host name may change its answer.
+   */
+  checkNetwork?(spec: SourceSpec): Promise<void>;
   /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
@@ -148,6 +153,14 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     for (let attempt = 0; ; attempt += 1) {
       if (stop.signal.aborted) break;
       await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
+      if (deps.checkNetwork) {
+        try {
+          await deps.checkNetwork(spec);
+        } catch (error) {
+          if (error instanceof SourceError) return await fail(error.message);
+          throw error;
+        }
+      }
       // ---- probe ----
       if (!info || !live) {
         try {

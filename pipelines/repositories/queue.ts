@@ -1,6 +1,7 @@
 // BullMQ queues and workers for engram's roles. Queue options come from config; job names from
 // pipelines/jobs.ts. Everything else talks to queues through this repository.
-import { Queue, QueueEvents, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { PermanentError } from '../../config/errors.js';
 import type { Config, QueueOptions } from '../../config/schema.js';
 import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
 import type { RedisRepository } from './redis.js';
@@ -13,8 +14,23 @@ export interface QueueCounts {
   delayed: number;
 }
 
+export type { Job };
+
 /** token: the lock the worker holds on the job (BullMQ passes it to every processor call). */
 export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
+
+/**
+ * The one place engram's errors become BullMQ's: a PermanentError fails the job without its
+ * remaining attempts; anything else is a fault worth a retry and passes through as it is.
+ */
+export function toQueueError(error: unknown): unknown {
+  return error instanceof PermanentError ? new UnrecoverableError(error.message) : error;
+}
+
+/** True when this failure is the job's last: it can never succeed, or its attempts are used up. */
+export function isLastAttempt(job: Job, error: unknown): boolean {
+  return error instanceof PermanentError || error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
 
 /**
  * Gives a running job back to its queue's waiting list without spending one of its attempts,
@@ -119,9 +135,16 @@ export class QueueRepository {
     return Object.fromEntries(entries) as Record<QueueName, QueueCounts>;
   }
 
-  /** Starts a worker on one queue with the concurrency from config. */
+  /** Starts a worker on one queue with the concurrency from config; errors go through toQueueError. */
   startWorker(name: QueueName, processor: JobProcessor, extra: Partial<WorkerOptions> = {}): Worker {
-    const worker = new Worker(name, processor, {
+    const run: JobProcessor = async (job, token) => {
+      try {
+        return await processor(job, token);
+      } catch (error) {
+        throw toQueueError(error);
+      }
+    };
+    const worker = new Worker(name, run, {
       connection: this.#redis.connection(`worker-${name}`),
       prefix: this.prefix,
       concurrency: this.options(name).concurrency,

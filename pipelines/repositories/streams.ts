@@ -22,6 +22,11 @@ import { redactUrl } from '../records/source.js';
 import { liveChannel, LiveType, type LiveMessage } from './live.js';
 import type { QueueRepository } from './queue.js';
 
+/** A stream of that name is already being ingested (the API answers 409 Conflict). */
+export class StreamExistsError extends EngramError {
+  override readonly name = 'StreamExistsError';
+}
+
 /** SADD (ARGV[3] = 1) or SREM (-1) the id, and move the stage's counter only when the set changed. */
 const TRACK = `
 local changed
@@ -124,7 +129,7 @@ export class StreamRepository {
     if (!this.#queues) throw new Error('StreamRepository.add needs a QueueRepository');
     const existing = await this.get(def.name);
     if (existing && !TERMINAL_STATES.includes(existing.state)) {
-      throw new EngramError(`stream "${def.name}" already exists and is ${existing.state}; stop it first (engram streams stop ${def.name})`);
+      throw new StreamExistsError(`stream "${def.name}" already exists and is ${existing.state}; stop it first (engram streams stop ${def.name})`);
     }
     const now = Date.now();
     const jobId = `${def.name}-${now.toString(36)}`;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { loadCatalog } from '../../models/runtime/catalog.js';
+import { convertInstalled, humanModelNames } from '../../models/runtime/convert-installed.js';
 import { fetchModel } from '../../models/runtime/fetch.js';
 import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
 import { buildTestModels } from '../../models/testing/build-test.js';
@@ -72,6 +73,24 @@ export function registerModels(program: Command): void {
           onProgress: (e) => log.info(e, `${name}: ${e.file} ${e.state}`),
         });
         process.stdout.write(`${name}: fetched and verified${result.revision ? ` (revision ${result.revision})` : ''}\n`);
+      }
+    });
+
+  models
+    .command('convert')
+    .description(`convert the TF.js models shipped in @vladmandic/human to ONNX into the models folder (${humanModelNames().join(', ')}); skips what is up to date`)
+    .argument('[names...]', 'models to convert (default: all)')
+    .option('--force', 'convert even when the output is up to date')
+    .option('--json', 'print JSON')
+    .action(async (names: string[], options: { force?: boolean; json?: boolean }, command: Command) => {
+      const loaded = load(command);
+      const results = await convertInstalled({ modelsDir: loaded.paths.modelsDir, ...(names.length > 0 ? { names } : {}), ...(options.force ? { force: true } : {}) });
+      if (options.json) {
+        printJson(results);
+        return;
+      }
+      for (const r of results) {
+        process.stdout.write(`${r.name.padEnd(20)} ${r.state.padEnd(11)} ${r.dynamicBatch ? 'dynamic batch' : 'batch 1      '} ${Math.round(r.ms)} ms  ${r.dir}\n`);
       }
     });
 
