@@ -1,10 +1,12 @@
 // One writer of long-term memory at a time, across every consolidate process on every host that
 // shares the Redis: a Redis lock (stream-lock.ts) held for the whole of a consolidation batch or
-// a maintenance job. LanceDB itself keeps concurrent commits to one table consistent (optimistic
-// concurrency: a commit that conflicts fails and memory-tables.ts retries it), but consolidation
-// reads the previous events, merges into them and writes them back: two writers doing that at
-// once could each merge a different event into the same row and one merge would overwrite the
-// other, losing an event. The lock makes read-merge-write one step.
+// a maintenance job. LanceDB keeps concurrent commits to one table consistent by itself
+// (optimistic concurrency: a conflicting commit fails and memory-tables.ts retries it), but
+// consolidation reads a stream's previous events, merges into them and writes them back. A second
+// writer that reads before the first has written sees an older memory: it splits a scene the
+// first is growing into a second row, and two writers merging different events into one row would
+// each write back their own version of it, the later dropping the earlier's events. Under the
+// lock, memory is what one writer taking the batches in turn would make.
 import type { Redis } from 'ioredis';
 import { EngramError } from '../../config/errors.js';
 import { StreamLock } from './stream-lock.js';
