@@ -39,6 +39,13 @@ export const RedisSchema = z
     prefix: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('engram'),
     /** How long a connection attempt may take before engram reports Redis unreachable. @defaultValue 5000 */
     connectTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * When the managed redis-server dies, engram stops (restarting it in a loop would hide the
+     * cause); this is how long the process lets its work wind down before it exits anyway, with
+     * a non-zero code and one line saying why. An external Redis is waited for instead: its
+     * connections reconnect and the loss and return are logged. @defaultValue 5000
+     */
+    stopDeadlineMs: z.number().int().positive().default(5_000),
     managed: ManagedRedisSchema,
   })
   .strict()
@@ -58,6 +65,20 @@ function queueOptions(defaults: { concurrency: number; attempts: number }) {
       removeOnComplete: z.number().int().nonnegative().default(1_000),
       /** Failed jobs kept for the dashboard. @defaultValue 5000 */
       removeOnFail: z.number().int().nonnegative().default(5_000),
+      /**
+       * BullMQ lock of a running job, renewed by its worker at half this; a killed worker's jobs
+       * are found by the next stalled check after it lapses and run again. (The ingest queue's
+       * long stream jobs use ingest.lockDurationMs instead.) @defaultValue 30000
+       */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      /** How often workers look for jobs whose worker died or froze. @defaultValue 15000 */
+      stalledIntervalMs: z.number().int().positive().default(15_000),
+      /**
+       * Times a job may be found stalled (its worker killed, or frozen past its lock) and run
+       * again before BullMQ fails it. Jobs are idempotent, so a few re-runs cost nothing; a chunk
+       * whose job fails this way becomes a gap in its stream. @defaultValue 5
+       */
+      maxStalledCount: z.number().int().nonnegative().default(5),
     })
     .strict()
     .prefault({});
@@ -169,7 +190,11 @@ export const IngestSchema = z
     stdinHeadBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
     stallTimeoutMs: z.number().int().positive().default(10_000),
-    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    /**
+     * Protocols ffmpeg may open; a source using another is refused. Each source gets only the
+     * part its own protocol needs as `-protocol_whitelist` (a network source never gets file,
+     * pipe or fd; only udp/rtp sources get udp). @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data
+     */
     allowedProtocols: z
       .array(z.string().regex(/^[a-z0-9]+$/))
       .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
@@ -222,10 +247,16 @@ export const ModelsSchema = z
     /** onnxruntime graph optimisation level. @defaultValue 'all' */
     graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     /**
-     * Where fetched and test models live, one folder per model. Relative paths are under the data
-     * directory. @defaultValue 'models'
+     * Where fetched and converted models live, one folder per model. Relative paths are under the
+     * data directory. @defaultValue 'models'
      */
     dir: z.string().min(1).default('models'),
+    /**
+     * Load the tiny models engram's test suite generates (manifest source 'generated'). They have
+     * real models' signatures but produce nonsense on real footage, so a user's engram leaves them
+     * out and warns about any it finds; only the test helpers turn this on. @defaultValue false
+     */
+    allowTestModels: z.boolean().default(false),
     batch: z
       .object({
         /** Most items one session call takes. @defaultValue 32 */
@@ -430,7 +461,13 @@ export const SegmentSchema = z
     motionHigh: z.number().nonnegative().default(0.2),
     /** A live stream's open event closes after this long without a new record, seconds. @defaultValue 30 */
     idleCloseSeconds: z.number().positive().default(30),
-    /** How long to wait for a missing sequence number before treating it as a gap, ms. @defaultValue 5000 */
+    /**
+     * How long a missing sequence number is waited for after nothing owes it any more (its
+     * perceive job finished, failed for good or is gone) before it is a gap, ms. While its job is
+     * waiting, running or due for a retry (a worker killed or frozen: up to the perceive queue's
+     * lockDurationMs + stalledIntervalMs until it runs again) it is waited for however long that
+     * takes, so this only covers a record appended just before its job settled. @defaultValue 5000
+     */
     missingWaitMs: z.number().int().nonnegative().default(5_000),
     /** Short-term memory keeps about this many seconds (wall clock) of records per stream. @defaultValue 600 */
     shortTermSeconds: z.number().positive().default(600),

@@ -8,7 +8,7 @@ import { decode, localFiles, probe } from '../../pipelines/repositories/media.js
 import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { chunkUnit, StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
@@ -29,7 +29,8 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     decode,
     enqueuePerceive: async (stream, seq, run) => {
       // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${run}-${seq}` });
+      // The job id is also the chunk's unit of perceive work (chunkUnit), which segment looks up.
+      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: chunkUnit(run, seq) });
     },
     log: context.log.child({ role: 'ingest' }),
   };
