@@ -9,6 +9,8 @@ import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pi
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import { holdFor } from '../../pipelines/recordings/retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
@@ -29,6 +31,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
+  const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
   const llm = new LlmClient(config.llm);
   const blobs = new LocalBlobStore(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
@@ -44,13 +47,14 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const batcher = new MicroBatcher<ClosedEvent, ConsolidateOutcome>(
     async (events, signal) => {
       const outcomes = await lock.run(() => consolidateBatch(events, { store, summarizer, memory: config.memory, signal }), signal);
-      // New or grown memory: tell the live views (best effort, off the jobs' outcomes).
       const changed = [...new Set(outcomes.filter((o) => o.status !== 'duplicate').map((o) => o.id))];
       if (changed.length > 0) {
-        void store
-          .getEvents(changed)
-          .then((stored) => Promise.all(stored.map((e) => live.publishEvent(e))))
-          .catch((error: unknown) => log.warn({ err: error }, 'live event update failed'));
+        const stored = await store.getEvents(changed);
+        // The events keep their stretch of recording past recordings.retainDays (per label once
+        // events carry detector labels; tags count as labels meanwhile).
+        for (const e of stored) await recordings.hold(e.stream, holdFor({ id: e.id, startedAt: e.startedAt, endedAt: e.endedAt, labels: e.tags }, config.recordings));
+        // New or grown memory: tell the live views (best effort, off the jobs' outcomes).
+        void Promise.all(stored.map((e) => live.publishEvent(e))).catch((error: unknown) => log.warn({ err: error }, 'live event update failed'));
       }
       return outcomes;
     },
