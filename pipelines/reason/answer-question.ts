@@ -12,6 +12,9 @@ import { bestQuote, coverage } from './keywords.js';
 import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { ModalityHint, OrderDirection, parseQuestion, type ParsedQuestion } from './question.js';
 import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels } from './ports.js';
+import type { LabelWords } from './label-words.js';
+import { answerObjects } from './object-answer.js';
+import { readObjectQuestion } from './object-question.js';
 import { anchorsOf, retrieve, type QueryVector, type RankedEvent, type ReasonSettings } from './retrieve.js';
 
 export interface ReasonDeps {
@@ -25,6 +28,8 @@ export interface ReasonDeps {
   /** Resolved zone (settings.timeZone or the system's). */
   timeZone: string;
   log?: Pick<Log, 'warn' | 'debug'>;
+  /** The WordNet word -> detector label map (label-words.ts); without it object questions go through retrieval. */
+  labelWords?: () => Promise<LabelWords>;
   /** Work that must not delay the answer (reinforcement); the owner awaits it before closing. */
   background?: (work: Promise<unknown>) => void;
 }
@@ -138,6 +143,9 @@ function toEvidence(item: ScoredEvent): Evidence {
   };
 }
 
+/** Events read for one question about objects: a month of a busy camera's visits. */
+const OBJECT_EVENTS_LIMIT = 2000;
+
 /** How far around the best hit the neighbourhood read reaches, in stream seconds. */
 const NEIGHBOURHOOD_S = 300;
 
@@ -213,7 +221,28 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   const words = parsed.order ? parsed.order.anchorKeywords : parsed.keywords;
   const hasExample = request.image !== undefined || request.audio !== undefined;
   const browse = words.length === 0 && parsed.quoted.length === 0 && !hasExample;
+  const objects = deps.labelWords && !hasExample ? readObjectQuestion(parsed, parsed.about, await deps.labelWords()) : undefined;
   const parseMs = ms(parseStart);
+
+  if (objects) {
+    // Labels are facts the detector recorded: the answer is read from them, not ranked by similarity.
+    const searchStart = performance.now();
+    const events = await memory.listEvents({ ...filter, labels: objects.labels }, OBJECT_EVENTS_LIMIT);
+    const searchMs = ms(searchStart);
+    const answerStart = performance.now();
+    const written = answerObjects(objects, events, { timeZone, now, maxEvidence: settings.maxEvidence, streams, ...(wall ? { wall } : {}) });
+    const answerMs = ms(answerStart);
+    if (settings.reinforce && written.cited.length > 0) {
+      const work = memory.reinforce(written.cited.map((e) => e.id), now).catch((error: unknown) => log.warn({ err: error }, 'could not reinforce recalled events'));
+      deps.background?.(work);
+    }
+    return {
+      question: request.question,
+      answer: written.answer,
+      evidence: written.cited.map((event) => toEvidence({ event, score: 1, confidence: 1, role: EvidenceRole.Hit, quote: '', quoteSource: QuoteSource.None, thumbnail: event.thumbnail })),
+      timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs, fusionMs: 0, detailMs: 0, answerMs },
+    };
+  }
 
   // Embed.
   const embedStart = performance.now();

@@ -1,6 +1,7 @@
 // Opens what answering needs (long-term memory, the model runtime, the chat client, ffmpeg for
 // examples) and closes it after pending reinforcement writes. Shared by the reason role, the
 // in-process `engram query` and the HTTP API, which calls answerQuestion(runtime.deps, ...).
+import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { StoreMemory, RuntimeModels, chatPort } from '../../pipelines/reason/adapters.js';
@@ -8,6 +9,7 @@ import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-q
 import type { QueryAnswer, QueryRequest } from '../../pipelines/reason/answer-types.js';
 import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
+import { loadLabelWords } from '../../pipelines/repositories/label-words-cache.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +40,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger): Promise<Rea
     media: new ExampleMedia(),
     ...(chat ? { chat } : {}),
     settings: config.reason,
+    labelWords: () => loadLabelWords(join(paths.dataDir, 'cache')),
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {
