@@ -50,8 +50,9 @@ function trackWhen(event: StoredEvent, at: number, streamSeconds: number, contex
   return `${day}at ${formatClock(at, context.timeZone, true)} (${formatStreamTime(streamSeconds)} into ${event.stream})`;
 }
 
-function subjectOf(label: string): string {
-  return `${/^[aeiou]/.test(label) ? 'An' : 'A'} ${label}`;
+function subjectOf(label: string, lower = false): string {
+  const article = /^[aeiou]/.test(label) ? 'an' : 'a';
+  return `${lower ? article : article.toUpperCase().charAt(0) + article.slice(1)} ${label}`;
 }
 
 interface TrackIn {
@@ -63,8 +64,8 @@ function tracksOf(events: readonly StoredEvent[], labels: ReadonlySet<string>): 
   return events.flatMap((event) => event.tracks.filter((t) => labels.has(t.label)).map((track) => ({ event, track })));
 }
 
-function listed<T>(items: readonly T[], max: number, show: (item: T) => string): string {
-  const shown = items.slice(0, max).map(show);
+function listed<T>(items: readonly T[], max: number, show: (item: T, index: number) => string): string {
+  const shown = items.slice(0, max).map((item, i) => show(item, i));
   const more = items.length > shown.length ? `; and ${items.length - shown.length} more` : '';
   return `${shown.join('; ')}${more}`;
 }
@@ -91,12 +92,12 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
         const first = events[0]!;
         const verb = arrival ? 'came into view' : 'left view';
         return {
-          answer: `No ${labelPhrase(question.labels)} ${verb}${where(context)}; ${subjectOf(seenLabel(first)).toLowerCase()} was already in view ${describeWhen(first, context.timeZone, context.now)}.`,
+          answer: `No ${labelPhrase(question.labels)} ${verb}${where(context)}; ${subjectOf(seenLabel(first), true)} was already in view ${describeWhen(first, context.timeZone, context.now)}.`,
           cited: [first],
         };
       }
-      const text = listed(moves, max, ({ event, track }) =>
-        arrival ? `${subjectOf(track.label)} came into view ${trackWhen(event, track.enteredAt, track.enter, context)}` : `${subjectOf(track.label)} left ${trackWhen(event, track.leftAt, track.leave, context)}`,
+      const text = listed(moves, max, ({ event, track }, i) =>
+        arrival ? `${subjectOf(track.label, i > 0)} came into view ${trackWhen(event, track.enteredAt, track.enter, context)}` : `${subjectOf(track.label, i > 0)} left ${trackWhen(event, track.leftAt, track.leave, context)}`,
       );
       return { answer: `${text}.`, cited: uniqueEvents(moves.map((m) => m.event)).slice(0, max) };
     }
@@ -132,11 +133,10 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
     }
     case ObjectAsk.Whether:
     case ObjectAsk.Presence: {
-      const text = listed(events, max, (e) => `${subjectOf(seenLabel(e)).toLowerCase()} ${describeWhen(e, context.timeZone, context.now)}`);
-      const lead = question.ask === ObjectAsk.Whether ? 'Yes: ' : '';
-      const count = events.length > 1 ? ` (${events.length} events)` : '';
-      const answer = `${lead}seen${where(context)}${count}: ${text}.`;
-      return { answer: answer.charAt(0).toUpperCase() + answer.slice(1), cited: events.slice(0, max) };
+      const seen = [...new Set(events.flatMap((e) => e.labels.filter((l) => labels.has(l))))].sort();
+      const count = events.length > 1 ? ` in ${events.length} events` : '';
+      const text = `${subjectOf(labelPhrase(seen))} was seen${where(context)}${count}: ${listed(events, max, (e) => describeWhen(e, context.timeZone, context.now))}.`;
+      return { answer: question.ask === ObjectAsk.Whether ? `Yes: ${text.charAt(0).toLowerCase()}${text.slice(1)}` : text, cited: events.slice(0, max) };
     }
   }
 }

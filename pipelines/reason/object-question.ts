@@ -19,7 +19,7 @@ export enum ObjectAsk {
 
 export interface ObjectQuestion {
   ask: ObjectAsk;
-  /** Detector labels the question names, sorted. */
+  /** Detector labels of the first thing the question names, sorted. */
   labels: string[];
   mentions: LabelMention[];
   /** Counting things that came and went (distinct tracks), not how many were there at once. */
@@ -46,7 +46,8 @@ export function readObjectQuestion(parsed: ParsedQuestion, rest: string, map: La
   if (!ASKS_TIME_OR_COUNT.test(text) && !WHETHER.test(text)) return undefined;
   const mentions = findLabels(text, map);
   if (mentions.length === 0) return undefined;
-  const labels = [...new Set(mentions.flatMap((m) => m.labels))].sort();
+  // The first thing named is what is asked about; later ones are where it was ("bottles on the table").
+  const labels = [...(mentions[0]?.labels ?? [])].sort();
   const ask = COUNT.test(text)
     ? ObjectAsk.Count
     : WHETHER.test(text) && !/\bwhen\b/.test(text)
