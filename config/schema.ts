@@ -92,8 +92,12 @@ export const QueuesSchema = z
     perceive: queueOptions({ concurrency: 8, attempts: 3 }),
     /** Ordered per stream (a tick per stream at a time). @defaultValue concurrency 8, attempts 5 */
     segment: queueOptions({ concurrency: 8, attempts: 5 }),
-    /** Single writer per table. @defaultValue concurrency 1, attempts 5 */
-    consolidate: queueOptions({ concurrency: 1, attempts: 5 }),
+    /**
+     * Jobs held at once per process; they are written in batches (memory.consolidateBatchEvents),
+     * so this is twice a batch: one batch fills while the previous one is written.
+     * @defaultValue concurrency 64, attempts 5
+     */
+    consolidate: queueOptions({ concurrency: 64, attempts: 5 }),
     /** Question answering. @defaultValue concurrency 4, attempts 1 */
     reason: queueOptions({ concurrency: 4, attempts: 1 }),
   })
@@ -364,6 +368,16 @@ export const MemorySchema = z
     mergeMaxSeconds: z.number().positive().default(600),
     /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
     separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /**
+     * Consolidation writes closed events in batches of at most this many (one merge-insert per
+     * table per batch), from every stream this process holds jobs for. @defaultValue 32
+     */
+    consolidateBatchEvents: z.number().int().positive().default(32),
+    /**
+     * How long the first closed event of a batch waits for more before the batch is written; an
+     * event reaches memory at most this much later than one at a time would. @defaultValue 200
+     */
+    consolidateBatchMs: z.number().int().nonnegative().default(200),
     /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
     baseStrengthDays: z.number().positive().default(1),
     /**
@@ -550,15 +564,24 @@ export const DetectSchema = z
      * model does not know is reported at startup. @defaultValue []
      */
     labels: z.array(z.string().regex(/^[a-z][a-z ]{0,39}$/, 'a lower-case COCO label')).default([]),
-    /** Score a detection needs when its label has no threshold of its own. @defaultValue 0.3 */
-    minScore: z.number().min(0).max(1).default(0.3),
     /**
-     * Per-label score thresholds, measured on real footage (see models/runtime/NOTES-detect.md):
-     * vehicles seen from above score low, people and bottles higher. @defaultValue { car: 0.15, truck: 0.15, bus: 0.15 }
+     * Score a detection needs when its label has no threshold of its own. Background furniture
+     * and gadgets the model half-sees score up to about 0.36 on the office footage. @defaultValue 0.4
      */
-    thresholds: z.record(z.string().regex(/^[a-z][a-z ]{0,39}$/), z.number().min(0).max(1)).default({ car: 0.15, truck: 0.15, bus: 0.15 }),
+    minScore: z.number().min(0).max(1).default(0.4),
+    /**
+     * Per-label score thresholds, measured on real footage (models/runtime/DETECT-NOTES.md): people
+     * in view score 0.55-0.84 and a hand alone 0.28; real bottles 0.26-0.59; vehicles seen from above
+     * only 0.12-0.35 and nothing on an empty lane. @defaultValue { person: 0.35, bottle: 0.25, car: 0.12, truck: 0.12, bus: 0.12 }
+     */
+    thresholds: z.record(z.string().regex(/^[a-z][a-z ]{0,39}$/), z.number().min(0).max(1)).default({ person: 0.35, bottle: 0.25, car: 0.12, truck: 0.12, bus: 0.12 }),
     /** Overlap (IoU) above which the weaker of two boxes of the same label is dropped (non-maximum suppression). @defaultValue 0.5 */
     nmsIou: z.number().min(0).max(1).default(0.5),
+    /**
+     * Boxes of different labels overlapping more than this are one object: only the best label
+     * stays (CenterNet scores each label on its own, and names one thing several ways). @defaultValue 0.7
+     */
+    sameObjectIou: z.number().min(0).max(1).default(0.7),
     /** Most detections kept per keyframe, best first. @defaultValue 50 */
     maxPerFrame: z.number().int().positive().max(100).default(50),
   })
