@@ -107,12 +107,13 @@ export type Feed = { name: string; shape: number[]; data: Float32Array | Int32Ar
 
 /** Runs a TF.js graph and returns each requested output's values (tensor names without ':0'). */
 export function runTfjs(model: GraphModel, feeds: Feed[], outputs: string[]): { data: Float32Array | Int32Array; shape: number[] }[] {
-  return tf.tidy(() => {
-    const inputs = Object.fromEntries(feeds.map((f) => [f.name.replace(/:0$/, ''), tf.tensor(f.data, f.shape, f.data instanceof Int32Array ? 'int32' : 'float32')]));
-    const res = model.execute(inputs, outputs.map((o) => o.replace(/:0$/, '')));
-    const list = Array.isArray(res) ? res : [res];
-    return list.map((t) => ({ data: t.dataSync() as Float32Array | Int32Array, shape: t.shape }));
-  });
+  const inputs = Object.fromEntries(feeds.map((f) => [f.name.replace(/:0$/, ''), tf.tensor(f.data, f.shape, f.data instanceof Int32Array ? 'int32' : 'float32')]));
+  const res = model.execute(inputs, outputs.map((o) => o.replace(/:0$/, '')));
+  const list = Array.isArray(res) ? res : [res];
+  // Read outside tf.tidy: tidy walks its result, element by element for typed arrays.
+  const out = list.map((t) => ({ data: t.dataSync() as Float32Array | Int32Array, shape: t.shape }));
+  tf.dispose([...Object.values(inputs), ...list]);
+  return out;
 }
 
 export async function onnxSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
@@ -127,6 +128,31 @@ export async function runOnnx(session: ort.InferenceSession, feeds: Feed[], outp
     const data = t.data instanceof BigInt64Array ? Int32Array.from(t.data, Number) : t.data instanceof Uint8Array ? Int32Array.from(t.data) : (t.data as Float32Array | Int32Array);
     return { data, shape: [...t.dims] };
   });
+}
+
+/**
+ * Largest excess over the tolerance |a - b| <= atol + rtol * max|a| (the reference tensor's scale),
+ * with its index; NaN on either side counts as infinite. excess <= 0: every element is within.
+ */
+export function allclose(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number): { excess: number; at: number; diff: number } {
+  if (a.length !== b.length) return { excess: Number.POSITIVE_INFINITY, at: -1, diff: Number.POSITIVE_INFINITY };
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i] as number));
+  const tol = atol + rtol * scale;
+  let excess = Number.NEGATIVE_INFINITY;
+  let at = -1;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const d = Math.abs(x - (b[i] as number));
+    const e = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d - tol;
+    if (e > excess) {
+      excess = e;
+      at = i;
+      diff = d;
+    }
+  }
+  return { excess, at, diff };
 }
 
 /** Largest absolute difference, with its index; NaN on either side counts as infinite. */
