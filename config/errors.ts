@@ -11,6 +11,15 @@ export class EngramError extends Error {
   }
 }
 
+/**
+ * Input that can never succeed, however often it is retried: a corrupt file, an unsupported codec,
+ * an event that cannot be stored. A job that throws it fails at once, without its remaining
+ * attempts (the queue repository turns it into BullMQ's UnrecoverableError), with this message.
+ */
+export class PermanentError extends EngramError {
+  override readonly name: string = 'PermanentError';
+}
+
 export class ConfigError extends EngramError {
   override readonly name = 'ConfigError';
   readonly problems: string[];
@@ -31,6 +40,11 @@ export class ExampleError extends EngramError {
     super(message, { exitCode: 2 });
     this.example = example;
   }
+}
+
+/** Redis went away for good (the managed redis-server died): the process stops. */
+export class RedisLostError extends EngramError {
+  override readonly name = 'RedisLostError';
 }
 
 export function isEngramError(error: unknown): error is EngramError {

@@ -86,4 +86,21 @@ describe('configuration', () => {
     expect(problems).toEqual([]);
     expect(values).toEqual({ redis: { connectTimeoutMs: 100 } });
   });
+
+  it('takes text options verbatim, so IPv6 addresses stay addresses', () => {
+    expect(loadConfig({ env: { ENGRAM_API__HOST: '::' } }).config.api.host).toBe('::');
+    expect(loadConfig({ env: { ENGRAM_API__HOST: '::1' } }).config.api.host).toBe('::1');
+    expect(loadConfig({ env: { ENGRAM_LOG__LEVEL: 'debug' } }).config.log.level).toBe('debug');
+    // Numbers and booleans keep their type; lists take commas or YAML flow syntax.
+    const { config } = loadConfig({
+      env: { ENGRAM_API__PORT: '8080', ENGRAM_PERCEIVE__OCR: 'false', ENGRAM_INGEST__ALLOWED_HOSTS: '192.168.1.0/24, ::1, cam.lan', ENGRAM_API__HOST_NAMES: '[engram.home, "::1"]' },
+    });
+    expect(config.api.port).toBe(8080);
+    expect(config.perceive.ocr).toBe(false);
+    expect(config.ingest.allowedHosts).toEqual(['192.168.1.0/24', '::1', 'cam.lan']);
+    expect(config.api.hostNames).toEqual(['engram.home', '::1']);
+    // A number option given a mapping-looking text is reported as the text it was.
+    expect(problemsOf(() => loadConfig({ env: { ENGRAM_API__PORT: '::' } }))).toEqual(['api.port: Invalid input: expected number, received string (got "::")']);
+    expect(problemsOf(() => loadConfig({ env: { ENGRAM_INGEST__ALLOWED_HOSTS: 'cam.lan/99' } }))[0]).toMatch(/^ingest\.allowedHosts\.0: "cam\.lan" is not an IP address/);
+  });
 });

@@ -102,6 +102,39 @@ function shapeAt(schema: z.ZodType, path: string[]): Record<string, z.ZodType> |
 
 const normalise = (s: string) => s.toLowerCase().replace(/_/g, '');
 
+/** The zod type name of the option at a path ('string', 'number', 'array', ...), wrappers unwrapped. */
+function leafType(schema: z.ZodType, path: string[]): string | undefined {
+  const parent = shapeAt(schema, path.slice(0, -1));
+  let current = parent?.[path[path.length - 1] as string];
+  while (current) {
+    const def = (current as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if (def.innerType) current = def.innerType;
+    else if (def.type === 'pipe' && def.in) current = def.in;
+    else return def.type;
+  }
+  return undefined;
+}
+
+/**
+ * A variable's text as the option's value. Text options take it verbatim: read as YAML, an IPv6
+ * address like "::" would become a mapping. Lists take YAML flow syntax ([a, b]) or commas
+ * (a,b). Everything else is a YAML scalar, so numbers and booleans keep their type.
+ */
+function envValue(raw: string, type: string | undefined): unknown {
+  if (type === 'string' || type === 'enum') return raw;
+  if (type === 'array' && !raw.trim().startsWith('[')) {
+    return raw.trim() === '' ? [] : raw.split(',').map((item) => item.trim());
+  }
+  try {
+    const value: unknown = parseYaml(raw);
+    if (value === null) return raw;
+    // A mapping is meant only where the option is one ({a: 1}); elsewhere the text was not YAML.
+    return typeof value === 'object' && !Array.isArray(value) && type !== 'object' && type !== 'record' ? raw : value;
+  } catch {
+    return raw;
+  }
+}
+
 /**
  * ENGRAM_SECTION__KEY=value sets section.key (double underscore nests, single underscores and case
  * are ignored when matching option names: ENGRAM_DATA_DIR sets dataDir, ENGRAM_LOG__LEVEL sets
@@ -131,13 +164,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): { values: Json; problems: 
       path.push(key);
     }
     if (!ok) continue;
-    let value: unknown = raw;
-    try {
-      value = parseYaml(raw);
-    } catch {
-      value = raw;
-    }
-    if (value === null) value = raw;
+    const value = envValue(raw, leafType(ConfigSchema, path));
     let nested: unknown = value;
     for (const key of [...path].reverse()) nested = { [key]: nested };
     values = deepMerge(values, nested as Json);

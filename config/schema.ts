@@ -1,6 +1,7 @@
 // The one schema for engram's configuration. Every option states its default here (and the
 // same value appears in config/default.yaml, which a test keeps in step with this file).
 import { z } from 'zod';
+import { allowedHostProblem } from './allowed-hosts.js';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -38,6 +39,13 @@ export const RedisSchema = z
     prefix: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('engram'),
     /** How long a connection attempt may take before engram reports Redis unreachable. @defaultValue 5000 */
     connectTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * When the managed redis-server dies, engram stops (restarting it in a loop would hide the
+     * cause); this is how long the process lets its work wind down before it exits anyway, with
+     * a non-zero code and one line saying why. An external Redis is waited for instead: its
+     * connections reconnect and the loss and return are logged. @defaultValue 5000
+     */
+    stopDeadlineMs: z.number().int().positive().default(5_000),
     managed: ManagedRedisSchema,
   })
   .strict()
@@ -57,6 +65,20 @@ function queueOptions(defaults: { concurrency: number; attempts: number }) {
       removeOnComplete: z.number().int().nonnegative().default(1_000),
       /** Failed jobs kept for the dashboard. @defaultValue 5000 */
       removeOnFail: z.number().int().nonnegative().default(5_000),
+      /**
+       * BullMQ lock of a running job, renewed by its worker at half this; a killed worker's jobs
+       * are found by the next stalled check after it lapses and run again. (The ingest queue's
+       * long stream jobs use ingest.lockDurationMs instead.) @defaultValue 30000
+       */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      /** How often workers look for jobs whose worker died or froze. @defaultValue 15000 */
+      stalledIntervalMs: z.number().int().positive().default(15_000),
+      /**
+       * Times a job may be found stalled (its worker killed, or frozen past its lock) and run
+       * again before BullMQ fails it. Jobs are idempotent, so a few re-runs cost nothing; a chunk
+       * whose job fails this way becomes a gap in its stream. @defaultValue 5
+       */
+      maxStalledCount: z.number().int().nonnegative().default(5),
     })
     .strict()
     .prefault({});
@@ -96,6 +118,12 @@ export const ApiSchema = z
      * localhost) requires api.apiKeys. @defaultValue '127.0.0.1'
      */
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Further names the API answers to while it needs no key (a Host header check against DNS
+     * rebinding; loopback names and api.host are always accepted), e.g. the name a local reverse
+     * proxy forwards. @defaultValue []
+     */
+    hostNames: z.array(z.string().min(1).max(253)).default([]),
     /** TCP port; 0 picks a free one. @defaultValue 7077 */
     port: z.number().int().min(0).max(65_535).default(7077),
     /**
@@ -158,7 +186,11 @@ export const IngestSchema = z
     stdinHeadBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
     stallTimeoutMs: z.number().int().positive().default(10_000),
-    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    /**
+     * Protocols ffmpeg may open; a source using another is refused. Each source gets only the
+     * part its own protocol needs as `-protocol_whitelist` (a network source never gets file,
+     * pipe or fd; only udp/rtp sources get udp). @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data
+     */
     allowedProtocols: z
       .array(z.string().regex(/^[a-z0-9]+$/))
       .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
@@ -168,6 +200,21 @@ export const IngestSchema = z
      * data directory. @defaultValue []
      */
     fileRoots: z.array(z.string().min(1)).default([]),
+    /**
+     * Hosts and networks network sources may connect to: host names, `*.domain`, IP addresses and
+     * CIDR networks (`192.168.1.0/24`, `fd00::/8`). Empty allows any host, since local restreamers
+     * (rtsp://127.0.0.1:8554) and LAN cameras are normal; a deployment whose API clients are not
+     * fully trusted lists its cameras here. engram's own API and Redis are refused either way.
+     * @defaultValue []
+     */
+    allowedHosts: z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowedHostProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .default([]),
     /** Widest video accepted; larger is refused as an absurd resolution. @defaultValue 7680 */
     maxWidth: z.number().int().positive().default(7_680),
     /** Tallest video accepted. @defaultValue 4320 */
@@ -196,10 +243,16 @@ export const ModelsSchema = z
     /** onnxruntime graph optimisation level. @defaultValue 'all' */
     graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     /**
-     * Where fetched and test models live, one folder per model. Relative paths are under the data
-     * directory. @defaultValue 'models'
+     * Where fetched and converted models live, one folder per model. Relative paths are under the
+     * data directory. @defaultValue 'models'
      */
     dir: z.string().min(1).default('models'),
+    /**
+     * Load the tiny models engram's test suite generates (manifest source 'generated'). They have
+     * real models' signatures but produce nonsense on real footage, so a user's engram leaves them
+     * out and warns about any it finds; only the test helpers turn this on. @defaultValue false
+     */
+    allowTestModels: z.boolean().default(false),
     batch: z
       .object({
         /** Most items one session call takes. @defaultValue 32 */
@@ -394,7 +447,13 @@ export const SegmentSchema = z
     motionHigh: z.number().nonnegative().default(0.2),
     /** A live stream's open event closes after this long without a new record, seconds. @defaultValue 30 */
     idleCloseSeconds: z.number().positive().default(30),
-    /** How long to wait for a missing sequence number before treating it as a gap, ms. @defaultValue 5000 */
+    /**
+     * How long a missing sequence number is waited for after nothing owes it any more (its
+     * perceive job finished, failed for good or is gone) before it is a gap, ms. While its job is
+     * waiting, running or due for a retry (a worker killed or frozen: up to the perceive queue's
+     * lockDurationMs + stalledIntervalMs until it runs again) it is waited for however long that
+     * takes, so this only covers a record appended just before its job settled. @defaultValue 5000
+     */
     missingWaitMs: z.number().int().nonnegative().default(5_000),
     /** Short-term memory keeps about this many seconds (wall clock) of records per stream. @defaultValue 600 */
     shortTermSeconds: z.number().positive().default(600),

@@ -12,7 +12,7 @@ import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
 import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/signature.js';
 import { MicroBatcher } from './batcher.js';
-import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
+import { checkFiles, isInstalled, loadCatalog, overallState, removeTestModelsCommand, testModelsWarning, type CatalogEntry, type ChecksumState } from './catalog.js';
 import { ModelError, throwIfAborted } from './errors.js';
 import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
 import { checkSignature, openSession, ort, type Provider } from './session.js';
@@ -140,6 +140,8 @@ export class ModelRepository {
   private readonly catalog: Map<string, CatalogEntry>;
   /** Installed model folders whose manifest could not be used, with the reason. */
   private readonly broken = new Map<string, string>();
+  /** Generated test models found in the models folder and left out (models.allowTestModels is off). */
+  private readonly refusedTestModels = new Map<string, CatalogEntry>();
   /** The process-wide graphs this repository holds a reference to, by "model/role". */
   private readonly held = new Map<string, SharedGraph>();
   private readonly tokenizers = new Map<string, Tokenizer>();
@@ -153,8 +155,9 @@ export class ModelRepository {
   private constructor(options: ModelRepositoryOptions) {
     const config = 'models' in options.config ? options.config.models : options.config;
     this.options = { ...options, config };
-    this.catalog = loadCatalog(options.paths.modelsDir, this.broken);
+    this.catalog = loadCatalog(options.paths.modelsDir, this.broken, { allowTestModels: config.allowTestModels, refusedTestModels: this.refusedTestModels });
     for (const [name, problem] of this.broken) options.log.warn({ model: name }, problem);
+    if (this.refusedTestModels.size > 0) options.log.warn({ models: [...this.refusedTestModels.keys()] }, testModelsWarning(options.paths.modelsDir, this.refusedTestModels));
   }
 
 
@@ -199,8 +202,17 @@ export class ModelRepository {
       checksum: this.checks.get(e.manifest.name) ?? 'unverified',
       provider: this.providers.get(e.manifest.name) ?? null,
     }));
+    const refused: ModelStatus[] = [...this.refusedTestModels.values()].map((e) => ({
+      name: e.manifest.name,
+      task: e.manifest.task,
+      origin: e.origin,
+      installed: false,
+      checksum: 'unverified',
+      provider: null,
+      problem: `generated for engram's tests and not used (models.allowTestModels is off); remove it: ${removeTestModelsCommand([e])}`,
+    }));
     const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', origin: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
-    return [...known, ...broken];
+    return [...known, ...refused, ...broken];
   }
 
   /** Opens every installed model's sessions and runs one tiny input through each, so the first chunk is not slow. */

@@ -8,7 +8,8 @@ import { ConfigSchema } from '../../config/schema.js';
 import { EPOCH, seeded, syntheticEvent, unitVector } from '../../test/helpers/events.js';
 import { startFakeLlm } from '../../test/helpers/fake-llm.js';
 import { LlmClient } from '../repositories/llm.js';
-import { MemoryBlobs } from '../repositories/memory-blobs.js';
+import { blobDataUrl, deleteBlobs } from '../repositories/blob-store.js';
+import { LocalBlobStore } from '../repositories/local-blob-store.js';
 import { MemoryStore } from '../repositories/memory-store.js';
 import { consolidateEvent, InvalidEventError, type ConsolidateDeps } from './consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from './maintenance.js';
@@ -107,30 +108,30 @@ describe('scheduled jobs', () => {
   });
 
   it('prunes old moments and their thumbnails but keeps events and their thumbnails', async () => {
-    const blobs = new MemoryBlobs(join(root, 'blobs'));
+    const blobs = new LocalBlobStore(join(root, 'blobs'));
     const thumb = (t: number) => `cam/${String(t).padStart(6, '0')}.jpg`;
     const old = syntheticEvent({ start: 0, thumbnails: thumb });
     const recent = syntheticEvent({ start: 40 * 86_400, thumbnails: thumb });
     for (const e of [old, recent]) {
       for (const m of e.moments) {
-        const p = join(blobs.dir, m.thumbnail!);
+        const p = join(blobs.root, m.thumbnail!);
         mkdirSync(dirname(p), { recursive: true });
         writeFileSync(p, 'jpeg');
       }
       await consolidateEvent(e, deps());
     }
     const now = EPOCH + 41 * 86_400_000;
-    const run = await runMaintainMemory({ store, deleteBlobs: (p) => blobs.deleteMany(p), summarizer: extractive, llmConfigured: false }, { ...memory, pruneRetentionBelow: 0 }, now);
+    const run = await runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer: extractive, llmConfigured: false }, { ...memory, pruneRetentionBelow: 0 }, now);
     expect(run).toMatchObject({ prunedMoments: 10, deletedThumbnails: 9, upgradedSummaries: 0 });
     expect(await store.countEvents()).toBe(2);
     expect(await store.momentsOfEvent(old.id)).toEqual([]);
     expect((await store.momentsOfEvent(recent.id)).length).toBe(10);
-    expect(existsSync(join(blobs.dir, old.thumbnail!))).toBe(true);
-    expect(existsSync(join(blobs.dir, thumb(1)))).toBe(false);
+    expect(existsSync(join(blobs.root, old.thumbnail!))).toBe(true);
+    expect(existsSync(join(blobs.root, thumb(1)))).toBe(false);
     expect((await store.getEvent(old.id))?.thumbnail).toBe(old.thumbnail);
 
     // Weak memories lose their detail too: after decay the recent event's retention is low.
-    const later = await runMaintainMemory({ store, deleteBlobs: (p) => blobs.deleteMany(p), summarizer: extractive, llmConfigured: false }, { ...memory, pruneRetentionBelow: 0.5, momentMaxAgeDays: 365 }, now + 5 * 86_400_000);
+    const later = await runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer: extractive, llmConfigured: false }, { ...memory, pruneRetentionBelow: 0.5, momentMaxAgeDays: 365 }, now + 5 * 86_400_000);
     expect(later).toMatchObject({ prunedMoments: 10, prunedEvents: 2 });
     expect(await store.countEvents()).toBe(2);
   });
@@ -139,10 +140,10 @@ describe('scheduled jobs', () => {
     const server = await startFakeLlm();
     try {
       const llm = new LlmClient({ ...config.llm, baseUrl: server.baseUrl, retries: 1, vision: true }, { backoffMs: 5 });
-      const blobs = new MemoryBlobs(join(root, 'blobs'));
-      mkdirSync(join(blobs.dir, 'cam'), { recursive: true });
-      writeFileSync(join(blobs.dir, 'cam/0.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-      const summarizer = makeSummarizer(llm, (p) => blobs.dataUrl(p), { maxImages: 2 });
+      const blobs = new LocalBlobStore(join(root, 'blobs'));
+      mkdirSync(join(blobs.root, 'cam'), { recursive: true });
+      writeFileSync(join(blobs.root, 'cam/0.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+      const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), { maxImages: 2 });
       server.respond(() => ({ status: 500, raw: 'down' }));
       const event = syntheticEvent({ start: 0, transcript: 'is the van here', thumbnails: (t) => (t === 0 ? 'cam/0.jpg' : `cam/missing-${t}.jpg`) });
       await consolidateEvent(event, deps({ summarizer }));
@@ -150,7 +151,7 @@ describe('scheduled jobs', () => {
       expect(await store.getEvent(event.id)).toMatchObject({ needsSummary: true, summary: extractiveSummary({ ...event, transcript: 'is the van here', ocr: '', thumbnails: [] }) });
 
       // While the endpoint is known to be failing, later events do not wait on it.
-      const guarded = makeSummarizer(llm, (p) => blobs.dataUrl(p), { maxImages: 2, failureCooldownMs: 60_000 });
+      const guarded = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), { maxImages: 2, failureCooldownMs: 60_000 });
       await consolidateEvent(syntheticEvent({ start: 500, seed: 8 }), deps({ summarizer: guarded }));
       const afterFirst = server.requests.length;
       await consolidateEvent(syntheticEvent({ start: 1000, seed: 9 }), deps({ summarizer: guarded }));

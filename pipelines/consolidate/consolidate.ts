@@ -1,7 +1,7 @@
 // Stores one closed event in long-term memory: pattern separation of its moments, pattern
 // completion into the previous event when it continues the same scene, a summary, strength, then
 // the writes in crash-safe order (moments first, the event row last, see MemoryStore).
-import { EngramError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 import type { Config } from '../../config/schema.js';
 import { STREAM_NAME, type ClosedEvent, type StoredEvent } from '../records/event.js';
 import type { EventWrite, MemoryStore, MomentWrite, PreviousEvent } from '../repositories/memory-store.js';
@@ -12,7 +12,7 @@ import type { Summarizer } from './summary.js';
 import { toF32Set } from '../vectors.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
-export class InvalidEventError extends EngramError {
+export class InvalidEventError extends PermanentError {
   override readonly name = 'InvalidEventError';
 }
 

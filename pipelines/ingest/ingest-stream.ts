@@ -12,7 +12,7 @@ import { resolveSource } from './source.js';
 import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
-import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
+import { chunkUnit, TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
 import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
 
@@ -34,6 +34,11 @@ export interface IngestDeps {
   streams: StreamRepository;
   chunks: ChunkStore;
   files: FileFacts;
+  /**
+   * Refuses a network source aimed at engram's own API or Redis or outside ingest.allowedHosts
+   * (throws SourceError). Run before every connection attempt: a host name may change its answer.
+   */
+  checkNetwork?(spec: SourceSpec): Promise<void>;
   /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
@@ -64,13 +69,23 @@ export class IngestInterrupted extends Error {
   override readonly name = 'IngestInterrupted';
 }
 
+/**
+ * Waits ms or until the signal aborts. The abort listener goes when the timer fires: a file that
+ * waits for perception sleeps ten times a second on one signal, and listeners left behind
+ * piled up past Node's MaxListenersExceededWarning within a second of the first stream.
+ */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Stage name that ingest hands work to (for StreamRepository progress counters). */
@@ -136,6 +151,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       // The previous worker may have died between checkpoint and enqueue; adding again is a no-op otherwise.
       await deps.enqueuePerceive(name, nextSeq - 1, runtime0.jobId);
     }
+    if (runtime0.finished && runtime0.liveRequested !== true) {
+      // The previous worker stored the final chunk and died before saying so: decoding again from
+      // the end would add a sliver of a chunk after the final one.
+      await streams.setState(name, 'done');
+      return 'done';
+    }
     let wallOrigin = runtime0.wallOrigin ?? Date.now();
     if (runtime0.wallOrigin === null) await streams.update(name, { wallOrigin });
     let backoff = config.reconnectMinMs;
@@ -148,6 +169,14 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     for (let attempt = 0; ; attempt += 1) {
       if (stop.signal.aborted) break;
       await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
+      if (deps.checkNetwork) {
+        try {
+          await deps.checkNetwork(spec);
+        } catch (error) {
+          if (error instanceof SourceError) return await fail(error.message);
+          throw error;
+        }
+      }
       // ---- probe ----
       if (!info || !live) {
         try {
@@ -177,7 +206,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           throw error;
         }
         // A pipe cannot be reopened: however long it runs, it is decoded once, like a file.
-        live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? (spec.live || info.duration === undefined));
+        // Only a source that is live by nature (a camera, rtsp, a tcp/udp feed) or was added with
+        // --live reconnects. A file or URL without a known duration (a single picture, a raw
+        // .h264, an MPEG-TS served over http) ends when its bytes do, like any other file.
+        live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? spec.live);
         await streams.update(name, { live: live ? '1' : '0', ...(info.duration !== undefined && !live ? { durationS: info.duration } : {}) });
       }
 
@@ -258,7 +290,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         await deps.chunks.put(chunk);
         const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
         const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-        await streams.recordChunk(name, { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS }, NEXT_STAGE);
+        await streams.recordChunk(
+          name,
+          { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
+          NEXT_STAGE,
+          chunkUnit(runtime0.jobId, chunk.seq),
+        );
         await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
         nextSeq = chunk.seq + 1;
         lastEnd = chunk.end;

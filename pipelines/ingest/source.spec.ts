@@ -21,8 +21,9 @@ const files: FileFacts = {
     return { size: tree[path]!.size, isFile: true };
   },
 };
-const options: SourceOptions = { allowedProtocols: ['file', 'pipe', 'http', 'https', 'tcp', 'udp', 'rtsp', 'tls'], fileRoots: ['/media'], timeoutMs: 5_000, cwd: '/media', files };
-const whitelist = ['-protocol_whitelist', 'file,pipe,http,https,tcp,udp,rtsp,tls'];
+const options: SourceOptions = { allowedProtocols: ['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data'], fileRoots: ['/media'], timeoutMs: 5_000, cwd: '/media', files };
+const whitelist = ['-protocol_whitelist', 'file,crypto,data'];
+const list = (text: string) => ['-protocol_whitelist', text];
 const error = (source: string) => {
   try {
     resolveSource(source, options);
@@ -63,22 +64,74 @@ describe('resolveSource', () => {
 
   it('builds network inputs with timeouts and TCP for RTSP, and hides passwords', () => {
     const rtsp = resolveSource('rtsp://admin:hunter2@cam.local:554/stream1', options);
-    expect(rtsp.inputOptions).toEqual([...whitelist, '-rtsp_transport', 'tcp', '-timeout', '5000000', '-analyzeduration', '2000000']);
+    expect(rtsp.inputOptions).toEqual([...list('rtsp,tcp,rtp'), '-rtsp_transport', 'tcp', '-timeout', '5000000', '-analyzeduration', '2000000']);
     expect(rtsp.input).toBe('rtsp://admin:hunter2@cam.local:554/stream1');
     expect(rtsp.display).toBe('rtsp://admin:***@cam.local:554/stream1');
     expect(rtsp.live).toBe(true);
     const http = resolveSource('https://example.com/live/index.m3u8', options);
-    expect(http.inputOptions).toEqual([...whitelist, '-rw_timeout', '5000000']);
+    expect(http.inputOptions).toEqual([...list('http,https,tls,tcp,hls,crypto,data'), '-rw_timeout', '5000000']);
     expect(http.live).toBe(false); // decided by probing: no duration means live
-    expect(resolveSource('tcp://127.0.0.1:9000', options).inputOptions).toEqual([...whitelist, '-rw_timeout', '5000000', '-analyzeduration', '2000000']);
-    expect(resolveSource('udp://239.0.0.1:1234', options).inputOptions).toEqual([...whitelist, '-timeout', '5000000', '-analyzeduration', '2000000']);
+    expect(resolveSource('tcp://127.0.0.1:9000', options).inputOptions).toEqual([...list('tcp'), '-rw_timeout', '5000000', '-analyzeduration', '2000000']);
+    expect(resolveSource('udp://239.0.0.1:1234', options).inputOptions).toEqual([...list('udp'), '-timeout', '5000000', '-analyzeduration', '2000000']);
   });
 
   it('builds device inputs for v4l2, alsa, pulse and stdin', () => {
     expect(resolveSource('v4l2:/dev/video0', options)).toMatchObject({ kind: 'v4l2', inputOptions: ['-f', 'video4linux2'], input: '/dev/video0', live: true });
     expect(resolveSource('alsa:hw:1,0', options)).toMatchObject({ kind: 'alsa', inputOptions: ['-f', 'alsa'], input: 'hw:1,0', live: true });
     expect(resolveSource('pulse:', options)).toMatchObject({ kind: 'pulse', inputOptions: ['-f', 'pulse'], input: 'default', live: true });
-    expect(resolveSource('-', options)).toMatchObject({ kind: 'stdin', input: 'pipe:0', inputOptions: whitelist });
+    expect(resolveSource('-', options)).toMatchObject({ kind: 'stdin', input: 'pipe:0', inputOptions: list('pipe,crypto,data') });
+  });
+});
+
+describe('containment', () => {
+  it('never gives a network source a protocol that reaches local files, pipes or descriptors', () => {
+    for (const source of ['http://cdn.example/live.m3u8', 'https://cdn.example/a.mp4', 'rtsp://cam.local/s', 'tcp://10.0.0.5:9000', 'udp://127.0.0.1:9999', 'rtp://239.1.1.1:5004']) {
+      const spec = resolveSource(source, options);
+      const allowed = spec.inputOptions[spec.inputOptions.indexOf('-protocol_whitelist') + 1]!.split(',');
+      for (const local of ['file', 'pipe', 'fd']) expect(allowed, source).not.toContain(local);
+      expect(spec.probeOptions).toEqual(spec.inputOptions);
+    }
+    // Only explicit udp/rtp sources may open UDP sockets (an SDP served over http would bind ports).
+    expect(resolveSource('http://cdn.example/cam.sdp', options).inputOptions[1]).not.toMatch(/udp|rtp/);
+    // A protocol the deployment added gets itself and the stream transports, never file.
+    const srt = resolveSource('srt://cam.local:9000', { ...options, allowedProtocols: [...options.allowedProtocols, 'srt'] });
+    expect(srt.inputOptions.slice(0, 2)).toEqual(list('srt,tcp,tls'));
+  });
+
+  it('opens file:// URLs as paths, under the same roots', () => {
+    expect(resolveSource('file:///media/cam.mp4', options)).toMatchObject({ kind: 'file', input: 'file:/media/cam.mp4' });
+    expect(error('file:///etc/passwd')).toBe('file not found: /etc/passwd');
+    expect(error('file:///etc/secret.mp4')).toMatch(/^file \/etc\/secret\.mp4 is outside the allowed directories \(ingest\.fileRoots: \/media\)/);
+    expect(error('file://fileserver/share/a.mp4')).toMatch(/names host "fileserver": engram opens only its own files/);
+  });
+
+  it('refuses every way of making engram listen', () => {
+    expect(error('tcp://0.0.0.0:19999?listen')).toMatch(/source option "listen" is refused: engram connects out to sources and never listens/);
+    expect(error('tcp://127.0.0.1:19999?listen=1')).toMatch(/"listen" is refused/);
+    expect(error('tls://127.0.0.1:19999?listen=1')).toMatch(/"listen" is refused/);
+    expect(error('udp://127.0.0.1:9999?localaddr=0.0.0.0')).toMatch(/"localaddr" is refused/);
+    expect(error('udp://0.0.0.0:9999')).toMatch(/would make engram listen for datagrams on every interface.*udp:\/\/127\.0\.0\.1:9999/);
+    expect(error('udp://192.168.1.20:9999')).toMatch(/every interface/);
+    expect(error('rtp://10.1.1.1:5004')).toMatch(/every interface/);
+    expect(error('udp://127.0.0.1')).toMatch(/has no port/);
+    // http's query belongs to the server it asks; ffmpeg reads no options from it.
+    expect(resolveSource('http://cam.local/stream?listen=1', options).input).toBe('http://cam.local/stream?listen=1');
+  });
+
+  it('binds udp sources on loopback, and multicast on the group', () => {
+    expect(resolveSource('udp://127.0.0.1:9999', options).input).toBe('udp://127.0.0.1:9999?localaddr=127.0.0.1');
+    expect(resolveSource('udp://localhost:9999?fifo_size=100000', options).input).toBe('udp://localhost:9999?fifo_size=100000&localaddr=127.0.0.1');
+    expect(resolveSource('udp://[::1]:9999', options).input).toBe('udp://[::1]:9999?localaddr=%3A%3A1');
+    expect(resolveSource('udp://239.0.0.1:1234', options).input).toBe('udp://239.0.0.1:1234');
+  });
+
+  it('says what is wrong with data:, file:// without a path, and bare protocols', () => {
+    expect(error('data:video/mp4;base64,AAAA')).toMatch(/^"data:" is not a source engram can watch: give a file path, a URL/);
+    expect(error('data:')).toMatch(/only allowed inside a stream/);
+    expect(error('fd:3')).toMatch(/"fd:" is not a source engram can watch/);
+    expect(error('crypto:http://x/a.ts')).toMatch(/"crypto:" is not a source/);
+    expect(error('gopher://x/a')).toMatch(/protocol "gopher" is not allowed/);
+    expect(error('tcp:///x')).toMatch(/has no host: a tcp:\/\/ URL needs one \(tcp:\/\/HOST:PORT\)/);
   });
 });
 

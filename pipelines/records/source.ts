@@ -1,6 +1,6 @@
 // What a source is once resolved, as every layer sees it: the stage that resolves it, the media
 // repository that decodes it, and the stream registry that shows it (with passwords redacted).
-import { EngramError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 
 export type SourceKind = 'file' | 'url' | 'v4l2' | 'alsa' | 'pulse' | 'stdin';
 
@@ -20,7 +20,8 @@ export interface SourceSpec {
   probeOptions: string[];
 }
 
-export class SourceError extends EngramError {
+/** A source that can never be ingested as given (bad path, protocol, codec): fails its job at once. */
+export class SourceError extends PermanentError {
   override readonly name = 'SourceError';
 }
 
@@ -30,6 +31,14 @@ export interface FileFacts {
   realpath(path: string): string;
   /** Size in bytes, and whether it is a regular file. */
   stat(path: string): { size: number; isFile: boolean };
+}
+
+/** Network facts the source guard needs; the repository supplies the real ones, tests may too. */
+export interface NetworkFacts {
+  /** Every address a host resolves to now; undefined when it cannot be resolved (yet). */
+  resolve(host: string): Promise<string[] | undefined>;
+  /** This machine's interface addresses (loopback included). */
+  localAddresses(): Set<string>;
 }
 
 export function redactUrl(text: string): string {

@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { adoptCommand } from './children.js';
 import { EngramError } from '../../config/errors.js';
 
 export interface ClipRequest {
@@ -91,6 +92,7 @@ export class ClipRepository {
         fail(new EngramError('clip cancelled'));
       };
       request.signal?.addEventListener('abort', onAbort, { once: true });
+      adoptCommand(command);
       command.on('stderr', (line: string) => {
         stderrTail = `${stderrTail}\n${line}`.slice(-2000);
       });

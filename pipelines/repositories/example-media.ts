@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { adoptCommand } from './children.js';
 import { ExampleError } from '../../config/errors.js';
 
 export interface RgbImage {
@@ -46,6 +47,7 @@ function runToBuffer(command: ffmpeg.FfmpegCommand, example: 'image' | 'audio', 
     out.on('data', (c: Buffer) => chunks.push(c));
     const onAbort = () => command.kill('SIGKILL');
     signal.addEventListener('abort', onAbort, { once: true });
+    adoptCommand(command);
     command
       .on('stderr', (line: string) => {
         stderr = `${stderr}\n${line}`.slice(-2000);

@@ -2,11 +2,12 @@
 // writes keyframes, thumbnails and audio to three extra pipes; frame times and scene scores come
 // from its stderr (metadata=print), paired with the frames in order.
 import { realpathSync, statSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FileFacts, SourceSpec } from '../records/source.js';
 import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from './media-types.js';
+import { adoptChild } from './children.js';
 
 export const localFiles: FileFacts = {
   realpath: (path) => realpathSync(path),
@@ -117,35 +118,100 @@ export class PipeInput {
   }
 }
 
+interface ProbeJson {
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    sample_rate?: string;
+    channels?: number;
+    disposition?: { attached_pic?: number };
+  }[];
+  format?: { format_name?: string; duration?: string };
+}
+
+/** Keeps the last part of a growing text: ffprobe's complaint is at the end. */
+const STDERR_KEEP = 64 * 1024;
+
 /**
  * Stream info from ffprobe; rejects with ProbeError carrying ffprobe's reason. With `head`, the
  * source is a pipe and ffprobe reads those bytes on its stdin instead of opening spec.input.
+ * ffprobe is spawned here rather than through fluent-ffmpeg, whose ffprobe() gives no handle on
+ * the process: on timeout or abort the child is killed, not left running with its socket open.
  */
 export function probe(spec: SourceSpec, options: { timeoutMs: number; signal?: AbortSignal; head?: Buffer }): Promise<MediaInfo> {
   return new Promise((resolve, reject) => {
-    // ffprobe exits by itself on the network timeouts in probeOptions; this timer covers the rest.
-    const timer = setTimeout(() => reject(new ProbeError(`no answer within ${options.timeoutMs} ms`, true)), options.timeoutMs + 2_000);
-    const onAbort = () => reject(options.signal?.reason ?? new Error('aborted'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const onData = (error: Error | null, data: ffmpeg.FfprobeData) => {
+    if (options.signal?.aborted) {
+      reject(options.signal.reason ?? new Error('aborted'));
+      return;
+    }
+    const input = options.head ? 'pipe:0' : spec.input;
+    const args = ['-hide_banner', '-v', 'warning', '-print_format', 'json', '-show_format', '-show_streams', ...spec.probeOptions, input];
+    const child = spawn('ffprobe', args, { stdio: [options.head ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    adoptChild(child);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (error) {
-        reject(new ProbeError(lastMeaningfulLine(error.message, spec.input), /timed out|timeout/i.test(error.message)));
+      fn();
+    };
+    // ffprobe exits by itself on the network timeouts in probeOptions; this timer covers the rest
+    // (a source that trickles bytes, a demuxer that keeps waiting).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      settle(() => reject(new ProbeError(`no answer within ${options.timeoutMs} ms`, true)));
+    }, options.timeoutMs + 2_000);
+    const onAbort = () => {
+      child.kill('SIGKILL');
+      settle(() => reject(options.signal?.reason ?? new Error('aborted')));
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout?.on('data', (data: Buffer) => out.push(data));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      err += text;
+      if (err.length > 2 * STDERR_KEEP) err = err.slice(-STDERR_KEEP);
+    });
+    if (options.head && child.stdin) {
+      // ffprobe stops reading once it has seen enough; its closed stdin is not an error.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.head);
+    }
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      settle(() => reject(new ProbeError(error.code === 'ENOENT' ? 'ffprobe is not installed (not found on PATH)' : `ffprobe could not start (${error.message})`)));
+    });
+    child.once('close', (code, signal) => {
+      if (settled) return;
+      if (code !== 0) {
+        const reason = lastMeaningfulLine(err || `ffprobe exited with ${signal ?? `code ${code}`}`, spec.input);
+        settle(() => reject(new ProbeError(reason, /timed out|timeout/i.test(err))));
         return;
       }
-      const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic === 1));
-      const audio = data.streams.find((s) => s.codec_type === 'audio');
-      const duration = Number(data.format.duration);
-      resolve({
-        formatName: data.format.format_name ?? '',
-        duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
-        video: video ? { width: video.width ?? 0, height: video.height ?? 0, codec: video.codec_name ?? 'none' } : undefined,
-        audio: audio ? { codec: audio.codec_name ?? 'none', sampleRate: Number(audio.sample_rate ?? 0), channels: audio.channels ?? 0 } : undefined,
-      });
-    };
-    if (options.head) ffmpeg(Readable.from([options.head])).ffprobe([...spec.probeOptions], onData);
-    else ffmpeg.ffprobe(spec.input, [...spec.probeOptions], onData);
+      let data: ProbeJson;
+      try {
+        data = JSON.parse(Buffer.concat(out).toString('utf8')) as ProbeJson;
+      } catch {
+        settle(() => reject(new ProbeError(`ffprobe printed no readable description (${lastMeaningfulLine(err, spec.input)})`)));
+        return;
+      }
+      const streams = data.streams ?? [];
+      const video = streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic === 1));
+      const audio = streams.find((s) => s.codec_type === 'audio');
+      const duration = Number(data.format?.duration);
+      settle(() =>
+        resolve({
+          formatName: data.format?.format_name ?? '',
+          duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+          video: video ? { width: video.width ?? 0, height: video.height ?? 0, codec: video.codec_name ?? 'none' } : undefined,
+          audio: audio ? { codec: audio.codec_name ?? 'none', sampleRate: Number(audio.sample_rate ?? 0), channels: audio.channels ?? 0 } : undefined,
+        }),
+      );
+    });
   });
 }
 
@@ -249,6 +315,7 @@ export class DecodeSession {
         { captureStdout: false, stdoutLines: 0, stdio, windowsHide: true },
         (proc) => {
           this.#proc = proc;
+          adoptChild(proc);
           if (this.#killed) proc.kill('SIGKILL');
           if (stdin && proc.stdin) void stdin.feed(proc.stdin).catch(() => proc.kill('SIGKILL'));
           let rest = '';

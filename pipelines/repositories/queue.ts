@@ -1,6 +1,7 @@
 // BullMQ queues and workers for engram's roles. Queue options come from config; job names from
 // pipelines/jobs.ts. Everything else talks to queues through this repository.
-import { Queue, QueueEvents, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { PermanentError } from '../../config/errors.js';
 import type { Config, QueueOptions } from '../../config/schema.js';
 import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
 import type { RedisRepository } from './redis.js';
@@ -13,8 +14,23 @@ export interface QueueCounts {
   delayed: number;
 }
 
+export type { Job };
+
 /** token: the lock the worker holds on the job (BullMQ passes it to every processor call). */
 export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
+
+/**
+ * The one place engram's errors become BullMQ's: a PermanentError fails the job without its
+ * remaining attempts; anything else is a fault worth a retry and passes through as it is.
+ */
+export function toQueueError(error: unknown): unknown {
+  return error instanceof PermanentError ? new UnrecoverableError(error.message) : error;
+}
+
+/** True when this failure is the job's last: it can never succeed, or its attempts are used up. */
+export function isLastAttempt(job: Job, error: unknown): boolean {
+  return error instanceof PermanentError || error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
 
 /**
  * Gives a running job back to its queue's waiting list without spending one of its attempts,
@@ -89,6 +105,11 @@ export class QueueRepository {
     }
   }
 
+  /** Where a job is in its queue ('waiting', 'active', 'delayed', 'completed', 'failed', ...), or 'unknown' when it is gone. */
+  async jobState(name: JobName, jobId: string): Promise<string> {
+    return String(await this.queue(JOB_QUEUE[name]).getJobState(jobId));
+  }
+
   /** Removes a job that is not running (waiting or delayed); false when it is gone or locked. */
   async remove(name: JobName, jobId: string): Promise<boolean> {
     return (await this.queue(JOB_QUEUE[name]).remove(jobId)) === 1;
@@ -119,12 +140,22 @@ export class QueueRepository {
     return Object.fromEntries(entries) as Record<QueueName, QueueCounts>;
   }
 
-  /** Starts a worker on one queue with the concurrency from config. */
+  /** Starts a worker on one queue with the concurrency from config; errors go through toQueueError. */
   startWorker(name: QueueName, processor: JobProcessor, extra: Partial<WorkerOptions> = {}): Worker {
-    const worker = new Worker(name, processor, {
+    const run: JobProcessor = async (job, token) => {
+      try {
+        return await processor(job, token);
+      } catch (error) {
+        throw toQueueError(error);
+      }
+    };
+    const worker = new Worker(name, run, {
       connection: this.#redis.connection(`worker-${name}`),
       prefix: this.prefix,
       concurrency: this.options(name).concurrency,
+      lockDuration: this.options(name).lockDurationMs,
+      stalledInterval: this.options(name).stalledIntervalMs,
+      maxStalledCount: this.options(name).maxStalledCount,
       ...extra,
     });
     worker.on('error', () => undefined);
@@ -154,11 +185,11 @@ export class QueueRepository {
     }
   }
 
-  /** Lets running jobs finish, then closes workers and queues. Idempotent. */
-  async close(): Promise<void> {
+  /** Lets running jobs finish (unless `force`), then closes workers and queues. Idempotent. */
+  async close(options: { force?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#workers.map((worker) => worker.close()));
+    await Promise.all(this.#workers.map((worker) => worker.close(options.force === true)));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
   }
 }

@@ -81,6 +81,18 @@ export class Segmenter {
     return out;
   }
 
+  /**
+   * The stream ended, but its last records (up to sequence `nextSeq`) were lost: closes what is
+   * open where the media reached, as the final record would have.
+   */
+  endAfterLoss(nextSeq: number): ClosedEvent[] {
+    const s = this.state;
+    s.nextSeq = Math.max(s.nextSeq, nextSeq);
+    const out = s.open ? this.#finish(BoundaryReason.EndOfStream) : [];
+    s.ended = true;
+    return out;
+  }
+
   /** Closes the open event because the live stream went quiet (no records for idleCloseSeconds). */
   closeIdle(): ClosedEvent[] {
     if (!this.state.open) return [];

@@ -1,7 +1,8 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { BlobReader } from '../../pipelines/repositories/blob-reader.js';
+import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -9,13 +10,15 @@ import { recentJobDurations } from '../../pipelines/repositories/queue-stats.js'
 import { resolveSource } from '../../pipelines/ingest/source.js';
 import type { SourceSpec } from '../../pipelines/records/source.js';
 import { localFiles } from '../../pipelines/repositories/media.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
+import { localNetwork } from '../../pipelines/repositories/source-network.js';
+import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
-import { conflict } from './http-errors.js';
+import { badRequest, conflict } from './http-errors.js';
 import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps } from './ports.js';
@@ -34,6 +37,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
+  const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
   const checkSource = (source: string): SourceSpec =>
@@ -51,16 +55,31 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       recentDurations: () => recentJobDurations(context.queues),
     },
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
-    blobs: new BlobReader(context.paths.blobsDir),
+    blobs: {
+      // A stored path that could leave the store is answered like a missing blob (404), never served.
+      async open(ref) {
+        try {
+          return (await blobStore.open(ref)) ?? null;
+        } catch (error) {
+          if (error instanceof BlobPathError) return null;
+          throw error;
+        }
+      },
+    },
     live,
     streams: {
       async add(input) {
+        // "-" is the pipe of the `engram ingest -` command that adds it; the API has no such pipe.
+        if (input.source.trim() === '-') {
+          throw badRequest('url "-" (stdin) is only for `engram ingest -`, which reads the pipe itself; through the API give a file path, a URL or a device');
+        }
         const spec = checkSource(input.source);
+        await checkSourceNetwork(spec, context.config, localNetwork);
         try {
           // Files are stored by their real path, which the worker reading them may need.
           return await streams.add({ name: input.name, source: spec.kind === 'file' ? spec.source : input.source, ...(input.live === undefined ? {} : { live: input.live }) });
         } catch (error) {
-          if (error instanceof EngramError && /already exists/.test(error.message)) throw conflict(error.message);
+          if (error instanceof StreamExistsError) throw conflict(error.message);
           throw error;
         }
       },

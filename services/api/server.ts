@@ -8,7 +8,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { isEngramError } from '../../config/errors.js';
 import type { ApiConfig } from '../../config/schema.js';
 import type { Logger } from '../logger.js';
-import { authorize, keyPolicy, presentedKey, hashKey, type KeyPolicy } from './auth.js';
+import { authorize, keyMatches, keyPolicy, presentedKey, hashKey, type KeyPolicy } from './auth.js';
+import { hostCheck } from './host-check.js';
 import { HttpError, type ErrorBody } from './http-errors.js';
 import type { ApiDeps } from './ports.js';
 import { registerDashboard } from './routes/dashboard.js';
@@ -34,6 +35,11 @@ export interface ServerOptions {
  * static files the key form itself needs (code and style, no data).
  */
 const OPEN_ROUTES = new Set(['GET /healthz', 'HEAD /healthz', 'POST /api/login', 'GET /ui/login.js', 'GET /ui/style.css']);
+
+/** A window in words: 60000 -> "60 s", 1500 -> "1.5 s", 500 -> "500 ms". */
+function describeWindow(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(3))} s`;
+}
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');
@@ -89,8 +95,18 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
     return payload;
   });
 
+  const hostAllowed = hostCheck(config);
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request.url);
+    // Without a key, the Host header is the only thing telling a rebinding page from a local
+    // caller; liveness stays open for orchestrators.
+    if (!policy.required && path !== '/healthz' && !hostAllowed(request.headers.host)) {
+      const shown = request.headers.host === undefined ? 'no Host header' : `Host "${request.headers.host.slice(0, 100)}"`;
+      return reply.status(403).send({
+        error: 'host_not_allowed',
+        message: `${shown} is not a name this server answers to without an API key (loopback names, api.host, api.hostNames): a web page must not reach it through DNS rebinding`,
+      } satisfies ErrorBody);
+    }
     if (OPEN_ROUTES.has(`${request.method} ${path}`)) return;
     const outcome = authorize(policy, request.headers);
     if (outcome === 'ok') return;
@@ -110,15 +126,19 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
   await app.register(rateLimit, {
     global: false,
     // Per key when one is presented (several people behind one proxy), else per address.
+    // Only a key the server accepts names a client: without keys configured, any header value
+    // would do, and a caller rotating it would get a fresh allowance each time.
     keyGenerator: (request) => {
       const key = presentedKey(request.headers);
-      return key ? `key:${hashKey(key)}` : `ip:${request.ip}`;
+      return key !== undefined && policy.hashes.length > 0 && keyMatches(policy, key) ? `key:${hashKey(key)}` : `ip:${request.ip}`;
     },
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: context.statusCode,
-      error: 'rate_limited',
-      message: `too many questions: at most ${context.max} per ${context.after}`,
-    }),
+    // The builder's value is thrown; an HttpError reaches the caller as { error, message }.
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(
+        context.statusCode,
+        'rate_limited',
+        `too many questions from this client: at most ${context.max} per ${describeWindow(config.queryRateWindowMs)} (api.queryRateMax, api.queryRateWindowMs); try again in ${context.after}`,
+      ),
   });
   await app.register(swagger, {
     openapi: {

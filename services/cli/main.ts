@@ -32,6 +32,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Errors ioredis and BullMQ raise when the connection drops or the server refuses a command. */
+function isRedisFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError' || error.name === 'MaxRetriesPerRequestError') return true;
+  return /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|Missing key for job|LOADING Redis/i.test(error.message);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -42,6 +49,11 @@ export async function main(argv: string[]): Promise<number> {
     if (isEngramError(error)) {
       process.stderr.write(`engram: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (isRedisFailure(error)) {
+      // Redis went away (or came back empty) under a command: a fact about the deployment, not a bug.
+      process.stderr.write(`engram: Redis failed under this command (${(error as Error).message}); check that Redis is running and try again\n`);
+      return 1;
     }
     process.stderr.write(`engram: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

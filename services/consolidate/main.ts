@@ -1,18 +1,19 @@
 // Composition root of the consolidate role: opens long-term memory (LanceDB), the event inbox,
 // the LLM client and blob files, and handles the consolidate queue's four jobs. One writer: the
 // queue's concurrency is 1 per process and its global concurrency is set to 1 across processes.
-import { UnrecoverableError } from 'bullmq';
-import { isEngramError } from '../../config/errors.js';
+import { isEngramError, PermanentError } from '../../config/errors.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
-import { consolidateEvent, InvalidEventError } from '../../pipelines/consolidate/consolidate.js';
+import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
-import { MemoryBlobs } from '../../pipelines/repositories/memory-blobs.js';
+import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
@@ -25,9 +26,9 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
   const llm = new LlmClient(config.llm);
-  const blobs = new MemoryBlobs(paths.blobsDir);
+  const blobs = new LocalBlobStore(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
-  const summarizer = makeSummarizer(llm, (p) => blobs.dataUrl(p), {
+  const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), {
     maxImages: config.llm.maxImages,
     failureCooldownMs: config.llm.failureCooldownMs,
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
@@ -44,7 +45,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
             await settle();
             return 'skipped';
           }
-          throw new UnrecoverableError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
+          throw new PermanentError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
         }
         let status: 'done' | 'skipped';
         try {
@@ -58,16 +59,14 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
           }
           status = outcome.status === 'duplicate' ? 'skipped' : 'done';
         } catch (error) {
-          if (error instanceof InvalidEventError) throw new UnrecoverableError(error.message);
-          // Wrong vector sizes for a space can never succeed on retry either.
-          if (isEngramError(error) && /vectors; got/.test(error.message)) throw new UnrecoverableError(error.message);
+          // Wrong vector sizes for a space can never succeed on retry either (InvalidEventError is a PermanentError already).
+          if (isEngramError(error) && /vectors; got/.test(error.message)) throw new PermanentError(error.message, { cause: error });
           throw error;
         }
         await settle();
         return status;
       } catch (error) {
-        const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (error instanceof UnrecoverableError || lastTry) await settle().catch(() => undefined);
+        if (isLastAttempt(job, error)) await settle().catch(() => undefined);
         throw error;
       }
     },
@@ -77,7 +76,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
       return run.episodes > 0 ? 'done' : 'skipped';
     },
     [JobName.MaintainMemory]: async (_data, { signal, log: jobLog }) => {
-      const run = await runMaintainMemory({ store, deleteBlobs: (p) => blobs.deleteMany(p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now());
+      const run = await runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now());
       jobLog.info(run, 'memory maintained');
       return 'done';
     },

@@ -1,13 +1,14 @@
 // Composition root of the ingest role: builds the repositories the ingest stage needs and maps
 // the ingest-stream job to it. A source that can never work fails its job unrecoverably.
-import { UnrecoverableError } from 'bullmq';
 import { JobName } from '../../pipelines/jobs.js';
 import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
-import { SourceError } from '../../pipelines/records/source.js';
+import { PermanentError } from '../../config/errors.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { decode, localFiles, probe } from '../../pipelines/repositories/media.js';
+import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
+import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { chunkUnit, StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
@@ -23,11 +24,13 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     streams: new StreamRepository(redis, prefix, context.queues),
     chunks: new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds),
     files: localFiles,
+    checkNetwork: (spec) => checkSourceNetwork(spec, context.config, localNetwork),
     probe,
     decode,
     enqueuePerceive: async (stream, seq, run) => {
       // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${run}-${seq}` });
+      // The job id is also the chunk's unit of perceive work (chunkUnit), which segment looks up.
+      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: chunkUnit(run, seq) });
     },
     log: context.log.child({ role: 'ingest' }),
   };
@@ -46,7 +49,8 @@ const role: RoleModule = {
           const outcome = await ingestStream(deps, data.stream, job.id, signal);
           return outcome === 'stale' ? 'skipped' : 'done';
         } catch (error) {
-          if (error instanceof SourceError) throw new UnrecoverableError(error.message);
+          // A source that can never work (SourceError) fails at once, without the retry bookkeeping.
+          if (error instanceof PermanentError) throw error;
           // This worker is shutting down (SIGTERM): the stream goes back to the queue for another
           // worker to resume from its checkpoint, and keeps all its attempts for real faults.
           if (error instanceof IngestInterrupted) return handBack(job, token);

@@ -3,12 +3,13 @@
 // ask for a segment tick, and let go of the chunk. Any number of perceive processes may run;
 // the models' micro-batcher groups the chunks in flight in one process across streams.
 import { setMaxListeners } from 'node:events';
-import { UnrecoverableError, type Job } from 'bullmq';
-import { EngramError } from '../../config/errors.js';
+import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
-import { BlobStore } from '../../pipelines/repositories/blobs.js';
+import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
+import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { tickOptions } from '../../pipelines/segment/ticks.js';
@@ -16,11 +17,6 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
-
-/** True when this failure is the job's last: BullMQ will not retry it. */
-function isLastAttempt(job: Job, error: unknown): boolean {
-  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
 
 const role: RoleModule = {
   async handlers(context: EngramContext): Promise<HandlerMap> {
@@ -39,40 +35,40 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new BlobStore(context.paths.blobsDir);
-    // Each running job of every role listens on the process's shutdown signal (perceive jobs once,
-    // through a child signal their model calls share): legitimately more than Node's warning
-    // threshold of 10. The bound still catches a real leak, which grows without limit.
-    const queues = context.config.queues;
-    setMaxListeners(Math.max(256, 4 * Object.values(queues).reduce((sum, q) => sum + q.concurrency, 0)), context.signal);
-    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.saveThumbnail(stream, wallMs, jpeg) };
+    const blobs = new LocalBlobStore(context.paths.blobsDir);
+    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
         const signal = AbortSignal.any([shutdown]);
         setMaxListeners(32, signal);
+        // The chunk's unit of perceive work is this job's id (ingest tracked it when it stored the
+        // chunk); settling it is idempotent, so a re-run or a duplicate settles nothing twice.
+        const settle = () => streams.stageSettle(stream, Role.Perceive, job.id ?? String(seq));
         const chunk = await chunks.get(stream, seq);
         if (!chunk) {
-          // Gone: either an earlier attempt of this job finished it (the chunk is deleted only after
-          // its progress was counted), or it expired unread; only the latter still owes its count.
-          if (job.attemptsMade === 0) await streams.stageProgress(stream, Role.Perceive, -1);
-          log.warn({ stream, seq }, 'chunk is no longer in Redis; the segmenter will record a gap');
+          // Gone: an earlier run of this job finished it (the chunk is deleted only after its record
+          // was appended), or it expired unread. Either way nothing is owed any more; segment
+          // records a gap if no record for it ever arrived.
+          await settle();
+          log.warn({ stream, seq }, 'chunk is no longer in Redis; the segmenter will record a gap unless it was perceived already');
+          await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
           return 'skipped';
         }
         try {
           const record = await perceiveChunk(chunk, context.config.perceive, deps, signal);
-          if (await memory.append(record)) await streams.stageProgress(stream, Role.Segment, 1);
-          await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+          if (await memory.append(record)) await streams.stageTrack(stream, Role.Segment, String(seq));
         } catch (error) {
-          const final = error instanceof EngramError ? new UnrecoverableError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
+          const final = error instanceof EngramError ? new PermanentError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
           if (isLastAttempt(job, final)) {
-            await streams.stageProgress(stream, Role.Perceive, -1);
-            // The segmenter treats the missing sequence as a gap once its wait runs out.
+            await settle();
+            // The segmenter records the missing sequence as a gap once nothing owes it any more.
             await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
           }
           throw final;
         }
-        await streams.stageProgress(stream, Role.Perceive, -1);
+        await settle();
+        await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
         await chunks.delete(stream, seq);
         return 'done';
       },

@@ -1,8 +1,7 @@
 // Composition root of the reason role: opens memory, models and the chat client once, and answers
 // AnswerQuery jobs; the answer is the job's return value, so `engram query` and the API can wait
 // on it. A question that can never be answered as asked fails without retries.
-import { UnrecoverableError } from 'bullmq';
-import { isEngramError } from '../../config/errors.js';
+import { isEngramError, PermanentError } from '../../config/errors.js';
 import { JobName, type JobOf } from '../../pipelines/jobs.js';
 import type { QueryRequest } from '../../pipelines/reason/answer-types.js';
 import { parseTimeBound } from '../../pipelines/reason/time-expressions.js';
@@ -44,7 +43,8 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
         const answer = await runtime.ask(requestFromJob(data, Date.now(), timeZone), signal);
         return { status: 'done', result: answer };
       } catch (error) {
-        if (isEngramError(error)) throw new UnrecoverableError(error.message);
+        // A question that failed for a reason a person can act on fails the same way on retry.
+        if (isEngramError(error)) throw new PermanentError(error.message, { cause: error });
         throw error;
       }
     },

@@ -1,8 +1,8 @@
 // Maps each job name to exactly one handler, and refuses to start a queue's worker when a job
 // on it has none or two: a job nobody handles would otherwise sit in Redis forever.
-import { UnrecoverableError, type Job } from 'bullmq';
-import { EngramError } from '../../config/errors.js';
+import { EngramError, PermanentError } from '../../config/errors.js';
 import { JOB_QUEUE, type HandlerResult, type JobName, type JobOf, type QueueName } from '../../pipelines/jobs.js';
+import type { Job } from '../../pipelines/repositories/queue.js';
 import type { Logger } from '../logger.js';
 
 export interface HandlerContext {
@@ -55,12 +55,13 @@ export class JobRegistry {
 
   /**
    * The BullMQ processor for one queue: dispatches on job name. The job's return value is the
-   * handler's status, or its result when it returned `{ status, result }`.
+   * handler's status, or its result when it returned `{ status, result }`. A handler throws
+   * PermanentError for input that can never succeed; the queue repository maps it to BullMQ's.
    */
   processor(log: Logger, signal: AbortSignal): (job: Job, token?: string) => Promise<unknown> {
     return async (job, token) => {
       const handler = this.#handlers.get(job.name as JobName)?.[0];
-      if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`);
+      if (!handler) throw new PermanentError(`no handler for job "${job.name}"`);
       const outcome = await handler(job.data as never, { signal, log: log.child({ job: job.name, jobId: job.id }), job, ...(token !== undefined ? { token } : {}) });
       return typeof outcome === 'string' ? outcome : outcome.result;
     };

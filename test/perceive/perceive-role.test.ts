@@ -1,12 +1,11 @@
 // The perceive role on real chunks from the real ingest role: one record per chunk in short-term
 // memory, keyframe thumbnails on disk, OCR at its configured rate, speech spans where the voice
 // is, chunks released, progress handed from perceive to segment, and one pending tick per stream.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { SIGNATURE_SPACE } from '../../pipelines/records/perception.js';
-import { BlobStore } from '../../pipelines/repositories/blobs.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
@@ -54,11 +53,11 @@ describe('perceive role', () => {
     expect(records[records.length - 1]!.final).toBe(true);
     const keyframes = records.flatMap((r) => r.keyframes);
     expect(keyframes.length).toBe(info.keyframes);
-    const blobs = new BlobStore(context.paths.blobsDir);
+    const blobs = new LocalBlobStore(context.paths.blobsDir);
     for (const k of keyframes) {
       expect(k.signature.length).toBeGreaterThan(0);
       expect(k.vectors[SIGNATURE_SPACE]).toBeUndefined(); // the signature travels once, in `signature`
-      expect(existsSync(blobs.resolve(k.thumbnail!))).toBe(true);
+      expect((await blobs.stat(k.thumbnail!))?.contentType).toBe('image/jpeg');
     }
 
     // OCR at most once per 3 s of stream time, and it read the sign while it was there.
@@ -80,7 +79,8 @@ describe('perceive role', () => {
     expect(await chunks.get('dock', 0)).toBeUndefined();
     const after = await streams.get('dock');
     expect(after!.progress[Role.Perceive]).toBe(0);
-    expect(after!.progress[Role.Segment]).toBe(records.length);
+    // Segment owes one unit per record, and one for closing the stream at its end.
+    expect(after!.progress[Role.Segment]).toBe(records.length + 1);
     const ticks = await context.queues.queue(QueueName.Segment).getJobs(['waiting', 'delayed']);
     expect(ticks.filter((j) => j.data.stream === 'dock').length).toBe(1);
   }, 90_000);
