@@ -229,6 +229,46 @@ export const IngestSchema = z
   .strict()
   .prefault({});
 
+export const RecordingsSchema = z
+  .object({
+    /**
+     * Live streams write their original video and audio (no re-encoding) into segment files while
+     * they are decoded, so every event has a playable clip. Files are not recorded: they are
+     * their own recording. @defaultValue true
+     */
+    enabled: z.boolean().default(true),
+    /** Where segments go; relative paths are under the data directory. @defaultValue 'recordings' */
+    dir: z.string().min(1).default('recordings'),
+    /**
+     * Target length of one segment file in seconds; a segment starts on a keyframe, so it is
+     * longer when the camera's keyframes are further apart. @defaultValue 10
+     */
+    segmentSeconds: z.number().min(1).max(600).default(10),
+    /** Segments older than this many days are deleted (unless an event holds them longer). @defaultValue 7 */
+    retainDays: z.number().positive().default(7),
+    /**
+     * Disk cap over all streams' segments, in bytes; over it the oldest segments go first,
+     * events' or not (a full disk stops recording altogether). 0: no cap, only the days.
+     * @defaultValue 0
+     */
+    maxBytes: z.number().int().nonnegative().default(0),
+    /** Days to keep segments that overlap an event (longer than retainDays to be useful). @defaultValue 30 */
+    eventRetainDays: z.number().positive().default(30),
+    /**
+     * Days per event label (a detector's label or an event tag such as "speech"), overriding
+     * eventRetainDays for events that carry it; the longest of an event's labels wins. @defaultValue {}
+     */
+    labelRetainDays: z.record(z.string().min(1), z.number().positive()).default({}),
+    /** Seconds before and after an event that its hold keeps as well. @defaultValue 5 */
+    eventPaddingSeconds: z.number().nonnegative().max(600).default(5),
+    /** How long a cut clip or export stays on disk for range requests (a browser seeking). @defaultValue 3600 */
+    clipCacheSeconds: z.number().int().positive().default(3_600),
+    /** Longest range `engram export` and GET /api/streams/:name/export cut, in seconds. @defaultValue 86400 */
+    exportMaxSeconds: z.number().positive().default(86_400),
+  })
+  .strict()
+  .prefault({});
+
 export const ModelsSchema = z
   .object({
     /**
@@ -617,6 +657,7 @@ export const ConfigSchema = z
     storage: StorageSchema,
     reason: ReasonSchema,
     ingest: IngestSchema,
+    recordings: RecordingsSchema,
     models: ModelsSchema,
     llm: LlmSchema,
     memory: MemorySchema,
@@ -631,6 +672,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
 export type IngestConfig = Config['ingest'];
+export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
 export type SegmentOptions = Config['segment'];

@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan, checkMedia } from './decode-plan.js';
+import { RunRecorder, type RecordingDeps } from './recorder.js';
 import { resolveSource } from './source.js';
 import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
@@ -38,7 +39,7 @@ export interface IngestDeps {
    * Refuses a network source aimed at engram's own API or Redis or outside ingest.allowedHosts
    * (throws SourceError). Run before every connection attempt: a host name may change its answer.
    */
-  checkNetwork?(spec: SourceSpec): Promise<void>;
+  checkNetwork(spec: SourceSpec): Promise<void>;
   /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
@@ -53,6 +54,8 @@ export interface IngestDeps {
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
    */
   stdin?: StdinInput;
+  /** Live streams are recorded into segment files when present (recordings.enabled). */
+  recording?: RecordingDeps;
   log: Log;
 }
 
@@ -169,13 +172,11 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     for (let attempt = 0; ; attempt += 1) {
       if (stop.signal.aborted) break;
       await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
-      if (deps.checkNetwork) {
-        try {
-          await deps.checkNetwork(spec);
-        } catch (error) {
-          if (error instanceof SourceError) return await fail(error.message);
-          throw error;
-        }
+      try {
+        await deps.checkNetwork(spec);
+      } catch (error) {
+        if (error instanceof SourceError) return await fail(error.message);
+        throw error;
       }
       // ---- probe ----
       if (!info || !live) {
@@ -225,8 +226,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           offset = lastEnd;
         }
       }
-      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }) });
       const runWall = live ? now : wallOrigin + offset * 1000;
+      // The same ffmpeg records a live stream: no second connection to the camera.
+      const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
+      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
       const assembler = new ChunkAssembler({
         stream: name,
         chunkSeconds: config.chunkSeconds,
@@ -255,6 +258,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           frame: (f) => assembler.addFrame(f),
           videoEnded: () => assembler.videoEnded(),
           audio: (s) => assembler.addAudio(s),
+          ...(recorder ? { segment: (segment) => recorder.finished(segment) } : {}),
         },
         stop.signal,
         config.sceneThreshold,
@@ -342,6 +346,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       if (killedByStop) flush(assembler.take());
       else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
       while (pumping) await pumping;
+      await recorder?.close(lastEnd ?? offset);
       if (pumpError) throw pumpError;
       if (killedByStop) break;
 

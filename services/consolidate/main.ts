@@ -8,6 +8,8 @@ import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pi
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import { holdFor } from '../../pipelines/recordings/retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
@@ -25,6 +27,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
+  const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
   const llm = new LlmClient(config.llm);
   const blobs = new LocalBlobStore(paths.blobsDir);
   const log = context.log.child({ role: 'consolidate' });
@@ -55,7 +58,12 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
           if (outcome.status !== 'duplicate') {
             // New or grown memory: tell the live views (best effort, off the job's outcome).
             const stored = await store.getEvent(outcome.id);
-            if (stored) await live.publishEvent(stored);
+            if (stored) {
+              // The event keeps its stretch of recording past recordings.retainDays (per label
+              // once events carry detector labels; tags count as labels meanwhile).
+              await recordings.hold(stored.stream, holdFor({ id: stored.id, startedAt: stored.startedAt, endedAt: stored.endedAt, labels: stored.tags }, config.recordings));
+              await live.publishEvent(stored);
+            }
           }
           status = outcome.status === 'duplicate' ? 'skipped' : 'done';
         } catch (error) {

@@ -103,10 +103,10 @@ describe('events', () => {
 });
 
 describe('clips', () => {
-  it('is 409 while the stream is not a known file source', async () => {
+  it('is 404 while the stream is neither a known file source nor recorded', async () => {
     const res = await app.inject(`/api/events/${road()[0]!.id}/clip`);
-    expect(res.statusCode).toBe(409);
-    expect(res.json().message).toMatch(/stream "road" is not a file source/);
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toMatch(/stream "road" is not a known file source and nothing was recorded for it/);
   });
 
   it('streams an MP4 of the event cut from the file, over a real socket', async () => {
