@@ -55,6 +55,8 @@ export interface Candidate {
   reason: BoundaryReason;
   /** Comparable across reasons; 1 is "just over the threshold". */
   strength: number;
+  /** Presence candidates: a label arrived (true) or left (false). */
+  arrival?: boolean;
 }
 
 export interface SurpriseRun {

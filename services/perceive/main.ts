@@ -36,7 +36,14 @@ const role: RoleModule = {
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
     const blobs = new LocalBlobStore(context.paths.blobsDir);
-    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const detect = context.config.detect;
+    const known = models.detectorLabels();
+    if (detect.enabled && known) {
+      // A label the model cannot produce would silently never be seen: say so once, at startup.
+      const unknown = [...detect.labels, ...Object.keys(detect.thresholds)].filter((l) => !known.includes(l));
+      if (unknown.length > 0) log.warn({ unknown: [...new Set(unknown)] }, `detect: the detector has no label ${[...new Set(unknown)].map((l) => JSON.stringify(l)).join(', ')}; known labels are the COCO-80 names (person, car, traffic light, ...)`);
+    }
+    const deps: PerceiveDeps = { models, marks: memory, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
