@@ -92,8 +92,12 @@ export const QueuesSchema = z
     perceive: queueOptions({ concurrency: 8, attempts: 3 }),
     /** Ordered per stream (a tick per stream at a time). @defaultValue concurrency 8, attempts 5 */
     segment: queueOptions({ concurrency: 8, attempts: 5 }),
-    /** Single writer per table. @defaultValue concurrency 1, attempts 5 */
-    consolidate: queueOptions({ concurrency: 1, attempts: 5 }),
+    /**
+     * Jobs held at once per process; they are written in batches (memory.consolidateBatchEvents),
+     * so this is twice a batch: one batch fills while the previous one is written.
+     * @defaultValue concurrency 64, attempts 5
+     */
+    consolidate: queueOptions({ concurrency: 64, attempts: 5 }),
     /** Question answering. @defaultValue concurrency 4, attempts 1 */
     reason: queueOptions({ concurrency: 4, attempts: 1 }),
   })
@@ -364,6 +368,16 @@ export const MemorySchema = z
     mergeMaxSeconds: z.number().positive().default(600),
     /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
     separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /**
+     * Consolidation writes closed events in batches of at most this many (one merge-insert per
+     * table per batch), from every stream this process holds jobs for. @defaultValue 32
+     */
+    consolidateBatchEvents: z.number().int().positive().default(32),
+    /**
+     * How long the first closed event of a batch waits for more before the batch is written; an
+     * event reaches memory at most this much later than one at a time would. @defaultValue 200
+     */
+    consolidateBatchMs: z.number().int().nonnegative().default(200),
     /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
     baseStrengthDays: z.number().positive().default(1),
     /**
