@@ -12,9 +12,10 @@ import { bestQuote, coverage } from './keywords.js';
 import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { ModalityHint, OrderDirection, parseQuestion, type ParsedQuestion } from './question.js';
 import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels } from './ports.js';
+import { COCO_LABELS } from '../../models/convert/coco-labels.js';
 import type { LabelWords } from './label-words.js';
 import { answerObjects } from './object-answer.js';
-import { readObjectQuestion } from './object-question.js';
+import { mayAskAboutObjects, readObjectQuestion, type ObjectQuestion } from './object-question.js';
 import { anchorsOf, retrieve, type QueryVector, type RankedEvent, type ReasonSettings } from './retrieve.js';
 
 export interface ReasonDeps {
@@ -221,7 +222,18 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   const words = parsed.order ? parsed.order.anchorKeywords : parsed.keywords;
   const hasExample = request.image !== undefined || request.audio !== undefined;
   const browse = words.length === 0 && parsed.quoted.length === 0 && !hasExample;
-  const objects = deps.labelWords && !hasExample ? readObjectQuestion(parsed, parsed.about, await deps.labelWords()) : undefined;
+  let objects: ObjectQuestion | undefined;
+  if (deps.labelWords && !hasExample && mayAskAboutObjects(parsed, parsed.about)) {
+    try {
+      objects = readObjectQuestion(parsed, parsed.about, await deps.labelWords());
+    } catch (error) {
+      // Without the word map the question is still answered, by retrieval.
+      log.warn({ err: error }, 'cannot map question words to detector labels; answering by retrieval');
+    }
+  }
+  // A memory where the detector never saw anything (none installed, or events from before it) cannot
+  // say "no car was seen": there the question goes to retrieval like any other.
+  if (objects && (await memory.countEvents({ labels: COCO_LABELS })) === 0) objects = undefined;
   const parseMs = ms(parseStart);
 
   if (objects) {

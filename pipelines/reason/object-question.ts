@@ -35,15 +35,21 @@ const ARRIVAL = /\b(enter\w*|arriv\w*|(?:come|comes|came|coming) (?:in|into|by|t
 const MOVEMENT = /\b(came|come|coming|pass\w*|enter\w*|arriv\w*|visit\w*|went|drove|driven|walk\w*|cross\w*|left|leave|go|went by)\b/;
 const ASKS_TIME_OR_COUNT = /\b(when|what time|how many|number of|count|how often|how long)\b/;
 
+/** Whether the question has the shape of one about objects (checked before the word map is needed). */
+export function mayAskAboutObjects(parsed: ParsedQuestion, rest: string): boolean {
+  if (parsed.order) return false;
+  if (parsed.hints.some((h) => h === ModalityHint.Speech || h === ModalityHint.Sound || h === ModalityHint.Text)) return false;
+  const text = rest.toLowerCase();
+  return ASKS_TIME_OR_COUNT.test(text) || WHETHER.test(text);
+}
+
 /**
  * Reads a question about detected objects; undefined when it names no label or is about speech,
  * sound or text ("what did the man say?" is a transcript question, not a person question).
  */
 export function readObjectQuestion(parsed: ParsedQuestion, rest: string, map: LabelWords): ObjectQuestion | undefined {
-  if (parsed.order) return undefined;
-  if (parsed.hints.some((h) => h === ModalityHint.Speech || h === ModalityHint.Sound || h === ModalityHint.Text)) return undefined;
+  if (!mayAskAboutObjects(parsed, rest)) return undefined;
   const text = rest.toLowerCase();
-  if (!ASKS_TIME_OR_COUNT.test(text) && !WHETHER.test(text)) return undefined;
   const mentions = findLabels(text, map);
   if (mentions.length === 0) return undefined;
   // The first thing named is what is asked about; later ones are where it was ("bottles on the table").

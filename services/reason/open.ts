@@ -34,13 +34,16 @@ export async function openReason(loaded: LoadedConfig, log: Logger): Promise<Rea
   }
   const pending = new Set<Promise<unknown>>();
   const chat = config.reason.useLlm ? chatPort(new LlmClient(config.llm)) : undefined;
+  const labelWords = () => loadLabelWords(join(paths.dataDir, 'cache'));
+  // Read (or, the first time, built from WordNet) while the first question is still being typed.
+  labelWords().catch((error: unknown) => log.warn({ err: error }, 'cannot build the question word -> label map; questions about objects go to retrieval'));
   const deps: ReasonDeps = {
     memory: new StoreMemory(store),
     models: new RuntimeModels(models),
     media: new ExampleMedia(),
     ...(chat ? { chat } : {}),
     settings: config.reason,
-    labelWords: () => loadLabelWords(join(paths.dataDir, 'cache')),
+    labelWords,
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {

@@ -144,3 +144,19 @@ describe('questions about people, vehicles and things', () => {
     expect(cited(a)).toEqual(['garage.0000000000']);
   });
 });
+
+describe('a memory the detector never saw anything in', () => {
+  it('answers object questions through retrieval, never "No car was seen"', async () => {
+    const emptyDir = makeTempDir('engram-objq0-');
+    const bare = await MemoryStore.open(join(emptyDir, 'lancedb'));
+    try {
+      await bare.upsertEvents([event('porch', 0, 10, 'A red car parked by the porch.', [], {})]);
+      const a = await answerQuestion({ ...deps, memory: new StoreMemory(bare) }, { question: 'when was the red car parked?', now: NOW }, signal);
+      expect(a.answer).not.toMatch(/No car was seen/);
+      expect(a.evidence.map((e) => e.eventId)).toEqual(['porch.0000000000']);
+    } finally {
+      await bare.close();
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+});
