@@ -1,7 +1,7 @@
 // Composition root of the consolidate role: opens long-term memory (LanceDB), the event inbox,
 // the LLM client and blob files, and handles the consolidate queue's four jobs. One writer: the
 // queue's concurrency is 1 per process and its global concurrency is set to 1 across processes.
-import { isEngramError, PermanentError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pipelines/consolidate/maintenance.js';
@@ -47,24 +47,18 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
           }
           throw new PermanentError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
         }
-        let status: 'done' | 'skipped';
-        try {
-          const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory, signal });
-          jobLog.debug({ ...outcome }, 'consolidated');
-          await inbox.delete(eventId);
-          if (outcome.status !== 'duplicate') {
-            // New or grown memory: tell the live views (best effort, off the job's outcome).
-            const stored = await store.getEvent(outcome.id);
-            if (stored) await live.publishEvent(stored);
-          }
-          status = outcome.status === 'duplicate' ? 'skipped' : 'done';
-        } catch (error) {
-          // Wrong vector sizes for a space can never succeed on retry either (InvalidEventError is a PermanentError already).
-          if (isEngramError(error) && /vectors; got/.test(error.message)) throw new PermanentError(error.message, { cause: error });
-          throw error;
+        // An event that can never be stored (InvalidEventError, VectorSizeError) is a PermanentError:
+        // the queue fails it without retries.
+        const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory, signal });
+        jobLog.debug({ ...outcome }, 'consolidated');
+        await inbox.delete(eventId);
+        if (outcome.status !== 'duplicate') {
+          // New or grown memory: tell the live views (best effort, off the job's outcome).
+          const stored = await store.getEvent(outcome.id);
+          if (stored) await live.publishEvent(stored);
         }
         await settle();
-        return status;
+        return outcome.status === 'duplicate' ? 'skipped' : 'done';
       } catch (error) {
         if (isLastAttempt(job, error)) await settle().catch(() => undefined);
         throw error;
