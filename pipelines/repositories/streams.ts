@@ -16,6 +16,7 @@
 // every listed stage's counter is back to zero; callers list only the roles that are built.
 import type { Redis } from 'ioredis';
 import { EngramError } from '../../config/errors.js';
+import { ingestStream } from '../follow-ups.js';
 import { JobName } from '../jobs.js';
 import type { Gap } from '../records/chunk.js';
 import { redactUrl } from '../records/source.js';
@@ -156,7 +157,7 @@ export class StreamRepository {
       })
       .zadd(this.#index, now, def.name)
       .exec();
-    await this.#queues.add(JobName.IngestStream, { stream: def.name }, { jobId, ...(options.holdMs !== undefined ? { delay: options.holdMs } : {}) });
+    await this.#queues.addFollowUp(ingestStream(def.name, jobId, options.holdMs));
     return (await this.get(def.name))!;
   }
 

@@ -1,5 +1,6 @@
 // Composition root of the ingest role: builds the repositories the ingest stage needs and maps
 // the ingest-stream job to it. A source that can never work fails its job unrecoverably.
+import { perceiveChunk } from '../../pipelines/follow-ups.js';
 import { JobName } from '../../pipelines/jobs.js';
 import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
 import { PermanentError } from '../../config/errors.js';
@@ -28,8 +29,7 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     probe,
     decode,
     enqueuePerceive: async (stream, seq, run) => {
-      // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: `${run}-${seq}` });
+      await context.queues.addFollowUp(perceiveChunk(stream, seq, run));
     },
     log: context.log.child({ role: 'ingest' }),
   };

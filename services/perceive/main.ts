@@ -12,7 +12,7 @@ import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
-import { tickOptions } from '../../pipelines/segment/ticks.js';
+import { segmentTick } from '../../pipelines/follow-ups.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
@@ -58,13 +58,13 @@ const role: RoleModule = {
         try {
           const record = await perceiveChunk(chunk, context.config.perceive, deps, signal);
           if (await memory.append(record)) await streams.stageProgress(stream, Role.Segment, 1);
-          await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+          await context.queues.addFollowUp(segmentTick(stream));
         } catch (error) {
           const final = error instanceof EngramError ? new PermanentError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
           if (isLastAttempt(job, final)) {
             await streams.stageProgress(stream, Role.Perceive, -1);
             // The segmenter treats the missing sequence as a gap once its wait runs out.
-            await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+            await context.queues.addFollowUp(segmentTick(stream));
           }
           throw final;
         }
