@@ -42,6 +42,11 @@ export class ExampleError extends EngramError {
   }
 }
 
+/** Redis went away for good (the managed redis-server died): the process stops. */
+export class RedisLostError extends EngramError {
+  override readonly name = 'RedisLostError';
+}
+
 export function isEngramError(error: unknown): error is EngramError {
   return error instanceof EngramError;
 }

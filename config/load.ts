@@ -32,6 +32,8 @@ export interface EngramPaths {
   redisDir: string;
   lancedbUri: string;
   blobsDir: string;
+  /** Segment files of live streams' recordings (recordings.dir). */
+  recordingsDir: string;
   modelsDir: string;
 }
 
@@ -202,6 +204,7 @@ export function resolvePaths(config: Config, cwd: string): EngramPaths {
     redisDir: resolve(dataDir, 'redis'),
     lancedbUri: isUri || isAbsolute(lancedb) ? lancedb : resolve(dataDir, lancedb),
     blobsDir: resolve(dataDir, 'blobs'),
+    recordingsDir: resolve(dataDir, config.recordings.dir),
     modelsDir: resolve(dataDir, config.models.dir),
   };
 }

@@ -39,6 +39,13 @@ export const RedisSchema = z
     prefix: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('engram'),
     /** How long a connection attempt may take before engram reports Redis unreachable. @defaultValue 5000 */
     connectTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * When the managed redis-server dies, engram stops (restarting it in a loop would hide the
+     * cause); this is how long the process lets its work wind down before it exits anyway, with
+     * a non-zero code and one line saying why. An external Redis is waited for instead: its
+     * connections reconnect and the loss and return are logged. @defaultValue 5000
+     */
+    stopDeadlineMs: z.number().int().positive().default(5_000),
     managed: ManagedRedisSchema,
   })
   .strict()
@@ -58,6 +65,20 @@ function queueOptions(defaults: { concurrency: number; attempts: number }) {
       removeOnComplete: z.number().int().nonnegative().default(1_000),
       /** Failed jobs kept for the dashboard. @defaultValue 5000 */
       removeOnFail: z.number().int().nonnegative().default(5_000),
+      /**
+       * BullMQ lock of a running job, renewed by its worker at half this; a killed worker's jobs
+       * are found by the next stalled check after it lapses and run again. (The ingest queue's
+       * long stream jobs use ingest.lockDurationMs instead.) @defaultValue 30000
+       */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      /** How often workers look for jobs whose worker died or froze. @defaultValue 15000 */
+      stalledIntervalMs: z.number().int().positive().default(15_000),
+      /**
+       * Times a job may be found stalled (its worker killed, or frozen past its lock) and run
+       * again before BullMQ fails it. Jobs are idempotent, so a few re-runs cost nothing; a chunk
+       * whose job fails this way becomes a gap in its stream. @defaultValue 5
+       */
+      maxStalledCount: z.number().int().nonnegative().default(5),
     })
     .strict()
     .prefault({});
@@ -71,8 +92,12 @@ export const QueuesSchema = z
     perceive: queueOptions({ concurrency: 8, attempts: 3 }),
     /** Ordered per stream (a tick per stream at a time). @defaultValue concurrency 8, attempts 5 */
     segment: queueOptions({ concurrency: 8, attempts: 5 }),
-    /** Single writer per table. @defaultValue concurrency 1, attempts 5 */
-    consolidate: queueOptions({ concurrency: 1, attempts: 5 }),
+    /**
+     * Jobs held at once per process; they are written in batches (memory.consolidateBatchEvents),
+     * so this is twice a batch: one batch fills while the previous one is written.
+     * @defaultValue concurrency 64, attempts 5
+     */
+    consolidate: queueOptions({ concurrency: 64, attempts: 5 }),
     /** Question answering. @defaultValue concurrency 4, attempts 1 */
     reason: queueOptions({ concurrency: 4, attempts: 1 }),
   })
@@ -165,7 +190,11 @@ export const IngestSchema = z
     stdinHeadBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     /** No media for this long restarts ffmpeg (live) or fails the stream (file). @defaultValue 10000 */
     stallTimeoutMs: z.number().int().positive().default(10_000),
-    /** Protocols ffmpeg may open (`-protocol_whitelist`); a source using another is refused. @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data */
+    /**
+     * Protocols ffmpeg may open; a source using another is refused. Each source gets only the
+     * part its own protocol needs as `-protocol_whitelist` (a network source never gets file,
+     * pipe or fd; only udp/rtp sources get udp). @defaultValue file,pipe,fd,http,https,tls,tcp,udp,rtp,rtsp,rtsps,hls,crypto,data
+     */
     allowedProtocols: z
       .array(z.string().regex(/^[a-z0-9]+$/))
       .default(['file', 'pipe', 'fd', 'http', 'https', 'tls', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'hls', 'crypto', 'data']),
@@ -204,6 +233,46 @@ export const IngestSchema = z
   .strict()
   .prefault({});
 
+export const RecordingsSchema = z
+  .object({
+    /**
+     * Live streams write their original video and audio (no re-encoding) into segment files while
+     * they are decoded, so every event has a playable clip. Files are not recorded: they are
+     * their own recording. @defaultValue true
+     */
+    enabled: z.boolean().default(true),
+    /** Where segments go; relative paths are under the data directory. @defaultValue 'recordings' */
+    dir: z.string().min(1).default('recordings'),
+    /**
+     * Target length of one segment file in seconds; a segment starts on a keyframe, so it is
+     * longer when the camera's keyframes are further apart. @defaultValue 10
+     */
+    segmentSeconds: z.number().min(1).max(600).default(10),
+    /** Segments older than this many days are deleted (unless an event holds them longer). @defaultValue 7 */
+    retainDays: z.number().positive().default(7),
+    /**
+     * Disk cap over all streams' segments, in bytes; over it the oldest segments go first,
+     * events' or not (a full disk stops recording altogether). 0: no cap, only the days.
+     * @defaultValue 0
+     */
+    maxBytes: z.number().int().nonnegative().default(0),
+    /** Days to keep segments that overlap an event (longer than retainDays to be useful). @defaultValue 30 */
+    eventRetainDays: z.number().positive().default(30),
+    /**
+     * Days per event label (a detector's label or an event tag such as "speech"), overriding
+     * eventRetainDays for events that carry it; the longest of an event's labels wins. @defaultValue {}
+     */
+    labelRetainDays: z.record(z.string().min(1), z.number().positive()).default({}),
+    /** Seconds before and after an event that its hold keeps as well. @defaultValue 5 */
+    eventPaddingSeconds: z.number().nonnegative().max(600).default(5),
+    /** How long a cut clip or export stays on disk for range requests (a browser seeking). @defaultValue 3600 */
+    clipCacheSeconds: z.number().int().positive().default(3_600),
+    /** Longest range `engram export` and GET /api/streams/:name/export cut, in seconds. @defaultValue 86400 */
+    exportMaxSeconds: z.number().positive().default(86_400),
+  })
+  .strict()
+  .prefault({});
+
 export const ModelsSchema = z
   .object({
     /**
@@ -218,10 +287,16 @@ export const ModelsSchema = z
     /** onnxruntime graph optimisation level. @defaultValue 'all' */
     graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     /**
-     * Where fetched and test models live, one folder per model. Relative paths are under the data
-     * directory. @defaultValue 'models'
+     * Where fetched and converted models live, one folder per model. Relative paths are under the
+     * data directory. @defaultValue 'models'
      */
     dir: z.string().min(1).default('models'),
+    /**
+     * Load the tiny models engram's test suite generates (manifest source 'generated'). They have
+     * real models' signatures but produce nonsense on real footage, so a user's engram leaves them
+     * out and warns about any it finds; only the test helpers turn this on. @defaultValue false
+     */
+    allowTestModels: z.boolean().default(false),
     batch: z
       .object({
         /** Most items one session call takes. @defaultValue 32 */
@@ -293,6 +368,16 @@ export const MemorySchema = z
     mergeMaxSeconds: z.number().positive().default(600),
     /** Pattern separation: drop a moment whose vector is above this cosine to the last kept one. @defaultValue 0.98 */
     separationSimilarity: z.number().min(0).max(1).default(0.98),
+    /**
+     * Consolidation writes closed events in batches of at most this many (one merge-insert per
+     * table per batch), from every stream this process holds jobs for. @defaultValue 32
+     */
+    consolidateBatchEvents: z.number().int().positive().default(32),
+    /**
+     * How long the first closed event of a batch waits for more before the batch is written; an
+     * event reaches memory at most this much later than one at a time would. @defaultValue 200
+     */
+    consolidateBatchMs: z.number().int().nonnegative().default(200),
     /** Strength (days) of an event of zero salience; salience adds up to this again. @defaultValue 1 */
     baseStrengthDays: z.number().positive().default(1),
     /**
@@ -416,7 +501,13 @@ export const SegmentSchema = z
     motionHigh: z.number().nonnegative().default(0.2),
     /** A live stream's open event closes after this long without a new record, seconds. @defaultValue 30 */
     idleCloseSeconds: z.number().positive().default(30),
-    /** How long to wait for a missing sequence number before treating it as a gap, ms. @defaultValue 5000 */
+    /**
+     * How long a missing sequence number is waited for after nothing owes it any more (its
+     * perceive job finished, failed for good or is gone) before it is a gap, ms. While its job is
+     * waiting, running or due for a retry (a worker killed or frozen: up to the perceive queue's
+     * lockDurationMs + stalledIntervalMs until it runs again) it is waited for however long that
+     * takes, so this only covers a record appended just before its job settled. @defaultValue 5000
+     */
     missingWaitMs: z.number().int().nonnegative().default(5_000),
     /** Short-term memory keeps about this many seconds (wall clock) of records per stream. @defaultValue 600 */
     shortTermSeconds: z.number().positive().default(600),
@@ -473,15 +564,24 @@ export const DetectSchema = z
      * model does not know is reported at startup. @defaultValue []
      */
     labels: z.array(z.string().regex(/^[a-z][a-z ]{0,39}$/, 'a lower-case COCO label')).default([]),
-    /** Score a detection needs when its label has no threshold of its own. @defaultValue 0.3 */
-    minScore: z.number().min(0).max(1).default(0.3),
     /**
-     * Per-label score thresholds, measured on real footage (see models/runtime/NOTES-detect.md):
-     * vehicles seen from above score low, people and bottles higher. @defaultValue { car: 0.15, truck: 0.15, bus: 0.15 }
+     * Score a detection needs when its label has no threshold of its own. Background furniture
+     * and gadgets the model half-sees score up to about 0.36 on the office footage. @defaultValue 0.4
      */
-    thresholds: z.record(z.string().regex(/^[a-z][a-z ]{0,39}$/), z.number().min(0).max(1)).default({ car: 0.15, truck: 0.15, bus: 0.15 }),
+    minScore: z.number().min(0).max(1).default(0.4),
+    /**
+     * Per-label score thresholds, measured on real footage (models/runtime/DETECT-NOTES.md): people
+     * in view score 0.55-0.84 and a hand alone 0.28; real bottles 0.26-0.59; vehicles seen from above
+     * only 0.12-0.35 and nothing on an empty lane. @defaultValue { person: 0.35, bottle: 0.25, car: 0.12, truck: 0.12, bus: 0.12 }
+     */
+    thresholds: z.record(z.string().regex(/^[a-z][a-z ]{0,39}$/), z.number().min(0).max(1)).default({ person: 0.35, bottle: 0.25, car: 0.12, truck: 0.12, bus: 0.12 }),
     /** Overlap (IoU) above which the weaker of two boxes of the same label is dropped (non-maximum suppression). @defaultValue 0.5 */
     nmsIou: z.number().min(0).max(1).default(0.5),
+    /**
+     * Boxes of different labels overlapping more than this are one object: only the best label
+     * stays (CenterNet scores each label on its own, and names one thing several ways). @defaultValue 0.7
+     */
+    sameObjectIou: z.number().min(0).max(1).default(0.7),
     /** Most detections kept per keyframe, best first. @defaultValue 50 */
     maxPerFrame: z.number().int().positive().max(100).default(50),
   })
@@ -580,6 +680,7 @@ export const ConfigSchema = z
     storage: StorageSchema,
     reason: ReasonSchema,
     ingest: IngestSchema,
+    recordings: RecordingsSchema,
     models: ModelsSchema,
     llm: LlmSchema,
     memory: MemorySchema,
@@ -594,6 +695,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
 export type IngestConfig = Config['ingest'];
+export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
 export type SegmentOptions = Config['segment'];

@@ -55,10 +55,18 @@ export function wakeOptions(stream: string, delayMs: number): FollowUpOptions & 
   return { delay: Math.max(0, Math.round(delayMs)), deduplication: { id: `wake-${stream}`, replace: true, keepLastIfActive: true } };
 }
 
+/**
+ * Id of the unit of perceive work for one chunk: its perceive job id, which the stream's progress
+ * counters track and segment looks up. BullMQ refuses ':' in custom ids; the run id is
+ * `${stream}-${base36 time}` (StreamRepository.add).
+ */
+export function chunkUnit(run: string, seq: number): string {
+  return `${run}-${seq}`;
+}
+
 /** ingest: chunk `seq` of run `run` is stored; perceive it. One job per chunk of one run. */
 export function perceiveChunk(stream: string, seq: number, run: string): FollowUp<JobName.PerceiveChunk> {
-  // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-  return { name: JobName.PerceiveChunk, data: { stream, seq }, options: { jobId: `${run}-${seq}` } };
+  return { name: JobName.PerceiveChunk, data: { stream, seq }, options: { jobId: chunkUnit(run, seq) } };
 }
 
 /** perceive: a record was appended (or a chunk given up); the stream's segmenter has work. */

@@ -76,12 +76,5 @@ node --input-type=module -e "
 say "building"
 npm run --silent build
 
-if [ -f dist/services/cli/models.js ]; then
-  say "generating tiny test models"
-  node bin/engram.js models build-test >/dev/null
-  # The vision models ship as TF.js graphs in @vladmandic/human; engram's converter writes ONNX beside
-  # a manifest. Sources are verified against pinned sha256; up-to-date outputs are kept.
-  say "converting the @vladmandic/human vision models to ONNX"
-  node bin/engram.js models convert
-fi
+bash scripts/setup-models.sh
 say "ready: try npm run demo, or npx engram --help"

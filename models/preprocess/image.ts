@@ -60,3 +60,36 @@ export function preprocessImage(frame: RgbFrame, spec: ImagePreprocess, out: Flo
   }
   sampleChw(frame, out, offset, spec.size, spec.size, window, spec.mean, spec.std);
 }
+
+/**
+ * Writes a frame stretched to size x size as HWC floats 0..255 into out at offset, resampled the
+ * way TF.js's resizeBilinear does by default (no half-pixel centres, no corner alignment: output
+ * pixel x reads source x * width / size), which is what the TF.js detectors were fed.
+ */
+export function stretchHwc(frame: RgbFrame, size: number, out: Float32Array, offset: number): void {
+  const { rgb, width, height } = frame;
+  const sx = width / size;
+  const sy = height / size;
+  for (let y = 0; y < size; y += 1) {
+    const fy = y * sy;
+    const y0 = Math.min(Math.floor(fy), height - 1);
+    const y1 = Math.min(y0 + 1, height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < size; x += 1) {
+      const fx = x * sx;
+      const x0 = Math.min(Math.floor(fx), width - 1);
+      const x1 = Math.min(x0 + 1, width - 1);
+      const wx = fx - x0;
+      const i00 = (y0 * width + x0) * 3;
+      const i01 = (y0 * width + x1) * 3;
+      const i10 = (y1 * width + x0) * 3;
+      const i11 = (y1 * width + x1) * 3;
+      const o = offset + (y * size + x) * 3;
+      for (let c = 0; c < 3; c += 1) {
+        const top = (rgb[i00 + c] as number) + ((rgb[i01 + c] as number) - (rgb[i00 + c] as number)) * wx;
+        const bottom = (rgb[i10 + c] as number) + ((rgb[i11 + c] as number) - (rgb[i10 + c] as number)) * wx;
+        out[o + c] = top + (bottom - top) * wy;
+      }
+    }
+  }
+}

@@ -51,12 +51,21 @@ function baseDirFor(manifest: Manifest, modelsDir: string): string {
   return modelDir(modelsDir, manifest.name);
 }
 
+export interface CatalogOptions {
+  /** Load generated test models found in the models folder (models.allowTestModels). */
+  allowTestModels?: boolean;
+  /** Filled with the generated test models left out because allowTestModels is off, by name. */
+  refusedTestModels?: Map<string, CatalogEntry>;
+}
+
 /**
  * Every known model: shipped manifests first, then ones installed in the models folder (which win on
  * a name clash). A broken installed manifest is left out and reported through `broken` (one bad
  * folder must not take VAD and OCR down with it); a broken shipped manifest is a bug and throws.
+ * Generated test models are left out unless allowTestModels: their weights are made up, and older
+ * versions of setup wrote them into users' models folders.
  */
-export function loadCatalog(modelsDir: string, broken: Map<string, string> = new Map()): Map<string, CatalogEntry> {
+export function loadCatalog(modelsDir: string, broken: Map<string, string> = new Map(), options: CatalogOptions = {}): Map<string, CatalogEntry> {
   const out = new Map<string, CatalogEntry>();
   const shipped = shippedManifestDir();
   for (const file of readdirSync(shipped).filter((f) => f.endsWith('.json')).sort()) {
@@ -68,15 +77,38 @@ export function loadCatalog(modelsDir: string, broken: Map<string, string> = new
     for (const name of readdirSync(modelsDir).sort()) {
       const path = join(modelsDir, name, 'manifest.json');
       if (!existsSync(path)) continue;
+      let entry: CatalogEntry;
       try {
         const manifest = readManifest(path);
-        out.set(manifest.name, { manifest, origin: modelOrigin(manifest.source), baseDir: join(modelsDir, name), manifestPath: path });
+        entry = { manifest, origin: modelOrigin(manifest.source), baseDir: join(modelsDir, name), manifestPath: path };
       } catch (error) {
         broken.set(name, (error as Error).message);
+        continue;
       }
+      if (entry.origin === 'test' && !options.allowTestModels) options.refusedTestModels?.set(entry.manifest.name, entry);
+      else out.set(entry.manifest.name, entry);
     }
   }
   return out;
+}
+
+/** A path as a shell word, quoted only when it needs to be. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that removes generated test models from a models folder. */
+export function removeTestModelsCommand(entries: Iterable<CatalogEntry>): string {
+  return `rm -r ${[...entries].map((e) => shellWord(e.baseDir)).join(' ')}`;
+}
+
+/** What a user whose models folder holds generated test models is told, once per process. */
+export function testModelsWarning(modelsDir: string, refused: Map<string, CatalogEntry>): string {
+  return (
+    `${modelsDir} holds models generated for engram's tests: ${[...refused.keys()].join(', ')}. ` +
+    'They are not used (their weights are made up: every sound would be transcribed as "hello world"); ' +
+    `older versions of npm run setup put them there. Remove them: ${removeTestModelsCommand(refused.values())}`
+  );
 }
 
 type HashCache = Record<string, { size: number; mtimeMs: number; sha256: string }>;

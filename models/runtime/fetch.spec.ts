@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../test/helpers/env.js';
-import { buildTestModels } from '../testing/build-test.js';
+import { copyTestModels } from '../../test/helpers/test-models.js';
 import type { Manifest } from '../manifest/schema.js';
 import { loadCatalog, readRecorded, type CatalogEntry } from './catalog.js';
 import { fetchModel } from './fetch.js';
@@ -38,7 +38,7 @@ function entry(modelsDir: string, pins: Record<string, string> = {}): CatalogEnt
 
 beforeAll(async () => {
   root = makeTempDir('engram-fetch-');
-  buildTestModels(join(root, 'source'));
+  copyTestModels(join(root, 'source'));
   for (const f of ['vision_model.onnx', 'text_model.onnx', 'tokenizer.json']) served[f] = readFileSync(join(root, 'source/tiny-color', f));
   server = createServer((req, res) => {
     const prefix = `/${REPO}/resolve/${REVISION}/`;

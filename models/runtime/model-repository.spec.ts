@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelsSchema } from '../../config/schema.js';
 import { makeTempDir } from '../../test/helpers/env.js';
-import { buildTestModels, COLOURS } from '../testing/build-test.js';
+import { COLOURS } from '../../test/models/build-test.js';
+import { copyTestModels, testModelsDir } from '../../test/helpers/test-models.js';
 import { ModelRepository } from './model-repository.js';
 
 const log = { info: () => undefined, warn: () => undefined };
-const config = (over: Record<string, unknown> = {}) => ModelsSchema.parse(over);
+const config = (over: Record<string, unknown> = {}) => ModelsSchema.parse({ allowTestModels: true, ...over });
 const solid = (c: readonly number[], width = 64, height = 48) => {
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < rgb.length; i += 3) rgb.set(c.slice(0, 3), i);
@@ -20,13 +21,11 @@ const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * 
 let dir = '';
 let repo: ModelRepository;
 beforeAll(async () => {
-  dir = makeTempDir('engram-models-');
-  buildTestModels(dir);
+  dir = testModelsDir();
   repo = await ModelRepository.open({ config: config(), paths: { modelsDir: dir }, log });
 });
 afterAll(async () => {
   await repo?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('ModelRepository on the tiny test models', () => {
@@ -116,8 +115,7 @@ describe('ModelRepository on the tiny test models', () => {
 
 describe('broken models give clear errors naming the file', () => {
   const broken = async (mutate: (folder: string) => void) => {
-    const d = makeTempDir('engram-broken-');
-    buildTestModels(d);
+    const d = copyTestModels(makeTempDir('engram-broken-'));
     mutate(join(d, 'tiny-color'));
     try {
       const r = await ModelRepository.open({ config: config(), paths: { modelsDir: d }, log });
@@ -172,13 +170,34 @@ describe('broken models give clear errors naming the file', () => {
     expect(message).toMatch(/manifest .*tiny-color\/manifest\.json is invalid/);
     expect(message).toMatch(/task/);
     // the other models of the folder, and the shipped ones, keep working
-    const d = makeTempDir('engram-broken-');
-    buildTestModels(d);
+    const d = copyTestModels(makeTempDir('engram-broken-'));
     writeFileSync(join(d, 'tiny-color/manifest.json'), '{');
     const r = await ModelRepository.open({ config: config(), paths: { modelsDir: d }, log });
     try {
       expect(await r.embedTexts('tiny-minilm', ['dog'])).toHaveLength(1);
       expect(r.status().find((s) => s.name === 'tiny-color')?.problem).toMatch(/tiny-color\/manifest\.json: cannot be read as JSON/);
+    } finally {
+      await r.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('generated test models in a models folder', () => {
+  it('are left out unless models.allowTestModels, with one warning naming them and how to remove them', async () => {
+    const d = copyTestModels(makeTempDir('engram-leftover-'));
+    const warnings: string[] = [];
+    const r = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir: d }, log: { info: () => undefined, warn: (_o, m) => warnings.push(m) } });
+    try {
+      expect(r.spaces().map((s) => s.id)).toEqual(['visual-signature']);
+      for (const name of ['tiny-clap', 'tiny-color', 'tiny-minilm', 'tiny-whisper']) {
+        expect(r.status().find((s) => s.name === name)).toMatchObject({ origin: 'test', installed: false, provider: null, problem: expect.stringContaining(`rm -r ${join(d, name)}`) });
+      }
+      expect(warnings).toEqual([`${d} holds models generated for engram's tests: tiny-clap, tiny-color, tiny-minilm, tiny-whisper. They are not used (their weights are made up: every sound would be transcribed as "hello world"); older versions of npm run setup put them there. Remove them: rm -r ${['tiny-clap', 'tiny-color', 'tiny-minilm', 'tiny-whisper'].map((n) => join(d, n)).join(' ')}`]);
+      await expect(r.embedTexts('tiny-color', ['red'])).rejects.toThrow(/embedding space tiny-color is not known; installed spaces: visual-signature/);
+      // tiny-whisper would "hear" hello world in a second of silence; left out, nothing transcribes it
+      expect(await r.transcribe(new Float32Array(16_000))).toBeUndefined();
+      expect(r.status().some((s) => s.task === 'speech-recognition' && s.installed)).toBe(false);
     } finally {
       await r.close();
       rmSync(d, { recursive: true, force: true });

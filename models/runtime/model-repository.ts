@@ -7,12 +7,13 @@ import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
 import type { Config, ModelsConfig } from '../../config/schema.js';
 import { ModelTask, type Manifest, type GraphSpec, type ModelOrigin } from '../manifest/schema.js';
-import { checkFrame, preprocessImage, type RgbFrame } from '../preprocess/image.js';
+import { checkFrame, preprocessImage, stretchHwc, type RgbFrame } from '../preprocess/image.js';
+import { decodeDetections, type DetectionFilter, type ObjectBox } from './detections.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
 import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/signature.js';
 import { MicroBatcher } from './batcher.js';
-import { checkFiles, isInstalled, loadCatalog, overallState, type CatalogEntry, type ChecksumState } from './catalog.js';
+import { checkFiles, isInstalled, loadCatalog, overallState, removeTestModelsCommand, testModelsWarning, type CatalogEntry, type ChecksumState } from './catalog.js';
 import { ModelError, throwIfAborted } from './errors.js';
 import { ctcDecode, inkGaps, PaddleOcr, readDictionary, type OcrLine, type OcrOptions } from './ocr.js';
 import { checkSignature, openSession, ort, type Provider } from './session.js';
@@ -140,6 +141,8 @@ export class ModelRepository {
   private readonly catalog: Map<string, CatalogEntry>;
   /** Installed model folders whose manifest could not be used, with the reason. */
   private readonly broken = new Map<string, string>();
+  /** Generated test models found in the models folder and left out (models.allowTestModels is off). */
+  private readonly refusedTestModels = new Map<string, CatalogEntry>();
   /** The process-wide graphs this repository holds a reference to, by "model/role". */
   private readonly held = new Map<string, SharedGraph>();
   private readonly tokenizers = new Map<string, Tokenizer>();
@@ -153,8 +156,9 @@ export class ModelRepository {
   private constructor(options: ModelRepositoryOptions) {
     const config = 'models' in options.config ? options.config.models : options.config;
     this.options = { ...options, config };
-    this.catalog = loadCatalog(options.paths.modelsDir, this.broken);
+    this.catalog = loadCatalog(options.paths.modelsDir, this.broken, { allowTestModels: config.allowTestModels, refusedTestModels: this.refusedTestModels });
     for (const [name, problem] of this.broken) options.log.warn({ model: name }, problem);
+    if (this.refusedTestModels.size > 0) options.log.warn({ models: [...this.refusedTestModels.keys()] }, testModelsWarning(options.paths.modelsDir, this.refusedTestModels));
   }
 
 
@@ -199,8 +203,17 @@ export class ModelRepository {
       checksum: this.checks.get(e.manifest.name) ?? 'unverified',
       provider: this.providers.get(e.manifest.name) ?? null,
     }));
+    const refused: ModelStatus[] = [...this.refusedTestModels.values()].map((e) => ({
+      name: e.manifest.name,
+      task: e.manifest.task,
+      origin: e.origin,
+      installed: false,
+      checksum: 'unverified',
+      provider: null,
+      problem: `generated for engram's tests and not used (models.allowTestModels is off); remove it: ${removeTestModelsCommand([e])}`,
+    }));
     const broken: ModelStatus[] = [...this.broken].map(([name, problem]) => ({ name, task: 'unknown', origin: 'unknown', installed: false, checksum: 'unverified', provider: null, problem }));
-    return [...known, ...broken];
+    return [...known, ...refused, ...broken];
   }
 
   /** Opens every installed model's sessions and runs one tiny input through each, so the first chunk is not slow. */
@@ -214,6 +227,7 @@ export class ModelRepository {
     if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
     if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
     if (this.installed(ModelTask.SpeechRecognition).length > 0) await this.transcribe(new Float32Array(16_000));
+    if (this.detector()) await this.detectObjects([frame], { labels: [], minScore: 1, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 1 });
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -373,6 +387,83 @@ export class ModelRepository {
     const max = entry.manifest.preprocessing.text!.maxLength;
     const items = texts.map((t) => ({ ids: encodeIds(tokenizer, t, max) }));
     return this.batcher(entry, 'text').submitAll(items, signal);
+  }
+
+  // ---- objects --------------------------------------------------------------------------------
+
+  /** The installed object detector and what its manifest says about input, output and labels. */
+  private detector(): { entry: CatalogEntry; size: number; labels: string[]; output: string; batch: number } | undefined {
+    const entry = this.entryFor(ModelTask.ObjectDetection);
+    if (!entry) return undefined;
+    const m = entry.manifest;
+    const graph = m.graphs.detector;
+    const labels = m.extra.labels;
+    if (!graph) throw new ModelError(`model ${m.name}: manifest ${entry.manifestPath} has no "detector" graph`);
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ModelError(`model ${m.name}: manifest ${entry.manifestPath} has no extra.labels list`);
+    const input = graph.inputs[0]!;
+    const [batch, height, width, channels] = input.shape;
+    if (input.shape.length !== 4 || channels !== 3 || typeof height !== 'number' || height !== width) {
+      throw new ModelError(`model ${m.name}: detector input ${input.name} must be NHWC [N,S,S,3]; the manifest says [${input.shape.join(',')}]`);
+    }
+    const outputs = m.extra.outputs as { detections?: unknown } | undefined;
+    const output = typeof outputs?.detections === 'string' ? outputs.detections : graph.outputs.find((o) => o.name.endsWith('detections'))?.name;
+    if (!output) throw new ModelError(`model ${m.name}: manifest names no detections output`);
+    // A fixed batch dimension (the converted CenterNet's is 1) caps the micro-batch.
+    return { entry, size: height, labels: labels as string[], output, batch: typeof batch === 'number' && batch > 0 ? batch : 0 };
+  }
+
+  /** The detector's labels (COCO-80), or undefined when no detector is installed. */
+  detectorLabels(): string[] | undefined {
+    return this.detector()?.labels;
+  }
+
+  /**
+   * Objects on each frame: the frame stretched to the detector's square input (RGB 0..255, as
+   * @vladmandic/human feeds CenterNet), batched with every other stream's frames, and decoded with
+   * per-label thresholds, kept labels and non-maximum suppression. Boxes are in the frame's pixels.
+   */
+  async detectObjects(frames: RgbFrame[], filter: DetectionFilter, signal?: AbortSignal): Promise<ObjectBox[][]> {
+    for (const f of frames) {
+      const problem = checkFrame(f);
+      if (problem) throw new ModelError(`detectObjects: ${problem}`);
+    }
+    const d = this.detector();
+    if (!d) throw new ModelError('no object detection model is installed (npm run setup converts centernet-coco from @vladmandic/human)');
+    if (frames.length === 0) return [];
+    const items = frames.map((f) => {
+      const data = new Float32Array(d.size * d.size * 3);
+      stretchHwc(f, d.size, data, 0);
+      return { data, dims: [d.size, d.size, 3] };
+    });
+    const rows = await this.rawBatcher(d.entry, 'detector', d.output, d.batch).submitAll(items, signal);
+    return rows.map((r, i) => decodeDetections(r, frames[i]!, d.size, d.labels, filter));
+  }
+
+  /** A batcher that returns one graph output per item as it is (no pooling or normalising). */
+  private rawBatcher(entry: CatalogEntry, role: string, output: string, fixedBatch: number): MicroBatcher<Item, Float32Array> {
+    if (this.closed) throw new ModelError('model repository is closed');
+    const shared = this.shared(entry, role);
+    const batch = fixedBatch > 0 ? { ...this.options.config.batch, maxSize: Math.min(fixedBatch, this.options.config.batch.maxSize) } : this.options.config.batch;
+    const key = `raw:${output}:${JSON.stringify(batch)}`;
+    let b = shared.batchers.get(key);
+    if (!b) {
+      const run = async (items: Item[], signal: AbortSignal): Promise<Float32Array[]> => {
+        const { session, spec } = await shared.opened;
+        throwIfAborted(signal);
+        const first = items[0] as { data: Float32Array; dims: number[] };
+        const data = new Float32Array(first.data.length * items.length);
+        items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * first.data.length));
+        const started = performance.now();
+        const out = await session.run({ [spec.inputs[0]!.name]: new ort.Tensor('float32', data, [items.length, ...first.dims]) }, [output]);
+        observeInference(entry.manifest.name, (performance.now() - started) / 1000, items.length);
+        const result = (out[output] as ortTypes.Tensor).data as Float32Array;
+        const per = result.length / items.length;
+        return items.map((_it, i) => result.slice(i * per, (i + 1) * per));
+      };
+      b = new MicroBatcher<Item, Float32Array>(run, batch);
+      shared.batchers.set(key, b);
+    }
+    return b;
   }
 
   // ---- weight-free ----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import { LlmClient } from '../repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../repositories/blob-store.js';
 import { LocalBlobStore } from '../repositories/local-blob-store.js';
 import { MemoryStore } from '../repositories/memory-store.js';
-import { consolidateEvent, InvalidEventError, type ConsolidateDeps } from './consolidate.js';
+import { memorySnapshot, streamEvents } from '../../test/helpers/stream-events.js';
+import { consolidateBatch, consolidateEvent, InvalidEventError, type ConsolidateDeps } from './consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from './maintenance.js';
 import { extractiveSummary, makeSummarizer } from './summary.js';
 
@@ -67,6 +68,30 @@ describe('consolidateEvent', () => {
     expect((await store.getEvent(b.id))?.id).toBe(a.id);
     expect((await consolidateEvent(b, deps())).status).toBe('duplicate');
     expect((await store.momentsOfEvent(a.id)).length).toBe(20);
+  });
+
+  it('a batch of several streams makes the same memory as its events one at a time, and repeats nothing', async () => {
+    const events = streamEvents({ streams: 3, perStream: 9 });
+    for (const e of events) await consolidateEvent(e, deps());
+    const oneByOne = await memorySnapshot(store);
+    // Scenes of three events: each stream keeps three rows, each absorbing two more events.
+    expect(oneByOne.events.length).toBe(9);
+    expect(oneByOne.events.filter((e) => e[3].split(' ').length === 3).length).toBe(9);
+
+    await store.close();
+    store = await MemoryStore.open(join(root, 'batched'));
+    // Batches cut across scenes and streams, out of order inside; the second half repeats an
+    // event already stored and one inside the same batch.
+    const shuffled = (list: typeof events) => [...list].sort((a, b) => (a.id < b.id ? 1 : -1));
+    const first = await consolidateBatch(shuffled(events.slice(0, 13)), deps());
+    expect(first.filter((o) => o.status === 'stored').length + first.filter((o) => o.status === 'merged').length).toBe(13);
+    const rest = [...events.slice(13), events[0]!, events[20]!];
+    const second = await consolidateBatch(shuffled(rest), deps());
+    expect(second.filter((o) => o.status === 'duplicate').length).toBe(2);
+    expect(await memorySnapshot(store)).toEqual(oneByOne);
+    // A merged event reports the row that absorbed it.
+    const merged = second.find((o) => o.status === 'merged');
+    expect(merged && (await store.getEvent(merged.id))?.id).toBe(merged?.id);
   });
 
   it('drops near-duplicate keyframes (pattern separation)', async () => {

@@ -5,6 +5,7 @@ import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from '../records/chunk.js';
 import { SourceError, type SourceSpec } from '../records/source.js';
 import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from '../repositories/media-types.js';
+import { recordArgs, type RecordPlan } from './recording-plan.js';
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
@@ -33,6 +34,8 @@ export function checkMedia(info: MediaInfo, config: Pick<IngestConfig, 'maxWidth
 export interface PlanOptions {
   /** Seek into a file (resume from a checkpoint), stream seconds. */
   seekS?: number;
+  /** Also write the source's own packets into segment files (live streams). */
+  record?: RecordPlan;
   /** Read live sources at their own pace; files as fast as possible. */
   config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'>;
 }
@@ -73,5 +76,6 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
     args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
   }
   if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);
-  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin' };
+  if (options.record) args.push(...recordArgs(options.record));
+  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin', ...(options.record ? { record: options.record } : {}) };
 }

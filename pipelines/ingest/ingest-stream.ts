@@ -8,11 +8,12 @@ import type { Log } from '../log.js';
 import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan, checkMedia } from './decode-plan.js';
+import { RunRecorder, type RecordingDeps } from './recorder.js';
 import { resolveSource } from './source.js';
 import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
-import { TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
+import { chunkUnit, TERMINAL_STATES, type StreamRepository, type StreamGap } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
 import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
 
@@ -38,7 +39,7 @@ export interface IngestDeps {
    * Refuses a network source aimed at engram's own API or Redis or outside ingest.allowedHosts
    * (throws SourceError). Run before every connection attempt: a host name may change its answer.
    */
-  checkNetwork?(spec: SourceSpec): Promise<void>;
+  checkNetwork(spec: SourceSpec): Promise<void>;
   /** With `head`, the source is a pipe: ffprobe reads those bytes rather than opening the source. */
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
@@ -53,6 +54,8 @@ export interface IngestDeps {
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.
    */
   stdin?: StdinInput;
+  /** Live streams are recorded into segment files when present (recordings.enabled). */
+  recording?: RecordingDeps;
   log: Log;
 }
 
@@ -69,13 +72,23 @@ export class IngestInterrupted extends Error {
   override readonly name = 'IngestInterrupted';
 }
 
+/**
+ * Waits ms or until the signal aborts. The abort listener goes when the timer fires: a file that
+ * waits for perception sleeps ten times a second on one signal, and listeners left behind
+ * piled up past Node's MaxListenersExceededWarning within a second of the first stream.
+ */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Stage name that ingest hands work to (for StreamRepository progress counters). */
@@ -153,6 +166,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       // The previous worker may have died between checkpoint and enqueue; adding again is a no-op otherwise.
       await deps.enqueuePerceive(name, nextSeq - 1, runtime0.jobId);
     }
+    if (runtime0.finished && runtime0.liveRequested !== true) {
+      // The previous worker stored the final chunk and died before saying so: decoding again from
+      // the end would add a sliver of a chunk after the final one.
+      await streams.setState(name, 'done');
+      return 'done';
+    }
     let wallOrigin = runtime0.wallOrigin ?? Date.now();
     if (runtime0.wallOrigin === null) await streams.update(name, { wallOrigin });
     let backoff = config.reconnectMinMs;
@@ -165,13 +184,11 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
     for (let attempt = 0; ; attempt += 1) {
       if (stop.signal.aborted) break;
       await streams.setState(name, attempt === 0 ? (takeover ? 'reconnecting' : 'starting') : 'reconnecting');
-      if (deps.checkNetwork) {
-        try {
-          await deps.checkNetwork(spec);
-        } catch (error) {
-          if (error instanceof SourceError) return await fail(error.message);
-          throw error;
-        }
+      try {
+        await deps.checkNetwork(spec);
+      } catch (error) {
+        if (error instanceof SourceError) return await fail(error.message);
+        throw error;
       }
       // ---- probe ----
       if (!info || !live) {
@@ -202,7 +219,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           throw error;
         }
         // A pipe cannot be reopened: however long it runs, it is decoded once, like a file.
-        live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? (spec.live || info.duration === undefined));
+        // Only a source that is live by nature (a camera, rtsp, a tcp/udp feed) or was added with
+        // --live reconnects. A file or URL without a known duration (a single picture, a raw
+        // .h264, an MPEG-TS served over http) ends when its bytes do, like any other file.
+        live = spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? spec.live);
         await streams.update(name, { live: live ? '1' : '0', ...(info.duration !== undefined && !live ? { durationS: info.duration } : {}) });
       }
 
@@ -218,8 +238,10 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           offset = lastEnd;
         }
       }
-      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }) });
       const runWall = live ? now : wallOrigin + offset * 1000;
+      // The same ffmpeg records a live stream: no second connection to the camera.
+      const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
+      const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
       const assembler = new ChunkAssembler({
         stream: name,
         chunkSeconds: config.chunkSeconds,
@@ -248,6 +270,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
           frame: (f) => assembler.addFrame(f),
           videoEnded: () => assembler.videoEnded(),
           audio: (s) => assembler.addAudio(s),
+          ...(recorder ? { segment: (segment) => recorder.finished(segment) } : {}),
         },
         stop.signal,
         config.sceneThreshold,
@@ -283,7 +306,12 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
         await deps.chunks.put(chunk);
         const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
         const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-        await streams.recordChunk(name, { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS }, NEXT_STAGE);
+        await streams.recordChunk(
+          name,
+          { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
+          NEXT_STAGE,
+          chunkUnit(runtime0.jobId, chunk.seq),
+        );
         await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
         nextSeq = chunk.seq + 1;
         lastEnd = chunk.end;
@@ -330,6 +358,7 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       if (killedByStop) flush(assembler.take());
       else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
       while (pumping) await pumping;
+      await recorder?.close(lastEnd ?? offset);
       if (pumpError) throw pumpError;
       if (killedByStop) break;
 

@@ -110,6 +110,7 @@ describe('containment', () => {
     expect(error('tcp://127.0.0.1:19999?listen=1')).toMatch(/"listen" is refused/);
     expect(error('tls://127.0.0.1:19999?listen=1')).toMatch(/"listen" is refused/);
     expect(error('udp://127.0.0.1:9999?localaddr=0.0.0.0')).toMatch(/"localaddr" is refused/);
+    expect(error('rtp://127.0.0.1:5004?local_rtpport=6000')).toMatch(/"local_rtpport" is refused/);
     expect(error('udp://0.0.0.0:9999')).toMatch(/would make engram listen for datagrams on every interface.*udp:\/\/127\.0\.0\.1:9999/);
     expect(error('udp://192.168.1.20:9999')).toMatch(/every interface/);
     expect(error('rtp://10.1.1.1:5004')).toMatch(/every interface/);

@@ -86,7 +86,7 @@ function fileSource(raw: string, options: SourceOptions): SourceSpec {
 }
 
 /** URL options that make ffmpeg accept connections or choose its own local socket. */
-const BIND_OPTION = /^(listen|listen_timeout|localaddr|localport|local_addr|local_port|reuse|reuse_socket)$/i;
+const BIND_OPTION = /^(listen|listen_timeout|local\w*|reuse\w*)$/i;
 
 /** A file:// URL names a local path: it is checked exactly as that path would be. */
 function fileUrlSource(raw: string, options: SourceOptions): SourceSpec {

@@ -2,10 +2,10 @@
 // record. Stateless except for the OCR rate limit, which lives in short-term memory so any number
 // of perceive processes share it. Cross-stream batching happens below, in the model runtime's
 // micro-batcher, which groups the calls of every chunk in flight in this process.
-import type { PerceiveOptions } from '../../config/schema.js';
+import type { DetectOptions, PerceiveOptions } from '../../config/schema.js';
 import type { Chunk } from '../records/chunk.js';
 import { AUDIO_RATE } from '../records/chunk.js';
-import type { OcrLine, TranscriptSpan } from '../records/event.js';
+import type { Detection, OcrLine, TranscriptSpan } from '../records/event.js';
 import { distance } from '../vectors.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
 
@@ -29,6 +29,8 @@ export interface PerceptionModels {
   detectSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]>;
   transcribe(pcm: Float32Array, signal?: AbortSignal): Promise<{ start: number; end: number; text: string }[] | undefined>;
   readText(frame: Frame, signal?: AbortSignal): Promise<{ text: string; confidence: number }[]>;
+  /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
+  detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
 }
 
 /** Where OCR last ran for a stream, shared by all perceive processes. */
@@ -42,6 +44,8 @@ export interface PerceiveDeps {
   marks: TextReadMarks;
   /** Stores a keyframe's JPEG and returns its blob path (relative to the blobs directory). */
   saveThumbnail(stream: string, wallMs: number, jpeg: Buffer): Promise<string>;
+  /** The `detect` config section; without it (or disabled, or no detector installed) no objects are detected. */
+  detect?: DetectOptions;
 }
 
 function installed(models: PerceptionModels, task: string): boolean {
@@ -62,12 +66,15 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   const imageSpaces = models.spaces().filter((s) => s.modalities.includes('image') && s.id !== SIGNATURE_SPACE);
   const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
   const imageVectors = new Map<string, Float32Array[]>();
-  const [, audio, thumbnails] = await Promise.all([
+  const detect = deps.detect;
+  const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection');
+  const [, audio, thumbnails, detections] = await Promise.all([
     frames.length === 0
       ? Promise.resolve()
       : Promise.all(imageSpaces.map(async (space) => imageVectors.set(space.id, await models.embedImages(space.id, frames, signal)))),
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
+    detecting ? (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>)(frames, detect as DetectOptions, signal) : Promise.resolve(undefined),
   ]);
 
   const ocr = await readTexts(chunk, signatures, options, deps, signal);
@@ -75,7 +82,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
     const vectors: Record<string, Float32Array> = {};
     for (const [space, list] of imageVectors) vectors[space] = list[i] as Float32Array;
-    return { t: k.t, vectors, signature: signatures[i] as Float32Array, thumbnail: thumbnails[i] ?? null, ocr: ocr[i] ?? null };
+    return { t: k.t, vectors, signature: signatures[i] as Float32Array, thumbnail: thumbnails[i] ?? null, ocr: ocr[i] ?? null, detections: detections?.[i] ?? null };
   });
   return {
     stream: chunk.stream,

@@ -55,6 +55,8 @@ export interface Candidate {
   reason: BoundaryReason;
   /** Comparable across reasons; 1 is "just over the threshold". */
   strength: number;
+  /** Presence candidates: a label arrived (true) or left (false). */
+  arrival?: boolean;
 }
 
 export interface SurpriseRun {
@@ -150,7 +152,12 @@ export interface SegmenterState {
   /** A sequence number found missing: when it was first noticed (wall ms). */
   hole: { seq: number; since: number } | null;
   /** Tracks and label presence; absent in states saved before the detector existed. */
-  objects?: { tracker: TrackerState; presence: PresenceState };
+  objects?: {
+    tracker: TrackerState;
+    presence: PresenceState;
+    /** Stream seconds of the first keyframe the detector ran on: what is seen there was already in view. */
+    since?: number;
+  };
 }
 
 export function initialState(stream: string, generation = 0): SegmenterState {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FileFacts, SourceSpec } from '../records/source.js';
-import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from './media-types.js';
+import { AUDIO_FD, JPEG_FD, SEGMENT_LIST_FD, VIDEO_FD, parseSegmentLine, type DecodePlan, type FinishedSegment, type MediaInfo } from './media-types.js';
 import { adoptChild } from './children.js';
 
 export const localFiles: FileFacts = {
@@ -229,6 +229,8 @@ export interface DecodeHandlers {
   audio(samples: Float32Array): void;
   /** Both video pipes have closed: every frame with its time has been handed to frame(). */
   videoEnded?(): void;
+  /** A recording segment file is complete (plans with `record`). */
+  segment?(segment: FinishedSegment): void;
 }
 
 export interface DecodeResult {
@@ -297,8 +299,11 @@ export class DecodeSession {
       const spawner = command as unknown as {
         _spawnFfmpeg(args: string[], options: object, processCB: (proc: ChildProcess) => void, endCB: (err: Error | null) => void): void;
       };
-      const stdio = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'];
-      const finish = (err: Error | null) => {
+      const stdio = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(plan.record ? ['pipe'] : [])];
+      // The segment list's last line can arrive after ffmpeg's exit is reported.
+      let listClosed: Promise<void> = Promise.resolve();
+      const finish = async (err: Error | null) => {
+        await Promise.race([listClosed, new Promise((r) => setTimeout(r, 1_000))]);
         signal.removeEventListener('abort', onAbort);
         if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
         pendingTime = undefined;
@@ -391,10 +396,26 @@ export class DecodeSession {
             });
             this.#pipes.push(audio);
           }
+          const list = plan.record ? (pipes[SEGMENT_LIST_FD] ?? null) : null;
+          if (list) {
+            // Not paused with the others: a few bytes per segment, and the index should not wait.
+            let rest = '';
+            list.setEncoding('utf8');
+            list.on('data', (text: string) => {
+              const lines = (rest + text).split('\n');
+              rest = lines.pop() ?? '';
+              for (const line of lines) {
+                const segment = parseSegmentLine(line);
+                if (segment) handlers.segment?.(segment);
+              }
+            });
+            list.on('error', () => undefined);
+            listClosed = new Promise((r) => list.once('close', () => r()));
+          }
           for (const pipe of [video, audio, jpeg]) pipe?.on('error', () => undefined);
           if (this.#paused) for (const pipe of this.#pipes) pipe.pause();
         },
-        finish,
+        (err) => void finish(err),
       );
     });
   }

@@ -107,18 +107,30 @@ export class MemoryReads {
    * `within` bounds how far back it looks (seconds), which keeps the query on the start index.
    */
   async previousEventDetail(stream: string, start: number, within?: number): Promise<PreviousEvent | undefined> {
+    const where = sqlAnd([`stream = ${sqlStream(stream)} AND start < ${sqlNumber(start)}`, within !== undefined && `start >= ${sqlNumber(start - within)}`]) as string;
+    return (await this.#details(where, 1, false))[0];
+  }
+
+  /**
+   * Events of a stream that start in [from, to), with their vectors and the fields pattern
+   * completion needs, oldest first: every event a batch of that stream's closed events may merge
+   * into, in one read.
+   */
+  async eventDetailsBetween(stream: string, from: number, to: number, limit = 1_000): Promise<PreviousEvent[]> {
+    return this.#details(`stream = ${sqlStream(stream)} AND start >= ${sqlNumber(from)} AND start < ${sqlNumber(to)}`, limit, true);
+  }
+
+  async #details(where: string, limit: number, ascending: boolean): Promise<PreviousEvent[]> {
     const spaces = await this.#t.spaces();
     const rows = (await this.#t
       .table('events')
       .query()
       .select([...PLAIN_COLUMNS.events, ...spaces.map((x) => x.column)])
-      .where(sqlAnd([`stream = ${sqlStream(stream)} AND start < ${sqlNumber(start)}`, within !== undefined && `start >= ${sqlNumber(start - within)}`]) as string)
-      .orderBy([{ columnName: 'start', ascending: false }])
-      .limit(1)
+      .where(where)
+      .orderBy([{ columnName: 'start', ascending }])
+      .limit(limit)
       .toArray()) as Record<string, unknown>[];
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
+    return rows.map((r) => ({
       event: toEvent(r),
       vectors: vectorsOf(r, spaces),
       salience: num(r.salience),
@@ -126,7 +138,18 @@ export class MemoryReads {
       momentCount: num(r.momentCount),
       mergedIds: splitWords(r.mergedIds),
       closedBy: r.closedBy as string,
-    };
+    }));
+  }
+
+  /** Which of these ids are event rows, in one read per 500. */
+  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(ids)];
+    const present = new Set<string>();
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.#t.table('events').query().select(['id']).where(sqlIn('id', unique.slice(i, i + 500))).toArray();
+      for (const r of rows) present.add(r.id as string);
+    }
+    return present;
   }
 
   /** Events ordered by wall-clock start (stream start, then id, for ties). */
@@ -155,13 +178,8 @@ export class MemoryReads {
 
   /** Keeps only moments whose event row exists (hides the detail of an unfinished consolidation). */
   async visibleMoments(moments: StoredMoment[]): Promise<StoredMoment[]> {
-    const ids = [...new Set(moments.map((m) => m.eventId))];
-    if (ids.length === 0) return moments;
-    const present = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.#t.table('events').query().select(['id']).where(sqlIn('id', ids.slice(i, i + 500))).toArray();
-      for (const r of rows) present.add(r.id as string);
-    }
+    if (moments.length === 0) return moments;
+    const present = await this.existingEventIds(moments.map((m) => m.eventId));
     return moments.filter((m) => present.has(m.eventId));
   }
 

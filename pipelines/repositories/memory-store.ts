@@ -105,6 +105,14 @@ export class MemoryStore {
   previousEventDetail(stream: string, start: number, within?: number): Promise<PreviousEvent | undefined> {
     return this.#reads.previousEventDetail(stream, start, within);
   }
+  /** Events of a stream starting in [from, to) with vectors and completion detail, oldest first. */
+  eventDetailsBetween(stream: string, from: number, to: number): Promise<PreviousEvent[]> {
+    return this.#reads.eventDetailsBetween(stream, from, to);
+  }
+  /** Which of these ids are event rows. */
+  existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#reads.existingEventIds(ids);
+  }
   /** Events ordered by wall-clock start (stream start for ties). */
   listEvents(options: ListEventsOptions = {}): Promise<StoredEvent[]> {
     return this.#reads.listEvents(options);

@@ -111,6 +111,11 @@ export class QueueRepository {
     }
   }
 
+  /** Where a job is in its queue ('waiting', 'active', 'delayed', 'completed', 'failed', ...), or 'unknown' when it is gone. */
+  async jobState(name: JobName, jobId: string): Promise<string> {
+    return String(await this.queue(JOB_QUEUE[name]).getJobState(jobId));
+  }
+
   /** Removes a job that is not running (waiting or delayed); false when it is gone or locked. */
   async remove(name: JobName, jobId: string): Promise<boolean> {
     return (await this.queue(JOB_QUEUE[name]).remove(jobId)) === 1;
@@ -154,6 +159,9 @@ export class QueueRepository {
       connection: this.#redis.connection(`worker-${name}`),
       prefix: this.prefix,
       concurrency: this.options(name).concurrency,
+      lockDuration: this.options(name).lockDurationMs,
+      stalledInterval: this.options(name).stalledIntervalMs,
+      maxStalledCount: this.options(name).maxStalledCount,
       ...extra,
     });
     worker.on('error', () => undefined);
@@ -183,11 +191,11 @@ export class QueueRepository {
     }
   }
 
-  /** Lets running jobs finish, then closes workers and queues. Idempotent. */
-  async close(): Promise<void> {
+  /** Lets running jobs finish (unless `force`), then closes workers and queues. Idempotent. */
+  async close(options: { force?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#workers.map((worker) => worker.close()));
+    await Promise.all(this.#workers.map((worker) => worker.close(options.force === true)));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
   }
 }

@@ -41,11 +41,16 @@ export function parseRedisUrl(url: string): RedisTarget {
   return { display: shown.toString(), options };
 }
 
+/** Redis became unreachable (lost) or answers again (back); reported once per outage, not per connection. */
+export type RedisLink = { state: 'lost'; reason: string } | { state: 'back'; downMs: number };
+
 export class RedisRepository {
   readonly display: string;
   readonly managed: ManagedRedis | undefined;
   readonly #base: RedisOptions;
   readonly #clients = new Set<Redis>();
+  readonly #linkListeners: ((link: RedisLink) => void)[] = [];
+  #downSince: number | undefined;
   #closed = false;
 
   private constructor(target: RedisTarget, managed: ManagedRedis | undefined) {
@@ -94,10 +99,36 @@ export class RedisRepository {
   connection(purpose: string, extra: RedisOptions = {}): Redis {
     if (this.#closed) throw new Error('RedisRepository is closed');
     const client = new Redis({ maxRetriesPerRequest: null, connectionName: clientName(purpose), ...this.#base, ...extra });
-    client.on('error', () => undefined); // reported by the callers' own commands; avoid unhandled 'error'
+    let lastError: Error | undefined;
+    // Reported by the callers' own commands; kept to say why a connection went away.
+    client.on('error', (error: Error) => (lastError = error));
+    client.on('close', () => {
+      if (this.#closed || this.#downSince !== undefined || client.status === 'end') return;
+      this.#downSince = Date.now();
+      const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? 'connection closed';
+      this.#emitLink({ state: 'lost', reason });
+    });
+    client.on('ready', () => {
+      if (this.#closed || this.#downSince === undefined) return;
+      const downMs = Date.now() - this.#downSince;
+      this.#downSince = undefined;
+      this.#emitLink({ state: 'back', downMs });
+    });
     this.#clients.add(client);
     client.once('end', () => this.#clients.delete(client));
     return client;
+  }
+
+  /**
+   * Calls `listener` when Redis stops answering (the first connection of this process to notice)
+   * and when it answers again; ioredis reconnects by itself meanwhile and queued commands run then.
+   */
+  onLink(listener: (link: RedisLink) => void): void {
+    this.#linkListeners.push(listener);
+  }
+
+  #emitLink(link: RedisLink): void {
+    for (const listener of this.#linkListeners) listener(link);
   }
 
   /** Closes every connection handed out, then lets go of the managed server. Idempotent. */

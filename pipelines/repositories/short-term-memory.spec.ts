@@ -71,11 +71,43 @@ describe('ShortTermMemory', () => {
     expect(first.kind === 'records' && first.records.map((r) => r.seq)).toEqual([0]);
     cursor.nextSeq = 1;
     const waiting = await memory.next('holes', cursor, { max: 10, missingWaitMs: 1000, now: 10_000 });
-    expect(waiting).toEqual({ kind: 'waiting', seq: 1, retryInMs: 1000 });
+    expect(waiting).toMatchObject({ kind: 'waiting', seq: 1, retryInMs: 1000, owed: false });
     const still = await memory.next('holes', cursor, { max: 10, missingWaitMs: 1000, now: 10_600 });
-    expect(still).toEqual({ kind: 'waiting', seq: 1, retryInMs: 400 });
+    expect(still).toMatchObject({ kind: 'waiting', seq: 1, retryInMs: 400 });
     const after = await memory.next('holes', cursor, { max: 10, missingWaitMs: 1000, now: 11_000 });
-    expect(after.kind === 'records' && [after.missingBefore, after.records.map((r) => r.seq)]).toEqual([true, [2, 3]]);
+    expect(after.kind === 'records' && [after.missingBefore, after.missing, after.records.map((r) => r.seq)]).toEqual([true, { fromSeq: 1, toSeq: 2 }, [2, 3]]);
+  });
+
+  it('waits for a missing sequence as long as its work is owed, however late, and consumes it when it comes', async () => {
+    for (const seq of [0, 2, 3]) await memory.append(record('late', seq, 0));
+    const cursor = initialState('late');
+    cursor.nextSeq = 1;
+    let owed = true;
+    const ask = { max: 10, missingWaitMs: 1000, owed: async (seq: number) => seq === 1 && owed };
+    // A minute later it is still waited for: its job was only delayed (a killed or paused worker).
+    for (const now of [10_000, 40_000, 70_000]) expect(await memory.next('late', cursor, { ...ask, now })).toMatchObject({ kind: 'waiting', seq: 1, owed: true });
+    await memory.append(record('late', 1, 0));
+    owed = false;
+    const got = await memory.next('late', cursor, { ...ask, now: 70_100 });
+    expect(got.kind === 'records' && [got.missingBefore, got.records.map((r) => r.seq)]).toEqual([false, [1, 2, 3]]);
+  });
+
+  it('gives up on an owed sequence only after its work is settled and the grace has passed, and reports records that come after their turn', async () => {
+    for (const seq of [0, 2]) await memory.append(record('lost', seq, 0));
+    const cursor = initialState('lost');
+    cursor.nextSeq = 1;
+    let owed = true;
+    const ask = { max: 10, missingWaitMs: 1000, owed: async () => owed };
+    expect(await memory.next('lost', cursor, { ...ask, now: 50_000 })).toMatchObject({ kind: 'waiting', owed: true });
+    owed = false;
+    expect(await memory.next('lost', cursor, { ...ask, now: 50_500 })).toMatchObject({ kind: 'waiting', owed: false, retryInMs: 500 });
+    const skipped = await memory.next('lost', cursor, { ...ask, now: 51_600 });
+    expect(skipped.kind === 'records' && [skipped.missing, skipped.records.map((r) => r.seq)]).toEqual([{ fromSeq: 1, toSeq: 2 }, [2]]);
+    cursor.nextSeq = 3;
+    // The record that was given up on arrives after all: reported as late, so its count is settled.
+    await memory.append(record('lost', 1, 0));
+    const after = await memory.next('lost', cursor, { ...ask, now: 52_000 });
+    expect(after).toMatchObject({ kind: 'empty', late: [1] });
   });
 
   it('trims records older than its time span', async () => {

@@ -14,12 +14,16 @@ export interface StoredRecord {
 }
 
 /** What the reader found at the head of a stream. */
-export type NextRecords =
+export type NextRecords = (
   /** Records in sequence order, starting at the expected one (or after a gap the caller accepted). */
-  | { kind: 'records'; records: StoredRecord[]; missingBefore: boolean }
-  /** The expected sequence is missing but later ones are here: wait this long, then it is a gap. */
-  | { kind: 'waiting'; seq: number; retryInMs: number }
-  | { kind: 'empty' };
+  | { kind: 'records'; records: StoredRecord[]; missingBefore: boolean; missing?: { fromSeq: number; toSeq: number } }
+  /** The expected sequence is missing but later ones are here: look again in this long. */
+  | { kind: 'waiting'; seq: number; retryInMs: number; owed: boolean }
+  | { kind: 'empty' }
+) & {
+  /** Sequence numbers of records read that were consumed already or arrived after their turn. */
+  late: number[];
+};
 
 /** The part of the segmenter's state that says where reading resumes and which hole it waits on. */
 export type ReadCursor = Pick<SegmenterState, 'nextSeq' | 'scanFrom' | 'hole'>;
@@ -124,25 +128,50 @@ export class ShortTermMemory {
   /**
    * The next records in sequence order from `cursor`, at most `max`. Updates the cursor's scan
    * position and hole in place; the caller advances nextSeq as it consumes and saves the cursor.
+   *
+   * A missing sequence is waited for as long as `owed(seq)` says its work is still pending (its
+   * perceive job is waiting, running or due for a retry: late is not lost), and then for
+   * missingWaitMs more, which covers a record appended just before its work was settled. Only
+   * then is it skipped as a gap.
    */
-  async next(stream: string, cursor: ReadCursor, options: { max: number; missingWaitMs: number; now?: number }): Promise<NextRecords> {
+  async next(
+    stream: string,
+    cursor: ReadCursor,
+    options: { max: number; missingWaitMs: number; now?: number; owed?: (seq: number) => Promise<boolean> },
+  ): Promise<NextRecords> {
     const now = options.now ?? Date.now();
     const entries = await this.#range(stream, cursor.scanFrom, Math.max(4 * options.max, 64));
-    if (entries.length === 0) return { kind: 'empty' };
+    const late = [...new Set(entries.filter((e) => e.seq < cursor.nextSeq).map((e) => e.seq))];
+    if (entries.length === 0) return { kind: 'empty', late };
     const bySeq = new Map<number, StoredRecord>();
     for (const e of entries) if (e.seq >= cursor.nextSeq && !bySeq.has(e.seq)) bySeq.set(e.seq, e);
     if (bySeq.size === 0) {
       // Everything read was consumed already (or duplicates of it): skip past it next time.
       cursor.scanFrom = nextId((entries[entries.length - 1] as StoredRecord).id);
-      return { kind: 'empty' };
+      return { kind: 'empty', late };
     }
     let seq = cursor.nextSeq;
     let missingBefore = false;
+    let missing: { fromSeq: number; toSeq: number } | undefined;
     if (!bySeq.has(seq)) {
       if (!cursor.hole || cursor.hole.seq !== seq) cursor.hole = { seq, since: now };
+      if (options.owed && (await options.owed(seq))) {
+        // Still owed: the bounded wait starts only once nothing owes it any more.
+        cursor.hole.since = now;
+        return { kind: 'waiting', seq, retryInMs: options.missingWaitMs, owed: true, late };
+      }
       const waited = now - cursor.hole.since;
-      if (waited < options.missingWaitMs) return { kind: 'waiting', seq, retryInMs: options.missingWaitMs - waited };
-      seq = Math.min(...bySeq.keys());
+      if (waited < options.missingWaitMs) return { kind: 'waiting', seq, retryInMs: options.missingWaitMs - waited, owed: false, late };
+      const found = Math.min(...bySeq.keys());
+      // Every sequence of the hole must be given up on, not only its first.
+      for (let s = seq + 1; s < found; s += 1) {
+        if (options.owed && (await options.owed(s))) {
+          cursor.hole.since = now;
+          return { kind: 'waiting', seq, retryInMs: options.missingWaitMs, owed: true, late };
+        }
+      }
+      missing = { fromSeq: seq, toSeq: found };
+      seq = found;
       missingBefore = true;
     }
     cursor.hole = null;
@@ -156,7 +185,7 @@ export class ShortTermMemory {
     // Resume the scan at the earliest entry these records leave unconsumed.
     const unconsumed = entries.filter((e) => e.seq >= seq);
     cursor.scanFrom = unconsumed.length > 0 ? unconsumed.reduce((a, b) => (compareIds(a.id, b.id) <= 0 ? a : b)).id : nextId((entries[entries.length - 1] as StoredRecord).id);
-    return { kind: 'records', records, missingBefore };
+    return { kind: 'records', records, missingBefore, ...(missing ? { missing } : {}), late };
   }
 
   async loadState(stream: string): Promise<SegmenterState | undefined> {

@@ -3,21 +3,25 @@
 // enqueues its one long-running ingest job; stopping it sets a flag the job polls.
 //
 // Progress ("fully processed by the roles that exist"): each stage that receives work for a
-// stream from the stage before it takes part through stageProgress(stream, STAGE, delta), where
-// STAGE is the role name that does the work (Role.Perceive, Role.Segment, ...):
-//   - the producer increments the consumer's counter when it enqueues work for it
-//     (ingest: stageProgress(stream, Role.Perceive, +1) per chunk, done in recordChunk);
-//   - the consumer decrements its own counter when that work is finished, whatever the outcome
-//     (perceive: stageProgress(stream, Role.Perceive, -1) after a chunk, and +1 on Role.Segment
-//     for each tick it enqueues; segment then decrements Role.Segment, and so on).
-//   - work with an identity uses stageTrack/stageSettle instead (segment tracks each closed event
-//     on Role.Consolidate; consolidate settles it when the event is stored, merged or given up).
+// stream from the stage before it has a counter of outstanding units, keyed by the role name
+// that does the work (Role.Perceive, Role.Segment, ...). Every unit has an identity and is
+// counted through stageTrack/stageSettle, which count each id at most once up and at most once
+// down, in either order (a settle that arrives before its track leaves a tombstone that makes
+// the late track a no-op). So a worker killed at any moment, a retried or duplicated job, or a
+// re-run whose input is gone cannot push a counter below zero or leave it stuck above:
+//   - ingest tracks each chunk on Role.Perceive (id: the perceive job id, in recordChunk), and
+//     the stream's end on Role.Segment (id END_UNIT) with its final chunk;
+//   - perceive settles the chunk whatever the outcome and tracks the record it appended on
+//     Role.Segment (id: the sequence number);
+//   - segment settles each record it consumed or skipped as late, the end once the segmenter has
+//     closed the stream, and tracks each closed event on Role.Consolidate;
+//   - consolidate settles the event when it is stored, merged or given up.
 // waitUntilProcessed(stream, { stages }) resolves once ingest has ended (a terminal state) and
 // every listed stage's counter is back to zero; callers list only the roles that are built.
 import type { Redis } from 'ioredis';
 import { EngramError } from '../../config/errors.js';
-import { ingestStream } from '../follow-ups.js';
-import { JobName } from '../jobs.js';
+import { chunkUnit, ingestStream } from '../follow-ups.js';
+import { JobName, Role } from '../jobs.js';
 import type { Gap } from '../records/chunk.js';
 import { redactUrl } from '../records/source.js';
 import { liveChannel, LiveType, type LiveMessage } from './live.js';
@@ -28,12 +32,41 @@ export class StreamExistsError extends EngramError {
   override readonly name = 'StreamExistsError';
 }
 
-/** SADD (ARGV[3] = 1) or SREM (-1) the id, and move the stage's counter only when the set changed. */
+/**
+ * Counts units of work by id (see the module comment). KEYS: pending set, progress hash,
+ * settled zset (tombstones scored by settle time). ARGV: stage, 1 (track) or -1 (settle), now
+ * ms, tombstone lifetime ms, ids... Returns how far the counter moved.
+ */
 const TRACK = `
-local changed
-if ARGV[3] == '1' then changed = redis.call('SADD', KEYS[1], ARGV[1]) else changed = redis.call('SREM', KEYS[1], ARGV[1]) end
-if changed == 1 then redis.call('HINCRBY', KEYS[2], ARGV[2], tonumber(ARGV[3])) end
-return changed`;
+local moved = 0
+local up = ARGV[2] == '1'
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  if up then
+    if not redis.call('ZSCORE', KEYS[3], id) and redis.call('SADD', KEYS[1], id) == 1 then moved = moved + 1 end
+  else
+    redis.call('ZADD', KEYS[3], ARGV[3], id)
+    if redis.call('SREM', KEYS[1], id) == 1 then moved = moved - 1 end
+  end
+end
+if moved ~= 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], moved) end
+if not up then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4])) end
+return moved`;
+
+/**
+ * How long a settled id is remembered: a track arriving later than this after its settle would
+ * count again. A day covers any retry, stall or outage a job can live through.
+ */
+const TOMBSTONE_MS = 24 * 3600 * 1000;
+
+/** The unit ingest tracks on Role.Segment with a stream's final chunk; segment settles it when the segmenter has closed the stream. */
+export const END_UNIT = 'end';
+
+// The unit of perceive work for one chunk is its perceive job id, so the follow-ups table owns it.
+export { chunkUnit };
+
+/** The stages whose work is counted per unit (ingest is the producer, api does no queued work). */
+const STAGES: readonly string[] = [Role.Perceive, Role.Segment, Role.Consolidate];
 
 export type StreamState = 'starting' | 'running' | 'reconnecting' | 'waiting' | 'done' | 'failed' | 'stopped';
 export const TERMINAL_STATES: readonly StreamState[] = ['done', 'failed', 'stopped'];
@@ -81,6 +114,8 @@ export interface StreamRuntime {
   liveRequested: boolean | undefined;
   jobId: string;
   stopRequested: boolean;
+  /** The final chunk of a finite source is stored: only marking the stream done is left. */
+  finished: boolean;
   /** Next chunk sequence number and where the last chunk ended (stream s, epoch ms). */
   nextSeq: number;
   lastEnd: number | null;
@@ -91,6 +126,8 @@ export interface StreamRuntime {
 
 export interface ChunkProgress {
   seq: number;
+  /** The stream's last chunk (a finite source decoded to its end). */
+  final?: boolean;
   end: number;
   wallEnd: number;
   keyframes: number;
@@ -117,6 +154,11 @@ export class StreamRepository {
     return `${this.#prefix}:stream:${name}${part ? `:${part}` : ''}`;
   }
 
+  /** The pending and settled sets of every stage of a stream (forgotten with each new run). */
+  #unitKeys(name: string): string[] {
+    return STAGES.flatMap((stage) => [this.#key(name, `pending-${stage}`), this.#key(name, `settled-${stage}`)]);
+  }
+
   get #index(): string {
     return `${this.#prefix}:streams`;
   }
@@ -136,7 +178,7 @@ export class StreamRepository {
     const jobId = `${def.name}-${now.toString(36)}`;
     await this.#redis
       .multi()
-      .del(this.#key(def.name), this.#key(def.name, 'gaps'), this.#key(def.name, 'progress'), this.#key(def.name, 'pending-consolidate'))
+      .del(this.#key(def.name), this.#key(def.name, 'gaps'), this.#key(def.name, 'progress'), ...this.#unitKeys(def.name))
       .hset(this.#key(def.name), {
         name: def.name,
         source: def.source,
@@ -221,7 +263,7 @@ export class StreamRepository {
   async remove(name: string): Promise<void> {
     const info = await this.get(name);
     if (info && !TERMINAL_STATES.includes(info.state)) await this.stop(name);
-    await this.#redis.multi().del(this.#key(name), this.#key(name, 'gaps'), this.#key(name, 'progress')).zrem(this.#index, name).exec();
+    await this.#redis.multi().del(this.#key(name), this.#key(name, 'gaps'), this.#key(name, 'progress'), ...this.#unitKeys(name)).zrem(this.#index, name).exec();
   }
 
   // ---- used by the ingest job ----
@@ -235,6 +277,7 @@ export class StreamRepository {
       liveRequested: hash.liveRequested === '1' ? true : hash.liveRequested === '0' ? false : undefined,
       jobId: hash.jobId ?? '',
       stopRequested: hash.stop === '1',
+      finished: hash.finished === '1',
       nextSeq: num(hash.nextSeq),
       lastEnd: optNum(hash.lastEnd),
       lastWallEnd: optNum(hash.lastWallEnd),
@@ -278,9 +321,12 @@ export class StreamRepository {
     }
   }
 
-  /** Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive. */
-  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string): Promise<void> {
-    await this.#redis
+  /**
+   * Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive
+   * (id `unit`, the perceive job id). The final chunk also tracks the stream's end on segment.
+   */
+  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string, unit: string): Promise<void> {
+    const multi = this.#redis
       .multi()
       .hset(this.#key(name), {
         nextSeq: chunk.seq + 1,
@@ -292,9 +338,12 @@ export class StreamRepository {
       })
       .hincrby(this.#key(name), 'chunks', 1)
       .hincrby(this.#key(name), 'keyframes', chunk.keyframes)
-      .hincrby(this.#key(name), 'droppedFrames', chunk.droppedKeyframes)
-      .hincrby(this.#key(name, 'progress'), nextStage, 1)
-      .exec();
+      .hincrby(this.#key(name), 'droppedFrames', chunk.droppedKeyframes);
+    // A worker that takes the stream over after this must not decode past the end again.
+    if (chunk.final) multi.hset(this.#key(name), { finished: '1' });
+    // In the same transaction: a chunk is never checkpointed without being owed to perceive.
+    if (chunk.final) multi.eval(TRACK, 3, ...this.#unitArgs(name, Role.Segment, 1, [END_UNIT]));
+    await multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [unit])).exec();
   }
 
   async addGap(name: string, gap: StreamGap): Promise<void> {
@@ -302,16 +351,31 @@ export class StreamRepository {
   }
 
   /**
-   * Outstanding work that has an identity (a closed event for consolidate): counted once however
-   * often it is announced, and uncounted once however often it is settled, so a retried hand-off
-   * or a duplicate job cannot leave `waitUntilProcessed` waiting forever.
+   * Outstanding work that has an identity: counted once however often it is announced, and
+   * uncounted once however often it is settled, in either order (see the module comment).
+   * Returns how far the stage's counter moved.
    */
-  async stageTrack(stream: string, stage: string, id: string): Promise<void> {
-    await this.#redis.eval(TRACK, 2, this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), id, stage, '1');
+  async stageTrack(stream: string, stage: string, ...ids: string[]): Promise<number> {
+    return this.#units(stream, stage, 1, ids);
   }
 
-  async stageSettle(stream: string, stage: string, id: string): Promise<void> {
-    await this.#redis.eval(TRACK, 2, this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), id, stage, '-1');
+  async stageSettle(stream: string, stage: string, ...ids: string[]): Promise<number> {
+    return this.#units(stream, stage, -1, ids);
+  }
+
+  async #units(stream: string, stage: string, direction: 1 | -1, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(await this.#redis.eval(TRACK, 3, ...this.#unitArgs(stream, stage, direction, ids)));
+  }
+
+  #unitArgs(stream: string, stage: string, direction: 1 | -1, ids: string[]): string[] {
+    const keys = [this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), this.#key(stream, `settled-${stage}`)];
+    return [...keys, stage, String(direction), String(Date.now()), String(TOMBSTONE_MS), ...ids];
+  }
+
+  /** Whether a unit of work is tracked and not settled yet. */
+  async isPending(stream: string, stage: string, id: string): Promise<boolean> {
+    return (await this.#redis.sismember(this.#key(stream, `pending-${stage}`), id)) === 1;
   }
 
   /** Outstanding work of one stage for one stream changes by delta (see the module comment). */

@@ -81,6 +81,18 @@ export class Segmenter {
     return out;
   }
 
+  /**
+   * The stream ended, but its last records (up to sequence `nextSeq`) were lost: closes what is
+   * open where the media reached, as the final record would have.
+   */
+  endAfterLoss(nextSeq: number): ClosedEvent[] {
+    const s = this.state;
+    s.nextSeq = Math.max(s.nextSeq, nextSeq);
+    const out = s.open ? this.#finish(BoundaryReason.EndOfStream) : [];
+    s.ended = true;
+    return out;
+  }
+
   /** Closes the open event because the live stream went quiet (no records for idleCloseSeconds). */
   closeIdle(): ClosedEvent[] {
     if (!this.state.open) return [];
@@ -129,11 +141,11 @@ export class Segmenter {
   /** Tracks a keyframe's detections and raises a boundary candidate where a label came or went. */
   #objects(t: number, detections: Detection[], buffered: BufferedKeyframe): void {
     const s = this.state;
-    s.objects ??= { tracker: initialTracker(), presence: {} };
+    s.objects ??= { tracker: initialTracker(), presence: {}, since: t };
     buffered.detections = track(s.objects.tracker, t, detections, this.options.tracks);
     const changes = observePresence(s.objects.presence, t, new Set(detections.map((d) => d.label)), this.options.presence);
     buffered.present = presentLabels(s.objects.presence);
-    for (const change of changes) this.#candidate({ t: change.t, reason: BoundaryReason.Presence, strength: STRENGTH[BoundaryReason.Presence] });
+    for (const change of changes) this.#candidate({ t: change.t, reason: BoundaryReason.Presence, strength: STRENGTH[BoundaryReason.Presence], arrival: change.kind === 'enter' });
   }
 
   #audio(record: PerceptionRecord): void {
@@ -318,7 +330,16 @@ export class Segmenter {
       const open = s.open;
       const eligible = cluster.filter((c) => c.t - open.start >= o.minEventSeconds);
       if (eligible.length === 0) continue;
-      const best = eligible.reduce((a, b) => (b.strength > a.strength ? b : a));
+      // A label arriving or leaving is dated at the keyframe it happened on; a picture change
+      // within mergeSeconds of it is the same moment seen coarsely, so the presence time wins:
+      // the first arrival (the event starts when the first object does), else the last departure
+      // (the event ends when the last object has gone).
+      const presence = eligible.filter((c) => c.reason === BoundaryReason.Presence);
+      const arrivals = presence.filter((c) => c.arrival === true);
+      const best =
+        arrivals[0] ??
+        presence[presence.length - 1] ??
+        eligible.reduce((a, b) => (b.strength > a.strength ? b : a));
       let at = best.t;
       // Only a visual boundary is refined on the picture graph: a text or speech boundary can fall
       // where the picture does not change at all.
@@ -427,6 +448,7 @@ export class Segmenter {
         closedBy: reason,
         tracks: s.objects ? knownTracks(s.objects.tracker) : new Map(),
         seenUntil: Math.max(...keyframes.map((k) => k.t), ...s.keyframes.map((k) => k.t)),
+        ...(s.objects?.since !== undefined ? { watchedSince: s.objects.since } : {}),
       },
       this.options,
     );

@@ -13,6 +13,9 @@ import { localFiles } from '../../pipelines/repositories/media.js';
 import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
+import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
@@ -39,6 +42,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const clips = new ClipRepository();
   const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
+  const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
+  const cutter = new RecordingCutter(recordings);
+  const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
+    const bytes = await recordings.bytes();
+    return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
+  };
   // The same checks the ingest job makes, so a bad source is a 400 now rather than a failed stream later.
   const checkSource = (source: string): SourceSpec =>
     resolveSource(source, {
@@ -83,8 +92,11 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
           throw error;
         }
       },
-      get: async (name) => (await streams.get(name)) ?? null,
-      list: () => streams.list(),
+      async get(name) {
+        const stream = await streams.get(name);
+        return stream ? ((await withBytes([stream]))[0] ?? null) : null;
+      },
+      list: async () => withBytes(await streams.list()),
       async stop(name) {
         if (!(await streams.get(name))) return false;
         await streams.stop(name);
@@ -103,6 +115,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     models: { status: async () => models.status() },
+    recordings: {
+      export: (stream, fromMs, toMs, signal) => exportRange(cutter.ports(), stream, fromMs, toMs, signal),
+      bytes: () => recordings.bytes(),
+      segmentSeconds: context.config.recordings.segmentSeconds,
+      exportMaxSeconds: context.config.recordings.exportMaxSeconds,
+    },
     query: reason.query,
     clips: {
       async sourcePath(stream) {

@@ -3,6 +3,7 @@
 // engram is not running in this build answers 503 naming what is missing.
 import type { Readable } from 'node:stream';
 import type { StoredEvent } from '../../pipelines/records/event.js';
+import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
 
@@ -16,6 +17,8 @@ export interface StreamView {
   lagS: number;
   droppedFrames: number;
   gaps: unknown[];
+  /** Bytes of the stream's recording on disk (live streams; 0 when none). */
+  recordingBytes?: number;
 }
 
 export interface AddStreamInput {
@@ -82,6 +85,17 @@ export interface ClipsPort {
   cut(request: { path: string; start: number; duration: number; signal: AbortSignal }): Promise<{ contentType: string; stream: Readable }>;
 }
 
+export interface RecordingsPort {
+  /** A wall-clock range of a stream's recording as an MP4 (pipelines/recordings/export-range.ts). */
+  export(stream: string, fromMs: number, toMs: number, signal: AbortSignal): Promise<ExportOutcome>;
+  /** Recording bytes on disk per stream. */
+  bytes(): Promise<Record<string, number>>;
+  /** recordings.segmentSeconds: how long until the segment being written is indexed, at most. */
+  readonly segmentSeconds: number;
+  /** recordings.exportMaxSeconds. */
+  readonly exportMaxSeconds: number;
+}
+
 export interface LivePort {
   listen(listener: LiveListener): Promise<() => void>;
 }
@@ -117,6 +131,7 @@ export interface ApiDeps {
   query?: QueryPort;
   blobs?: BlobsPort;
   clips?: ClipsPort;
+  recordings?: RecordingsPort;
   live?: LivePort;
   models?: ModelsPort;
 }

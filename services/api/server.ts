@@ -20,6 +20,7 @@ import { registerLive } from './routes/live.js';
 import { registerLogin, loginPage } from './routes/login.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerQuery } from './routes/query.js';
+import { registerRecordings } from './routes/recordings.js';
 import { registerStreams } from './routes/streams.js';
 import { registerUi } from './routes/ui.js';
 import { RequestValidationError, zodToOpenApi, zodValidatorCompiler } from './validation.js';
@@ -160,6 +161,7 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
   registerStreams(app, deps);
   registerQuery(app, deps, config);
   registerEvents(app, deps, config);
+  registerRecordings(app, deps);
   registerLive(app, deps);
   registerMetrics(app, deps);
   registerDocs(app);

@@ -22,9 +22,31 @@ export function logger(loaded: LoadedConfig, bindings: Record<string, unknown> =
   return createLogger(loaded.config, loaded.env.isTty, bindings);
 }
 
+/**
+ * When the managed Redis dies, the process stops: the normal path winds down and reports it, and
+ * this deadline makes sure it exits (code 1, one line) even where something still waits on Redis.
+ */
+export function exitWhenRedisLost(context: EngramContext): void {
+  context.signal.addEventListener(
+    'abort',
+    () => {
+      if (!context.redisLost) return;
+      const timer = setTimeout(() => {
+        const reason = context.signal.reason as Error;
+        process.stderr.write(`engram: ${reason.message}\n`);
+        process.exit(1);
+      }, context.config.redis.stopDeadlineMs);
+      // Only a backstop: a process that finishes winding down earlier exits by itself.
+      timer.unref();
+    },
+    { once: true },
+  );
+}
+
 /** Opens the context, runs fn, and closes the context whatever happens. */
 export async function withContext<T>(loaded: LoadedConfig, log: Logger, fn: (context: EngramContext) => Promise<T>): Promise<T> {
   const context = await EngramContext.open(loaded, log);
+  exitWhenRedisLost(context);
   try {
     return await fn(context);
   } finally {

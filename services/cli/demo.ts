@@ -36,10 +36,11 @@ export function registerDemo(program: Command): void {
       mkdirSync(demoDir, { recursive: true });
       const prefix = `${base.config.redis.prefix}-demo`;
       // Warnings only: the demo's own lines are the output people read.
-      // Models stay where `engram models fetch` put them, so fetched models improve the demo.
+      // Models stay where `engram models fetch` and setup put them, so fetched models improve the
+      // demo; generated test models never answer it, whatever the configuration says.
       const loaded = loadConfig({
         ...(configFile ? { configFile } : {}),
-        overrides: { dataDir: demoDir, log: { level: 'warn' }, redis: { prefix }, models: { dir: base.paths.modelsDir } },
+        overrides: { dataDir: demoDir, log: { level: 'warn' }, redis: { prefix }, models: { dir: base.paths.modelsDir, allowTestModels: false } },
       });
       const log = logger(loaded, { cmd: 'demo' });
       const say = (line: string) => {

@@ -3,6 +3,7 @@
 // this process for the duration.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
@@ -29,12 +30,24 @@ export interface IngestReport {
   realtimeFactor: number;
   /** Events segmentation closed for this run of the stream (0 where the segment role is not built). */
   events: number;
+  /** Each gap: stream seconds from..to and why (reconnect, stall, takeover, not-perceived). */
+  gapSpans: { from: number; to: number; reason: string }[];
   state: string;
+  /** Set when Ctrl-C (or SIGTERM) ended the wait before every role had processed the stream. */
+  interrupted?: boolean;
   error?: string;
 }
 
 /** A path-like source is made absolute here, since the worker that reads it may run elsewhere. */
 export function normaliseSource(source: string, cwd = process.cwd()): string {
+  // file:///path is the same file as /path, and is trusted the same way on the command line.
+  if (/^file:\/\//i.test(source)) {
+    try {
+      return fileURLToPath(source);
+    } catch {
+      return source; // resolveSource names what is wrong with it
+    }
+  }
   if (source === '-' || /^[a-z][a-z0-9+.-]*:/i.test(source)) return source;
   return resolve(cwd, source);
 }
@@ -50,6 +63,7 @@ export function report(info: StreamInfo, elapsedMs: number, events = 0): IngestR
     elapsedMs,
     realtimeFactor: elapsedMs > 0 ? Number(((info.mediaTime * 1000) / elapsedMs).toFixed(2)) : 0,
     events,
+    gapSpans: info.gaps.map((g) => ({ from: Number(g.from.toFixed(3)), to: Number(g.to.toFixed(3)), reason: g.reason })),
     state: info.state,
   };
   if (info.error) out.error = info.error;
@@ -134,15 +148,29 @@ export async function ingestAndWait(context: EngramContext, request: IngestReque
   if (request.live && !local) {
     info = (await streams.get(name))!;
   } else {
-    // Stop the stream on Ctrl-C, then wait for it to wind down.
-    const onSignal = () => void streams.stop(name).catch(() => undefined);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // The first Ctrl-C stops the stream and this wait (whatever stage it is in, even when ingest
+    // has finished and only later roles are still busy), and the command reports what it has; a
+    // second one exits at once.
+    const interrupted = new AbortController();
+    const onSignal = () => {
+      if (interrupted.signal.aborted) process.exit(130);
+      interrupted.abort(new Error('interrupted'));
+      void streams.stop(name).catch(() => undefined);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       if (piped) await ingestPipe(context, streams, name, (await streams.runtime(name))!.jobId, request.stdin!);
       // The roles that consume what ingest produces; ingest itself ends with a terminal state.
       const stages = roles.filter((role) => role !== Role.Ingest);
-      info = await countEvents(await streams.waitUntilProcessed(name, { stages, signal: context.signal }));
+      try {
+        info = await countEvents(await streams.waitUntilProcessed(name, { stages, signal: AbortSignal.any([context.signal, interrupted.signal]) }));
+      } catch (error) {
+        if (!interrupted.signal.aborted || context.signal.aborted) throw error;
+        // Give the stop a moment to land, so the report says "stopped" rather than "running".
+        info = await countEvents(await streams.waitUntilProcessed(name, { signal: AbortSignal.any([context.signal, AbortSignal.timeout(3_000)]) }).catch(async () => (await streams.get(name))!));
+        return { info, report: { ...report(info, Date.now() - started, events), interrupted: true } };
+      }
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -176,5 +204,6 @@ export function registerIngest(program: Command): void {
         );
       }
       if (info.state === 'failed') throw new EngramError(`stream ${name} failed: ${info.error ?? 'unknown error'}`);
+      if (result.interrupted) throw new EngramError(`interrupted: stream ${name} is ${info.state}; what was processed so far stays in memory`, { exitCode: 130 });
     });
 }

@@ -10,6 +10,7 @@ import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
 import { registerModels } from './models.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
@@ -28,8 +29,16 @@ export function buildProgram(): Command {
   registerStreams(program);
   registerModels(program);
   registerEvents(program);
+  registerExport(program);
   registerApi(program);
   return program;
+}
+
+/** Errors ioredis and BullMQ raise when the connection drops or the server refuses a command. */
+function isRedisFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError' || error.name === 'MaxRetriesPerRequestError') return true;
+  return /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|Missing key for job|LOADING Redis/i.test(error.message);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -42,6 +51,11 @@ export async function main(argv: string[]): Promise<number> {
     if (isEngramError(error)) {
       process.stderr.write(`engram: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (isRedisFailure(error)) {
+      // Redis went away (or came back empty) under a command: a fact about the deployment, not a bug.
+      process.stderr.write(`engram: Redis failed under this command (${(error as Error).message}); check that Redis is running and try again\n`);
+      return 1;
     }
     process.stderr.write(`engram: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

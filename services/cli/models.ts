@@ -1,5 +1,5 @@
-// engram models list | fetch | build-test: what is installed and verified, downloading pinned
-// hub models, and building the tiny test models.
+// engram models list | fetch: what is installed, where it comes from and whether it verifies, and
+// downloading pinned hub models. (The tiny test models are built by the test suite, not by engram.)
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import type { LoadedConfig } from '../../config/load.js';
@@ -7,7 +7,6 @@ import { loadCatalog } from '../../models/runtime/catalog.js';
 import { convertInstalled, humanModelNames } from '../../models/runtime/convert-installed.js';
 import { fetchModel } from '../../models/runtime/fetch.js';
 import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
-import { buildTestModels } from '../../models/testing/build-test.js';
 import { load, logger, printJson } from './common.js';
 
 /** Model status for `models list` and `status --json`; providers are known only where a session opened. */
@@ -22,7 +21,7 @@ export async function modelStatus(loaded: LoadedConfig, log: ReturnType<typeof l
 }
 
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('list, fetch and build models');
+  const models = program.command('models').description('list and fetch models');
 
   models
     .command('list')
@@ -92,14 +91,5 @@ export function registerModels(program: Command): void {
       for (const r of results) {
         process.stdout.write(`${r.name.padEnd(20)} ${r.state.padEnd(11)} ${r.dynamicBatch ? 'dynamic batch' : 'batch 1      '} ${Math.round(r.ms)} ms  ${r.dir}\n`);
       }
-    });
-
-  models
-    .command('build-test')
-    .description('build the tiny test models (CLIP, CLAP, MiniLM, Whisper signatures) into the models folder')
-    .option('--dir <dir>', 'folder to write into (default: the configured models folder)')
-    .action((options: { dir?: string }, command: Command) => {
-      const loaded = load(command);
-      for (const folder of buildTestModels(options.dir ?? loaded.paths.modelsDir)) process.stdout.write(`${folder}\n`);
     });
 }

@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { EngramContext } from '../runtime/context.js';
 import { parseRoles, startRoles } from '../runtime/roles.js';
-import { load, logger, untilStopped } from './common.js';
+import { exitWhenRedisLost, load, logger, untilStopped } from './common.js';
 
 async function run(command: Command, rolesList: string | undefined): Promise<void> {
   const loaded = load(command);
   const roles = parseRoles(rolesList);
   const log = logger(loaded, { roles: roles.join(',') });
   const context = await EngramContext.open(loaded, log);
+  exitWhenRedisLost(context);
   let died: Error | undefined;
   try {
     const running = await startRoles(context, roles);
@@ -23,7 +24,7 @@ async function run(command: Command, rolesList: string | undefined): Promise<voi
   } finally {
     await context.close();
   }
-  if (died) throw new EngramError(`stopped: ${died.message}`);
+  if (died) throw died instanceof EngramError ? died : new EngramError(`stopped: ${died.message}`);
 }
 
 export function registerServe(program: Command): void {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import type { QueueCounts } from '../../pipelines/repositories/queue.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
 import type { ModelStatus } from '../../models/runtime/model-repository.js';
@@ -11,8 +13,16 @@ import { modelStatus } from './models.js';
 export interface StatusReport {
   redis: { url: string; managed: boolean; ok: boolean; error?: string };
   queues: Record<string, QueueCounts>;
-  streams: StreamInfo[];
+  /** Each stream with recordingBytes: its recording's bytes on disk (0 when not recorded). */
+  streams: (StreamInfo & { recordingBytes: number })[];
   models: ModelStatus[];
+}
+
+async function streamsWithRecordings(context: EngramContext): Promise<StatusReport['streams']> {
+  const redis = context.redis.connection('cli-status');
+  const list = await new StreamRepository(redis, context.config.redis.prefix).list();
+  const bytes = await RecordingRepository.local(redis, context.config.redis.prefix, context.paths.recordingsDir).bytes();
+  return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
 }
 
 export function registerStatus(program: Command): void {
@@ -28,7 +38,7 @@ export function registerStatus(program: Command): void {
         report = await withContext(loaded, log, async (context) => ({
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
           queues: await context.queues.counts(),
-          streams: await new StreamRepository(context.redis.connection('cli-status'), context.config.redis.prefix).list(),
+          streams: await streamsWithRecordings(context),
           models: await modelStatus(loaded, log),
         }));
       } catch (error) {

@@ -3,7 +3,19 @@ import type { Command } from 'commander';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import { load, logger, printJson, withContext } from './common.js';
 
-export function streamLine(s: StreamInfo): string {
+/** Bytes for people: 1.2 GB, 350 MB, 12 kB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function streamLine(s: StreamInfo & { recordingBytes?: number }): string {
   const parts = [
     s.name.padEnd(20),
     s.state.padEnd(12),
@@ -12,6 +24,7 @@ export function streamLine(s: StreamInfo): string {
     `chunks ${s.chunks}`,
     `dropped ${s.droppedFrames}`,
     `gaps ${s.gaps.length}`,
+    ...(s.recordingBytes ? [`recorded ${formatBytes(s.recordingBytes)}`] : []),
     s.source,
   ];
   if (s.error) parts.push(`error: ${s.error}`);

@@ -9,16 +9,53 @@ import { decode, localFiles, probe } from '../../pipelines/repositories/media.js
 import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
+import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import type { RecordingDeps } from '../../pipelines/ingest/recorder.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
 
+/** Recording for live streams (recordings.enabled): the index, files and a throttled retention sweep. */
+export function recordingDeps(context: EngramContext): RecordingDeps | undefined {
+  const config = context.config.recordings;
+  if (!config.enabled) return undefined;
+  const recordings = RecordingRepository.local(context.redis.connection('recordings'), context.config.redis.prefix, context.paths.recordingsDir);
+  const cuts = new RecordingCutter(recordings);
+  const log = context.log.child({ role: 'ingest' });
+  // Every finished segment asks for a sweep; one every few seconds per process is plenty.
+  let last = 0;
+  let running: Promise<void> | undefined;
+  const sweep = async () => {
+    const now = Date.now();
+    if (running || now - last < 5_000) return;
+    last = now;
+    running = (async () => {
+      const result = await recordings.sweep(now, config);
+      if (result.deletedByAge + result.deletedByCap > 0) log.info({ ...result }, 'recording retention deleted segments');
+      await cuts.sweep(now, config.clipCacheSeconds * 1000);
+    })().finally(() => (running = undefined));
+    await running;
+  };
+  return {
+    segmentSeconds: config.segmentSeconds,
+    sink: {
+      streamDir: (stream) => recordings.streamDir(stream),
+      size: (file) => recordings.size(file),
+      add: (segment) => recordings.add(segment),
+      discard: (file) => recordings.discard(file),
+      mediaSeconds: (file) => recordings.mediaSeconds(file),
+      sweep,
+    },
+  };
+}
+
 export function ingestDeps(context: EngramContext): IngestDeps {
   const prefix = context.config.redis.prefix;
   const redis = context.redis.connection('ingest');
-  return {
+  const deps: IngestDeps = {
     config: context.config.ingest,
     fileRoots: fileRoots(context),
     cwd: process.cwd(),
@@ -33,6 +70,8 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     },
     log: context.log.child({ role: 'ingest' }),
   };
+  const recording = recordingDeps(context);
+  return recording ? { ...deps, recording } : deps;
 }
 
 const role: RoleModule = {

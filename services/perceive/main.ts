@@ -36,39 +36,46 @@ const role: RoleModule = {
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
     const blobs = new LocalBlobStore(context.paths.blobsDir);
-    // Each running job of every role listens on the process's shutdown signal (perceive jobs once,
-    // through a child signal their model calls share): legitimately more than Node's warning
-    // threshold of 10. The bound still catches a real leak, which grows without limit.
-    const queues = context.config.queues;
-    setMaxListeners(Math.max(256, 4 * Object.values(queues).reduce((sum, q) => sum + q.concurrency, 0)), context.signal);
-    const deps: PerceiveDeps = { models, marks: memory, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const detect = context.config.detect;
+    const known = models.detectorLabels();
+    if (detect.enabled && known) {
+      // A label the model cannot produce would silently never be seen: say so once, at startup.
+      const unknown = [...detect.labels, ...Object.keys(detect.thresholds)].filter((l) => !known.includes(l));
+      if (unknown.length > 0) log.warn({ unknown: [...new Set(unknown)] }, `detect: the detector has no label ${[...new Set(unknown)].map((l) => JSON.stringify(l)).join(', ')}; known labels are the COCO-80 names (person, car, traffic light, ...)`);
+    }
+    const deps: PerceiveDeps = { models, marks: memory, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
         const signal = AbortSignal.any([shutdown]);
         setMaxListeners(32, signal);
+        // The chunk's unit of perceive work is this job's id (ingest tracked it when it stored the
+        // chunk); settling it is idempotent, so a re-run or a duplicate settles nothing twice.
+        const settle = () => streams.stageSettle(stream, Role.Perceive, job.id ?? String(seq));
         const chunk = await chunks.get(stream, seq);
         if (!chunk) {
-          // Gone: either an earlier attempt of this job finished it (the chunk is deleted only after
-          // its progress was counted), or it expired unread; only the latter still owes its count.
-          if (job.attemptsMade === 0) await streams.stageProgress(stream, Role.Perceive, -1);
-          log.warn({ stream, seq }, 'chunk is no longer in Redis; the segmenter will record a gap');
+          // Gone: an earlier run of this job finished it (the chunk is deleted only after its record
+          // was appended), or it expired unread. Either way nothing is owed any more; segment
+          // records a gap if no record for it ever arrived.
+          await settle();
+          log.warn({ stream, seq }, 'chunk is no longer in Redis; the segmenter will record a gap unless it was perceived already');
+          await context.queues.addFollowUp(segmentTick(stream));
           return 'skipped';
         }
         try {
           const record = await perceiveChunk(chunk, context.config.perceive, deps, signal);
-          if (await memory.append(record)) await streams.stageProgress(stream, Role.Segment, 1);
-          await context.queues.addFollowUp(segmentTick(stream));
+          if (await memory.append(record)) await streams.stageTrack(stream, Role.Segment, String(seq));
         } catch (error) {
           const final = error instanceof EngramError ? new PermanentError(`chunk ${seq} of stream "${stream}": ${error.message}`) : error;
           if (isLastAttempt(job, final)) {
-            await streams.stageProgress(stream, Role.Perceive, -1);
-            // The segmenter treats the missing sequence as a gap once its wait runs out.
+            await settle();
+            // The segmenter records the missing sequence as a gap once nothing owes it any more.
             await context.queues.addFollowUp(segmentTick(stream));
           }
           throw final;
         }
-        await streams.stageProgress(stream, Role.Perceive, -1);
+        await settle();
+        await context.queues.addFollowUp(segmentTick(stream));
         await chunks.delete(stream, seq);
         return 'done';
       },

@@ -3,8 +3,8 @@
 // (goal: batcher within 10 % of bare), plus OCR and VAD cost per media second on real footage and
 // espeak-ng speech. Prints JSON.
 //   npx tsx test/bench/models.ts [--models-dir DIR] [--seconds 1.5]
-// Without --models-dir it builds the tiny test models into a temp folder; point it at a data
-// directory's models folder to measure fetched models too.
+// Without --models-dir it measures the tiny test models (test/helpers/test-models.ts); point it at a
+// data directory's models folder to measure fetched and converted models too.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,15 +13,14 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from '../../config/load.js';
 import { ModelsSchema } from '../../config/schema.js';
 import { ModelRepository, type Item } from '../../models/runtime/model-repository.js';
-import { buildTestModels } from '../../models/testing/build-test.js';
+import { testModelsDir } from '../helpers/test-models.js';
 
 const { values } = parseArgs({ options: { 'models-dir': { type: 'string' }, seconds: { type: 'string', default: '1.5' } } });
 const budgetMs = Number(values.seconds) * 1000;
-const temp = values['models-dir'] ? undefined : mkdtempSync(join(tmpdir(), 'engram-bench-'));
-const modelsDir = values['models-dir'] ?? join(temp!, 'models');
-if (temp) buildTestModels(modelsDir);
+const modelsDir = values['models-dir'] ?? testModelsDir();
+const allowTestModels = values['models-dir'] === undefined;
 const log = { info: () => undefined, warn: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`) };
-const open = (batch: number) => ModelRepository.open({ config: ModelsSchema.parse({ provider: 'cpu', batch: { maxSize: batch, maxWaitMs: 5 } }), paths: { modelsDir }, log });
+const open = (batch: number) => ModelRepository.open({ config: ModelsSchema.parse({ provider: 'cpu', allowTestModels, batch: { maxSize: batch, maxWaitMs: 5 } }), paths: { modelsDir }, log });
 
 /** Repeats fn (which handles n items) for ms milliseconds; items per second. */
 async function rate(n: number, ms: number, fn: () => Promise<unknown>): Promise<number> {
@@ -86,7 +85,8 @@ t = performance.now();
 for (let k = 0; k < 20; k += 1) for (const f of frames) repo.visualSignature(f);
 const signatureMsPerFrame = (performance.now() - t) / (20 * frames.length);
 
-const wav = join(temp ?? mkdtempSync(join(tmpdir(), 'engram-bench-')), 'speech.wav');
+const temp = mkdtempSync(join(tmpdir(), 'engram-bench-'));
+const wav = join(temp, 'speech.wav');
 execFileSync('espeak-ng', ['-w', wav, 'the delivery van arrived at the front door this morning and somebody rang the bell twice but nobody answered, so the driver left the parcel on the step']);
 const pcmBuf = execFileSync('ffmpeg', ['-loglevel', 'error', '-i', wav, '-ar', '16000', '-ac', '1', '-f', 'f32le', '-'], { maxBuffer: 64 << 20 });
 const pcm = new Float32Array(pcmBuf.buffer, pcmBuf.byteOffset, pcmBuf.length / 4);
@@ -110,7 +110,7 @@ process.stdout.write(
   `${JSON.stringify(
     {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, provider: 'cpu' },
-      modelsDir: temp ? 'tiny test models (built for this run)' : modelsDir,
+      modelsDir: allowTestModels ? `tiny test models (${modelsDir})` : modelsDir,
       throughput,
       ocr: { model: 'paddleocr-v4', frame: `${W}x${H}`, msPerFrame: round(ocrMsPerFrame), secondsPerMediaSecondAt1fps: round(ocrMsPerFrame / 1000, 3) },
       vad: { model: 'silero-vad-v5', mediaSeconds: round(pcm.length / 16_000, 2), secondsPerMediaSecond: round(vadSeconds / (pcm.length / 16_000), 4) },
@@ -122,4 +122,4 @@ process.stdout.write(
     2,
   )}\n`,
 );
-if (temp) rmSync(temp, { recursive: true, force: true });
+rmSync(temp, { recursive: true, force: true });

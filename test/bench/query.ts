@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { ReasonSchema } from '../../config/schema.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
-import { COLOURS, buildTestModels } from '../../models/testing/build-test.js';
+import { testModelsConfig } from '../helpers/test-models.js';
+import { COLOURS } from '../models/build-test.js';
 import { RuntimeModels, StoreMemory } from '../../pipelines/reason/adapters.js';
 import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-question.js';
 import type { QueryTimings } from '../../pipelines/reason/answer-types.js';
@@ -184,8 +185,7 @@ async function main(): Promise<void> {
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'engram-bench-query-'));
   const results: unknown[] = [];
   try {
-    const loaded = loadConfig({ env: {}, overrides: { dataDir: dir } });
-    buildTestModels(loaded.paths.modelsDir);
+    const loaded = loadConfig({ env: {}, overrides: { dataDir: dir, ...testModelsConfig() } });
     const repo = await ModelRepository.open({ config: loaded.config.models, paths: loaded.paths, log: silentLogger() });
     for (const size of sizes) {
       const store = await MemoryStore.open(join(dir, `lancedb-${size}`));

@@ -1,7 +1,7 @@
 // No Docker engine is available where engram is built and tested, so the images are checked by
 // reading: the facts that broke before (a base whose ffmpeg lacks -fps_mode, no redis-server for
 // managed mode) and the ones an image cannot run without (Node 20, the onnxruntime-node install
-// mode, every path the build copies).
+// mode, every path the build copies, the converted vision models).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,18 @@ describe.each([
       expect(final.from).toMatch(/^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/);
       expect(final.env.get('ENGRAM_MODELS__PROVIDER')).toBe('cuda');
     }
+  });
+
+  it('converts the shipped vision models at build time and seeds the data directory with them', () => {
+    const convert = build!.lines.find((l) => /bin\/engram\.js models convert/.test(l));
+    expect(convert).toBeDefined();
+    const seed = /ENGRAM_DATA_DIR=(\S+)/.exec(convert!)?.[1];
+    expect(seed).toBeDefined();
+    const dataDir = final.env.get('ENGRAM_DATA_DIR');
+    expect(final.lines).toContain(`COPY --from=build ${seed}/models ${dataDir}/models`);
+    // The image's models directory is the data directory's (config models.dir, relative).
+    const defaults = readFileSync(join(root, 'config/default.yaml'), 'utf8');
+    expect(defaults).toMatch(/^ {2}dir: models\b/m);
   });
 
   it('copies only paths that exist, and everything the build compiles', () => {

@@ -14,6 +14,7 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { ingestWithTestModels, queryCli, runCli, type QueryAnswer, type QueryEvidence } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
+import { testModelsConfig, testModelsEnv } from '../helpers/test-models.js';
 import { ffmpegRun } from '../helpers/media.js';
 
 const env = useTestEnv();
@@ -23,7 +24,7 @@ let toneClip = '';
 
 type Evidence = QueryEvidence;
 
-const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC' });
+const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC', ...testModelsEnv() });
 const ask = (...args: string[]) => queryCli(childEnv(), args);
 
 const near = (e: Evidence | undefined, start: number, end: number) => e !== undefined && Math.abs(e.start - start) <= 2 && Math.abs(e.end - end) <= 2;
@@ -77,7 +78,7 @@ describe('engram query --audio on ingested sound scenes', () => {
 
 describe('POST /api/query with an audio example', () => {
   it('answers as engram query --audio does: the noise scene first', async () => {
-    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' } }), silentLogger());
+    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' }, ...testModelsConfig() }), silentLogger());
     const { deps, close } = await apiDeps(context);
     const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
     try {

@@ -15,6 +15,7 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { ingestWithTestModels, queryCli, type QueryAnswer, type QueryEvidence } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
+import { testModelsConfig, testModelsEnv } from '../helpers/test-models.js';
 
 const env = useTestEnv();
 let video = '';
@@ -22,7 +23,7 @@ let greenPng = '';
 
 type Evidence = QueryEvidence;
 
-const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC' });
+const childEnv = () => env.childEnv({ ENGRAM_REASON__TIME_ZONE: 'UTC', ...testModelsEnv() });
 const ask = (...args: string[]) => queryCli(childEnv(), args);
 
 const overlaps = (e: Evidence, start: number, end: number) => e.start < end && e.end > start;
@@ -89,7 +90,7 @@ describe('engram query on an ingested scripted scene', () => {
   });
 
   it('finds the scene of an example image sent to POST /api/query as a data URL', async () => {
-    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' } }), silentLogger());
+    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'api' }, reason: { timeZone: 'UTC' }, ...testModelsConfig() }), silentLogger());
     const { deps, close } = await apiDeps(context);
     const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
     try {

@@ -30,13 +30,13 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 }
 
 /**
- * Builds the tiny test models, ingests `file` as stream `name` through the CLI, then waits until
- * consolidation (which finishes after `engram ingest` returns) has stored an event reaching
- * `lastEnd` stream seconds, polling `engram events` for at most `waitMs`.
+ * Ingests `file` as stream `name` through the CLI with the tiny test models (`env` must hold
+ * testModelsEnv(), and so must the env of later queries), then waits until consolidation (which
+ * finishes after `engram ingest` returns) has stored an event reaching `lastEnd` stream seconds,
+ * polling `engram events` for at most `waitMs`.
  */
 export async function ingestWithTestModels(file: string, name: string, options: { env: NodeJS.ProcessEnv; lastEnd: number; ingestTimeoutMs: number; waitMs: number }): Promise<void> {
-  const built = await runCli(['models', 'build-test'], { env: options.env, timeoutMs: 60_000 });
-  if (built.code !== 0) throw new Error(`engram models build-test exited ${built.code}: ${built.stderr}`);
+  if (options.env.ENGRAM_MODELS__ALLOW_TEST_MODELS !== 'true') throw new Error('ingestWithTestModels: pass an env holding testModelsEnv() (test/helpers/test-models.ts)');
   const ingested = await runCli(['ingest', file, '--name', name, '--json'], { env: options.env, timeoutMs: options.ingestTimeoutMs });
   if (ingested.code !== 0) throw new Error(`engram ingest exited ${ingested.code}: ${ingested.stderr}`);
   const deadline = Date.now() + options.waitMs;

@@ -18,7 +18,7 @@ import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { childrenOf, waitForChildren, waitGone } from '../helpers/children.js';
 import { makeTempDir, useTestEnv } from '../helpers/env.js';
-import { ffmpegRun } from '../helpers/media.js';
+import { ffmpegRun, LiveTsServer } from '../helpers/media.js';
 
 const env = useTestEnv();
 let context: EngramContext;
@@ -246,6 +246,30 @@ describe('no ffprobe outlives its reason', () => {
     expect(await waitGone(probing, 3_000)).toEqual([]);
     expect(Date.now() - closing).toBeLessThan(10_000);
     expect(ffprobes()).toEqual([]);
+  });
+
+  it('deleting a live stream, or shutting down, kills its decoding ffmpeg', async () => {
+    const camera = new LiveTsServer(join(media, 'seg0.ts'));
+    await camera.start();
+    try {
+      const cameraFfmpeg = childrenOf(process.pid, 'ffmpeg').map((c) => c.pid);
+      const decoders = () => childrenOf(process.pid, 'ffmpeg').filter((c) => !cameraFfmpeg.includes(c.pid));
+      const w = await world(5_000);
+      await w.streams.add({ name: 'live-delete', source: camera.url, live: true });
+      const first = (await waitForChildren(decoders, 15_000)).map((c) => c.pid);
+      expect(first).toHaveLength(1);
+      const res = await fetch(`http://127.0.0.1:${w.port}/api/streams/live-delete`, { method: 'DELETE' });
+      expect(res.status).toBe(200);
+      expect(await waitGone(first, 3_000)).toEqual([]);
+      await w.streams.add({ name: 'live-shutdown', source: camera.url, live: true });
+      const second = (await waitForChildren(decoders, 15_000)).map((c) => c.pid);
+      expect(second).toHaveLength(1);
+      await w.close();
+      expect(await waitGone(second, 3_000)).toEqual([]);
+      expect(decoders()).toEqual([]);
+    } finally {
+      await camera.stop();
+    }
   });
 
   it('a process that exits abruptly takes its ffprobe with it', async () => {

@@ -5,14 +5,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelsConfig } from '../../config/schema.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
-import { buildTestModels } from '../../models/testing/build-test.js';
 import type { StoredEvent } from '../../pipelines/records/event.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { useTestEnv } from '../helpers/env.js';
+import { testModelsConfig } from '../helpers/test-models.js';
 import { EPOCH } from '../helpers/events.js';
 import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
@@ -24,13 +25,14 @@ let base: string;
 let seeded: StoredEvent[];
 let stop: () => Promise<void>;
 let modelsDir: string;
+let modelsConfig: ModelsConfig;
 
 beforeAll(async () => {
-  const loaded = env.loaded({ redis: { prefix: 'events' }, api: { port: 0 }, ingest: { fileRoots: [SHARED_MEDIA] } });
+  const loaded = env.loaded({ redis: { prefix: 'events' }, api: { port: 0 }, ingest: { fileRoots: [SHARED_MEDIA] }, ...testModelsConfig() });
   // A long event on a second stream of the same file, for a clip that takes a while to cut.
   seeded = await seedRoadMemory(loaded, [{ stream: 'road-long', start: 0, length: 28, transcript: 'the whole street for half a minute' }]);
   modelsDir = loaded.paths.modelsDir;
-  buildTestModels(modelsDir);
+  modelsConfig = loaded.config.models;
   const context = await EngramContext.open(loaded, silentLogger());
   const { deps, close } = await apiDeps(context);
   app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
@@ -101,10 +103,10 @@ describe('events', () => {
 });
 
 describe('clips', () => {
-  it('is 409 while the stream is not a known file source', async () => {
+  it('is 404 while the stream is neither a known file source nor recorded', async () => {
     const res = await app.inject(`/api/events/${road()[0]!.id}/clip`);
-    expect(res.statusCode).toBe(409);
-    expect(res.json().message).toMatch(/stream "road" is not a file source/);
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toMatch(/stream "road" is not a known file source and nothing was recorded for it/);
   });
 
   it('streams an MP4 of the event cut from the file, over a real socket', async () => {
@@ -144,7 +146,7 @@ describe('clips', () => {
 
 describe('model metrics', () => {
   it('shows installed models, and inference time and batch size of the runs made in this process', async () => {
-    const models = await ModelRepository.open({ config: env.loaded().config.models, paths: { modelsDir }, log: { info: () => undefined, warn: () => undefined } });
+    const models = await ModelRepository.open({ config: modelsConfig, paths: { modelsDir }, log: { info: () => undefined, warn: () => undefined } });
     try {
       const frame = { rgb: new Uint8Array(32 * 32 * 3).fill(200), width: 32, height: 32 };
       // Five frames submitted together run as one batch (batch.maxSize 32).

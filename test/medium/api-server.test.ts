@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildTestModels } from '../../models/testing/build-test.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { hashKey } from '../../services/api/auth.js';
@@ -18,6 +17,7 @@ import { defineRoleForTest, startRoles } from '../../services/runtime/roles.js';
 import { makeTempDir, useTestEnv } from '../helpers/env.js';
 import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
+import { testModelsConfig } from '../helpers/test-models.js';
 
 const env = useTestEnv();
 const KEY = 'correct horse battery staple';
@@ -400,8 +400,7 @@ describe('query by example through POST /api/query', () => {
 
   it('with the test models installed, answers an image or audio example and names an example ffmpeg cannot decode', async () => {
     const dataDir = makeTempDir('engram-api-models-');
-    buildTestModels(join(dataDir, 'models'));
-    const { app: withModels } = await server({}, 'models', { dataDir });
+    const { app: withModels } = await server({}, 'models', { dataDir, ...testModelsConfig() });
     for (const payload of [{ image: png }, { audio: wav }, { question: 'what was green?', image: png }]) {
       const res = await ask(withModels, payload);
       expect(res.statusCode, res.body).toBe(200);

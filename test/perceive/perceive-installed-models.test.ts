@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../../pipelines/jobs.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
-import { buildTestModels } from '../../models/testing/build-test.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { centredCosine } from '../../pipelines/vectors.js';
 import { useTestEnv } from '../helpers/env.js';
 import { renderScene } from '../../pipelines/repositories/scripted-scene.js';
+import { testModelsConfig } from '../helpers/test-models.js';
 
 const env = useTestEnv();
 let context: EngramContext;
@@ -20,8 +20,7 @@ let streams: StreamRepository;
 let memory: ShortTermMemory;
 
 beforeAll(async () => {
-  const loaded = env.loaded({ ingest: { fileRoots: [env.dataDir] }, perceive: { ocr: false } });
-  buildTestModels(loaded.paths.modelsDir);
+  const loaded = env.loaded({ ingest: { fileRoots: [env.dataDir] }, perceive: { ocr: false }, ...testModelsConfig() });
   context = await EngramContext.open(loaded, silentLogger());
   await startRoles(context, [Role.Ingest, Role.Perceive]);
   const redis = context.redis.connection('test');

@@ -1,6 +1,7 @@
 // Events from long-term memory: list (by stream and wall-clock time, paged), one event, its
-// thumbnail, and an MP4 clip of it cut from the stream's source file.
-import type { FastifyInstance } from 'fastify';
+// thumbnail, and an MP4 clip of it: cut from the stream's source file, or from the recording of a
+// live stream.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../config/schema.js';
 import { isEngramError } from '../../../config/errors.js';
@@ -9,6 +10,7 @@ import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
 import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';
 import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
+import { hangUpSignal, sendRecording } from './recordings.js';
 
 const LabelSchema = z.string().regex(LABEL_NAME, 'a detector label such as "person", "car" or "traffic light"');
 
@@ -69,24 +71,46 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
     return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'private, max-age=86400').send(blob.stream);
   });
 
-  app.get('/api/events/:id/clip', { schema: { summary: 'An MP4 of the event, cut from the file source', tags: ['events'], params: IdParams } }, async (request, reply) => {
+  app.get('/api/events/:id/clip', { schema: { summary: 'An MP4 of the event: cut from a file source, or from a live stream’s recording (Range requests seek)', tags: ['events'], params: IdParams } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const event = await eventOr404(deps, id);
     if (!deps.clips) throw unavailable('clip cutting');
     const path = await deps.clips.sourcePath(event.stream);
-    if (!path) throw conflict(`stream "${event.stream}" is not a file source (or is no longer known); clips are cut from files only`);
+    if (!path) return liveClip(deps, config, event, request, reply);
     const duration = Math.min(Math.max(event.end - event.start, 0.5), config.clipMaxSeconds);
-    const hangUp = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) hangUp.abort(new Error('client went away'));
-    });
     let clip;
     try {
-      clip = await deps.clips.cut({ path, start: Math.max(0, event.start), duration, signal: hangUp.signal });
+      clip = await deps.clips.cut({ path, start: Math.max(0, event.start), duration, signal: hangUpSignal(reply) });
     } catch (error) {
       if (isEngramError(error)) throw new HttpError(422, 'unprocessable', error.message);
       throw error;
     }
     return reply.type(clip.contentType).header('cache-control', 'private, max-age=3600').send(clip.stream);
   });
+}
+
+/** A live stream's event, cut from its recording by wall-clock time. */
+async function liveClip(deps: ApiDeps, config: ApiConfig, event: StoredEvent, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!deps.recordings) throw conflict(`stream "${event.stream}" is not a file source and this engram process has no recordings to cut from`);
+  const to = Math.min(event.endedAt, event.startedAt + config.clipMaxSeconds * 1000);
+  const from = event.startedAt;
+  let outcome;
+  try {
+    outcome = await deps.recordings.export(event.stream, from, Math.max(to, from + 500), hangUpSignal(reply));
+  } catch (error) {
+    if (isEngramError(error)) throw new HttpError(422, 'unprocessable', error.message);
+    throw error;
+  }
+  // The end of a just-closed event may still be in the segment ffmpeg is writing.
+  const short = outcome.status === 'none' || (outcome.status === 'ok' && outcome.coveredTo < to - 1_000);
+  if (short && deps.streams) {
+    const stream = await deps.streams.get(event.stream);
+    if (stream && ['running', 'starting', 'reconnecting'].includes(stream.state) && Date.now() - to < 2 * deps.recordings.segmentSeconds * 1000 + 5_000) {
+      const retry = Math.ceil(deps.recordings.segmentSeconds);
+      reply.header('retry-after', String(retry));
+      throw new HttpError(503, 'recording', `the end of event "${event.id}" is still being recorded; its segment is indexed within ${retry} s`);
+    }
+  }
+  if (outcome.status === 'none') throw notFound(`event "${event.id}" has no clip: stream "${event.stream}" is not a known file source and nothing was recorded for it`);
+  return sendRecording(request, reply, outcome, `event "${event.id}"`);
 }

@@ -60,6 +60,7 @@ function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
     });
   streamGauge('engram_stream_lag_seconds', 'How far behind real time ingest is, per stream', (s) => s.lagS);
   streamGauge('engram_stream_dropped_frames', 'Frames dropped so far because perception fell behind, per stream', (s) => s.droppedFrames);
+  streamGauge('engram_recording_bytes', 'Bytes of the stream’s recording segments on disk (live streams)', (s) => s.recordingBytes);
   streamGauge('engram_stream_gaps', 'Gaps (disconnections) recorded so far, per stream', (s) => s.gaps.length);
   new Gauge({
     name: 'engram_table_rows',

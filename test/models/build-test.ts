@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../manifest/schema.js';
-import { GraphBuilder } from './onnx-builder.js';
+import type { Manifest } from '../../models/manifest/schema.js';
+import { GraphBuilder } from '../../models/testing/onnx-builder.js';
 
 export const COLOURS: Record<string, [number, number, number]> = {
   red: [255, 0, 0], green: [0, 255, 0], blue: [0, 0, 255], yellow: [255, 255, 0], cyan: [0, 255, 255],
@@ -62,7 +62,7 @@ interface Built {
   files: Record<string, Uint8Array | string>;
 }
 
-const generated = { kind: 'generated' as const, by: 'engram models build-test' };
+const generated = { kind: 'generated' as const, by: 'test/models/build-test.ts' };
 const t = (name: string, type: 'float32' | 'int64', shape: (number | string)[]) => ({ name, type, shape });
 
 /** Bag-of-token-embeddings text encoder: Gather rows, zero rows for specials/padding, sum over the sequence. */

@@ -1,0 +1,118 @@
+// Cuts a planned range (cut-plan.ts) out of recorded segments into an MP4 file, by stream copy:
+// no frame is re-encoded. The cut starts at the keyframe at or before the requested instant and
+// the MP4 carries an edit list that starts playback exactly there, so the clip plays (and ffprobe
+// measures) the requested span while costing a file copy rather than an encode.
+//
+// The result is a file, not a pipe, because browsers seek with range requests: they need a length
+// and the same bytes each time. Files are cached by what they contain and removed after
+// recordings.clipCacheSeconds.
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { EngramError } from '../../config/errors.js';
+import type { CutPlan } from '../recordings/cut-plan.js';
+import type { ExportPorts } from '../recordings/export-range.js';
+import { CUTS_FOLDER, type RecordingRepository } from './recordings.js';
+
+export interface CutFile {
+  /** Blob path in the recordings store (under CUTS_FOLDER). */
+  path: string;
+  size: number;
+}
+
+export class RecordingCutter {
+  readonly #recordings: RecordingRepository;
+
+  constructor(recordings: RecordingRepository) {
+    this.#recordings = recordings;
+  }
+
+  /** Cuts the plan into an MP4 (or reuses the cached one); rejects with EngramError naming ffmpeg's complaint. */
+  async cut(plan: CutPlan, signal?: AbortSignal): Promise<CutFile> {
+    const key = createHash('sha1').update(JSON.stringify([plan.files, plan.seekS.toFixed(3), plan.durationS.toFixed(3)])).digest('hex').slice(0, 24);
+    const blob = `${CUTS_FOLDER}/${key}.mp4`;
+    const cached = await this.#recordings.blobs.stat(blob);
+    if (cached) return { path: blob, size: cached.size };
+    const out = await this.#recordings.resolve(blob);
+    await this.#recordings.streamDir(CUTS_FOLDER);
+    const temp = `${out}.${randomBytes(4).toString('hex')}`;
+    const list = `${temp}.ffconcat`;
+    // Durations from the index keep the concatenation's timeline equal to the plan's arithmetic.
+    const lines = ['ffconcat version 1.0'];
+    for (const f of plan.files) lines.push(`file '${await this.#recordings.resolve(f.file)}'`, `duration ${f.seconds.toFixed(6)}`);
+    await writeFile(list, `${lines.join('\n')}\n`);
+    try {
+      await new Promise<void>((resolvePromise, reject) => {
+        let stderr = '';
+        const command = ffmpeg()
+          .input(list)
+          .inputOptions(['-f', 'concat', '-safe', '0', '-ss', plan.seekS.toFixed(3)])
+          .outputOptions(['-t', plan.durationS.toFixed(3), '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4'])
+          .output(temp);
+        const onAbort = () => command.kill('SIGKILL');
+        signal?.addEventListener('abort', onAbort, { once: true });
+        command.on('stderr', (line: string) => {
+          stderr = `${stderr}\n${line}`.slice(-2000);
+        });
+        command.on('error', (error: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+          reject(new EngramError(signal?.aborted ? 'cut cancelled' : `ffmpeg could not cut the recording: ${last || error.message}`));
+        });
+        command.on('end', () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolvePromise();
+        });
+        command.run();
+      });
+      await rename(temp, out);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    } finally {
+      await unlink(list).catch(() => undefined);
+    }
+    return { path: blob, size: (await stat(out)).size };
+  }
+
+  /** Reads a cut file, whole or a byte range (inclusive end). */
+  async read(cut: CutFile, range?: { start: number; end: number }): Promise<Readable> {
+    const opened = await this.#recordings.open(cut.path, range);
+    // Swept between the cut and this read (it lived past recordings.clipCacheSeconds).
+    if (!opened) throw new EngramError(`the cut ${cut.path} expired from the cache; ask again`);
+    return opened.stream;
+  }
+
+  /** Copies a cut to where the user asked (engram export -o FILE); replaces an existing file. */
+  async saveAs(cut: CutFile, dest: string): Promise<void> {
+    const info = await stat(dest).catch(() => null);
+    if (info?.isDirectory()) throw new EngramError(`${dest} is a directory; give a file name like ${join(dest, 'export.mp4')}`, { exitCode: 2 });
+    try {
+      await copyFile(await this.#recordings.resolve(cut.path), dest);
+    } catch (error) {
+      throw new EngramError(`cannot write ${dest}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+
+  /** What exportRange needs, from this cutter and its recordings. */
+  ports(): ExportPorts {
+    const recordings = this.#recordings;
+    return {
+      list: (stream, fromMs, toMs) => recordings.list(stream, fromMs, toMs),
+      prunedUntil: (stream) => recordings.prunedUntil(stream),
+      cut: (plan, signal) => this.cut(plan, signal),
+      read: (cut, range) => this.read(cut, range),
+    };
+  }
+
+  /** Removes cached cuts older than maxAgeMs. */
+  async sweep(now: number, maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    for (const blob of await this.#recordings.blobs.list(`${CUTS_FOLDER}/`)) {
+      if (now - blob.modifiedAt > maxAgeMs && (await this.#recordings.blobs.delete(blob.path))) removed += 1;
+    }
+    return removed;
+  }
+}
