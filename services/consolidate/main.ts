@@ -10,7 +10,7 @@ import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
-import { holdFor } from '../../pipelines/recordings/retention.js';
+import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
