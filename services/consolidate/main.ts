@@ -50,9 +50,9 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
       const changed = [...new Set(outcomes.filter((o) => o.status !== 'duplicate').map((o) => o.id))];
       if (changed.length > 0) {
         const stored = await store.getEvents(changed);
-        // The events keep their stretch of recording past recordings.retainDays (per label once
-        // events carry detector labels; tags count as labels meanwhile).
-        for (const e of stored) await recordings.hold(e.stream, holdFor({ id: e.id, startedAt: e.startedAt, endedAt: e.endedAt, labels: e.tags }, config.recordings));
+        // The events keep their stretch of recording past recordings.retainDays, per label
+        // (recordings.labelRetainDays: detector labels such as "person", or tags such as "speech").
+        for (const e of stored) await recordings.hold(e.stream, holdFor({ id: e.id, startedAt: e.startedAt, endedAt: e.endedAt, labels: [...e.labels, ...e.tags] }, config.recordings));
         // New or grown memory: tell the live views (best effort, off the jobs' outcomes).
         void Promise.all(stored.map((e) => live.publishEvent(e))).catch((error: unknown) => log.warn({ err: error }, 'live event update failed'));
       }
