@@ -152,7 +152,12 @@ export interface SegmenterState {
   /** A sequence number found missing: when it was first noticed (wall ms). */
   hole: { seq: number; since: number } | null;
   /** Tracks and label presence; absent in states saved before the detector existed. */
-  objects?: { tracker: TrackerState; presence: PresenceState };
+  objects?: {
+    tracker: TrackerState;
+    presence: PresenceState;
+    /** Stream seconds of the first keyframe the detector ran on: what is seen there was already in view. */
+    since?: number;
+  };
 }
 
 export function initialState(stream: string, generation = 0): SegmenterState {

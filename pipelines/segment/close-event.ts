@@ -27,6 +27,8 @@ export interface EventParts {
   tracks?: Map<number, LiveTrack>;
   /** Stream seconds of the latest keyframe the segmenter has seen (this event's or a later one's). */
   seenUntil?: number;
+  /** Stream seconds of the first keyframe the detector ran on: objects seen there did not enter, they were there. */
+  watchedSince?: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface EventParts {
  * detected often enough to count, distinct tracks and most at once per label, and each counted
  * track's entry and exit inside the event. Undefined when the detector ran on none of its keyframes.
  */
-export function eventObjects(parts: Pick<EventParts, 'keyframes' | 'startedAt' | 'start' | 'tracks' | 'seenUntil'>, minHits: number): EventObjects | undefined {
+export function eventObjects(parts: Pick<EventParts, 'keyframes' | 'startedAt' | 'start' | 'tracks' | 'seenUntil' | 'watchedSince'>, minHits: number): EventObjects | undefined {
   const frames = parts.keyframes.filter((k) => k.detections !== undefined);
   if (frames.length === 0) return undefined;
   const tracks = parts.tracks ?? new Map<number, LiveTrack>();
@@ -75,7 +77,7 @@ export function eventObjects(parts: Pick<EventParts, 'keyframes' | 'startedAt' |
       leftAt: wall(sp.leave),
       // It entered here if its first detection is here; it left here if its last detection so far
       // is here and a later keyframe (of this event or the next) has already missed it.
-      entered: tr.first >= sp.enter,
+      entered: tr.first >= sp.enter && tr.first > (parts.watchedSince ?? -Infinity),
       left: tr.last <= sp.leave && seenUntil > sp.leave,
       score: sp.score,
     };

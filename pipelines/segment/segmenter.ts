@@ -141,7 +141,7 @@ export class Segmenter {
   /** Tracks a keyframe's detections and raises a boundary candidate where a label came or went. */
   #objects(t: number, detections: Detection[], buffered: BufferedKeyframe): void {
     const s = this.state;
-    s.objects ??= { tracker: initialTracker(), presence: {} };
+    s.objects ??= { tracker: initialTracker(), presence: {}, since: t };
     buffered.detections = track(s.objects.tracker, t, detections, this.options.tracks);
     const changes = observePresence(s.objects.presence, t, new Set(detections.map((d) => d.label)), this.options.presence);
     buffered.present = presentLabels(s.objects.presence);
@@ -448,6 +448,7 @@ export class Segmenter {
         closedBy: reason,
         tracks: s.objects ? knownTracks(s.objects.tracker) : new Map(),
         seenUntil: Math.max(...keyframes.map((k) => k.t), ...s.keyframes.map((k) => k.t)),
+        ...(s.objects?.since !== undefined ? { watchedSince: s.objects.since } : {}),
       },
       this.options,
     );
