@@ -13,9 +13,17 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../../config/errors.js';
-import type { CutPlan } from '../recordings/cut-plan.js';
-import type { ExportPorts } from '../recordings/export-range.js';
+import type { CutPlan } from '../records/cut-plan.js';
+import type { RecordedSegment } from '../records/recording.js';
 import { CUTS_FOLDER, type RecordingRepository } from './recordings.js';
+
+/** What exporting a range of a recording needs (pipelines/recordings/export-range.ts takes it). */
+export interface ExportPorts {
+  list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]>;
+  prunedUntil(stream: string): Promise<number | null>;
+  cut(plan: CutPlan, signal?: AbortSignal): Promise<{ path: string; size: number }>;
+  read(cut: { path: string; size: number }, range?: { start: number; end: number }): Promise<Readable>;
+}
 
 export interface CutFile {
   /** Blob path in the recordings store (under CUTS_FOLDER). */

@@ -21,7 +21,7 @@
 import { mkdir } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
-import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
+import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../records/recording-retention.js';
 import type { RecordedSegment } from '../records/recording.js';
 import { confineBlobPath, type ByteRange, type OpenedBlob } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';

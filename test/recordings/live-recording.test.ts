@@ -17,7 +17,7 @@ import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
-import { holdFor } from '../../pipelines/recordings/retention.js';
+import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
