@@ -86,13 +86,15 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
     case ObjectAsk.Arrival:
     case ObjectAsk.Departure: {
       const arrival = question.ask === ObjectAsk.Arrival;
-      const moves = tracksOf(events, labels).filter(({ track }) => (arrival ? track.entered : track.left));
+      const moves = tracksOf(events, labels)
+        .filter(({ track }) => (arrival ? track.entered : track.left))
+        .sort((a, b) => (arrival ? a.track.enteredAt - b.track.enteredAt : a.track.leftAt - b.track.leftAt));
       if (moves.length === 0) {
         // Seen, but never coming or going inside memory: say what was seen rather than invent a time.
         const first = events[0]!;
         const verb = arrival ? 'came into view' : 'left view';
         return {
-          answer: `No ${labelPhrase(question.labels)} ${verb}${where(context)}; ${subjectOf(seenLabel(first), true)} was already in view ${describeWhen(first, context.timeZone, context.now)}.`,
+          answer: `${subjectOf(seenLabel(first))} was already in view ${describeWhen(first, context.timeZone, context.now)}; none ${verb}${where(context)}.`,
           cited: [first],
         };
       }
