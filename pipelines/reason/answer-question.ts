@@ -117,6 +117,8 @@ function toEvidence(item: ScoredEvent): Evidence {
     summary: item.event.summary,
     quote: item.quote,
     thumbnail: item.thumbnail,
+    labels: item.event.labels,
+    counts: item.event.counts,
   };
 }
 /** What the question asks, read once: the parsed question, the streams and time it is about, the memory filter. */

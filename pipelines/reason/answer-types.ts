@@ -1,3 +1,5 @@
+import type { LabelCount } from '../records/event.js';
+
 // What a question returns, the same over the CLI (--json), the job queue and the HTTP API.
 
 /** One piece of evidence: an event of a stream, with the quote that made it relevant. */
@@ -16,6 +18,10 @@ export interface Evidence {
   quote: string;
   /** Blob path of the thumbnail (relative to the blobs directory), or null. */
   thumbnail: string | null;
+  /** Detector labels the event held, sorted; [] without detections. */
+  labels: string[];
+  /** Per label: distinct objects and most at once. */
+  counts: Record<string, LabelCount>;
 }
 
 export interface QueryTimings {

@@ -99,6 +99,8 @@ describe('questions about people, vehicles and things', () => {
     const a = await ask('how many cars passed?');
     expect(a.answer).toMatch(/^3 cars passed/);
     expect(cited(a)).toEqual(['garage.0000030000', 'garage.0000060000']);
+    // Evidence cards show what each event held.
+    expect(a.evidence[0]).toMatchObject({ labels: ['car'], counts: { car: { distinct: 2, max: 1 } } });
   });
 
   it('counting in a window: "how many cars passed between 2 and 3 pm?" and none before', async () => {

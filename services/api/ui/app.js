@@ -48,7 +48,27 @@ function evidenceView(item) {
     quote: ev.quote ?? ev.transcript ?? ev.ocr ?? ev.summary ?? '',
     score: ev.score,
     hasThumbnail: ev.thumbnail !== null && ev.thumbnail !== undefined && ev.thumbnail !== '',
+    labels: Array.isArray(ev.labels) ? ev.labels : [],
+    counts: ev.counts && typeof ev.counts === 'object' ? ev.counts : {},
   };
+}
+
+/** "2 car (at most 1 at once) · 1 person": what the detector saw in an event. */
+function objectsText(labels, counts) {
+  return labels
+    .map((label) => {
+      const c = counts[label];
+      if (!c) return label;
+      return `${c.distinct} ${label}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
+    })
+    .join(' · ');
+}
+
+/** A stable colour per label, so the same label looks the same on every lane. */
+function labelColour(label) {
+  let h = 0;
+  for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  return `hsl(${h} 65% 50%)`;
 }
 
 function card(view) {
@@ -60,6 +80,7 @@ function card(view) {
     { class: 'meta' },
     el('div', { class: 'stream', text: view.stream }),
     el('div', { class: 'when', text: when }),
+    view.labels.length > 0 ? el('div', { class: 'labels', text: objectsText(view.labels, view.counts) }) : null,
     view.quote ? el('blockquote', { text: String(view.quote).slice(0, 240) }) : null,
     typeof view.score === 'number' ? el('div', { class: 'muted', text: `score ${view.score.toFixed(2)}` }) : null,
   );
@@ -143,7 +164,14 @@ async function loadTimeline() {
     const lanes = [...byStream.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([stream, list]) => {
       const track = el('div', { class: 'track' });
       for (const e of list) {
-        const bar = el('button', { type: 'button', class: 'ev', title: `${fmtTime(e.startedAt)} ${e.summary || ''}`, onclick: () => play(evidenceView(e)) });
+        const labels = Array.isArray(e.labels) ? e.labels : [];
+        const held = labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '';
+        const bar = el('button', { type: 'button', class: 'ev', title: `${fmtTime(e.startedAt)} ${e.summary || ''}${held}`, onclick: () => play(evidenceView(e)) });
+        // Coloured by the first label it held: people and cars stand out on the lane.
+        if (labels.length > 0) {
+          bar.style.background = labelColour(labels[0]);
+          bar.dataset.labels = labels.join(',');
+        }
         bar.style.left = `${((e.startedAt - from) / span) * 100}%`;
         bar.style.width = `${Math.max(((e.endedAt - e.startedAt) / span) * 100, 0.3)}%`;
         track.append(bar);
