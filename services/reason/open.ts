@@ -9,7 +9,7 @@ import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-q
 import type { QueryAnswer, QueryRequest } from '../../pipelines/reason/answer-types.js';
 import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
-import { loadLabelWords } from '../../pipelines/repositories/label-words-cache.js';
+import { loadLabelWords } from './label-words.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { Logger } from '../logger.js';

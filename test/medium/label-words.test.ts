@@ -4,7 +4,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLabels, type LabelWords } from '../../pipelines/reason/label-words.js';
-import { loadLabelWords } from '../../pipelines/repositories/label-words-cache.js';
+import { loadLabelWords } from '../../services/reason/label-words.js';
 import { makeTempDir } from '../helpers/env.js';
 
 const dir = makeTempDir('engram-words-');

@@ -9,7 +9,7 @@ import type { LabelCount, TrackSpan } from '../../pipelines/records/event.js';
 import { StoreMemory } from '../../pipelines/reason/adapters.js';
 import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-question.js';
 import type { ReasonModels } from '../../pipelines/reason/ports.js';
-import { loadLabelWords } from '../../pipelines/repositories/label-words-cache.js';
+import { loadLabelWords } from '../../services/reason/label-words.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
 
