@@ -74,6 +74,11 @@ function needed(graph: TfjsGraph, outputs: string[]): TfNode[] {
   return order;
 }
 
+/** The nodes the graph's outputs (or the given ones) depend on, producers first. */
+export function dependencyOrder(graph: TfjsGraph, outputs: string[] = defaultOutputs(graph)): TfNode[] {
+  return needed(graph, outputs);
+}
+
 function defaultOutputs(graph: TfjsGraph): string[] {
   const sig = graph.signature?.outputs;
   if (sig && Object.keys(sig).length > 0) return Object.values(sig).map((t) => t.name);

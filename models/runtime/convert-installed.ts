@@ -7,7 +7,7 @@ import { packageRoot } from '../../config/load.js';
 import { convertTfjsGraph } from '../convert/convert.js';
 import { ConvertError } from '../convert/errors.js';
 import { CONVERTER_VERSION, HUMAN_MODELS, HUMAN_PACKAGE, HUMAN_VERSION, type HumanModel } from '../convert/human-models.js';
-import { parseModelJson, readTfjsGraph } from '../convert/tfjs-model.js';
+import { parseModelJson, readTfjsGraph, type TfjsGraph } from '../convert/tfjs-model.js';
 import { ManifestSchema, type Manifest } from '../manifest/schema.js';
 import { readManifest, sha256File } from './catalog.js';
 
@@ -32,6 +32,12 @@ function readBytes(file: string, what: string): Buffer {
   } catch (error) {
     throw new ConvertError(`${what} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+}
+
+/** Reads a TF.js graph model from model.json and the weight shards it names (paths relative to it). */
+export function readTfjsFiles(jsonPath: string, name: string): TfjsGraph {
+  const json = parseModelJson(readBytes(jsonPath, 'model.json').toString('utf8'), jsonPath);
+  return readTfjsGraph(name, json, (p) => readBytes(join(dirname(jsonPath), p), `weight shard of ${jsonPath}:`), jsonPath);
 }
 
 /** Checks the package version and every pinned source file; returns the digests by package path. */
@@ -111,9 +117,7 @@ export async function convertInstalled(options: { modelsDir: string; names?: str
         results.push({ name: spec.name, state: 'up-to-date', dir, sha256: existing, dynamicBatch: manifest.extra['batch'] === 'dynamic', ms: performance.now() - started });
         continue;
       }
-      const jsonPath = join(pkgDir, 'models', `${spec.source}.json`);
-      const json = parseModelJson(readBytes(jsonPath, 'model.json').toString('utf8'), jsonPath);
-      const graph = readTfjsGraph(spec.name, json, (p) => readBytes(join(dirname(jsonPath), p), `weight shard of ${jsonPath}:`), jsonPath);
+      const graph = readTfjsFiles(join(pkgDir, 'models', `${spec.source}.json`), spec.name);
       const converted = convertTfjsGraph(graph, { batch: spec.batch });
       mkdirSync(dir, { recursive: true });
       const onnx = join(dir, ONNX_FILE);

@@ -9,6 +9,7 @@ import { ChunkAssembler } from './assembler.js';
 import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan, checkMedia } from './decode-plan.js';
 import { RunRecorder, type RecordingDeps } from './recorder.js';
+import { HostUnresolvedError } from './network-guard.js';
 import { resolveSource } from './source.js';
 import { SourceError, type FileFacts, type SourceSpec } from '../records/source.js';
 import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
@@ -175,8 +176,15 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       try {
         await deps.checkNetwork(spec);
       } catch (error) {
-        if (error instanceof SourceError) return await fail(error.message);
-        throw error;
+        if (!(error instanceof SourceError)) throw error;
+        if (!(error instanceof HostUnresolvedError)) return await fail(error.message);
+        // A name that does not resolve now may later: a failed attempt, like a probe that got no answer.
+        failures += 1;
+        if (!connected && failures >= config.connectAttempts) return await fail(`${spec.display}: ${error.message} (${failures} attempts)`);
+        log.warn({ stream: name, reason: error.message, backoffMs: backoff }, 'source host unresolved; retrying');
+        await sleep(backoff, stop.signal);
+        backoff = Math.min(backoff * 2, config.reconnectMaxMs);
+        continue;
       }
       // ---- probe ----
       if (!info || !live) {

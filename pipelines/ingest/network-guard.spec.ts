@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowedHostProblem } from '../../config/allowed-hosts.js';
-import { checkTarget, targetOf, type NetworkPolicy } from './network-guard.js';
+import { checkTarget, HostUnresolvedError, targetOf, type NetworkPolicy } from './network-guard.js';
 import { SourceError } from '../records/source.js';
 import { resolveSource, type SourceOptions } from './source.js';
 
@@ -67,6 +67,10 @@ describe('network sources and engram itself', () => {
     expect(refusal('rtsp://127.0.0.1:8554/cam', ['127.0.0.1'], strict)).toBe('source host "127.0.0.1" is not in ingest.allowedHosts (192.168.1.0/24, cams.example.org, *.cdn.example, fd00::/8)');
     expect(refusal('rtsp://mixed.lan/s', ['192.168.1.5', '10.0.0.1'], strict)).toMatch(/"mixed\.lan" \(it resolves to 10\.0\.0\.1\) is not in ingest\.allowedHosts/);
     expect(refusal('rtsp://nowhere.invalid/s', undefined, strict)).toMatch(/could not be resolved, so it cannot be checked against ingest\.allowedHosts/);
+    // ... which, unlike the other refusals, a later attempt may pass.
+    const spec = resolveSource('rtsp://nowhere.invalid/s', options);
+    expect(() => checkTarget(spec.display, targetOf(spec)!, undefined, strict, local)).toThrow(HostUnresolvedError);
+    expect(() => checkTarget(spec.display, targetOf(spec)!, ['10.0.0.1'], strict, local)).not.toThrow(HostUnresolvedError);
     // The own endpoints stay refused even when listed.
     expect(refusal('http://127.0.0.1:7077/', ['127.0.0.1'], { ...open, allowedHosts: ['127.0.0.0/8'] })).toMatch(/own API/);
   });

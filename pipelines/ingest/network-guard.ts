@@ -5,6 +5,12 @@
 import { BlockList, isIP } from 'node:net';
 import { SourceError, type NetworkFacts, type SourceSpec } from '../records/source.js';
 
+/**
+ * The host could not be resolved, so it could not be checked against ingest.allowedHosts. Unlike
+ * the other refusals this may pass on a later attempt (a DNS hiccup, a camera not yet up).
+ */
+export class HostUnresolvedError extends SourceError {}
+
 /** A TCP endpoint engram itself serves or depends on. */
 export interface OwnEndpoint {
   /** What to call it in a message, with the option that sets it: "engram's own API (api.port)". */
@@ -106,7 +112,7 @@ export function checkTarget(display: string, target: Target, addresses: readonly
   if (allow.names.includes(target.host) || allow.suffixes.some((s) => target.host.endsWith(s))) return;
   const listed = policy.allowedHosts.join(', ');
   if (resolved.length === 0) {
-    throw new SourceError(`source host "${target.host}" could not be resolved, so it cannot be checked against ingest.allowedHosts (${listed})`);
+    throw new HostUnresolvedError(`source host "${target.host}" could not be resolved, so it cannot be checked against ingest.allowedHosts (${listed})`);
   }
   const outside = resolved.filter((a) => !inNetworks(allow.networks, a));
   if (outside.length > 0) {

@@ -199,9 +199,9 @@ describe('sources cannot aim engram at itself', () => {
 
 describe('no ffprobe outlives its reason', () => {
   /** A second engram (ingest worker and API) whose probes may wait `probeTimeoutMs`. */
-  async function world(probeTimeoutMs: number) {
+  async function world(probeTimeoutMs: number, ingest: Record<string, unknown> = {}) {
     const port = await freePort();
-    const ctx = await EngramContext.open(env.loaded({ redis: { prefix: `probe${probeTimeoutMs}` }, api: { port }, ingest: { probeTimeoutMs, connectAttempts: 1 } }), silentLogger());
+    const ctx = await EngramContext.open(env.loaded({ redis: { prefix: `probe${probeTimeoutMs}` }, api: { port }, ingest: { probeTimeoutMs, connectAttempts: 1, ...ingest } }), silentLogger());
     await startRoles(ctx, [Role.Ingest]);
     const built = await apiDeps(ctx);
     const server = await buildServer({ config: ctx.config.api, deps: built.deps, log: silentLogger() });
@@ -270,6 +270,23 @@ describe('no ffprobe outlives its reason', () => {
     } finally {
       await camera.stop();
     }
+  });
+
+  it('ingest.allowedHosts keeps sources to the listed networks; an unresolvable name is retried, then refused', async () => {
+    const w = await world(1_500, { allowedHosts: ['127.0.0.0/8'], connectAttempts: 2, reconnectMinMs: 100 });
+    const res = await fetch(`http://127.0.0.1:${w.port}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'far', url: 'rtsp://192.0.2.10/stream' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe('source host "192.0.2.10" is not in ingest.allowedHosts (127.0.0.0/8)');
+    await w.streams.add({ name: 'far', source: 'rtsp://192.0.2.10/stream' });
+    expect((await w.streams.waitUntilProcessed('far')).error).toBe('source host "192.0.2.10" is not in ingest.allowedHosts (127.0.0.0/8)');
+    await w.streams.add({ name: 'nowhere', source: 'rtsp://camera.invalid/stream' });
+    expect((await w.streams.waitUntilProcessed('nowhere')).error).toBe(
+      'rtsp://camera.invalid/stream: source host "camera.invalid" could not be resolved, so it cannot be checked against ingest.allowedHosts (127.0.0.0/8) (2 attempts)',
+    );
+    // A listed network is an ordinary source (this one never answers).
+    await w.streams.add({ name: 'near', source: `tcp://127.0.0.1:${silentPort}` });
+    expect((await w.streams.waitUntilProcessed('near')).error).toMatch(/never answered after 2 attempts/);
+    await w.close();
   });
 
   it('a process that exits abruptly takes its ffprobe with it', async () => {
