@@ -22,7 +22,7 @@ describe('engram ingest and Ctrl-C', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      for (const deadline = Date.now() + 60_000; ; ) {
+      for (const deadline = Date.now() + 120_000; ; ) {
         const r = await runCli(['streams', 'list', '--json'], { env: childEnv, timeoutMs: 20_000 });
         if (r.code === 0 && (JSON.parse(r.stdout) as { chunks: number }[]).some((s) => s.chunks >= 5)) break;
         if (Date.now() > deadline) throw new Error(`the ingest did not get going: ${stderr}`);
@@ -41,5 +41,5 @@ describe('engram ingest and Ctrl-C', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  }, 120_000);
+  }, 200_000);
 });
