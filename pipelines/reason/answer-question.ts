@@ -4,11 +4,15 @@
 import { EngramError, ExampleError } from '../../config/errors.js';
 import { silentLog, type Log } from '../log.js';
 import type { QueryAnswer, QueryRequest, Evidence } from './answer-types.js';
-import { EvidenceRole, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';
+import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } from './extractive-answer.js';
 import { SourceKind } from './fusion.js';
 import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { parseQuestion, type ParsedQuestion } from './question.js';
 import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels } from './ports.js';
+import { COCO_LABELS } from '../../models/convert/coco-labels.js';
+import type { LabelWords } from './label-words.js';
+import { answerObjects } from './object-answer.js';
+import { mayAskAboutObjects, readObjectQuestion, type ObjectQuestion } from './object-question.js';
 import { retrieve, type QueryVector, type ReasonSettings } from './retrieve.js';
 import { widenEvidence } from './widen-evidence.js';
 
@@ -23,6 +27,8 @@ export interface ReasonDeps {
   /** Resolved zone (settings.timeZone or the system's). */
   timeZone: string;
   log?: Pick<Log, 'warn' | 'debug'>;
+  /** The WordNet word -> detector label map (label-words.ts); without it object questions go through retrieval. */
+  labelWords?: () => Promise<LabelWords>;
   /** Work that must not delay the answer (reinforcement); the owner awaits it before closing. */
   background?: (work: Promise<unknown>) => void;
 }
@@ -198,6 +204,39 @@ function reinforceRecalled(deps: ReasonDeps, evidenceItems: readonly ScoredEvent
   }
 }
 
+/** Events read for one question about objects: a month of a busy camera's visits. */
+const OBJECT_EVENTS_LIMIT = 2000;
+
+/** What the question asks about detected objects, when it does and the detector has seen anything at all. */
+async function objectQuestionOf(deps: ReasonDeps, request: QueryRequest, understood: Understood): Promise<ObjectQuestion | undefined> {
+  const { parsed } = understood;
+  if (!deps.labelWords || request.image !== undefined || request.audio !== undefined || !mayAskAboutObjects(parsed, parsed.about)) return undefined;
+  let objects: ObjectQuestion | undefined;
+  try {
+    objects = readObjectQuestion(parsed, parsed.about, await deps.labelWords());
+  } catch (error) {
+    // Without the word map the question is still answered, by retrieval.
+    (deps.log ?? silentLog).warn({ err: error }, 'cannot map question words to detector labels; answering by retrieval');
+    return undefined;
+  }
+  // A memory where the detector never saw anything (none installed, or events from before it) cannot
+  // say "no car was seen": there the question goes to retrieval like any other.
+  if (objects && (await deps.memory.countEvents({ labels: COCO_LABELS })) === 0) return undefined;
+  return objects;
+}
+
+/** Labels are facts the detector recorded: the answer is read from them, not ranked by similarity. */
+async function answerAboutObjects(deps: ReasonDeps, understood: Understood, objects: ObjectQuestion, now: number): Promise<{ answer: string; items: ScoredEvent[]; searchMs: number; answerMs: number }> {
+  const searchStart = performance.now();
+  const events = await deps.memory.listEvents({ ...understood.filter, labels: objects.labels }, OBJECT_EVENTS_LIMIT);
+  const searchMs = ms(searchStart);
+  const answerStart = performance.now();
+  const { wall, streams } = understood;
+  const written = answerObjects(objects, events, { timeZone: deps.timeZone, now, maxEvidence: deps.settings.maxEvidence, streams, ...(wall ? { wall } : {}) });
+  const items = written.cited.map((event) => ({ event, score: 1, confidence: 1, role: EvidenceRole.Hit, quote: '', quoteSource: QuoteSource.None, thumbnail: event.thumbnail }));
+  return { answer: written.answer, items, searchMs, answerMs: ms(answerStart) };
+}
+
 /** Answers one question from memory. Throws EngramError for a request that can never be answered. */
 export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, signal: AbortSignal): Promise<QueryAnswer> {
   const started = performance.now();
@@ -209,7 +248,19 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   const parseStart = performance.now();
   const understood = await understandQuestion(deps, request, now);
   const { parsed, wall, filter, words, browse } = understood;
+  const objects = await objectQuestionOf(deps, request, understood);
   const parseMs = ms(parseStart);
+
+  if (objects) {
+    const found = await answerAboutObjects(deps, understood, objects, now);
+    reinforceRecalled(deps, found.items, now);
+    return {
+      question: request.question,
+      answer: found.answer,
+      evidence: found.items.map(toEvidence),
+      timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs: found.searchMs, fusionMs: 0, detailMs: 0, answerMs: found.answerMs },
+    };
+  }
 
   // Embed.
   const embedStart = performance.now();

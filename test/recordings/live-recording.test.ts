@@ -166,6 +166,19 @@ describe('recording a live stream', () => {
     await expectPlays(file, (to - from) / 1000);
   });
 
+  it('refuses bad export ranges by name, and says when nothing was recorded', async () => {
+    const first = segments[0]!;
+    const [start, end] = [Math.round(first.wallStart), Math.round(first.wallEnd)];
+    const backwards = await fetch(`${base}/api/streams/cam/export?from=${end}&to=${start}`);
+    expect(backwards.status).toBe(400);
+    expect(((await backwards.json()) as { message: string }).message).toMatch(/from must be before to/);
+    const before = await fetch(`${base}/api/streams/cam/export?from=${new Date(start - 60_000).toISOString()}&to=${new Date(start - 30_000).toISOString()}`);
+    expect(before.status).toBe(404);
+    expect(((await before.json()) as { message: string }).message).toMatch(/nothing was recorded for stream "cam"/);
+    const other = await fetch(`${base}/api/streams/nowhere/export?from=${start}&to=${end}`);
+    expect(other.status).toBe(404);
+  });
+
   it('exports across the reconnect with engram export, reporting the gap', async () => {
     const gap = info.gaps[0]!;
     const from = new Date(gap.wallFrom - 3_000).toISOString();
