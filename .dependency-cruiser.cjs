@@ -1,12 +1,12 @@
 // The layer rules engram's code keeps (CONTRIBUTING.md explains them); `npm run check:imports`
 // runs them and `npm run typecheck` runs that. Paths are relative to the repository root.
 //
-// Layers, bottom up: config/ -> the floor (pipelines/records/, pipelines/{vectors,log,jobs,metrics}.ts)
+// Layers, bottom up: config/ -> the floor (pipelines/records/, pipelines/{vectors,log,jobs,metrics,follow-ups}.ts)
 // -> pipelines/repositories/ and models/ -> stages (pipelines/<stage>/) -> services/.
 // Tests (test/, *.spec.ts, *.test.ts) may reach across layers and use any package.
 
 const TEST = '(^test/|\\.(spec|test)\\.ts$)';
-const FLOOR = '^pipelines/(records/|(vectors|log|jobs|metrics)\\.ts$)';
+const FLOOR = '^pipelines/(records/|(vectors|log|jobs|metrics|follow-ups)\\.ts$)';
 // Every folder under pipelines/ but records/ and repositories/ is a stage (ingest, perceive, ...).
 const STAGE = '^pipelines/(?!records/|repositories/)[^/]+/';
 // The packages with side effects: a queue, Redis, LanceDB, ffmpeg, onnxruntime.

@@ -8,7 +8,9 @@ import { attr, TfGraphBuilder } from '../../test/helpers/tfjs.js';
 import { convertTfjsGraph } from '../convert/convert.js';
 import { ConvertError } from '../convert/errors.js';
 import { readManifest } from './catalog.js';
+import { ModelsSchema } from '../../config/schema.js';
 import { convertInstalled, humanPackageDir, readTfjsFiles } from './convert-installed.js';
+import { checkSignature, openSession } from './session.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'engram-convert-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -128,6 +130,25 @@ describe('setup conversion (engram models convert)', () => {
     writeFileSync(onnx, Buffer.concat([readFileSync(onnx), Buffer.from([0])]));
     const [redone] = await convertInstalled({ modelsDir, names: ['blazeface'] });
     expect(redone).toMatchObject({ state: 'converted', sha256: first?.sha256 });
+  });
+
+  it('all four convert, and each manifest matches its ONNX graph as a session opens it', { timeout: 120_000 }, async () => {
+    const modelsDir = join(tmp, 'all');
+    const results = await convertInstalled({ modelsDir });
+    expect(results.map((r) => [r.name, r.dynamicBatch])).toEqual([['centernet-coco', false], ['blazeface', true], ['faceres', true], ['movenet-lightning', false]]);
+    const log = { info: () => undefined, warn: () => undefined };
+    for (const r of results) {
+      const manifest = readManifest(join(r.dir, 'manifest.json'));
+      const [role, graph] = Object.entries(manifest.graphs)[0]!;
+      expect(role).toBe({ 'centernet-coco': 'detector', blazeface: 'detector', faceres: 'descriptor', 'movenet-lightning': 'pose' }[r.name]);
+      const { session } = await openSession(r.name, join(r.dir, graph.file), ModelsSchema.parse({ provider: 'cpu' }), log);
+      expect(() => checkSignature(r.name, graph.file, session, graph)).not.toThrow();
+      await session.release();
+    }
+    const centernet = readManifest(join(modelsDir, 'centernet-coco', 'manifest.json'));
+    expect(centernet.extra['labels']).toHaveLength(80);
+    expect((centernet.extra['labels'] as string[])[39]).toBe('bottle');
+    expect(centernet.preprocessing.image).toMatchObject({ size: 512, crop: 'stretch' });
   });
 
   it('an unknown model name lists the convertible ones', async () => {

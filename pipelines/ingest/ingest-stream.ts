@@ -97,6 +97,30 @@ export const NEXT_STAGE = Role.Perceive;
 /** How many chunks of audio a live stream lets pass while its video track delivers nothing. */
 const LIVE_MAX_SKEW_CHUNKS = 3;
 
+/** The stream's source string, resolved and checked; SourceError when it can never work. */
+function resolveStreamSource(deps: IngestDeps, source: string): SourceSpec {
+  const { config } = deps;
+  return resolveSource(source, { allowedProtocols: config.allowedProtocols, fileRoots: deps.fileRoots, timeoutMs: config.probeTimeoutMs, cwd: deps.cwd, files: deps.files });
+}
+
+/**
+ * A pipe is read once: its head is buffered for ffprobe and fed to ffmpeg again with the rest.
+ * SourceError when this process does not hold the pipe, it is a terminal, or it is not media.
+ */
+async function readPipeHead(deps: IngestDeps, name: string): Promise<Buffer> {
+  if (!deps.stdin) throw new SourceError(stdinOwnerGoneMessage(name));
+  if (deps.stdin.isTerminal) throw new SourceError(STDIN_TERMINAL_MESSAGE);
+  let head: Buffer;
+  try {
+    head = await deps.stdin.head(deps.config.stdinHeadBytes);
+  } catch (error) {
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`stdin: cannot be read (${(error as Error).message})`);
+  }
+  checkStdinHead(head);
+  return head;
+}
+
 export async function ingestStream(deps: IngestDeps, name: string, jobId: string | undefined, signal: AbortSignal): Promise<IngestOutcome> {
   const { config, streams, log } = deps;
   const runtime0 = await streams.runtime(name);
@@ -111,30 +135,18 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
   };
 
   let spec: SourceSpec;
+  let head: Buffer | undefined;
   try {
-    spec = resolveSource(runtime0.source, { allowedProtocols: config.allowedProtocols, fileRoots: deps.fileRoots, timeoutMs: config.probeTimeoutMs, cwd: deps.cwd, files: deps.files });
+    spec = resolveStreamSource(deps, runtime0.source);
+    if (spec.kind === 'stdin') {
+      // A worker got the job because the command holding the pipe stopped renewing it. If the
+      // command finished the stream and died before removing the job, there is nothing to do.
+      if (!deps.stdin && TERMINAL_STATES.includes(runtime0.state)) return 'stale';
+      head = await readPipeHead(deps, name);
+    }
   } catch (error) {
     if (error instanceof SourceError) return fail(error.message);
     throw error;
-  }
-
-  // A pipe is read once: its head is buffered for ffprobe and fed to ffmpeg again with the rest.
-  let head: Buffer | undefined;
-  if (spec.kind === 'stdin') {
-    if (!deps.stdin) {
-      // A worker got the job because the command holding the pipe stopped renewing it. If the
-      // command finished the stream and died before removing the job, there is nothing to do.
-      if (TERMINAL_STATES.includes(runtime0.state)) return 'stale';
-      return fail(stdinOwnerGoneMessage(name));
-    }
-    if (deps.stdin.isTerminal) return fail(STDIN_TERMINAL_MESSAGE);
-    try {
-      head = await deps.stdin.head(config.stdinHeadBytes);
-      checkStdinHead(head);
-    } catch (error) {
-      if (error instanceof SourceError) return fail(error.message);
-      return fail(`stdin: cannot be read (${(error as Error).message})`);
-    }
   }
 
   // A stop request or shutdown ends the current ffmpeg run; polled because the request comes from

@@ -31,7 +31,8 @@ export interface MemoryStoreLike {
   episodes(filter?: MemoryFilter, limit?: number): Promise<unknown[]>;
   spaces(): Promise<{ space: string; dims: number }[]>;
   vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ score: number; row: unknown }[]>;
-  textSearch(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ score: number; row: StoredEvent }[]>;
+  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
+  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
   countEvents(filter?: MemoryFilter): Promise<number>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
@@ -125,8 +126,9 @@ export class StoreMemory implements ReasonMemory {
   }
 
   async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
-    const hits = await this.#search<StoredEvent>('events', space, vector, limit, filter);
-    return hits.map((h) => ({ event: h.row, similarity: h.score }));
+    if (!(await this.#spaceOk(space, vector))) return [];
+    const hits = await this.#store.eventVectorHits({ space, vector, limit, filter });
+    return hits.map((h) => ({ id: h.id, similarity: h.score }));
   }
 
   async searchMoments(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<MomentHit[]> {
@@ -141,8 +143,8 @@ export class StoreMemory implements ReasonMemory {
   }
 
   async textSearchEvents(query: string, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
-    const hits = await this.#store.textSearch({ query, limit, filter });
-    return hits.map((h) => ({ event: h.row }));
+    const hits = await this.#store.eventTextHits({ query, limit, filter });
+    return hits.map((h) => ({ id: h.id }));
   }
 
   async textSearchEpisodes(): Promise<EpisodeHit[]> {

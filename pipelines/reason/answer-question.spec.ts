@@ -85,7 +85,7 @@ class ListMemory implements ReasonMemory {
   async searchEvents(_space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
     return this.events
       .filter((e) => matches(e, filter))
-      .map((e) => ({ event: e, similarity: cosine(vector, colourVector(e.colour)) }))
+      .map((e) => ({ id: e.id, similarity: cosine(vector, colourVector(e.colour)) }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, limit);
   }
@@ -107,7 +107,7 @@ class ListMemory implements ReasonMemory {
       .filter((x) => x.n > 0)
       .sort((a, b) => b.n - a.n)
       .slice(0, limit)
-      .map((x) => ({ event: x.e }));
+      .map((x) => ({ id: x.e.id }));
   }
   async textSearchEpisodes() {
     return [];
@@ -215,7 +215,7 @@ describe('answerQuestion', () => {
       }
       override async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
         if (space !== 'flat') return super.searchEvents(space, vector, limit, filter);
-        return this.events.filter((e) => matches(e, filter)).map((e) => ({ event: e, similarity: 0.99 }));
+        return this.events.filter((e) => matches(e, filter)).map((e) => ({ id: e.id, similarity: 0.99 }));
       }
     }
     const flatModels: ReasonModels = {

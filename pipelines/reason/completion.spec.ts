@@ -40,7 +40,7 @@ describe('completionWindows', () => {
 
 describe('clusterWindows', () => {
   it('reads nearby windows of a stream together and keeps far ones apart', async () => {
-    const { clusterWindows } = await import('./answer-question.js');
+    const { clusterWindows } = await import('./widen-evidence.js');
     const windows = completionWindows([
       { stream: 'a', t: 10, modality: AnchorModality.Visual },
       { stream: 'a', t: 40, modality: AnchorModality.Visual },
@@ -57,7 +57,7 @@ describe('clusterWindows', () => {
 
 describe('mergeSpans', () => {
   it('shares a read between overlapping stretches of a stream and keeps far ones apart', async () => {
-    const { mergeSpans } = await import('./answer-question.js');
+    const { mergeSpans } = await import('./widen-evidence.js');
     const spans = mergeSpans([
       { stream: 'a', start: 498, end: 502 },
       { stream: 'a', start: 9, end: 41 },

@@ -20,6 +20,11 @@ const STOP_WORDS = new Set(
   like just also really there's`.split(/\s+/).filter(Boolean),
 );
 
+/** Whether a (lower-case) word is filler that never names what a question is about. */
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
 /** Lower-cased words of a text: letters and digits, apostrophes inside words kept. */
 export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu) ?? [];

@@ -9,8 +9,9 @@ import type { ChatMessage } from './llm-answer.js';
 /** Which rows a search may return: the store's one filter type, used as is. */
 export type { MemoryFilter };
 
+/** A ranked search's hit: the event's id only; retrieval reads the rows it keeps in one go. */
 export interface EventHit {
-  event: StoredEvent;
+  id: string;
   /** Cosine similarity for vector searches; undefined for full-text. */
   similarity?: number;
 }

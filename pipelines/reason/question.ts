@@ -44,6 +44,8 @@ export interface ParsedQuestion {
   keywords: string[];
   /** The question's content as a phrase for text encoders ("a red car", not "when did I see a red car yesterday"). */
   searchText: string;
+  /** The question without its time and stream phrases: what it asks about. */
+  about: string;
   /** Exact phrases the user quoted ("the sign said 'CLOSED'"). */
   quoted: string[];
   wall?: WallWindow;
@@ -118,6 +120,7 @@ export function parseQuestion(question: string, context: QuestionContext): Parse
     question,
     keywords: words,
     searchText,
+    about: named.rest,
     quoted,
     ...(time.wall ? { wall: time.wall } : {}),
     ...(time.streamTime ? { streamTime: time.streamTime } : {}),

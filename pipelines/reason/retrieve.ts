@@ -89,6 +89,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     const current = bestSource.get(id);
     if (!current || weight > current.weight) bestSource.set(id, { kind, weight });
   };
+  const readRows = async (ids: string[]) => {
+    const wanted = ids.filter((id) => !events.has(id));
+    if (wanted.length > 0) for (const e of await memory.getEvents(wanted)) events.set(e.id, e);
+  };
   const noteSimilarity = (id: string, q: QueryVector, raw: number) => {
     const value = calibrate(raw, scaleFor(q, settings));
     if (value > (similarity.get(id) ?? 0)) similarity.set(id, value);
@@ -121,11 +125,8 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
       (async () => {
         const hits = await memory.textSearchEvents(textQuery, limit, filter);
         const weight = routedWeight(SourceKind.FullText, 'events', type, settings.weights);
-        for (const h of hits) {
-          events.set(h.event.id, h.event);
-          noteSource(h.event.id, SourceKind.FullText, weight);
-        }
-        lists.push({ source: 'fulltext:events', weight, ids: hits.map((h) => h.event.id) });
+        for (const h of hits) noteSource(h.id, SourceKind.FullText, weight);
+        lists.push({ source: 'fulltext:events', weight, ids: hits.map((h) => h.id) });
       })(),
       (async () => {
         if (spaces.episodes.length === 0) return;
@@ -141,11 +142,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
           const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) * q.scale >= min);
           const weight = routedWeight(q.kind, 'events', type, settings.weights);
           for (const h of hits) {
-            events.set(h.event.id, h.event);
-            noteSimilarity(h.event.id, q, (h.similarity ?? -1) * q.scale);
-            noteSource(h.event.id, q.kind, weight);
+            noteSimilarity(h.id, q, (h.similarity ?? -1) * q.scale);
+            noteSource(h.id, q.kind, weight);
           }
-          lists.push({ source: `vector:events:${q.space}`, weight, ids: hits.map((h) => h.event.id) });
+          lists.push({ source: `vector:events:${q.space}`, weight, ids: hits.map((h) => h.id) });
         })(),
       );
     }
@@ -175,6 +175,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     const weight = routedWeight(SourceKind.Sentence, 'episodes', type, settings.weights);
     lists.push({ source: 'episodes', weight, ids });
   }
+  // The searches returned ids; the rows of the best fused candidates are read once, together.
+  const firstFused = fuseByRank(lists, settings.rrfK);
+  await readRows(firstFused.slice(0, limit).map((f) => f.id));
   const searchMs = now() - searchStart;
 
   const fusionStart = now();
@@ -197,7 +200,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
           moments: [],
         };
       });
-  let ranked = rank(fuseByRank(lists, settings.rrfK));
+  let ranked = rank(firstFused);
   const firstConfidence = ranked[0]?.confidence ?? 0;
   const stage = input.browse ? Stage.Events : gate(firstConfidence, { confidentAt: settings.confidentAt, escalateBelow: settings.escalateBelow });
   let fusionMs = now() - fusionStart;
@@ -232,9 +235,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
       }
       lists.push({ source: `vector:moments:${q.space}`, weight, ids: hits.map((h) => h.eventId) });
     }
-    if (missing.size > 0) for (const e of await memory.getEvents([...missing])) events.set(e.id, e);
+    const refused = fuseByRank(lists, settings.rrfK);
+    await readRows([...new Set([...refused.slice(0, limit).map((f) => f.id), ...missing])]);
     const refuse = now();
-    ranked = rank(fuseByRank(lists, settings.rrfK));
+    ranked = rank(refused);
     fusionMs += now() - refuse;
   }
   for (const r of ranked) r.moments = (momentsByEvent.get(r.event.id) ?? []).sort((a, b) => b.similarity - a.similarity);

@@ -2,15 +2,9 @@
 // of a live stream), `engram export` and GET /api/streams/:name/export all come here. It says
 // apart "nothing was ever recorded here" from "it was recorded and retention deleted it".
 import type { Readable } from 'node:stream';
-import { planCut, type CutPlan } from './cut-plan.js';
-import type { RecordedSegment, RecordingGap } from '../records/recording.js';
-
-export interface ExportPorts {
-  list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]>;
-  prunedUntil(stream: string): Promise<number | null>;
-  cut(plan: CutPlan, signal?: AbortSignal): Promise<{ path: string; size: number }>;
-  read(cut: { path: string; size: number }, range?: { start: number; end: number }): Promise<Readable>;
-}
+import { planCut } from '../records/cut-plan.js';
+import type { RecordingGap } from '../records/recording.js';
+import type { ExportPorts } from '../repositories/recording-cuts.js';
 
 export type ExportOutcome =
   | {

@@ -64,25 +64,10 @@ export class MemorySearch {
    * a future LanceDB return one) is dropped here, and the search asks for a few extra rows to cover it.
    */
   async vectorSearch<T extends MemoryTableName>(options: { table: T; space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<Hit<RowOf[T]>[]> {
-    const info = await this.#t.space(options.space);
-    if (options.vector.length !== info.dims) throw new EngramError(`embedding space "${options.space}" stores ${info.dims}-d vectors; query has ${options.vector.length}`);
     const limit = options.limit ?? 10;
-    const where = memoryWhere(options.table, options.filter);
     // Orphaned moments are dropped after the search, so ask for a few more.
     const fetch = options.table === 'moments' ? limit * 2 + 10 : limit + 2;
-    // See NPROBES and REFINE_CANDIDATES; without an index the search is exact and they change nothing.
-    let query = this.#t
-      .table(options.table)
-      .vectorSearch(options.vector)
-      .column(info.column)
-      .distanceType('cosine')
-      .nprobes(this.#nprobes)
-      .refineFactor(Math.max(1, Math.ceil((await this.#refineDepth(options.table)) / fetch)))
-      // Naming _distance keeps LanceDB from warning on stderr about its future auto-projection.
-      .select([...PLAIN_COLUMNS[options.table], '_distance'])
-      .limit(fetch);
-    if (where) query = query.where(where);
-    const rows = (await query.toArray()) as Record<string, unknown>[];
+    const rows = await this.#nearest(options.table, options.space, options.vector, fetch, options.filter, PLAIN_COLUMNS[options.table]);
     let hits: Hit<RowOf[T]>[] = [];
     for (const r of rows) {
       const distance = r._distance;
@@ -94,6 +79,41 @@ export class MemorySearch {
       hits = hits.filter((h) => visible.has((h.row as StoredMoment).id));
     }
     return hits.slice(0, limit);
+  }
+
+  /**
+   * Nearest events to a vector, ids and cosine similarity only: the reasoner fuses several such
+   * lists and reads the rows of the fused candidates once (getEvents), instead of every search
+   * reading and converting two dozen columns of rows that fusion then drops.
+   */
+  async eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
+    const limit = options.limit ?? 10;
+    const rows = await this.#nearest('events', options.space, options.vector, limit + 2, options.filter, ['id']);
+    const hits: { id: string; score: number }[] = [];
+    for (const r of rows) {
+      const distance = r._distance;
+      if (typeof distance === 'number' && Number.isFinite(distance)) hits.push({ id: r.id as string, score: 1 - distance });
+    }
+    return hits.slice(0, limit);
+  }
+
+  async #nearest(table: MemoryTableName, space: string, vector: Float32Array, fetch: number, filter: MemoryFilter | undefined, columns: string[]): Promise<Record<string, unknown>[]> {
+    const info = await this.#t.space(space);
+    if (vector.length !== info.dims) throw new EngramError(`embedding space "${space}" stores ${info.dims}-d vectors; query has ${vector.length}`);
+    const where = memoryWhere(table, filter);
+    // See NPROBES and REFINE_CANDIDATES; without an index the search is exact and they change nothing.
+    let query = this.#t
+      .table(table)
+      .vectorSearch(vector)
+      .column(info.column)
+      .distanceType('cosine')
+      .nprobes(this.#nprobes)
+      .refineFactor(Math.max(1, Math.ceil((await this.#refineDepth(table)) / fetch)))
+      // Naming _distance keeps LanceDB from warning on stderr about its future auto-projection.
+      .select([...columns, '_distance'])
+      .limit(fetch);
+    if (where) query = query.where(where);
+    return (await query.toArray()) as Record<string, unknown>[];
   }
 
   /** PQ candidates a search of this table re-ranks (REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE). */
@@ -109,13 +129,23 @@ export class MemorySearch {
 
   /** BM25 full-text search over summary, transcript and OCR text of events (index or not). */
   async textSearch(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<Hit<StoredEvent>[]> {
+    const rows = await this.#bm25(options, PLAIN_COLUMNS.events);
+    return rows.map((r) => ({ score: num(r._score), row: toEvent(r) }));
+  }
+
+  /** The same search, ids and BM25 scores only (see eventVectorHits). */
+  async eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
+    const rows = await this.#bm25(options, ['id']);
+    return rows.map((r) => ({ id: r.id as string, score: num(r._score) }));
+  }
+
+  async #bm25(options: { query: string; limit?: number; filter?: MemoryFilter }, columns: string[]): Promise<Record<string, unknown>[]> {
     const text = options.query.trim();
     if (text === '') return [];
     const where = memoryWhere('events', options.filter);
     // The query text goes to the full-text engine as a value, never into the filter string.
-    let query = this.#t.table('events').query().fullTextSearch(new lancedb.MultiMatchQuery(text, [...TEXT_COLUMNS])).select([...PLAIN_COLUMNS.events, '_score']).limit(options.limit ?? 10);
+    let query = this.#t.table('events').query().fullTextSearch(new lancedb.MultiMatchQuery(text, [...TEXT_COLUMNS])).select([...columns, '_score']).limit(options.limit ?? 10);
     if (where) query = query.where(where);
-    const rows = (await query.toArray()) as Record<string, unknown>[];
-    return rows.map((r) => ({ score: num(r._score), row: toEvent(r) }));
+    return (await query.toArray()) as Record<string, unknown>[];
   }
 }

@@ -149,6 +149,14 @@ export class MemoryStore {
   textSearch(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<Hit<StoredEvent>[]> {
     return this.#search.textSearch(options);
   }
+  /** Nearest events, ids and similarity only (read the rows of those kept with getEvents). */
+  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
+    return this.#search.eventVectorHits(options);
+  }
+  /** Full-text search of events, ids and BM25 scores only. */
+  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
+    return this.#search.eventTextHits(options);
+  }
 
   // Retention.
   reinforce(ids: string[], now: number): Promise<void> {

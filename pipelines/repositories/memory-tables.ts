@@ -5,13 +5,18 @@
 // event row last (the callers' order), and readers drop moments whose event row does not exist,
 // so a consolidation killed half-way is invisible until its retry completes it.
 import * as lancedb from '@lancedb/lancedb';
-import { EngramError } from '../../config/errors.js';
+import { EngramError, PermanentError } from '../../config/errors.js';
 import {
   arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, spaceColumn, vectorField,
   type EpisodeWrite, type EventWrite, type MemoryTableName, type MomentWrite, type SpaceInfo, type Vectors,
 } from './memory-schema.js';
 import { sqlString } from './sql.js';
 import { connectLance, openOrCreateTable } from './lance-connect.js';
+
+/** Vectors of another size than the space stores: the same write fails the same way on every retry. */
+export class VectorSizeError extends PermanentError {
+  override readonly name = 'VectorSizeError';
+}
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
 export const SCHEMA_VERSION = 2;
@@ -144,7 +149,7 @@ export class MemoryTables {
       const column = spaceColumn(space);
       const known = this.#spaces.get(space);
       if (known) {
-        if (known.dims !== size) throw new EngramError(`embedding space "${space}" stores ${known.dims}-d vectors; got ${size}-d`);
+        if (known.dims !== size) throw new VectorSizeError(`embedding space "${space}" stores ${known.dims}-d vectors; got ${size}-d`);
         continue;
       }
       if (!Number.isInteger(size) || size <= 0) throw new EngramError(`embedding space "${space}": bad vector size ${size}`);
@@ -157,7 +162,7 @@ export class MemoryTables {
       await this.#loadSpaces();
       for (const info of fresh) {
         const existing = this.#spaces.get(info.space);
-        if (existing && existing.dims !== info.dims) throw new EngramError(`embedding space "${info.space}" stores ${existing.dims}-d vectors; got ${info.dims}-d`);
+        if (existing && existing.dims !== info.dims) throw new VectorSizeError(`embedding space "${info.space}" stores ${existing.dims}-d vectors; got ${info.dims}-d`);
       }
       const todo = fresh.filter((info) => !this.#spaces.has(info.space));
       // Columns first, then the meta row: a crash in between leaves a column that the next call
@@ -196,7 +201,7 @@ export class MemoryTables {
     for (const [space, v] of Object.entries(vectors)) {
       const info = this.#spaces.get(space);
       if (!info) throw new EngramError(`embedding space "${space}" has no column; call ensureSpaces first`);
-      if (v.length !== info.dims) throw new EngramError(`embedding space "${space}" stores ${info.dims}-d vectors; got ${v.length}-d`);
+      if (v.length !== info.dims) throw new VectorSizeError(`embedding space "${space}" stores ${info.dims}-d vectors; got ${v.length}-d`);
       out[info.column] = v;
     }
     return out;

@@ -3,6 +3,7 @@
 import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import { PermanentError } from '../../config/errors.js';
 import type { Config, QueueOptions } from '../../config/schema.js';
+import type { FollowUp } from '../follow-ups.js';
 import { JOB_QUEUE, QueueName, type JobName, type JobOf } from '../jobs.js';
 import type { RedisRepository } from './redis.js';
 
@@ -82,6 +83,11 @@ export class QueueRepository {
 
   allQueues(): Queue[] {
     return Object.values(QueueName).map((name) => this.queue(name));
+  }
+
+  /** Adds the job the follow-ups table says comes next (pipelines/follow-ups.ts). */
+  async addFollowUp<T extends JobName>(followUp: FollowUp<T>): Promise<Job> {
+    return this.add(followUp.name, followUp.data, followUp.options);
   }
 
   /** Adds a job to the queue that carries it. A jobId makes the add idempotent. */

@@ -1,7 +1,8 @@
 // Cuts a planned range (cut-plan.ts) out of recorded segments into an MP4 file, by stream copy:
-// no frame is re-encoded. The cut starts at the keyframe at or before the requested instant and
-// the MP4 carries an edit list that starts playback exactly there, so the clip plays (and ffprobe
-// measures) the requested span while costing a file copy rather than an encode.
+// no frame is re-encoded. The copy starts at the keyframe that opens the first segment, and the
+// MP4 carries an edit list that starts playback at the requested instant, so the clip plays (and
+// ffprobe measures) the requested span with every frame of it, at the cost of a file copy (up to
+// one segment of media before the instant is stored but not shown) rather than an encode.
 //
 // The result is a file, not a pipe, because browsers seek with range requests: they need a length
 // and the same bytes each time. Files are cached by what they contain and removed after
@@ -12,9 +13,17 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../../config/errors.js';
-import type { CutPlan } from '../recordings/cut-plan.js';
-import type { ExportPorts } from '../recordings/export-range.js';
+import type { CutPlan } from '../records/cut-plan.js';
+import type { RecordedSegment } from '../records/recording.js';
 import { CUTS_FOLDER, type RecordingRepository } from './recordings.js';
+
+/** What exporting a range of a recording needs (pipelines/recordings/export-range.ts takes it). */
+export interface ExportPorts {
+  list(stream: string, fromMs: number, toMs: number): Promise<RecordedSegment[]>;
+  prunedUntil(stream: string): Promise<number | null>;
+  cut(plan: CutPlan, signal?: AbortSignal): Promise<{ path: string; size: number }>;
+  read(cut: { path: string; size: number }, range?: { start: number; end: number }): Promise<Readable>;
+}
 
 export interface CutFile {
   /** Blob path in the recordings store (under CUTS_FOLDER). */
@@ -48,8 +57,17 @@ export class RecordingCutter {
         let stderr = '';
         const command = ffmpeg()
           .input(list)
-          .inputOptions(['-f', 'concat', '-safe', '0', '-ss', plan.seekS.toFixed(3)])
-          .outputOptions(['-t', plan.durationS.toFixed(3), '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4'])
+          .inputOptions(['-f', 'concat', '-safe', '0'])
+          // No input seek: concat and MPEG-TS seeking land on the next keyframe, losing up to a
+          // keyframe interval of picture. Instead the copy starts at the first segment's start
+          // (a keyframe) and is shifted back by seekS: what comes before the requested instant
+          // has negative times, and the MP4 muxer turns that into an edit list.
+          .outputOptions([
+            '-t', (plan.seekS + plan.durationS).toFixed(3),
+            '-output_ts_offset', (-plan.seekS).toFixed(3),
+            '-avoid_negative_ts', 'disabled',
+            '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4',
+          ])
           .output(temp);
         const onAbort = () => command.kill('SIGKILL');
         signal?.addEventListener('abort', onAbort, { once: true });

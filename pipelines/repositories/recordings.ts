@@ -21,7 +21,7 @@
 import { mkdir } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
-import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../recordings/retention.js';
+import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../records/recording-retention.js';
 import type { RecordedSegment } from '../records/recording.js';
 import { confineBlobPath, type ByteRange, type OpenedBlob } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
@@ -149,7 +149,8 @@ export class RecordingRepository {
     await this.#redis.zadd(`${this.#key}:holds:${stream}`, hold.until, JSON.stringify(hold));
   }
 
-  async #holds(stream: string, now: number): Promise<RecordingHold[]> {
+  /** The holds on a stream's recording still in force at `now` (expired ones are dropped). */
+  async holds(stream: string, now: number): Promise<RecordingHold[]> {
     const key = `${this.#key}:holds:${stream}`;
     await this.#redis.zremrangebyscore(key, '-inf', now);
     return (await this.#redis.zrangebyscore(key, now, '+inf')).map((j) => JSON.parse(j) as RecordingHold);
@@ -181,7 +182,7 @@ export class RecordingRepository {
         const file = old[i]!;
         if (row) {
           const segment = JSON.parse(row) as RecordedSegment;
-          if (!holds.has(segment.stream)) holds.set(segment.stream, await this.#holds(segment.stream, now));
+          if (!holds.has(segment.stream)) holds.set(segment.stream, await this.holds(segment.stream, now));
           if (isHeld(holds.get(segment.stream)!, segment.wallStart, segment.wallEnd, now)) {
             kept += 1;
             continue;

@@ -20,6 +20,7 @@
 // every listed stage's counter is back to zero; callers list only the roles that are built.
 import type { Redis } from 'ioredis';
 import { EngramError } from '../../config/errors.js';
+import { chunkUnit, ingestStream } from '../follow-ups.js';
 import { JobName, Role } from '../jobs.js';
 import type { Gap } from '../records/chunk.js';
 import { redactUrl } from '../records/source.js';
@@ -61,10 +62,8 @@ const TOMBSTONE_MS = 24 * 3600 * 1000;
 /** The unit ingest tracks on Role.Segment with a stream's final chunk; segment settles it when the segmenter has closed the stream. */
 export const END_UNIT = 'end';
 
-/** Id of the unit of perceive work for one chunk: the perceive job id (see the ingest role). */
-export function chunkUnit(run: string, seq: number): string {
-  return `${run}-${seq}`;
-}
+// The unit of perceive work for one chunk is its perceive job id, so the follow-ups table owns it.
+export { chunkUnit };
 
 /** The stages whose work is counted per unit (ingest is the producer, api does no queued work). */
 const STAGES: readonly string[] = [Role.Perceive, Role.Segment, Role.Consolidate];
@@ -200,7 +199,7 @@ export class StreamRepository {
       })
       .zadd(this.#index, now, def.name)
       .exec();
-    await this.#queues.add(JobName.IngestStream, { stream: def.name }, { jobId, ...(options.holdMs !== undefined ? { delay: options.holdMs } : {}) });
+    await this.#queues.addFollowUp(ingestStream(def.name, jobId, options.holdMs));
     return (await this.get(def.name))!;
   }
 
@@ -372,6 +371,11 @@ export class StreamRepository {
   #unitArgs(stream: string, stage: string, direction: 1 | -1, ids: string[]): string[] {
     const keys = [this.#key(stream, `pending-${stage}`), this.#key(stream, 'progress'), this.#key(stream, `settled-${stage}`)];
     return [...keys, stage, String(direction), String(Date.now()), String(TOMBSTONE_MS), ...ids];
+  }
+
+  /** The units of work of a stage that are tracked and not settled yet. */
+  async pendingUnits(stream: string, stage: string): Promise<string[]> {
+    return this.#redis.smembers(this.#key(stream, `pending-${stage}`));
   }
 
   /** Whether a unit of work is tracked and not settled yet. */

@@ -10,7 +10,7 @@ import { loadConfig } from '../../config/load.js';
 import type { QueryAnswer } from '../../pipelines/reason/answer-types.js';
 import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { isAlive, readPid } from '../../pipelines/repositories/lock-file.js';
-import { DEMO_QUESTIONS, DEMO_SCRIPT, renderScene } from '../../pipelines/repositories/scripted-scene.js';
+import { DEMO_QUESTIONS, DEMO_RENDER, DEMO_SCENES, renderScene } from '../../pipelines/repositories/scripted-scene.js';
 import { openReason } from '../reason/open.js';
 import { requestFromJob } from '../reason/main.js';
 import { globals, logger, printJson, withContext } from './common.js';
@@ -48,10 +48,10 @@ export function registerDemo(program: Command): void {
       };
       const timeZone = loaded.config.reason.timeZone ?? systemTimeZone();
       const video = join(demoDir, 'demo.mp4');
-      const duration = DEMO_SCRIPT.scenes.reduce((sum, scene) => sum + scene.durationS, 0);
+      const duration = DEMO_SCENES.reduce((sum, scene) => sum + scene.seconds, 0);
 
-      say(`Rendering a ${duration} s scripted scene video with ffmpeg and espeak-ng: ${DEMO_SCRIPT.scenes.length} scenes, ${DEMO_SCRIPT.speech.length} spoken sentences...`);
-      await renderScene(DEMO_SCRIPT, video);
+      say(`Rendering a ${duration} s scripted scene video with ffmpeg and espeak-ng: ${DEMO_SCENES.length} scenes, ${DEMO_SCENES.filter((s) => s.speech).length} spoken sentences...`);
+      await renderScene(DEMO_SCENES, video, DEMO_RENDER);
 
       const result = await withContext(loaded, log, async (context) => {
         say('Ingesting it through ingest, perceive, segment and consolidate (in this process)...');

@@ -58,7 +58,9 @@ export function registerEvents(program: Command): void {
       const problems: string[] = [];
       if (options.stream !== undefined && !STREAM_NAME.test(options.stream)) problems.push(`--stream ${JSON.stringify(options.stream)}: not a stream name (lower-case letters, digits, - and _)`);
       const labels = options.label?.map((l) => l.trim().toLowerCase());
-      for (const label of labels ?? []) if (!LABEL_NAME.test(label)) problems.push(`--label ${JSON.stringify(label)}: not a detector label (lower-case words such as person, car, "traffic light")`);
+      for (const [i, label] of (labels ?? []).entries()) {
+        if (!LABEL_NAME.test(label)) problems.push(`--label ${JSON.stringify(options.label?.[i])}: not a detector label (words such as person, car, "traffic light")`);
+      }
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit <= 0) problems.push(`--limit ${JSON.stringify(options.limit)}: expected a positive whole number`);
       if (problems.length > 0) throw new EngramError(problems.join('; '), { exitCode: 2 });

@@ -2,7 +2,7 @@
 // the LLM client and blob files, and handles the consolidate queue's four jobs. A process holds
 // many ConsolidateEvent jobs at once and writes their events in batches; one batch or maintenance
 // job at a time writes, across all processes, under the memory write lock (memory-lock.ts).
-import { isEngramError, PermanentError } from '../../config/errors.js';
+import { PermanentError } from '../../config/errors.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { consolidateBatch, validateEvent, type ConsolidateOutcome } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pipelines/consolidate/maintenance.js';
@@ -10,7 +10,7 @@ import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
-import { holdFor } from '../../pipelines/recordings/retention.js';
+import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
@@ -50,9 +50,9 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
       const changed = [...new Set(outcomes.filter((o) => o.status !== 'duplicate').map((o) => o.id))];
       if (changed.length > 0) {
         const stored = await store.getEvents(changed);
-        // The events keep their stretch of recording past recordings.retainDays (per label once
-        // events carry detector labels; tags count as labels meanwhile).
-        for (const e of stored) await recordings.hold(e.stream, holdFor({ id: e.id, startedAt: e.startedAt, endedAt: e.endedAt, labels: e.tags }, config.recordings));
+        // The events keep their stretch of recording past recordings.retainDays, per label
+        // (recordings.labelRetainDays: detector labels such as "person", or tags such as "speech").
+        for (const e of stored) await recordings.hold(e.stream, holdFor({ id: e.id, startedAt: e.startedAt, endedAt: e.endedAt, labels: [...e.labels, ...e.tags] }, config.recordings));
         // New or grown memory: tell the live views (best effort, off the jobs' outcomes).
         void Promise.all(stored.map((e) => live.publishEvent(e))).catch((error: unknown) => log.warn({ err: error }, 'live event update failed'));
       }
@@ -75,21 +75,15 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
           }
           throw new PermanentError(`closed event ${eventId} is not in the event inbox (expired after its TTL or never put); it cannot be consolidated`);
         }
-        let status: 'done' | 'skipped';
-        try {
-          // A bad event fails its own job at once instead of costing its batch a retry.
-          validateEvent(event);
-          const outcome = await batcher.submit(event, signal);
-          jobLog.debug({ ...outcome }, 'consolidated');
-          await inbox.delete(eventId);
-          status = outcome.status === 'duplicate' ? 'skipped' : 'done';
-        } catch (error) {
-          // Wrong vector sizes for a space can never succeed on retry either (InvalidEventError is a PermanentError already).
-          if (isEngramError(error) && /vectors; got/.test(error.message)) throw new PermanentError(error.message, { cause: error });
-          throw error;
-        }
+        // A bad event fails its own job at once instead of costing its batch a retry. An event that
+        // can never be stored (InvalidEventError, VectorSizeError) is a PermanentError: the queue
+        // fails it without retries.
+        validateEvent(event);
+        const outcome = await batcher.submit(event, signal);
+        jobLog.debug({ ...outcome }, 'consolidated');
+        await inbox.delete(eventId);
         await settle();
-        return status;
+        return outcome.status === 'duplicate' ? 'skipped' : 'done';
       } catch (error) {
         if (isLastAttempt(job, error)) await settle().catch(() => undefined);
         throw error;

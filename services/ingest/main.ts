@@ -1,5 +1,6 @@
 // Composition root of the ingest role: builds the repositories the ingest stage needs and maps
 // the ingest-stream job to it. A source that can never work fails its job unrecoverably.
+import { perceiveChunk } from '../../pipelines/follow-ups.js';
 import { JobName } from '../../pipelines/jobs.js';
 import { IngestInterrupted, ingestStream, type IngestDeps } from '../../pipelines/ingest/ingest-stream.js';
 import { PermanentError } from '../../config/errors.js';
@@ -10,7 +11,7 @@ import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
-import { chunkUnit, StreamRepository } from '../../pipelines/repositories/streams.js';
+import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { RecordingDeps } from '../../pipelines/ingest/recorder.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
@@ -65,9 +66,7 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     probe,
     decode,
     enqueuePerceive: async (stream, seq, run) => {
-      // BullMQ refuses ':' in custom ids; the run id is `${stream}-${base36 time}` (StreamRepository.add).
-      // The job id is also the chunk's unit of perceive work (chunkUnit), which segment looks up.
-      await context.queues.add(JobName.PerceiveChunk, { stream, seq }, { jobId: chunkUnit(run, seq) });
+      await context.queues.addFollowUp(perceiveChunk(stream, seq, run));
     },
     log: context.log.child({ role: 'ingest' }),
   };

@@ -12,7 +12,7 @@ import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
-import { tickOptions } from '../../pipelines/segment/ticks.js';
+import { segmentTick } from '../../pipelines/follow-ups.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
@@ -59,7 +59,7 @@ const role: RoleModule = {
           // records a gap if no record for it ever arrived.
           await settle();
           log.warn({ stream, seq }, 'chunk is no longer in Redis; the segmenter will record a gap unless it was perceived already');
-          await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+          await context.queues.addFollowUp(segmentTick(stream));
           return 'skipped';
         }
         try {
@@ -70,12 +70,12 @@ const role: RoleModule = {
           if (isLastAttempt(job, final)) {
             await settle();
             // The segmenter records the missing sequence as a gap once nothing owes it any more.
-            await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+            await context.queues.addFollowUp(segmentTick(stream));
           }
           throw final;
         }
         await settle();
-        await context.queues.add(JobName.SegmentTick, { stream }, tickOptions(stream));
+        await context.queues.addFollowUp(segmentTick(stream));
         await chunks.delete(stream, seq);
         return 'done';
       },

@@ -1,6 +1,7 @@
 // Opens what answering needs (long-term memory, the model runtime, the chat client, ffmpeg for
 // examples) and closes it after pending reinforcement writes. Shared by the reason role, the
 // in-process `engram query` and the HTTP API, which calls answerQuestion(runtime.deps, ...).
+import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { StoreMemory, RuntimeModels, chatPort } from '../../pipelines/reason/adapters.js';
@@ -8,6 +9,7 @@ import { answerQuestion, type ReasonDeps } from '../../pipelines/reason/answer-q
 import type { QueryAnswer, QueryRequest } from '../../pipelines/reason/answer-types.js';
 import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
+import { loadLabelWords } from '../../pipelines/repositories/label-words-cache.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { Logger } from '../logger.js';
@@ -32,12 +34,16 @@ export async function openReason(loaded: LoadedConfig, log: Logger): Promise<Rea
   }
   const pending = new Set<Promise<unknown>>();
   const chat = config.reason.useLlm ? chatPort(new LlmClient(config.llm)) : undefined;
+  const labelWords = () => loadLabelWords(join(paths.dataDir, 'cache'));
+  // Read (or, the first time, built from WordNet) while the first question is still being typed.
+  labelWords().catch((error: unknown) => log.warn({ err: error }, 'cannot build the question word -> label map; questions about objects go to retrieval'));
   const deps: ReasonDeps = {
     memory: new StoreMemory(store),
     models: new RuntimeModels(models),
     media: new ExampleMedia(),
     ...(chat ? { chat } : {}),
     settings: config.reason,
+    labelWords,
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {

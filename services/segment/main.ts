@@ -7,7 +7,7 @@ import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.
 import { StreamLock } from '../../pipelines/repositories/stream-lock.js';
 import { chunkUnit, END_UNIT, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { advanceStream, type AdvanceDeps } from '../../pipelines/segment/advance.js';
-import { wakeOptions } from '../../pipelines/segment/ticks.js';
+import { consolidateEvent, segmentWake } from '../../pipelines/follow-ups.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
@@ -26,14 +26,11 @@ export function segmentDeps(context: EngramContext): AdvanceDeps {
       // Tracked by id, so a repeated hand-off counts once; consolidate settles it.
       await inbox.put(event);
       await streams.stageTrack(event.stream, Role.Consolidate, event.id);
-      // The job id is the event id within one run of the stream: a repeated hand-off is a no-op,
-      // while a later ingest of the same stream (a new generation, whose events carry the same
-      // deterministic ids) is not swallowed by the completed jobs BullMQ keeps for the dashboard.
       const generation = (await streams.get(event.stream))?.startedAt ?? 0;
-      await context.queues.add(JobName.ConsolidateEvent, { stream: event.stream, eventId: event.id }, { jobId: `${event.id}-${generation.toString(36)}` });
+      await context.queues.addFollowUp(consolidateEvent(event.stream, event.id, generation));
     },
     async wakeLater(stream, delayMs) {
-      await context.queues.add(JobName.SegmentTick, { stream }, wakeOptions(stream, delayMs));
+      await context.queues.addFollowUp(segmentWake(stream, delayMs));
     },
     async generation(stream) {
       return (await streams.get(stream))?.startedAt ?? 0;

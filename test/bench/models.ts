@@ -2,7 +2,8 @@
 // 32 on CPU, through the shared micro-batcher and through a bare session.run on the same inputs
 // (goal: batcher within 10 % of bare), plus OCR and VAD cost per media second on real footage and
 // espeak-ng speech. Prints JSON.
-//   npx tsx test/bench/models.ts [--models-dir DIR] [--seconds 1.5]
+//   npx tsx test/bench/models.ts [--models-dir DIR] [--seconds 1.5] [--detector-only]
+// The detector section (test/bench/detector.ts) converts centernet from the installed package itself.
 // Without --models-dir it measures the tiny test models (test/helpers/test-models.ts); point it at a
 // data directory's models folder to measure fetched and converted models too.
 import { execFileSync } from 'node:child_process';
@@ -14,8 +15,9 @@ import { packageRoot } from '../../config/load.js';
 import { ModelsSchema } from '../../config/schema.js';
 import { ModelRepository, type Item } from '../../models/runtime/model-repository.js';
 import { testModelsDir } from '../helpers/test-models.js';
+import { benchDetector } from './detector.js';
 
-const { values } = parseArgs({ options: { 'models-dir': { type: 'string' }, seconds: { type: 'string', default: '1.5' } } });
+const { values } = parseArgs({ options: { 'models-dir': { type: 'string' }, seconds: { type: 'string', default: '1.5' }, 'detector-only': { type: 'boolean', default: false } } });
 const budgetMs = Number(values.seconds) * 1000;
 const modelsDir = values['models-dir'] ?? testModelsDir();
 const allowTestModels = values['models-dir'] === undefined;
@@ -50,6 +52,14 @@ async function compare(n: number, bare: () => Promise<unknown>, batched: () => P
 }
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+// ../shared/media beside the checkout; a git worktree one level deeper finds it one level further up
+const media = [join(packageRoot(), '../shared/media/car-detection.mp4'), join(packageRoot(), '../../shared/media/car-detection.mp4')].find((p) => existsSync(p));
+if (!media) throw new Error(`car-detection.mp4 not found beside ${packageRoot()} (expected ../shared/media)`);
+const machine = { cpus: cpus().length, model: cpus()[0]?.model, provider: 'cpu' };
+if (values['detector-only']) {
+  process.stdout.write(`${JSON.stringify({ machine, detector: await benchDetector(media) }, null, 2)}\n`);
+  process.exit(0);
+}
 const throughput: Record<string, unknown>[] = [];
 const probe = await open(1);
 const graphs = probe.spaces().filter((s) => s.model !== 'builtin').flatMap((s) => s.modalities.map((m) => ({ space: s.id, model: s.model, modality: m })));
@@ -68,9 +78,6 @@ for (const batch of [1, 8, 32]) {
 
 // Weight-free and shipped models on real media.
 const repo = await open(32);
-// ../shared/media beside the checkout; a git worktree one level deeper finds it one level further up
-const media = [join(packageRoot(), '../shared/media/car-detection.mp4'), join(packageRoot(), '../../shared/media/car-detection.mp4')].find((p) => existsSync(p));
-if (!media) throw new Error(`car-detection.mp4 not found beside ${packageRoot()} (expected ../shared/media)`);
 const W = 768;
 const H = 432;
 const raw = execFileSync('ffmpeg', ['-loglevel', 'error', '-i', media, '-vf', 'fps=1', '-frames:v', '10', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 << 20 });
@@ -105,11 +112,12 @@ if (repo.status().some((s) => s.task === 'speech-recognition' && s.installed)) {
   whisper = { secondsPerMediaSecond: round((performance.now() - t) / 1000 / (pcm.length / 16_000), 4) };
 }
 await repo.close();
+const detector = await benchDetector(media);
 
 process.stdout.write(
   `${JSON.stringify(
     {
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, provider: 'cpu' },
+      machine,
       modelsDir: allowTestModels ? `tiny test models (${modelsDir})` : modelsDir,
       throughput,
       ocr: { model: 'paddleocr-v4', frame: `${W}x${H}`, msPerFrame: round(ocrMsPerFrame), secondsPerMediaSecondAt1fps: round(ocrMsPerFrame / 1000, 3) },
@@ -117,6 +125,7 @@ process.stdout.write(
       visualSignature: { msPerFrame: round(signatureMsPerFrame, 3) },
       audioLevels: { secondsPerMediaSecond: round(levelsSeconds / (pcm.length / 16_000), 6) },
       ...(whisper ? { transcribe: whisper } : {}),
+      detector,
     },
     null,
     2,

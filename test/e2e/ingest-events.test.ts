@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
-import { renderScript } from '../helpers/scripted-video.js';
+import { renderScene } from '../../pipelines/repositories/scripted-scene.js';
 
 const env = useTestEnv();
 
 describe('engram ingest --json', () => {
   it('counts the events segmentation closed', async () => {
-    const video = await renderScript(
+    const video = await renderScene(
       [
         { seconds: 4, color: 'navy', text: 'Hallway' },
         { seconds: 4, color: 'darkorange', text: 'Stairs' },

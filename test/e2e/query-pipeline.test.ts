@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderScene, type SceneScript } from '../../pipelines/repositories/scripted-scene.js';
+import { renderScene, type RenderOptions, type Scene } from '../../pipelines/repositories/scripted-scene.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
@@ -29,26 +29,20 @@ const ask = (...args: string[]) => queryCli(childEnv(), args);
 const overlaps = (e: Evidence, start: number, end: number) => e.start < end && e.end > start;
 
 /** The scene the answers are checked against (stream seconds in the file header comment). */
-const SCRIPT: SceneScript = {
-  width: 640,
-  height: 360,
-  scenes: [
-    { durationS: 8, colour: 'red' },
-    { durationS: 8, colour: 'white', text: 'DELIVERY NOTICE' },
-    { durationS: 8, colour: 'green' },
-    { durationS: 8, colour: 'blue' },
-    { durationS: 8, colour: 'yellow' },
-  ],
-  speech: [
-    { atS: 17, text: 'Ding dong. Somebody is ringing the doorbell.' },
-    { atS: 25, text: 'Your parcel is waiting at the front door.' },
-  ],
-};
+const SCRIPT: Scene[] = [
+  { seconds: 8, color: 'red' },
+  { seconds: 8, color: 'white', text: 'DELIVERY NOTICE', textColor: 'black' },
+  { seconds: 8, color: 'green', speech: 'Ding dong. Somebody is ringing the doorbell.', speechAt: 1 },
+  { seconds: 8, color: 'blue', speech: 'Your parcel is waiting at the front door.', speechAt: 1 },
+  { seconds: 8, color: 'yellow' },
+];
+/** Drawn like the demo: plain text in ffmpeg's default font. */
+const STYLE: RenderOptions = { width: 640, height: 360, wordsPerMinute: 150, fontSize: 'fit', font: null, textBox: false };
 
 beforeAll(async () => {
   video = join(env.dataDir, 'scripted.mp4');
   greenPng = join(env.dataDir, 'green.png');
-  await renderScene(SCRIPT, video);
+  await renderScene(SCRIPT, video, STYLE);
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=640x360', '-frames:v', '1', '-y', greenPng]);
   // The tiny test models (an image/text pair aligned on colour words) make "green" findable.
   await ingestWithTestModels(video, 'scripted', { env: childEnv(), lastEnd: 38, ingestTimeoutMs: 300_000, waitMs: 120_000 });

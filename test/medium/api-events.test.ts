@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelsConfig } from '../../config/schema.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { StoredEvent } from '../../pipelines/records/event.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
@@ -26,12 +27,14 @@ let seeded: StoredEvent[];
 let stop: () => Promise<void>;
 let modelsDir: string;
 let modelsConfig: ModelsConfig;
+let lancedbUri: string;
 
 beforeAll(async () => {
   const loaded = env.loaded({ redis: { prefix: 'events' }, api: { port: 0 }, ingest: { fileRoots: [SHARED_MEDIA] }, ...testModelsConfig() });
   // A long event on a second stream of the same file, for a clip that takes a while to cut.
   seeded = await seedRoadMemory(loaded, [{ stream: 'road-long', start: 0, length: 28, transcript: 'the whole street for half a minute' }]);
   modelsDir = loaded.paths.modelsDir;
+  lancedbUri = loaded.paths.lancedbUri;
   modelsConfig = loaded.config.models;
   const context = await EngramContext.open(loaded, silentLogger());
   const { deps, close } = await apiDeps(context);
@@ -53,6 +56,7 @@ function ffmpegChildren(): number {
 }
 
 describe('events', () => {
+
   it('lists events newest first, paged', async () => {
     expect(seeded.filter((e) => e.stream === ROAD_STREAM).map((e) => e.start)).toEqual([5, 14, 25]);
     const all = (await app.inject('/api/events?stream=road')).json() as { events: StoredEvent[]; next: number | null };
@@ -159,5 +163,30 @@ describe('model metrics', () => {
     expect(sampleValue(exp, 'engram_inference_seconds_count', { model: 'tiny-color' })).toBe(1);
     expect(sampleValue(exp, 'engram_inference_seconds_sum', { model: 'tiny-color' })).toBeGreaterThan(0);
     expect(sampleValue(exp, 'engram_inference_batch_size_sum', { model: 'tiny-color' })).toBe(5);
+  });
+});
+
+describe('events by what the detector saw', () => {
+  it('filters by detector label (?label=person, repeated for any of several) and refuses a malformed one', async () => {
+    // What the detector saw on a third stream: a person walking through (written last, so the
+    // row counts above are unchanged).
+    const store = await MemoryStore.open(lancedbUri);
+    await store.upsertEvents([{
+      id: 'yard.0000003000', stream: 'yard', start: 3, end: 5, startedAt: EPOCH + 3000, endedAt: EPOCH + 5000, summary: 'A person came into view at 0:03 and left at 0:04.',
+      transcript: '', ocr: '', tags: [], thumbnail: null, strength: 1, recallCount: 0, lastRecalledAt: null, level: 0, needsSummary: true,
+      vectors: {}, salience: 0.2, novelty: 0.5, momentCount: 0, mergedIds: ['yard.0000003000'], closedBy: 'presence', consolidatedAt: EPOCH,
+      labels: ['person'], counts: { person: { distinct: 1, max: 1 } },
+      tracks: [{ id: 1, label: 'person', enter: 3, leave: 4, enteredAt: EPOCH + 3000, leftAt: EPOCH + 4000, entered: true, left: true, score: 0.8 }],
+    }]);
+    await store.close();
+    const people = (await app.inject('/api/events?label=person')).json() as { events: StoredEvent[] };
+    expect(people.events.map((e) => [e.stream, e.labels, e.counts])).toEqual([['yard', ['person'], { person: { distinct: 1, max: 1 } }]]);
+    expect(people.events[0]!.tracks).toMatchObject([{ label: 'person', enter: 3, leave: 4, entered: true, left: true }]);
+    const any = (await app.inject('/api/events?label=car&label=person')).json() as { events: StoredEvent[] };
+    expect(any.events.map((e) => e.stream)).toEqual(['yard']);
+    expect(((await app.inject('/api/events?label=dog')).json() as { events: StoredEvent[] }).events).toEqual([]);
+    const bad = await app.inject(`/api/events?label=${encodeURIComponent("person' OR 1=1")}`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/label/);
   });
 });

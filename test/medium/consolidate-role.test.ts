@@ -7,6 +7,7 @@ import { packageRoot } from '../../config/load.js';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
@@ -94,6 +95,11 @@ describe('consolidate role', () => {
     expect((await queue.getJob(dup.id!))?.returnvalue).toBe('skipped');
     expect(await store.countEvents({ streams: ['yard'] })).toBe(3);
     expect((await store.listEvents({ streams: ['yard'] })).map((e) => e.start)).toEqual([0, 10, 20]);
+    // Each stored event holds its stretch of the stream's recording for recordings.eventRetainDays.
+    const holds = await RecordingRepository.local(context.redis.connection('test-holds'), context.config.redis.prefix, context.paths.recordingsDir).holds('yard', Date.now());
+    expect(holds.map((h) => h.eventId).sort()).toEqual(events.map((e) => e.id).sort());
+    const days = context.config.recordings.eventRetainDays;
+    for (const h of holds) expect(h.until).toBe(events.find((e) => e.id === h.eventId)!.endedAt + days * 86_400_000);
 
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.name).sort()).toEqual([JobName.BuildEpisodes, JobName.MaintainMemory, JobName.OptimizeTables].sort());

@@ -11,7 +11,7 @@ import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { centredCosine } from '../../pipelines/vectors.js';
 import { useTestEnv } from '../helpers/env.js';
-import { renderScript } from '../helpers/scripted-video.js';
+import { renderScene } from '../../pipelines/repositories/scripted-scene.js';
 import { testModelsConfig } from '../helpers/test-models.js';
 
 const env = useTestEnv();
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('perceive with installed models', () => {
   it('embeds keyframes and audio in every installed space and transcribes speech spans', async () => {
-    const video = await renderScript(
+    const video = await renderScene(
       [
         { seconds: 3, color: 'red' },
         { seconds: 4, color: 'blue', speech: 'Hello world.', speechAt: 1 },

@@ -13,7 +13,7 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { useTestEnv } from '../helpers/env.js';
-import { renderScript } from '../helpers/scripted-video.js';
+import { renderScene } from '../../pipelines/repositories/scripted-scene.js';
 
 const env = useTestEnv();
 let context: EngramContext;
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 describe('perceive role', () => {
   it('turns every chunk into a perception record', async () => {
-    const video = await renderScript(
+    const video = await renderScene(
       [
         { seconds: 4, color: 'navy', text: 'Loading dock' },
         { seconds: 5, color: 'darkred', speech: 'The delivery has arrived.', speechAt: 1.5 },

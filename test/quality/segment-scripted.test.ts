@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { boundaryF1, eventBoundaries } from '../helpers/boundary-f1.js';
-import { renderScript, type Scene } from '../helpers/scripted-video.js';
+import { renderScene, type Scene } from '../../pipelines/repositories/scripted-scene.js';
 import { describeEvents, useSegmentPipeline } from '../helpers/segment-pipeline.js';
 
 const pipeline = useSegmentPipeline();
@@ -21,7 +21,7 @@ describe('segmentation of a scripted video', () => {
       { seconds: 5, color: 'darkgreen', text: 'Living room' },
       { seconds: 6, color: 'maroon', speech: 'Goodbye, see you tomorrow.', speechAt: 1 },
     ];
-    const video = await renderScript(script, join(pipeline.env.dataDir, 'script.mp4'));
+    const video = await renderScene(script, join(pipeline.env.dataDir, 'script.mp4'));
     const events = await pipeline.segmentFile('script', video.path);
     const score = boundaryF1(eventBoundaries(events), video.boundaries, 2);
     console.log(JSON.stringify({ clip: 'scripted', truth: video.boundaries, score, events: describeEvents(events) }));

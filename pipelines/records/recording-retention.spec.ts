@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { holdFor, isHeld } from './retention.js';
+import { holdFor, isHeld } from './recording-retention.js';
 
 const DAY = 86_400_000;
 const policy = { retainDays: 7, maxBytes: 0, eventRetainDays: 30, labelRetainDays: { person: 90, car: 3 }, eventPaddingSeconds: 5 };

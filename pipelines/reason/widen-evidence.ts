@@ -1,0 +1,162 @@
+// Widens the ranked hits into the evidence an answer cites: for "after/before X" the anchor and
+// what followed or preceded it; otherwise the hits, their neighbours in time (EM-LLM's temporal
+// contiguity) and the other sense around the strongest hits (cross-modal completion).
+import type { StoredEvent } from '../records/event.js';
+import { completionWindows, type CompletionWindow } from './completion.js';
+import { EvidenceRole, QuoteSource, type ScoredEvent } from './extractive-answer.js';
+import { bestQuote, coverage } from './keywords.js';
+import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
+import type { MemoryFilter, ReasonMemory } from './ports.js';
+import { anchorsOf, type RankedEvent, type ReasonSettings } from './retrieve.js';
+
+/** The quote an evidence item shows: the spoken or written words that match, guided by the hints. */
+export function pickQuote(event: StoredEvent, parsed: ParsedQuestion, words: readonly string[]): { quote: string; source: QuoteSource } {
+  const transcriptCoverage = event.transcript ? coverage(words, event.transcript) : -1;
+  const ocrCoverage = event.ocr ? coverage(words, event.ocr) : -1;
+  const wantsText = parsed.hints.includes(ModalityHint.Text);
+  const wantsSpeech = parsed.hints.includes(ModalityHint.Speech) || parsed.hints.includes(ModalityHint.Sound);
+  let source = QuoteSource.None;
+  if (transcriptCoverage > 0 || ocrCoverage > 0) {
+    source = ocrCoverage > transcriptCoverage || (ocrCoverage === transcriptCoverage && wantsText) ? QuoteSource.Ocr : QuoteSource.Transcript;
+  } else if (wantsText && event.ocr) source = QuoteSource.Ocr;
+  else if (wantsSpeech && event.transcript) source = QuoteSource.Transcript;
+  else if (event.ocr && !event.transcript) source = QuoteSource.Ocr;
+  else if (event.transcript) source = QuoteSource.Transcript;
+  if (source === QuoteSource.Ocr) return { quote: bestQuote(words, event.ocr), source };
+  if (source === QuoteSource.Transcript) return { quote: bestQuote(words, event.transcript), source };
+  return { quote: '', source: QuoteSource.None };
+}
+
+/**
+ * The baseline a text question is contrasted with: a question that names nothing. What the
+ * question's own words add over it is what counts as similarity (see reason.minSimilarity).
+ */
+
+/** How far around the best hit the neighbourhood read reaches, in stream seconds. */
+const NEIGHBOURHOOD_S = 300;
+
+/** Groups a stream's windows that lie within `gapS` of each other into one read. */
+export function clusterWindows(windows: readonly CompletionWindow[], gapS: number): { stream: string; start: number; end: number; windows: CompletionWindow[] }[] {
+  const out: { stream: string; start: number; end: number; windows: CompletionWindow[] }[] = [];
+  for (const w of windows) {
+    const last = out[out.length - 1];
+    if (last && last.stream === w.stream && w.start - last.end <= gapS) {
+      last.end = Math.max(last.end, w.end);
+      last.windows.push(w);
+    } else {
+      out.push({ stream: w.stream, start: w.start, end: w.end, windows: [w] });
+    }
+  }
+  return out;
+}
+
+/** Stretches of stream time, merged where they overlap within a stream; sorted by stream, then start. */
+export function mergeSpans(spans: readonly { stream: string; start: number; end: number }[]): { stream: string; start: number; end: number }[] {
+  const sorted = spans.map((x) => ({ ...x, start: Math.max(0, x.start) })).sort((a, b) => a.stream.localeCompare(b.stream) || a.start - b.start);
+  const out: { stream: string; start: number; end: number }[] = [];
+  for (const span of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.stream === span.stream && span.start <= last.end) last.end = Math.max(last.end, span.end);
+    else out.push({ ...span });
+  }
+  return out;
+}
+
+/** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
+async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
+  const after = parsed.order?.direction === OrderDirection.After;
+  const window = after ? { start: anchor.end, end: Number.POSITIVE_INFINITY } : { start: 0, end: anchor.start };
+  const candidates = (await memory.listEvents({ ...filter, streams: [anchor.stream], streamTime: window }, count * 4, !after)).filter(
+    (e) => e.id !== anchor.id && (after ? e.start >= anchor.start + 0.001 : e.start < anchor.start),
+  );
+  const fits = (e: StoredEvent) =>
+    (!parsed.hints.includes(ModalityHint.Speech) || e.transcript.length > 0) && (!parsed.hints.includes(ModalityHint.Text) || e.ocr.length > 0);
+  const fitting = candidates.filter(fits);
+  const chosen = (fitting.length > 0 ? fitting : candidates).slice(0, count);
+  return chosen.sort((a, b) => (after ? a.start - b.start : b.start - a.start));
+}
+
+/** What widening needs to know about the question. */
+export interface WidenQuestion {
+  parsed: ParsedQuestion;
+  /** The words searched for (the anchor's words for an order question). */
+  words: readonly string[];
+  wall: MemoryFilter['wall'];
+  /** No words and no example: an overview, without neighbours or completion. */
+  browse: boolean;
+}
+
+/** The evidence, at most settings.maxEvidence items, each with its role and quote. */
+export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettings, question: WidenQuestion, ranked: readonly RankedEvent[]): Promise<ScoredEvent[]> {
+  const { parsed, words, wall, browse } = question;
+  const items: ScoredEvent[] = [];
+  const seen = new Set<string>();
+  const push = (r: { event: StoredEvent; score: number; confidence: number; thumbnail?: string | null }, role: EvidenceRole) => {
+    if (seen.has(r.event.id)) return;
+    seen.add(r.event.id);
+    const { quote, source } = pickQuote(r.event, parsed, role === EvidenceRole.Anchor ? (parsed.order?.anchorKeywords ?? words) : parsed.keywords.length > 0 ? parsed.keywords : words);
+    items.push({ event: r.event, score: r.score, confidence: r.confidence, role, quote, quoteSource: source, thumbnail: r.thumbnail ?? r.event.thumbnail });
+  };
+  const max = settings.maxEvidence;
+  const thumbnailOf = (r: RankedEvent) => r.event.thumbnail ?? r.moments.find((m) => m.thumbnail)?.thumbnail ?? null;
+
+  if (parsed.order) {
+    const anchor = ranked[0];
+    if (anchor) {
+      push({ event: anchor.event, score: anchor.fused.score, confidence: anchor.confidence, thumbnail: thumbnailOf(anchor) }, EvidenceRole.Anchor);
+      const sequel = await sequelOf(memory, anchor.event, parsed, { ...(wall ? { wall } : {}) }, Math.max(1, max - 1));
+      for (const e of sequel) push({ event: e, score: 0, confidence: anchor.confidence }, EvidenceRole.Sequel);
+    }
+  } else {
+    const neighbourSlots = ranked.length > 0 && !browse ? Math.min(settings.neighbours * 2, Math.max(0, max - 1)) : 0;
+    const hitCount = Math.max(1, max - neighbourSlots);
+    for (const r of ranked.slice(0, hitCount)) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
+    const best = ranked[0];
+    // Cross-modal completion around the strongest hits: the other sense within a second or two.
+    const windows = browse
+      ? []
+      : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
+    // One events read per stretch of a stream that holds completion windows or the best hit's
+    // neighbourhood (stretches that overlap share a read), and one moments read per cluster of
+    // nearby windows; all in parallel. Hits far apart in one stream get a read each: one read
+    // spanning both sorted and cut everything between them.
+    const reads = clusterWindows(windows, 60);
+    const wantNeighbours = best !== undefined && neighbourSlots > 0;
+    const spans = mergeSpans([
+      ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
+      ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
+    ]);
+    const [eventsBySpan, momentsByRead] = await Promise.all([
+      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEvents({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
+      Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
+    ]);
+    const nearby = new Map<string, StoredEvent[]>();
+    for (const { stream, events } of eventsBySpan) {
+      const list = nearby.get(stream) ?? [];
+      // An event that straddles two stretches comes back from both reads.
+      for (const e of events) if (!list.some((x) => x.id === e.id)) list.push(e);
+      nearby.set(stream, list);
+    }
+    if (best && wantNeighbours) {
+      // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
+      const n = settings.neighbours;
+      const local = [...(nearby.get(best.event.stream) ?? [])].sort((x, y) => x.start - y.start);
+      let around = [...local.filter((e) => e.start < best.event.start).slice(-n), ...local.filter((e) => e.start > best.event.start).slice(0, n)];
+      // A quiet stream may have its neighbours further away than the neighbourhood read.
+      if (around.length === 0) around = await memory.neighbours(best.event, n, n);
+      for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+    }
+    // Cross-modal completion: events of the other sense inside the windows, and keyframe thumbnails.
+    for (const { read, moments } of momentsByRead) {
+      const inside = (from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
+      for (const item of items) {
+        if (item.thumbnail) continue;
+        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(m.t, m.t));
+        if (keyframe) item.thumbnail = keyframe.thumbnail;
+      }
+      for (const e of nearby.get(read.stream) ?? []) if (inside(e.start, e.end) && items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+    }
+    for (const r of ranked.slice(hitCount)) if (items.length < max) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
+  }
+  return items;
+}

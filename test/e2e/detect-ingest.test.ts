@@ -1,0 +1,33 @@
+// The object detector through engram as a user runs it: `engram ingest` of a real clip of a person
+// (../shared/media/people/book.mkv) with the converted CenterNet installed in the data directory's
+// models folder, then `engram events --label person`: perceive detected, segment followed the
+// presence, consolidate stored labels, counts and a summary that says who was there.
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../config/load.js';
+import { runCli } from '../helpers/cli.js';
+import { useTestEnv } from '../helpers/env.js';
+import { SHARED_MEDIA } from '../helpers/media.js';
+
+const env = useTestEnv();
+const MODEL = join(packageRoot(), 'data/models/centernet-coco');
+
+describe('engram ingest with the object detector installed', () => {
+  it('stores a person event for a clip of a person, found by --label person', async () => {
+    if (!existsSync(join(MODEL, 'model.onnx'))) throw new Error(`${MODEL} is missing: run \`npm run setup\`, which converts it from @vladmandic/human`);
+    cpSync(MODEL, join(env.dataDir, 'models/centernet-coco'), { recursive: true });
+    const ingest = await runCli(['ingest', join(SHARED_MEDIA, 'people/book.mkv'), '--name', 'book', '--json'], { env: env.childEnv(), timeoutMs: 240_000 });
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(JSON.parse(ingest.stdout)).toMatchObject({ stream: 'book', state: 'done', events: 1 });
+    const listed = await runCli(['events', '--label', 'person', '--json'], { env: env.childEnv() });
+    const events = JSON.parse(listed.stdout) as { stream: string; start: number; end: number; summary: string; labels: string[]; counts: Record<string, { distinct: number; max: number }> }[];
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ stream: 'book', start: 0, labels: ['person'], counts: { person: { distinct: 1, max: 1 } } });
+    expect(events[0]!.end).toBeGreaterThan(3);
+    // In view from the first keyframe to the last: there, not arriving.
+    expect(events[0]!.summary).toMatch(/^A person was in view\./);
+    const none = await runCli(['events', '--label', 'dog', '--json'], { env: env.childEnv() });
+    expect(JSON.parse(none.stdout)).toEqual([]);
+  }, 300_000);
+});
