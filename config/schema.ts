@@ -588,6 +588,44 @@ export const DetectSchema = z
   .strict()
   .prefault({});
 
+export const FacesSchema = z
+  .object({
+    /**
+     * Faces and identities: detect faces (blazeface), describe them (faceres) and cluster them into
+     * people. All of it stays local (LanceDB tables `faces` and `people`, crops in the blob store);
+     * false turns the whole feature off. @defaultValue true
+     */
+    enabled: z.boolean().default(true),
+    /** BlazeFace score a face needs; frontal faces on the people clips score 0.85-0.95. @defaultValue 0.6 */
+    minScore: z.number().min(0).max(1).default(0.6),
+    /** Overlap (IoU) above which the weaker of two face boxes is dropped. @defaultValue 0.3 */
+    nmsIou: z.number().min(0).max(1).default(0.3),
+    /** Most faces kept per keyframe, best first. @defaultValue 10 */
+    maxPerFrame: z.number().int().positive().max(100).default(10),
+    /** Quality gate: smallest face box side, frame pixels; smaller faces describe poorly. @defaultValue 32 */
+    minSize: z.number().nonnegative().default(32),
+    /**
+     * Quality gate: least sharpness (std of the grey Laplacian of the 224x224 aligned crop, grey
+     * levels); sharp faces on the people clips measure 2.2-3.3 (the crop is upscaled). @defaultValue 1
+     */
+    minSharpness: z.number().nonnegative().default(1),
+    /** Side of the aligned crop as a multiple of the face box's larger side. @defaultValue 1.2 */
+    cropScale: z.number().min(0.8).max(3).default(1.2),
+    /**
+     * A sighting joins the identity whose centroid is nearer than this cosine distance, else it
+     * starts a new identity. Measured on ../shared/media/people (README "Faces"). @defaultValue 0.3
+     */
+    assignDistance: z.number().min(0).max(2).default(0.3),
+    /** The re-clustering pass merges identities whose centroids are nearer than this. @defaultValue 0.25 */
+    mergeDistance: z.number().min(0).max(2).default(0.25),
+    /** Faces of one identity on one stream further apart than this are separate sightings, seconds. @defaultValue 10 */
+    sightingGapSeconds: z.number().positive().default(10),
+    /** Also estimate age and gender with faceres's heads (stored nowhere but the face row). @defaultValue false */
+    attributes: z.boolean().default(false),
+  })
+  .strict()
+  .prefault({});
+
 /** Per-source weights of reciprocal-rank fusion (pipelines/reason/fusion.ts says why each). */
 export const ReasonWeightsSchema = z
   .object({
@@ -687,6 +725,7 @@ export const ConfigSchema = z
     perceive: PerceiveSchema,
     segment: SegmentSchema,
     detect: DetectSchema,
+    faces: FacesSchema,
     api: ApiSchema,
   })
   .strict();
@@ -700,3 +739,4 @@ export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
 export type SegmentOptions = Config['segment'];
 export type DetectOptions = Config['detect'];
+export type FacesOptions = Config['faces'];

@@ -9,6 +9,7 @@ import type { Config, ModelsConfig } from '../../config/schema.js';
 import { ModelTask, type Manifest, type GraphSpec, type ModelOrigin } from '../manifest/schema.js';
 import { checkFrame, preprocessImage, stretchHwc, type RgbFrame } from '../preprocess/image.js';
 import { decodeDetections, type DetectionFilter, type ObjectBox } from './detections.js';
+import { blazefaceAnchors, decodeFaces, type FaceBox, type FaceDecodeOptions } from './face-detections.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
 import { l2normalise, SIGNATURE_DIMS, visualSignature } from '../preprocess/signature.js';
@@ -150,6 +151,7 @@ export class ModelRepository {
   private readonly providers = new Map<string, Provider>();
   private ocr: Promise<PaddleOcr> | undefined;
   private closed = false;
+  private faceAnchors: Float32Array | undefined;
 
   private readonly options: ModelRepositoryOptions & { config: ModelsConfig };
 
@@ -464,6 +466,76 @@ export class ModelRepository {
       shared.batchers.set(key, b);
     }
     return b;
+  }
+
+  // ---- faces ----------------------------------------------------------------------------------
+
+  /**
+   * Faces on each frame: stretched to BlazeFace's 256x256 input (v/127.5 - 1), both heads decoded
+   * against their anchors, then suppressed. Boxes and landmarks are in the frame's pixels.
+   */
+  async detectFaces(frames: RgbFrame[], options: FaceDecodeOptions, signal?: AbortSignal): Promise<FaceBox[][]> {
+    for (const f of frames) {
+      const problem = checkFrame(f);
+      if (problem) throw new ModelError(`detectFaces: ${problem}`);
+    }
+    const entry = this.entryFor(ModelTask.FaceDetection);
+    if (!entry) throw new ModelError('no face detection model is installed (npm run setup converts blazeface from @vladmandic/human)');
+    if (frames.length === 0) return [];
+    const { session, spec } = await this.graph(entry, 'detector');
+    throwIfAborted(signal);
+    const input = spec.inputs[0]!;
+    const size = typeof input.shape[1] === 'number' ? input.shape[1] : 256;
+    // The heads are told apart by shape: [N, anchors, 1] scores and [N, anchors, 16] regressors.
+    const heads = [...spec.outputs].sort((a, b) => Number(a.shape[1]) - Number(b.shape[1]) || Number(a.shape[2]) - Number(b.shape[2]));
+    const [s384, r384, s512, r512] = heads.map((h) => h.name) as [string, string, string, string];
+    const data = new Float32Array(frames.length * size * size * 3);
+    frames.forEach((f, i) => stretchHwc(f, size, data, i * size * size * 3));
+    for (let i = 0; i < data.length; i += 1) data[i] = (data[i] as number) / 127.5 - 1;
+    const started = performance.now();
+    const out = await session.run({ [input.name]: new ort.Tensor('float32', data, [frames.length, size, size, 3]) });
+    observeInference(entry.manifest.name, (performance.now() - started) / 1000, frames.length);
+    const anchors = this.faceAnchors ?? (this.faceAnchors = blazefaceAnchors(size));
+    const tensor = (name: string) => (out[name] as ortTypes.Tensor).data as Float32Array;
+    return frames.map((f, i) => {
+      const scores = new Float32Array(896);
+      scores.set(tensor(s512).subarray(i * 512, (i + 1) * 512), 0);
+      scores.set(tensor(s384).subarray(i * 384, (i + 1) * 384), 512);
+      const regs = new Float32Array(896 * 16);
+      regs.set(tensor(r512).subarray(i * 512 * 16, (i + 1) * 512 * 16), 0);
+      regs.set(tensor(r384).subarray(i * 384 * 16, (i + 1) * 384 * 16), 512 * 16);
+      return decodeFaces(scores, regs, anchors, size, f, options);
+    });
+  }
+
+  /** The descriptor model's square input side (224 for FaceRes), or undefined when none is installed. */
+  faceDescriptorSize(): number | undefined {
+    const entry = this.entryFor(ModelTask.FaceDescription);
+    const shape = entry?.manifest.graphs.descriptor?.inputs[0]?.shape;
+    return entry ? (typeof shape?.[1] === 'number' ? shape[1] : 224) : undefined;
+  }
+
+  /**
+   * Descriptors of aligned face crops (size x size x 3 floats 0..255 each, see faceDescriptorSize),
+   * L2-normalised, batched with every other stream's faces. Age and gender are returned only when asked.
+   */
+  async describeFaces(crops: Float32Array[], withAttributes = false, signal?: AbortSignal): Promise<{ descriptor: Float32Array; age?: number; gender?: number }[]> {
+    const entry = this.entryFor(ModelTask.FaceDescription);
+    const size = this.faceDescriptorSize();
+    if (!entry || size === undefined) throw new ModelError('no face description model is installed (npm run setup converts faceres from @vladmandic/human)');
+    if (crops.length === 0) return [];
+    const outputs = entry.manifest.extra.outputs as { descriptor?: string; age?: string; gender?: string } | undefined;
+    const name = outputs?.descriptor ?? 'global_pooling/Mean';
+    const items = crops.map((data) => {
+      if (data.length !== size * size * 3) throw new ModelError(`describeFaces: a crop needs ${size * size * 3} floats, got ${data.length}`);
+      return { data, dims: [size, size, 3] };
+    });
+    const descriptors = (await this.rawBatcher(entry, 'descriptor', name, 0).submitAll(items, signal)).map((d) => l2normalise(d));
+    if (!withAttributes || !outputs?.age || !outputs.gender) return descriptors.map((descriptor) => ({ descriptor }));
+    const ages = await this.rawBatcher(entry, 'descriptor', outputs.age, 0).submitAll(items, signal);
+    const genders = await this.rawBatcher(entry, 'descriptor', outputs.gender, 0).submitAll(items, signal);
+    // Age is the expectation over the 100-year softmax; gender is the probability of "female" as FaceRes was trained.
+    return descriptors.map((descriptor, i) => ({ descriptor, age: Array.from(ages[i]!).reduce((s, p, y) => s + p * y, 0), gender: genders[i]![0] as number }));
   }
 
   // ---- weight-free ----------------------------------------------------------------------------

@@ -81,6 +81,7 @@ const CONTENT_TYPES: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
   png: 'image/png',
+  bmp: 'image/bmp',
   webp: 'image/webp',
   mp4: 'video/mp4',
   ts: 'video/mp2t',

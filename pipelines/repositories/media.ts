@@ -304,6 +304,11 @@ export class DecodeSession {
       let listClosed: Promise<void> = Promise.resolve();
       const finish = async (err: Error | null) => {
         await Promise.race([listClosed, new Promise((r) => setTimeout(r, 1_000))]);
+        // fluent-ffmpeg reports the exit once ffmpeg and its stderr are gone, but the frame and
+        // audio pipes may still hold the last second or two, unread while ingest holds the decode
+        // paused for perception: resolving now cut every such file short by that much. Wait for
+        // them to be read to their end (ingest resumes as it drains), unless we killed it.
+        while (!err && !this.#killed && this.#pipes.some((pipe) => !pipe.readableEnded && !pipe.destroyed)) await new Promise((r) => setTimeout(r, 20));
         signal.removeEventListener('abort', onAbort);
         if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
         pendingTime = undefined;

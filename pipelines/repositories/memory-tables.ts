@@ -11,6 +11,7 @@ import {
   type EpisodeWrite, type EventWrite, type MemoryTableName, type MomentWrite, type SpaceInfo, type Vectors,
 } from './memory-schema.js';
 import { sqlString } from './sql.js';
+import { connectLance, openOrCreateTable } from './lance-connect.js';
 
 /** Vectors of another size than the space stores: the same write fails the same way on every retry. */
 export class VectorSizeError extends PermanentError {
@@ -49,23 +50,9 @@ export class MemoryTables {
 
   /** Opens (creating on first use) the tables at a LanceDB URI and migrates them to SCHEMA_VERSION. */
   static async open(uri: string, options: { readConsistencySeconds?: number } = {}): Promise<MemoryTables> {
-    let db: lancedb.Connection;
-    try {
-      db = await lancedb.connect(uri, { readConsistencyInterval: options.readConsistencySeconds ?? 0 });
-    } catch (error) {
-      throw new EngramError(`cannot open LanceDB at ${uri}: ${(error as Error).message}`, { cause: error });
-    }
+    const db = await connectLance(uri, options.readConsistencySeconds ?? 0);
     const names = new Set(await db.tableNames());
-    const openOrCreate = async (name: string, fields: import('apache-arrow').Field[]) => {
-      if (names.has(name)) return db.openTable(name);
-      try {
-        return await db.createEmptyTable(name, new arrow.Schema(fields), { mode: 'create', existOk: true });
-      } catch (error) {
-        // Another process created it between our listing and our create.
-        if (/already exists/i.test((error as Error).message)) return db.openTable(name);
-        throw error;
-      }
-    };
+    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
     const meta = await openOrCreate('meta', [f('key', new arrow.Utf8()), f('value', new arrow.Utf8())]);
     const tables = {} as Record<MemoryTableName, lancedb.Table>;
     for (const name of MEMORY_TABLES) tables[name] = await openOrCreate(name, baseFields(name));

@@ -373,6 +373,11 @@ export class StreamRepository {
     return [...keys, stage, String(direction), String(Date.now()), String(TOMBSTONE_MS), ...ids];
   }
 
+  /** The units of work of a stage that are tracked and not settled yet. */
+  async pendingUnits(stream: string, stage: string): Promise<string[]> {
+    return this.#redis.smembers(this.#key(stream, `pending-${stage}`));
+  }
+
   /** Whether a unit of work is tracked and not settled yet. */
   async isPending(stream: string, stage: string, id: string): Promise<boolean> {
     return (await this.#redis.sismember(this.#key(stream, `pending-${stage}`), id)) === 1;

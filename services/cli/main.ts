@@ -10,6 +10,7 @@ import { registerIngest } from './ingest.js';
 import { registerStreams } from './streams.js';
 import { registerModels } from './models.js';
 import { registerEvents } from './events.js';
+import { registerPeople } from './people.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerStreams(program);
   registerModels(program);
   registerEvents(program);
+  registerPeople(program);
   registerExport(program);
   registerApi(program);
   return program;

@@ -2,7 +2,8 @@
 // 32 on CPU, through the shared micro-batcher and through a bare session.run on the same inputs
 // (goal: batcher within 10 % of bare), plus OCR and VAD cost per media second on real footage and
 // espeak-ng speech. Prints JSON.
-//   npx tsx test/bench/models.ts [--models-dir DIR] [--seconds 1.5] [--detector-only]
+//   npx tsx test/bench/models.ts [--models-dir DIR] [--seconds 1.5] [--detector-only] [--faces-only]
+// The faces section (test/bench/faces.ts) uses the converted blazeface and faceres in data/models.
 // The detector section (test/bench/detector.ts) converts centernet from the installed package itself.
 // Without --models-dir it measures the tiny test models (test/helpers/test-models.ts); point it at a
 // data directory's models folder to measure fetched and converted models too.
@@ -16,8 +17,9 @@ import { ModelsSchema } from '../../config/schema.js';
 import { ModelRepository, type Item } from '../../models/runtime/model-repository.js';
 import { testModelsDir } from '../helpers/test-models.js';
 import { benchDetector } from './detector.js';
+import { benchFaces } from './faces.js';
 
-const { values } = parseArgs({ options: { 'models-dir': { type: 'string' }, seconds: { type: 'string', default: '1.5' }, 'detector-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { 'models-dir': { type: 'string' }, seconds: { type: 'string', default: '1.5' }, 'detector-only': { type: 'boolean', default: false }, 'faces-only': { type: 'boolean', default: false } } });
 const budgetMs = Number(values.seconds) * 1000;
 const modelsDir = values['models-dir'] ?? testModelsDir();
 const allowTestModels = values['models-dir'] === undefined;
@@ -56,6 +58,11 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const media = [join(packageRoot(), '../shared/media/car-detection.mp4'), join(packageRoot(), '../../shared/media/car-detection.mp4')].find((p) => existsSync(p));
 if (!media) throw new Error(`car-detection.mp4 not found beside ${packageRoot()} (expected ../shared/media)`);
 const machine = { cpus: cpus().length, model: cpus()[0]?.model, provider: 'cpu' };
+const peopleDir = join(media, '../people');
+if (values['faces-only']) {
+  process.stdout.write(`${JSON.stringify({ machine, faces: await benchFaces(peopleDir) }, null, 2)}\n`);
+  process.exit(0);
+}
 if (values['detector-only']) {
   process.stdout.write(`${JSON.stringify({ machine, detector: await benchDetector(media) }, null, 2)}\n`);
   process.exit(0);
@@ -113,6 +120,7 @@ if (repo.status().some((s) => s.task === 'speech-recognition' && s.installed)) {
 }
 await repo.close();
 const detector = await benchDetector(media);
+const faces = await benchFaces(peopleDir);
 
 process.stdout.write(
   `${JSON.stringify(
@@ -126,6 +134,7 @@ process.stdout.write(
       audioLevels: { secondsPerMediaSecond: round(levelsSeconds / (pcm.length / 16_000), 6) },
       ...(whisper ? { transcribe: whisper } : {}),
       detector,
+      faces,
     },
     null,
     2,

@@ -1,0 +1,251 @@
+// The identity memory: LanceDB tables `faces` (one row per kept face: descriptor, where and when,
+// its crop's blob path) and `people` (one row per identity: name, centroid, counts, first and last
+// seen). Faces are assigned online to the nearest identity (pipelines/faces/identities.ts); name,
+// merge, forget and the re-clustering pass rewrite these two tables and the crops in the blob store.
+import type * as lancedb from '@lancedb/lancedb';
+import { randomUUID } from 'node:crypto';
+import { EngramError } from '../../config/errors.js';
+import { mergePlan, meanDescriptor, nearestIdentity, updateCentroid, type IdentityCentroid } from '../records/identities.js';
+import type { BlobStore } from './blob-store.js';
+import { connectLance, openOrCreateTable } from './lance-connect.js';
+import { arrow, f, vectorField } from './memory-schema.js';
+import { sqlString } from './sql.js';
+import { toF32 } from '../vectors.js';
+
+export const DESCRIPTOR_DIMS = 1024;
+
+export interface FaceWrite {
+  stream: string;
+  /** Stream seconds of the keyframe. */
+  t: number;
+  /** Wall-clock epoch ms of the keyframe. */
+  wall: number;
+  /** The event the keyframe belongs to, '' when not known yet. */
+  eventId: string;
+  score: number;
+  descriptor: Float32Array;
+  /** Blob path of the aligned crop. */
+  crop: string;
+}
+
+export interface Sighting {
+  eventId: string;
+  stream: string;
+  /** Stream seconds. */
+  start: number;
+  end: number;
+}
+
+export interface Person {
+  id: string;
+  name: string | null;
+  faces: number;
+  /** Epoch ms. */
+  firstSeen: number;
+  lastSeen: number;
+  sightings: Sighting[];
+  /** Blob path of the person's best face crop. */
+  crop: string | null;
+}
+
+export interface PeopleOptions {
+  /** A face nearer than this (cosine distance) to an identity's centroid joins it. */
+  assignDistance: number;
+  /** Identities whose centroids are nearer than this are merged by recluster(). */
+  mergeDistance: number;
+  /** Faces of one identity on one stream further apart than this (seconds) are separate sightings. */
+  sightingGapSeconds: number;
+}
+
+export class UnknownPersonError extends EngramError {
+  override readonly name = 'UnknownPersonError';
+}
+
+interface PersonRow {
+  id: string;
+  name: string;
+  centroid: Float32Array;
+  faces: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export class PeopleStore {
+  readonly #faces: lancedb.Table;
+  readonly #people: lancedb.Table;
+  readonly #blobs: BlobStore;
+  readonly #options: PeopleOptions;
+  #chain: Promise<unknown> = Promise.resolve();
+  #cache: Map<string, PersonRow> | undefined;
+
+  private constructor(faces: lancedb.Table, people: lancedb.Table, blobs: BlobStore, options: PeopleOptions) {
+    this.#faces = faces;
+    this.#people = people;
+    this.#blobs = blobs;
+    this.#options = options;
+  }
+
+  static async open(uri: string, blobs: BlobStore, options: PeopleOptions): Promise<PeopleStore> {
+    const db = await connectLance(uri);
+    const names = new Set(await db.tableNames());
+    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
+    const faces = await openOrCreate('faces', [
+      f('id', new arrow.Utf8()), f('person', new arrow.Utf8()), f('stream', new arrow.Utf8()), f('t', new arrow.Float64()),
+      f('wall', new arrow.Float64()), f('eventId', new arrow.Utf8()), f('score', new arrow.Float64()), f('crop', new arrow.Utf8()),
+      vectorField('descriptor', DESCRIPTOR_DIMS),
+    ]);
+    const people = await openOrCreate('people', [
+      f('id', new arrow.Utf8()), f('name', new arrow.Utf8()), f('faces', new arrow.Int32()), f('firstSeen', new arrow.Float64()),
+      f('lastSeen', new arrow.Float64()), vectorField('centroid', DESCRIPTOR_DIMS),
+    ]);
+    return new PeopleStore(faces, people, blobs, options);
+  }
+
+  /** Serialises this process's writes (and the cache that goes with them). */
+  #write<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(work, work);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async #rows(): Promise<Map<string, PersonRow>> {
+    if (this.#cache) return this.#cache;
+    const rows = await this.#people.query().toArray();
+    this.#cache = new Map(rows.map((r) => [r.id as string, { id: r.id as string, name: r.name as string, centroid: toF32(r.centroid as Parameters<typeof toF32>[0]), faces: Number(r.faces), firstSeen: Number(r.firstSeen), lastSeen: Number(r.lastSeen) }]));
+    return this.#cache;
+  }
+
+  async #putPerson(row: PersonRow): Promise<void> {
+    await this.#people.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([{ ...row, centroid: Array.from(row.centroid) }]);
+    (await this.#rows()).set(row.id, row);
+  }
+
+  /** The identity a descriptor would join (without storing anything), and its distance. */
+  async match(descriptor: Float32Array): Promise<{ id: string; name: string | null; distance: number } | undefined> {
+    const rows = [...(await this.#rows()).values()];
+    const best = nearestIdentity(descriptor, rows);
+    if (!best || best.distance >= this.#options.assignDistance) return undefined;
+    const name = (await this.#rows()).get(best.id)?.name ?? '';
+    return { id: best.id, name: name === '' ? null : name, distance: best.distance };
+  }
+
+  /**
+   * Stores the faces of one sighting (one stream, close in time): assigned together by their mean
+   * descriptor, which is steadier than any single frame. Returns the identity id.
+   */
+  addFaces(faces: FaceWrite[]): Promise<string | undefined> {
+    if (faces.length === 0) return Promise.resolve(undefined);
+    return this.#write(async () => {
+      const mean = meanDescriptor(faces.map((x) => x.descriptor));
+      const rows = await this.#rows();
+      const best = nearestIdentity(mean, [...rows.values()]);
+      const walls = faces.map((x) => x.wall);
+      let person: PersonRow;
+      const existing = best && best.distance < this.#options.assignDistance ? rows.get(best.id) : undefined;
+      if (existing) {
+        person = { ...existing, centroid: updateCentroid(existing, mean, faces.length), faces: existing.faces + faces.length, firstSeen: Math.min(existing.firstSeen, ...walls), lastSeen: Math.max(existing.lastSeen, ...walls) };
+      } else {
+        person = { id: randomUUID(), name: '', centroid: mean, faces: faces.length, firstSeen: Math.min(...walls), lastSeen: Math.max(...walls) };
+      }
+      await this.#faces.add(faces.map((x) => ({ id: randomUUID(), person: person.id, stream: x.stream, t: x.t, wall: x.wall, eventId: x.eventId, score: x.score, crop: x.crop, descriptor: Array.from(x.descriptor) })));
+      await this.#putPerson(person);
+      return person.id;
+    });
+  }
+
+  /** Every identity with its sightings, most recently seen first. */
+  async list(): Promise<Person[]> {
+    this.#cache = undefined; // another process may have written
+    const rows = await this.#rows();
+    const faces = await this.#faces.query().select(['person', 'stream', 't', 'eventId', 'score', 'crop']).toArray();
+    const byPerson = new Map<string, { stream: string; t: number; eventId: string; score: number; crop: string }[]>();
+    for (const x of faces) {
+      const list = byPerson.get(x.person as string) ?? [];
+      list.push({ stream: x.stream as string, t: Number(x.t), eventId: x.eventId as string, score: Number(x.score), crop: x.crop as string });
+      byPerson.set(x.person as string, list);
+    }
+    const people = [...rows.values()].map((r): Person => {
+      const list = (byPerson.get(r.id) ?? []).sort((a, b) => a.stream.localeCompare(b.stream) || a.t - b.t);
+      const sightings: Sighting[] = [];
+      for (const x of list) {
+        const last = sightings[sightings.length - 1];
+        const sameEvent = last && last.stream === x.stream && (x.eventId !== '' ? last.eventId === x.eventId : x.t - last.end <= this.#options.sightingGapSeconds);
+        if (last && sameEvent) last.end = Math.max(last.end, x.t);
+        else sightings.push({ eventId: x.eventId, stream: x.stream, start: x.t, end: x.t });
+      }
+      const best = [...list].sort((a, b) => b.score - a.score)[0];
+      return { id: r.id, name: r.name === '' ? null : r.name, faces: list.length, firstSeen: r.firstSeen, lastSeen: r.lastSeen, sightings, crop: best?.crop ?? null };
+    });
+    return people.sort((a, b) => b.lastSeen - a.lastSeen);
+  }
+
+  async #require(id: string): Promise<PersonRow> {
+    this.#cache = undefined;
+    const row = (await this.#rows()).get(id);
+    if (!row) throw new UnknownPersonError(`no person with id "${id}" (engram people list shows the ids)`);
+    return row;
+  }
+
+  name(id: string, name: string): Promise<void> {
+    const trimmed = name.trim();
+    if (trimmed === '') return Promise.reject(new EngramError('a person\'s name cannot be empty'));
+    return this.#write(async () => this.#putPerson({ ...(await this.#require(id)), name: trimmed }));
+  }
+
+  /** Moves every face of `absorbed` into `kept`; the absorbed identity is gone, its name kept if `kept` has none. */
+  merge(kept: string, absorbed: string): Promise<void> {
+    if (kept === absorbed) return Promise.reject(new EngramError('cannot merge a person with itself'));
+    return this.#write(async () => {
+      const a = await this.#require(kept);
+      const b = await this.#require(absorbed);
+      await this.#faces.update({ where: `person = ${sqlString(absorbed)}`, values: { person: kept } });
+      await this.#putPerson({
+        ...a,
+        name: a.name !== '' ? a.name : b.name,
+        centroid: updateCentroid(a, b.centroid, b.faces),
+        faces: a.faces + b.faces,
+        firstSeen: Math.min(a.firstSeen, b.firstSeen),
+        lastSeen: Math.max(a.lastSeen, b.lastSeen),
+      });
+      await this.#people.delete(`id = ${sqlString(absorbed)}`);
+      (await this.#rows()).delete(absorbed);
+    });
+  }
+
+  /** Deletes the identity, every descriptor of it and every crop of it. */
+  forget(id: string): Promise<{ faces: number; crops: number }> {
+    return this.#write(async () => {
+      await this.#require(id);
+      const faces = await this.#faces.query().where(`person = ${sqlString(id)}`).select(['crop']).toArray();
+      let crops = 0;
+      for (const x of faces) if (x.crop && (await this.#blobs.delete(x.crop as string))) crops += 1;
+      await this.#faces.delete(`person = ${sqlString(id)}`);
+      await this.#people.delete(`id = ${sqlString(id)}`);
+      // Deleted rows stay in older table versions until cleaned up; forgetting must not leave them there.
+      await this.#faces.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
+      await this.#people.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
+      (await this.#rows()).delete(id);
+      return { faces: faces.length, crops };
+    });
+  }
+
+  /** The consolidation pass: merges identities whose centroids came closer than mergeDistance. */
+  async recluster(): Promise<[string, string][]> {
+    this.#cache = undefined;
+    const identities: IdentityCentroid[] = [...(await this.#rows()).values()];
+    const plan = mergePlan(identities, this.#options.mergeDistance);
+    for (const [kept, absorbed] of plan) await this.merge(kept, absorbed);
+    return plan;
+  }
+
+  async close(): Promise<void> {
+    await this.#chain;
+    this.#faces.close();
+    this.#people.close();
+  }
+
+  /** Raw counts, for tests and status: rows in each table. */
+  async counts(): Promise<{ faces: number; people: number }> {
+    return { faces: await this.#faces.countRows(), people: await this.#people.countRows() };
+  }
+}
