@@ -33,6 +33,8 @@ describe('engram query (in-process)', () => {
       summary: 'Text on screen: DELIVERY NOTICE',
       quote: 'DELIVERY NOTICE',
       thumbnail: 'thumbs/garage.0000030000.jpg',
+      labels: [],
+      counts: {},
     });
     expect(out.timings.totalMs).toBeGreaterThan(0);
     for (const key of ['parseMs', 'embedMs', 'searchMs', 'fusionMs', 'detailMs', 'answerMs']) expect(typeof out.timings[key]).toBe('number');

@@ -77,7 +77,9 @@ beforeAll(async () => {
   tricklePort = (trickle.address() as { port: number }).port;
 
   apiPort = await freePort();
-  const loaded = env.loaded({ api: { port: apiPort }, ingest: { fileRoots: [media], probeTimeoutMs: 1_500, connectAttempts: 1, reconnectMinMs: 100 } });
+  // The probe deadline only has to end probes of sources that never answer (the deadline tests use
+  // their own world); 1.5 s was shorter than probing the HLS playlist takes on a loaded CI machine.
+  const loaded = env.loaded({ api: { port: apiPort }, ingest: { fileRoots: [media], probeTimeoutMs: 6_000, connectAttempts: 1, reconnectMinMs: 100 } });
   context = await EngramContext.open(loaded, silentLogger());
   await startRoles(context, [Role.Ingest]);
   streams = new StreamRepository(context.redis.connection('test'), loaded.config.redis.prefix, context.queues);
