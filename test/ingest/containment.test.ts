@@ -18,6 +18,7 @@ import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { childrenOf, waitForChildren, waitGone } from '../helpers/children.js';
 import { makeTempDir, useTestEnv } from '../helpers/env.js';
+import { freePort } from '../helpers/ports.js';
 import { ffmpegRun, LiveTsServer } from '../helpers/media.js';
 
 const env = useTestEnv();
@@ -37,15 +38,6 @@ const sockets = new Set<Socket>();
 let apiPort = 0;
 
 const ffprobes = () => childrenOf(process.pid, 'ffprobe');
-
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   media = join(env.dataDir, 'media');

@@ -12,17 +12,10 @@ import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { useTestEnv } from '../helpers/env.js';
+import { freePort } from '../helpers/ports.js';
 
 const env = useTestEnv();
 const cleanups: (() => Promise<void>)[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A listening API server; returns its port. */
 async function serve(overrides: Record<string, unknown>, prefix: string): Promise<{ port: number; app: FastifyInstance }> {
