@@ -107,6 +107,12 @@ export function thumbnailPath(stream: string, wallMs: number): string {
   return `${stream}/${day}/${Math.round(wallMs)}.jpg`;
 }
 
+/** Where a face's aligned crop is kept: under faces/, so every crop can be found (and forgotten) apart from thumbnails. */
+export function faceCropPath(stream: string, wallMs: number, index: number): string {
+  const day = new Date(wallMs).toISOString().slice(0, 10);
+  return `faces/${stream}/${day}/${Math.round(wallMs)}-${index}.bmp`;
+}
+
 /** A blob as a data URL (for vision models); undefined when it is missing, unreadable or its path is bad. */
 export async function blobDataUrl(store: Pick<BlobStore, 'read'>, path: string): Promise<string | undefined> {
   try {

@@ -104,7 +104,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     events: {
-      list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
+      list: ({ limit, offset, labels, people, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), ...(people ? { people } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
       async tableRows() {
         if (!rows || Date.now() - rows.at > 30_000) {

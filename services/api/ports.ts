@@ -44,6 +44,8 @@ export interface EventQuery {
   until?: number;
   /** Events where the detector saw any of these labels. */
   labels?: string[];
+  /** Events where any of these face identities was seen. */
+  people?: string[];
   limit: number;
   offset: number;
 }

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
-import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
+import { faceCropPath, thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
@@ -43,7 +43,14 @@ const role: RoleModule = {
       const unknown = [...detect.labels, ...Object.keys(detect.thresholds)].filter((l) => !known.includes(l));
       if (unknown.length > 0) log.warn({ unknown: [...new Set(unknown)] }, `detect: the detector has no label ${[...new Set(unknown)].map((l) => JSON.stringify(l)).join(', ')}; known labels are the COCO-80 names (person, car, traffic light, ...)`);
     }
-    const deps: PerceiveDeps = { models, marks: memory, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const deps: PerceiveDeps = {
+      models,
+      marks: memory,
+      detect,
+      faces: context.config.faces,
+      saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg),
+      saveFaceCrop: (stream, wallMs, index, bmp) => blobs.write(faceCropPath(stream, wallMs, index), bmp),
+    };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
