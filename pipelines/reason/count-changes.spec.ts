@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TrackSpan } from '../records/event.js';
+import type { StoredEvent, TrackSpan } from '../records/event.js';
 import { storedEvent } from '../../test/helpers/garage-memory.js';
 import { countChanges } from './count-changes.js';
 
@@ -9,7 +9,11 @@ function track(id: number, enter: number, leave: number, entered: boolean, left:
   return { id, label, enter, leave, enteredAt: EPOCH + enter * 1000, leftAt: EPOCH + leave * 1000, entered, left, score: 0.6 };
 }
 
-const table = (start: number, end: number, tracks: TrackSpan[]) => ({ ...storedEvent(EPOCH, 'table', start, { tracks, labels: ['bottle'] }), end });
+function stored(stream: string, start: number, end: number, tracks: TrackSpan[]): StoredEvent {
+  return { ...storedEvent(EPOCH, stream, start, {}), end, labels: ['bottle'], counts: {}, tracks };
+}
+
+const table = (start: number, end: number, tracks: TrackSpan[]) => stored('table', start, end, tracks);
 
 describe('count changes from tracks', () => {
   it('three bottles: one taken at 0:06, one moved at 0:10, two taken at 0:17, one put back at 0:23', () => {
@@ -52,8 +56,8 @@ describe('count changes from tracks', () => {
   });
 
   it('keeps streams apart, oldest change first', () => {
-    const a = storedEvent(EPOCH, 'a', 0, { tracks: [track(1, 0, 5, false, true)] });
-    const b = storedEvent(EPOCH, 'b', 0, { tracks: [track(1, 2, 8, true, false)] });
+    const a = stored('a', 0, 10, [track(1, 0, 5, false, true)]);
+    const b = stored('b', 0, 10, [track(1, 2, 8, true, false)]);
     expect(countChanges([a, b], ['bottle'], 10).map(({ stream, from, to }) => ({ stream, from, to }))).toEqual([
       { stream: 'b', from: 0, to: 1 },
       { stream: 'a', from: 1, to: 0 },
