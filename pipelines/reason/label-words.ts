@@ -3,6 +3,10 @@
 // vehicle label. A word reaches a label when one of its senses is a kind of the label (hyponym:
 // courier -> messenger -> ... -> person) or the label is a kind of it (hypernym: vehicle). The map
 // is built once from the noun database (repositories/wordnet.ts) and cached as plain JSON.
+// A word is read in the senses people mostly use it in (meantSenses): "light" is not a person.
+// WordNet 3.1 files bus and train under "public transport", beside "vehicle" under "conveyance",
+// so "vehicle" does not reach them; reaching a word's siblings would also send "animal" to
+// person and "container" to every artifact, so that gap is left as WordNet has it.
 import type { NounNet } from '../repositories/wordnet.js';
 import { isStopWord, words } from './keywords.js';
 
@@ -86,19 +90,22 @@ const MIN_DOMAIN_SHARE = 0.1;
  * MIN_DOMAIN_SHARE), and so is a sense never tagged that lists the word only as an alias ("pet"
  * among the names of a darling). A sense the word heads (WordNet names it first) stays though the
  * old texts never used it: a "cab" is mostly a taxi today. A word whose seeable senses were never
- * tagged has no frequencies (their order is arbitrary), so the senses it heads are preferred: a
- * "scooter" is the scooter, not the water scooter or the iceboat that list it as an alias.
+ * tagged has no frequencies for them (their order is arbitrary), so the senses it heads are
+ * preferred: a "scooter" is the scooter, not the water scooter or the iceboat that list it as an
+ * alias, and a "basketball" the ball, though the texts only ever meant the game.
  */
 export function meantSenses(net: NounNet, lemma: string, synsets: readonly number[], seeable: (synset: number) => boolean = () => true): number[] {
   const tags = net.tagCounts.get(lemma) ?? [];
-  const candidates = synsets.map((synset, i) => ({ synset, tags: tags[i] ?? 0, heads: net.headWord.get(synset) === lemma, file: net.lexFile.get(synset) })).filter((c) => seeable(c.synset));
-  const total = candidates.reduce((sum, c) => sum + c.tags, 0);
-  if (total === 0) {
+  const all = synsets.map((synset, i) => ({ synset, tags: tags[i] ?? 0, heads: net.headWord.get(synset) === lemma, file: net.lexFile.get(synset) }));
+  const candidates = all.filter((c) => seeable(c.synset));
+  if (candidates.every((c) => c.tags === 0)) {
     const headed = candidates.filter((c) => c.heads);
     return (headed.length > 0 ? headed : candidates).map((c) => c.synset);
   }
+  // Shares are of all the word's uses: "red" was tagged 17 times, once as a revolutionary.
+  const total = all.reduce((sum, c) => sum + c.tags, 0);
   const perDomain = new Map<number | undefined, number>();
-  for (const c of candidates) perDomain.set(c.file, (perDomain.get(c.file) ?? 0) + c.tags);
+  for (const c of all) perDomain.set(c.file, (perDomain.get(c.file) ?? 0) + c.tags);
   return candidates.filter((c) => (c.tags > 0 || c.heads) && (perDomain.get(c.file) ?? 0) >= MIN_DOMAIN_SHARE * total).map((c) => c.synset);
 }
 
