@@ -23,9 +23,14 @@ export interface SeedPerson {
   eventId?: string;
 }
 
-/** A 112x112 BMP of the top middle of a clip's frame at `t` (where the people clips show the face). */
-async function crop(clip: string, t: number): Promise<Buffer> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-ss', String(t), '-i', join(SHARED_MEDIA, 'people', `${clip}.mkv`), '-frames:v', '1', '-vf', 'crop=160:160:240:0,scale=112:112', '-c:v', 'bmp', '-f', 'image2pipe', '-'], { encoding: 'buffer', maxBuffer: 1 << 24 });
+/**
+ * A 112x112 BMP of the top middle of a clip's frame (where the people clips show the face). The
+ * clips last 1.5-3.7 s, so the n-th crop of a person comes from 0, 0.5 or 1 s whatever its face time.
+ */
+async function crop(clip: string, n: number): Promise<Buffer> {
+  const at = (n % 3) * 0.5;
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-ss', String(at), '-i', join(SHARED_MEDIA, 'people', `${clip}.mkv`), '-frames:v', '1', '-vf', 'crop=160:160:240:0,scale=112:112', '-c:v', 'bmp', '-f', 'image2pipe', '-'], { encoding: 'buffer', maxBuffer: 1 << 24 });
+  if (stdout.length === 0) throw new Error(`no frame of ${clip}.mkv at ${at} s`);
   return stdout;
 }
 
@@ -40,8 +45,8 @@ export async function seedPeople(loaded: LoadedConfig, people: readonly SeedPers
       const axis = new Float32Array(DESCRIPTOR_DIMS);
       axis[n] = 1;
       const writes = [];
-      for (const t of p.times) {
-        const path = await blobs.write(`faces/${p.stream}/${Math.round(t * 1000)}.bmp`, await crop(p.clip, t));
+      for (const [i, t] of p.times.entries()) {
+        const path = await blobs.write(`faces/${p.stream}/${Math.round(t * 1000)}.bmp`, await crop(p.clip, i));
         writes.push({ stream: p.stream, t, wall: EPOCH + n * 60_000 + t * 1000, eventId: p.eventId ?? '', score: 0.9, descriptor: near(axis, 0.05, rand), crop: path });
       }
       const id = await store.addFaces(writes);
