@@ -2,7 +2,6 @@
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
 import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -26,21 +25,24 @@ import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps } from './ports.js';
 import { buildServer } from './server.js';
+import { blobStore as openBlobs, lanceAccess } from '../runtime/storage.js';
 
 /** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
 export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; close(): Promise<void> }> {
+  const access = lanceAccess(context.loaded, context.redis);
   const memory = await MemoryStore.open(context.paths.lancedbUri, {
+    ...access,
     reinforceDays: context.config.memory.reinforceDays,
     readConsistencySeconds: context.config.memory.readConsistencySeconds,
   });
   const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
-  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }));
+  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }), access);
   // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
   let rows: { at: number; value: Record<string, number> } | undefined;
-  const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
+  const blobStore = openBlobs(context.loaded);
+  const probes = new HealthProbes(context.redis, context.paths.lancedbUri, access.storageOptions ?? {}, blobStore);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
-  const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
@@ -63,7 +65,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       counts: () => context.queues.counts(),
       recentDurations: () => recentJobDurations(context.queues),
     },
-    checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
+    checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb(), blobs: () => probes.blobs() },
     blobs: {
       // A stored path that could leave the store is answered like a missing blob (404), never served.
       async open(ref) {

@@ -120,7 +120,7 @@ export interface ModelsPort {
   status(): Promise<ModelView[]>;
 }
 
-/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+/** Readiness checks by name (redis, lancedb, blobs); each throws when its dependency is unreachable. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 export interface ApiDeps {
