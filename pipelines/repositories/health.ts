@@ -3,7 +3,7 @@
 // with nothing or throws an Error whose message says what failed.
 import type { Redis } from 'ioredis';
 import type { BlobStore } from './blob-store.js';
-import { connectLance } from './lance-connect.js';
+import { probeLance } from './lance-connect.js';
 import type { RedisRepository } from './redis.js';
 
 export class HealthProbes {
@@ -28,12 +28,7 @@ export class HealthProbes {
   }
 
   async lancedb(): Promise<void> {
-    const db = await connectLance(this.#lancedbUri, 0, this.#storageOptions);
-    try {
-      await db.tableNames();
-    } finally {
-      db.close();
-    }
+    await probeLance(this.#lancedbUri, this.#storageOptions);
   }
 
   blobs(): Promise<void> {

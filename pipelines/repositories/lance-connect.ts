@@ -46,6 +46,16 @@ export async function connectLance(uri: string, readConsistencySeconds = 0, stor
   }
 }
 
+/** Resolves when LanceDB at `uri` can be opened and its tables listed; throws saying why not. */
+export async function probeLance(uri: string, storageOptions: Record<string, string>): Promise<void> {
+  const db = await connectLance(uri, 0, storageOptions);
+  try {
+    await db.tableNames();
+  } finally {
+    db.close();
+  }
+}
+
 /** Opens a table, creating it empty with `fields` when it does not exist yet. */
 export async function openOrCreateTable(db: lancedb.Connection, existing: ReadonlySet<string>, name: string, fields: import('apache-arrow').Field[]): Promise<lancedb.Table> {
   if (existing.has(name)) return db.openTable(name);

@@ -1,7 +1,9 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
+import { join } from 'node:path';
+import { BlobPathError, sourceBlobPrefix } from '../../pipelines/repositories/blob-store.js';
+import { BlobSpool } from '../../pipelines/repositories/blob-spool.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -46,6 +48,13 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
+  const spool = new BlobSpool(blobStore, join(context.paths.dataDir, 'spool'), context.config.storage.spoolMaxBytes);
+  // A file source another host ingested: its copy in object storage, spooled for ffmpeg.
+  const sharedSource = async (stream: string): Promise<string | null> => {
+    if (blobStore.backend === 'local') return null;
+    const [copy] = await blobStore.list(sourceBlobPrefix(stream));
+    return copy ? ((await spool.localPath(copy.path)) ?? null) : null;
+  };
   const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
     const bytes = await recordings.bytes();
     return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
@@ -130,11 +139,12 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
         if (!runtime) return null;
         try {
           const spec = checkSource(runtime.source);
-          return spec.kind === 'file' ? spec.source : null;
+          if (spec.kind === 'file') return spec.source;
         } catch {
-          // Moved, deleted or no longer under ingest.fileRoots: nothing to cut from.
-          return null;
+          // Moved, deleted, on another host, or no longer under ingest.fileRoots: perhaps the
+          // ingest host copied it to the shared blob store.
         }
+        return sharedSource(stream);
       },
       cut: (request) => clips.cut(request),
     },
