@@ -49,7 +49,7 @@ describe('LanceDB on object storage', () => {
     }
     const third = await host('s3://engram/memory', 'auto');
     try {
-      const rows = await third.listEvents({ stream: 'gate' });
+      const rows = await third.listEvents({ streams: ['gate'] });
       expect(rows.map((r) => r.summary).sort()).toEqual(['A delivery van stops at the gate', 'The gate closes']);
       expect((await third.tableStats()).tables.events.rows).toBe(2);
     } finally {
