@@ -77,9 +77,17 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb(), blobs: () => probes.blobs() },
     blobs: {
       // A stored path that could leave the store is answered like a missing blob (404), never served.
-      async open(ref) {
+      async stat(ref) {
         try {
-          return (await blobStore.open(ref)) ?? null;
+          return (await blobStore.stat(ref)) ?? null;
+        } catch (error) {
+          if (error instanceof BlobPathError) return null;
+          throw error;
+        }
+      },
+      async open(ref, range) {
+        try {
+          return (await blobStore.open(ref, range)) ?? null;
         } catch (error) {
           if (error instanceof BlobPathError) return null;
           throw error;

@@ -76,7 +76,10 @@ export interface QueryPort {
 }
 
 export interface BlobsPort {
-  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+  /** Null for a missing blob or a stored path that could leave the store. */
+  stat(ref: string): Promise<{ size: number; contentType: string } | null>;
+  /** A byte range (both ends inclusive) or the whole blob; null when it is gone. */
+  open(ref: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number; contentType: string } | null>;
 }
 
 export interface ClipsPort {
