@@ -52,6 +52,12 @@ function installed(models: PerceptionModels, task: string): boolean {
   return models.status().some((m) => m.task === task && m.installed);
 }
 
+/** A keyframe's detections stamped with the keyframe's size, so its boxes can be drawn over a thumbnail. */
+function withFrame(detections: Detection[] | undefined, frame: { width: number; height: number }): Detection[] | null {
+  if (!detections) return null;
+  return detections.map((d) => ({ ...d, frame: [frame.width, frame.height] }));
+}
+
 /** Level window length, seconds, from the spacing of the windows the runtime returned. */
 function windowLength(windows: { t: number }[], fallback: number): number {
   const [a, b] = windows;
@@ -82,7 +88,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
     const vectors: Record<string, Float32Array> = {};
     for (const [space, list] of imageVectors) vectors[space] = list[i] as Float32Array;
-    return { t: k.t, vectors, signature: signatures[i] as Float32Array, thumbnail: thumbnails[i] ?? null, ocr: ocr[i] ?? null, detections: detections?.[i] ?? null };
+    return { t: k.t, vectors, signature: signatures[i] as Float32Array, thumbnail: thumbnails[i] ?? null, ocr: ocr[i] ?? null, detections: withFrame(detections?.[i], k) };
   });
   return {
     stream: chunk.stream,

@@ -46,6 +46,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, access: Lanc
     ...(chat ? { chat } : {}),
     settings: config.reason,
     labelWords,
+    trackMemorySeconds: config.segment.tracks.memorySeconds,
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {
