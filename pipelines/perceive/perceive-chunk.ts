@@ -113,8 +113,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
     if (!detecting) return undefined;
     const mark = state.marks.detect as GateMark<Detection[]> | undefined;
     const plan = planGate(gated, everyKeyframe, mark, gating.detect, change);
-    const detectObjects = models.detectObjects as NonNullable<PerceptionModels['detectObjects']>;
-    const out = await runGated('detect', gated, plan, mark, (indices) => detectObjects(indices.map((i) => frames[i] as Frame), detect as DetectOptions, signal));
+    const out = await runGated('detect', gated, plan, mark, (indices) => (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>).call(models, indices.map((i) => frames[i] as Frame), detect as DetectOptions, signal));
     writes.push(out.write);
     noteCarried('detect', out.carriedFrom, plan);
     return out.results;
