@@ -63,6 +63,12 @@ function installed(models: PerceptionModels, task: string): boolean {
   return models.status().some((m) => m.task === task && m.installed);
 }
 
+/** A keyframe's detections stamped with the keyframe's size, so its boxes can be drawn over a thumbnail. */
+function withFrame(detections: Detection[] | undefined, frame: { width: number; height: number }): Detection[] | null {
+  if (!detections) return null;
+  return detections.map((d) => ({ ...d, frame: [frame.width, frame.height] }));
+}
+
 /** Level window length, seconds, from the spacing of the windows the runtime returned. */
 function windowLength(windows: { t: number }[], fallback: number): number {
   const [a, b] = windows;
@@ -140,7 +146,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
       signature: signatures[i] as Float32Array,
       thumbnail: thumbnails[i] ?? null,
       ocr: ocr.lines[i] ?? null,
-      detections: detections?.[i] ?? null,
+      detections: withFrame(detections?.[i] ?? undefined, k),
       change: background.change[i] ?? null,
       ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
     };

@@ -19,12 +19,14 @@ import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
+import { PeopleStore, UnknownPersonError } from '../../pipelines/repositories/people.js';
+import { personLine } from '../runtime/person-line.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
 import { badRequest, conflict } from './http-errors.js';
 import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/role-module.js';
-import type { ApiDeps } from './ports.js';
+import type { ApiDeps, PeoplePort } from './ports.js';
 import { buildServer } from './server.js';
 
 /** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
@@ -42,6 +44,8 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const clips = new ClipRepository();
   const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
+  // Face identities share LanceDB and the blob store with memory; none of it when faces are off.
+  const people = context.config.faces.enabled ? await PeopleStore.open(context.paths.lancedbUri, blobStore, context.config.faces) : undefined;
   const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
   const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
@@ -106,6 +110,11 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     events: {
       list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
+      async thumbnailDetections(event) {
+        const shown = event.thumbnail === null ? undefined : (await memory.momentsOfEvent(event.id)).find((m) => m.thumbnail === event.thumbnail);
+        if (!shown) return { t: null, frame: null, detections: [] };
+        return { t: shown.t, frame: shown.detections.find((d) => d.frame)?.frame ?? null, detections: shown.detections };
+      },
       async tableRows() {
         if (!rows || Date.now() - rows.at > 30_000) {
           const stats = await memory.tableStats();
@@ -122,6 +131,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       exportMaxSeconds: context.config.recordings.exportMaxSeconds,
     },
     query: reason.query,
+    people: people ? peoplePort(people) : facesOff,
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
@@ -143,10 +153,38 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       await live.close();
       await reason.close();
       await models.close();
+      await people?.close();
       await memory.close();
     },
   };
 }
+
+function peoplePort(store: PeopleStore): PeoplePort {
+  const find = async (id: string) => (await store.list()).find((p) => p.id === id);
+  return {
+    list: async () => (await store.list()).map(personLine),
+    async get(id) {
+      const person = await find(id);
+      return person ? personLine(person) : null;
+    },
+    name: (id, name) => store.name(id, name),
+    merge: (kept, absorbed) => store.merge(kept, absorbed),
+    forget: (id) => store.forget(id),
+    async cropPath(id) {
+      const person = await find(id);
+      if (!person) throw new UnknownPersonError(`no person with id "${id}" (engram people list shows the ids)`);
+      return person.crop;
+    },
+  };
+}
+
+/** With faces.enabled false there is nothing to list or change: every route says so (409), as the CLI does. */
+const facesOff: PeoplePort = (() => {
+  const off = (): never => {
+    throw conflict('faces are turned off (faces.enabled: false); there are no people to show or change');
+  };
+  return { list: off, get: off, name: off, merge: off, forget: off, cropPath: off };
+})();
 
 /** The address people should open: loopback stays as given, a wildcard bind shows as localhost. */
 export function displayUrl(host: string, port: number): string {

@@ -2,10 +2,11 @@
 // composition root (main.ts) adapts the real repositories to them, and a route whose part of
 // engram is not running in this build answers 503 naming what is missing.
 import type { Readable } from 'node:stream';
-import type { StoredEvent } from '../../pipelines/records/event.js';
+import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
+import type { PersonLine } from '../runtime/person-line.js';
 
 /** A stream as the API shows it (ingest's StreamInfo; its other fields pass through untouched). */
 export interface StreamView {
@@ -48,9 +49,20 @@ export interface EventQuery {
   offset: number;
 }
 
+/** What the detector found on the keyframe an event shows as its thumbnail. */
+export interface ThumbnailDetections {
+  /** Stream seconds of that keyframe; null when no stored keyframe is the thumbnail. */
+  t: number | null;
+  /** [width, height] of the keyframe the boxes are in; null for detections stored without it. */
+  frame: [number, number] | null;
+  detections: Detection[];
+}
+
 export interface EventsPort {
   list(query: EventQuery): Promise<StoredEvent[]>;
   get(id: string): Promise<StoredEvent | null>;
+  /** The detections of the event's thumbnail keyframe (moments row whose thumbnail is the event's). */
+  thumbnailDetections(event: StoredEvent): Promise<ThumbnailDetections>;
   /** Rows per LanceDB table. */
   tableRows(): Promise<Record<string, number>>;
 }
@@ -96,6 +108,23 @@ export interface RecordingsPort {
   readonly exportMaxSeconds: number;
 }
 
+/**
+ * The identities of face clustering (pipelines/repositories/people.ts). Unknown ids throw
+ * UnknownPersonError; an empty name or a merge of a person with itself throw EngramError.
+ */
+export interface PeoplePort {
+  /** Most recently seen first, as `engram people list --json`. */
+  list(): Promise<PersonLine[]>;
+  get(id: string): Promise<PersonLine | null>;
+  name(id: string, name: string): Promise<void>;
+  /** Moves every face of `absorbed` into `kept`. */
+  merge(kept: string, absorbed: string): Promise<void>;
+  /** Deletes the person, its descriptors and crops; says how many went. */
+  forget(id: string): Promise<{ faces: number; crops: number }>;
+  /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
+  cropPath(id: string): Promise<string | null>;
+}
+
 export interface LivePort {
   listen(listener: LiveListener): Promise<() => void>;
 }
@@ -134,4 +163,5 @@ export interface ApiDeps {
   recordings?: RecordingsPort;
   live?: LivePort;
   models?: ModelsPort;
+  people?: PeoplePort;
 }

@@ -4,23 +4,9 @@
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
-import { PeopleStore, type Person } from '../../pipelines/repositories/people.js';
+import { PeopleStore } from '../../pipelines/repositories/people.js';
+import { personLine } from '../runtime/person-line.js';
 import { load, printJson } from './common.js';
-
-export interface PersonLine {
-  id: string;
-  name: string | null;
-  faces: number;
-  /** ISO wall-clock times. */
-  firstSeen: string;
-  lastSeen: string;
-  /** start/end in stream seconds. */
-  sightings: { eventId: string; stream: string; start: number; end: number }[];
-}
-
-export function personLine(p: Person): PersonLine {
-  return { id: p.id, name: p.name, faces: p.faces, firstSeen: new Date(p.firstSeen).toISOString(), lastSeen: new Date(p.lastSeen).toISOString(), sightings: p.sightings };
-}
 
 async function withPeople<T>(command: Command, work: (people: PeopleStore) => Promise<T>): Promise<T> {
   const loaded = load(command);

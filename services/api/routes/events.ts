@@ -71,6 +71,12 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
     return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'private, max-age=86400').send(blob.stream);
   });
 
+  app.get('/api/events/:id/detections', { schema: { summary: 'The detector’s boxes on the keyframe shown as the event’s thumbnail, with that keyframe’s size', tags: ['events'], params: IdParams } }, async (request) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const event = await eventOr404(deps, id);
+    return { eventId: event.id, thumbnail: event.thumbnail, ...(await port(deps).thumbnailDetections(event)) };
+  });
+
   app.get('/api/events/:id/clip', { schema: { summary: 'An MP4 of the event: cut from a file source, or from a live stream’s recording (Range requests seek)', tags: ['events'], params: IdParams } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const event = await eventOr404(deps, id);
