@@ -44,6 +44,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger): Promise<Rea
     ...(chat ? { chat } : {}),
     settings: config.reason,
     labelWords,
+    trackMemorySeconds: config.segment.tracks.memorySeconds,
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {
