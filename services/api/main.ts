@@ -195,6 +195,7 @@ function peoplePort(store: PeopleStore): PeoplePort {
       if (!person) throw new UnknownPersonError(`no person with id "${id}" (engram people list shows the ids)`);
       return person.crop;
     },
+    faces: (id) => store.faces(id),
   };
 }
 
@@ -203,7 +204,7 @@ const facesOff: PeoplePort = (() => {
   const off = (): never => {
     throw conflict('faces are turned off (faces.enabled: false); there are no people to show or change');
   };
-  return { list: off, get: off, name: off, merge: off, forget: off, cropPath: off };
+  return { list: off, get: off, name: off, merge: off, forget: off, cropPath: off, faces: off };
 })();
 
 /** The address people should open: loopback stays as given, a wildcard bind shows as localhost. */

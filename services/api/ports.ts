@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
+import type { PersonFace } from '../../pipelines/repositories/people.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
 import type { PersonLine } from '../runtime/person-line.js';
 
@@ -126,6 +127,8 @@ export interface PeoplePort {
   forget(id: string): Promise<{ faces: number; crops: number }>;
   /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
   cropPath(id: string): Promise<string | null>;
+  /** The person's kept faces, best first, with their crops' blob paths; throws UnknownPersonError. */
+  faces(id: string): Promise<PersonFace[]>;
 }
 
 export interface LivePort {
