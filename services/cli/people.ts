@@ -12,11 +12,12 @@ import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { PeopleStore } from '../../pipelines/repositories/people.js';
 import { personLine } from '../runtime/person-line.js';
 import { load, logger, printJson, withContext } from './common.js';
+import { blobStore, lanceAccess } from '../runtime/storage.js';
 
 async function withPeople<T>(command: Command, work: (people: PeopleStore) => Promise<T>): Promise<T> {
   const loaded = load(command);
   if (!loaded.config.faces.enabled) throw new EngramError('faces are turned off (faces.enabled: false); there are no people to show or change', { exitCode: 2 });
-  const people = await PeopleStore.open(loaded.paths.lancedbUri, new LocalBlobStore(loaded.paths.blobsDir), loaded.config.faces);
+  const people = await PeopleStore.open(loaded.paths.lancedbUri, blobStore(loaded), loaded.config.faces, lanceAccess(loaded).storageOptions);
   try {
     return await work(people);
   } finally {
@@ -29,7 +30,7 @@ async function changePeople<T>(command: Command, work: (stores: { people: People
   const loaded = load(command);
   return withPeople(command, (people) =>
     withContext(loaded, logger(loaded), async (context) => {
-      const events = await MemoryStore.open(loaded.paths.lancedbUri, { readConsistencySeconds: 0 });
+      const events = await MemoryStore.open(loaded.paths.lancedbUri, { ...lanceAccess(loaded, context.redis), readConsistencySeconds: 0 });
       try {
         const lock = new MemoryWriteLock(context.redis.connection('memory-lock'), loaded.config.redis.prefix);
         return await lock.run(() => work({ people, events }), context.signal);

@@ -54,13 +54,13 @@ function evidenceView(item) {
   };
 }
 
-/** "2 car (at most 1 at once) · 1 person": what the detector saw in an event. */
+/** "car ×2 (at most 1 at once) · person ×1": what the detector saw in an event (no plurals to get wrong). */
 function objectsText(labels, counts) {
   return labels
     .map((label) => {
       const c = counts[label];
       if (!c) return label;
-      return `${c.distinct} ${label}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
+      return `${label} ×${c.distinct}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
     })
     .join(' · ');
 }
@@ -382,6 +382,30 @@ function personCard(p) {
       return el('li', {}, s.eventId ? el('button', { type: 'button', class: 'link', text, title: 'play this sighting', onclick: () => play({ id: s.eventId, stream: s.stream, quote: '' }) }) : text);
     }),
   );
+  // Every kept face, fetched when opened: one look tells whether a merge (or a split) is right.
+  const strip = el('div', { class: 'faces' });
+  const allFaces = el(
+    'details',
+    {
+      class: 'face-list',
+      ontoggle: (event) => {
+        if (!event.target.open || strip.dataset.loaded) return;
+        strip.dataset.loaded = 'yes';
+        api(`/api/people/${encodeURIComponent(p.id)}/faces`)
+          .then((faces) => {
+            const shown = faces.slice(0, 48).map((f) => {
+              const where = `${f.stream} at ${fmtSpan(f.t)}`;
+              return el('img', { class: 'face-small', src: `/api/people/${encodeURIComponent(p.id)}/faces/${encodeURIComponent(f.id)}/crop`, alt: `face of ${label}, ${where}`, title: `${where} · score ${f.score.toFixed(2)}`, loading: 'lazy' });
+            });
+            if (faces.length > 48) shown.push(el('span', { class: 'muted', text: ` and ${faces.length - 48} more` }));
+            strip.replaceChildren(...shown);
+          })
+          .catch((error) => strip.replaceChildren(el('span', { class: 'error', text: error.message })));
+      },
+    },
+    el('summary', { text: `All ${p.faces} face${p.faces === 1 ? '' : 's'}` }),
+    strip,
+  );
   const more = p.sightings.length > 8 ? el('p', { class: 'muted', text: `and ${p.sightings.length - 8} more sightings` }) : null;
   return el(
     'article',
@@ -394,6 +418,7 @@ function personCard(p) {
       el('div', { class: 'muted', text: `${p.faces} face${p.faces === 1 ? '' : 's'} · first seen ${fmtTime(p.firstSeen)} · last seen ${fmtTime(p.lastSeen)}` }),
       sightings,
       more,
+      allFaces,
       nameForm,
       mergeForm,
       forget,
