@@ -411,6 +411,72 @@ export const MemorySchema = z
   .strict()
   .prefault({});
 
+/** One gated model: whether it is gated at all, and how long a carried result may stand. */
+function modelGate(refreshSeconds: number) {
+  return z
+    .object({
+      /** Gate this model; false runs it on every keyframe it applies to. @defaultValue true */
+      enabled: z.boolean().default(true),
+      /**
+       * Longest stream time, seconds, a result is carried without running the model again, even on
+       * an unchanged picture, so what stands still is re-confirmed. 0 runs it on every keyframe.
+       */
+      refreshSeconds: z.number().nonnegative().default(refreshSeconds),
+    })
+    .strict()
+    .prefault({});
+}
+
+/**
+ * Change gating (pipelines/perceive/gating.ts): a small grey copy of every keyframe is compared
+ * with the picture each expensive model last ran on; where less than `minArea` of it changed and
+ * the model's refresh interval has not passed, the keyframe carries that run's result (marked
+ * `carried` in the perception record) instead of running the model. The per-stream state lives in
+ * Redis, so any perceive worker on any host may take a stream's next chunk.
+ */
+export const GatingSchema = z
+  .object({
+    /** Width of the grey copy, pixels (height follows the frame's aspect). @defaultValue 64 */
+    width: z.number().int().min(8).max(320).default(64),
+    /**
+     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift is
+     * taken out (auto exposure, a passing cloud), to count as changed. Re-encoding noise on the
+     * sample footage stays under 6. @defaultValue 12
+     */
+    pixelThreshold: z.number().min(0).max(255).default(12),
+    /**
+     * Fraction of the grey copy that must have changed since a model's last run for it to run
+     * again: 0.004 is 9 pixels of a 64x36 copy, a person far off in a 720p camera. @defaultValue 0.004
+     */
+    minArea: z.number().min(0).max(1).default(0.004),
+    /** Weight of each keyframe in the running background behind the recorded change signal. @defaultValue 0.1 */
+    backgroundAlpha: z.number().min(0).max(1).default(0.1),
+    /** The object detector (centernet-coco). @defaultValue { enabled: true, refreshSeconds: 10 } */
+    detect: modelGate(10),
+    /** Image embeddings (CLIP-family spaces; the visual signature always runs). @defaultValue { enabled: true, refreshSeconds: 10 } */
+    image: modelGate(10),
+    /**
+     * OCR on keyframes due by ocrIntervalSeconds; when it runs, lines whose box and pixels did not
+     * change keep their earlier reading instead of going through the recogniser again.
+     * @defaultValue { enabled: true, refreshSeconds: 30 }
+     */
+    ocr: modelGate(30),
+    vad: z
+      .object({
+        /** Skip voice activity on chunks whose audio is below quietDbfs throughout. @defaultValue true */
+        enabled: z.boolean().default(true),
+        /**
+         * Loudest level window (dBFS, the audio level windows) below which a chunk is taken as
+         * holding no speech; below segment.silenceDbfs (-40) so quiet speech still reaches VAD. @defaultValue -50
+         */
+        quietDbfs: z.number().max(0).default(-50),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 export const PerceiveSchema = z
   .object({
     /**
@@ -418,11 +484,6 @@ export const PerceiveSchema = z
      * and OCR is the most expensive shipped model, so it runs on a sample. @defaultValue 2
      */
     ocrIntervalSeconds: z.number().nonnegative().default(2),
-    /**
-     * Skip OCR on a keyframe whose visual signature moved less than this (cosine distance, after
-     * centring) from the last keyframe read: the same picture has the same text. @defaultValue 0.02
-     */
-    ocrMinChange: z.number().min(0).max(2).default(0.02),
     /** Read on-screen text at all. @defaultValue true */
     ocr: z.boolean().default(true),
     /**
@@ -433,6 +494,8 @@ export const PerceiveSchema = z
     ocrOnSceneCut: z.boolean().default(false),
     /** Transcribe speech spans when a speech model is installed. @defaultValue true */
     transcribe: z.boolean().default(true),
+    /** Change-gated models: run the expensive models only where the picture changed (see GatingSchema). */
+    gating: GatingSchema,
   })
   .strict()
   .prefault({});
@@ -737,6 +800,7 @@ export type IngestConfig = Config['ingest'];
 export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
+export type GatingOptions = Config['perceive']['gating'];
 export type SegmentOptions = Config['segment'];
 export type DetectOptions = Config['detect'];
 export type FacesOptions = Config['faces'];

@@ -10,6 +10,7 @@ import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
+import { GateStore } from '../../pipelines/repositories/gate-store.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { segmentTick } from '../../pipelines/follow-ups.js';
@@ -43,7 +44,9 @@ const role: RoleModule = {
       const unknown = [...detect.labels, ...Object.keys(detect.thresholds)].filter((l) => !known.includes(l));
       if (unknown.length > 0) log.warn({ unknown: [...new Set(unknown)] }, `detect: the detector has no label ${[...new Set(unknown)].map((l) => JSON.stringify(l)).join(', ')}; known labels are the COCO-80 names (person, car, traffic light, ...)`);
     }
-    const deps: PerceiveDeps = { models, marks: memory, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
+    const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
+    const deps: PerceiveDeps = { models, gates, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
