@@ -99,8 +99,9 @@ export class PeopleStore {
     this.#options = options;
   }
 
-  static async open(uri: string, blobs: BlobStore, options: PeopleOptions): Promise<PeopleStore> {
-    const db = await connectLance(uri);
+  /** `storageOptions`: LanceDB's, for an object-store URI (lance-connect.ts). */
+  static async open(uri: string, blobs: BlobStore, options: PeopleOptions, storageOptions: Record<string, string> = {}): Promise<PeopleStore> {
+    const db = await connectLance(uri, 0, storageOptions);
     const names = new Set(await db.tableNames());
     const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
     const faces = await openOrCreate('faces', [

@@ -89,7 +89,10 @@ export interface QueryPort {
 }
 
 export interface BlobsPort {
-  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+  /** Null for a missing blob or a stored path that could leave the store. */
+  stat(ref: string): Promise<{ size: number; contentType: string } | null>;
+  /** A byte range (both ends inclusive) or the whole blob; null when it is gone. */
+  open(ref: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number; contentType: string } | null>;
 }
 
 export interface ClipsPort {
@@ -152,7 +155,7 @@ export interface ModelsPort {
   status(): Promise<ModelView[]>;
 }
 
-/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+/** Readiness checks by name (redis, lancedb, blobs); each throws when its dependency is unreachable. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 export interface ApiDeps {

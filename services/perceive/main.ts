@@ -7,7 +7,6 @@ import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
 import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { GateStore } from '../../pipelines/repositories/gate-store.js';
@@ -18,6 +17,7 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore } from '../runtime/storage.js';
 
 const role: RoleModule = {
   async handlers(context: EngramContext): Promise<HandlerMap> {
@@ -36,7 +36,7 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new LocalBlobStore(context.paths.blobsDir);
+    const blobs = blobStore(context.loaded);
     const detect = context.config.detect;
     const known = models.detectorLabels();
     if (detect.enabled && known) {
