@@ -90,14 +90,26 @@ class Cached<T> {
   }
 }
 
+/**
+ * The long-term memory write lock (memory-lock.ts), as reinforcement uses it: consolidation reads
+ * an event, merges into it and writes the whole row back, so a reinforcement committed between
+ * its read and its write would be overwritten with the old strength and recall count.
+ */
+export interface MemoryWriteLockLike {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 export class StoreMemory implements ReasonMemory {
   readonly #store: MemoryStoreLike;
+  readonly #writeLock: MemoryWriteLockLike | undefined;
   readonly #streams: Cached<string[]>;
   readonly #spaces: Cached<{ space: string; dims: number }[]>;
   readonly #hasEpisodes: Cached<boolean>;
 
-  constructor(store: MemoryStoreLike, options: { ttlMs?: number } = {}) {
+  /** `writeLock`: taken around reinforcement; every process that may run beside a consolidate worker needs it. */
+  constructor(store: MemoryStoreLike, options: { ttlMs?: number; writeLock?: MemoryWriteLockLike } = {}) {
     this.#store = store;
+    this.#writeLock = options.writeLock;
     const ttl = options.ttlMs ?? CATALOG_TTL_MS;
     this.#streams = new Cached(() => store.streams(), ttl);
     this.#spaces = new Cached(() => store.spaces(), ttl);
@@ -201,7 +213,8 @@ export class StoreMemory implements ReasonMemory {
   }
 
   reinforce(ids: readonly string[], at: number): Promise<void> {
-    return this.#store.reinforce([...ids], at);
+    const write = () => this.#store.reinforce([...ids], at);
+    return this.#writeLock ? this.#writeLock.run(write) : write();
   }
 }
 

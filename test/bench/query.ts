@@ -1,6 +1,8 @@
 // Question latency without an LLM, on 10k and 100k stored events: p50/p95 per size and the share of
 // time in parsing, embedding, search (first stage, moments and the time-widening reads), fusion and
-// answer writing. Memory is real LanceDB in a temp directory, written through MemoryStore; the text
+// answer writing, CPU ms per question (all threads), the store calls a question makes with their
+// mean time, and the share of each answer's evidence that an exact (index-free) search also cites.
+// Memory is real LanceDB in a temp directory, written through MemoryStore; the text
 // encoders are the project's tiny test models run by the real ModelRepository (8-d, so embedding is
 // cheap here), plus one 512-d space whose question vector is a seeded hash of the words, so vector
 // search is measured at a realistic width. Run: npx tsx test/bench/query.ts [--sizes 10000,100000] [--optimized-only]
@@ -137,27 +139,80 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-async function measure(deps: ReasonDeps, rounds: number) {
+/** Per store method: calls and wall ms summed over the measured questions (the profile of a question's reads). */
+type StoreProfile = Map<string, { calls: number; ms: number }>;
+
+/**
+ * The store with every method timed into `profile`. Methods run on the store itself (its private
+ * fields do not survive a Proxy receiver); calls that overlap are each timed whole, so the sum
+ * can exceed a question's wall time where searches run in parallel.
+ */
+function profiled(store: MemoryStore, profile: StoreProfile): MemoryStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return async (...args: unknown[]) => {
+        const start = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          const entry = profile.get(prop) ?? { calls: 0, ms: 0 };
+          entry.calls += 1;
+          entry.ms += performance.now() - start;
+          profile.set(prop, entry);
+        }
+      };
+    },
+  });
+}
+
+async function measure(deps: ReasonDeps, rounds: number, profile: StoreProfile, exact?: ReasonDeps) {
   const signal = new AbortController().signal;
   // Warm up: first queries open files and caches.
   for (const q of QUESTIONS) await answerQuestion(deps, { question: q, now: NOW }, signal);
+  profile.clear();
   const totals: number[] = [];
   const sums: Record<keyof QueryTimings, number> = { totalMs: 0, parseMs: 0, embedMs: 0, searchMs: 0, fusionMs: 0, detailMs: 0, answerMs: 0 };
+  const evidence = new Map<string, string[]>();
+  // CPU of every thread of the process (LanceDB's included): what a question costs a quiet machine.
+  const cpuStart = process.cpuUsage();
   for (let r = 0; r < rounds; r += 1) {
     for (const q of QUESTIONS) {
       const start = performance.now();
       const a = await answerQuestion(deps, { question: q, now: NOW }, signal);
       totals.push(performance.now() - start);
       for (const key of Object.keys(sums) as (keyof QueryTimings)[]) sums[key] += a.timings[key];
+      evidence.set(q, a.evidence.map((e) => e.eventId));
     }
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  // The same questions with every vector search exact (no index): the share of cited evidence the
+  // indexed searches kept is the recall a user sees.
+  let evidenceRecall: number | undefined;
+  if (exact) {
+    let kept = 0;
+    let wanted = 0;
+    for (const q of QUESTIONS) {
+      const truth = (await answerQuestion(exact, { question: q, now: NOW }, signal)).evidence.map((e) => e.eventId);
+      const got = new Set(evidence.get(q) ?? []);
+      wanted += truth.length;
+      kept += truth.filter((id) => got.has(id)).length;
+    }
+    evidenceRecall = wanted > 0 ? round(kept / wanted) : 1;
   }
   totals.sort((a, b) => a - b);
   const share = (ms: number) => round(ms / sums.totalMs);
+  const storeCalls = Object.fromEntries(
+    [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => [name, { perQuestion: round(e.calls / totals.length), meanMs: round(e.ms / e.calls) }]),
+  );
   return {
     questions: totals.length,
     p50Ms: round(percentile(totals, 50)),
     p95Ms: round(percentile(totals, 95)),
     maxMs: round(totals[totals.length - 1] ?? 0),
+    cpuMsPerQuestion: round((cpu.user + cpu.system) / 1000 / totals.length),
+    ...(evidenceRecall !== undefined ? { evidenceRecallVsExact: evidenceRecall } : {}),
     share: {
       parse: share(sums.parseMs),
       embedding: share(sums.embedMs),
@@ -173,6 +228,7 @@ async function measure(deps: ReasonDeps, rounds: number) {
       fusion: round(sums.fusionMs / totals.length),
       answerWriting: round(sums.answerMs / totals.length),
     },
+    storeCalls,
   };
 }
 
@@ -192,20 +248,21 @@ async function main(): Promise<void> {
       const fillStart = performance.now();
       if ((await store.countEvents()) !== size) await fill(store, repo, size);
       const fillMs = performance.now() - fillStart;
-      const deps: ReasonDeps = {
-        memory: new StoreMemory(store),
-        models: benchModels(new RuntimeModels(repo)),
-        settings: ReasonSchema.parse({ reinforce: false }),
-        timeZone: 'UTC',
-      };
+      const profile: StoreProfile = new Map();
+      const models = benchModels(new RuntimeModels(repo));
+      const settings = ReasonSchema.parse({ reinforce: false });
+      const deps: ReasonDeps = { memory: new StoreMemory(profiled(store, profile)), models, settings, timeZone: 'UTC' };
       // Right after writing: new rows are not in any index yet (what a query sees between optimizations).
-      const fresh = process.argv.includes('--optimized-only') ? undefined : await measure(deps, rounds);
+      const fresh = process.argv.includes('--optimized-only') ? undefined : await measure(deps, rounds, profile);
       // What the consolidate role's OptimizeTables job does: compaction, then vector and full-text indexes.
       const optimizeStart = performance.now();
       await store.compact();
       const built = await store.buildIndexes({ vectorMinRows: 10_000, ftsMinRows: 256, growth: 2 });
       const optimizeMs = performance.now() - optimizeStart;
-      const optimized = await measure(deps, rounds);
+      const exactStore = await MemoryStore.open(join(dir, `lancedb-${size}`), { exact: true });
+      const exact: ReasonDeps = { ...deps, memory: new StoreMemory(exactStore) };
+      const optimized = await measure(deps, rounds, profile, exact);
+      await exactStore.close();
       results.push({
         events: size,
         fillSeconds: round(fillMs / 1000),
