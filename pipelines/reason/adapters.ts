@@ -5,7 +5,7 @@
 import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
-import type { ListEventsOptions } from '../repositories/memory-schema.js';
+import type { EventSpan, ListEventsOptions } from '../repositories/memory-schema.js';
 import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';
 
 interface StoreMoment {
@@ -34,6 +34,7 @@ export interface MemoryStoreLike {
   eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
+  listEventSpans(options: ListEventsOptions): Promise<EventSpan[]>;
   countEvents(filter?: MemoryFilter): Promise<number>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
   /** Events by id, in one read; ids merged into another event find that event. */
@@ -187,6 +188,10 @@ export class StoreMemory implements ReasonMemory {
 
   listEvents(filter: MemoryFilter, limit: number, newestFirst = false): Promise<StoredEvent[]> {
     return this.#listNear({ ...filter, limit, descending: newestFirst });
+  }
+
+  listEventSpans(filter: MemoryFilter, limit: number): Promise<EventSpan[]> {
+    return this.#store.listEventSpans({ ...filter, limit });
   }
 
   countEvents(filter: MemoryFilter): Promise<number> {

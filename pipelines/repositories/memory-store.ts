@@ -8,7 +8,7 @@ import { MemoryReads } from './memory-reads.js';
 import { MemoryRetention } from './memory-retention.js';
 import { MemorySearch, type SearchOptions } from './memory-search.js';
 import type {
-  EpisodeWrite, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
+  EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
   SpaceInfo, StoredEpisode, StoredMoment, Vectors,
 } from './memory-schema.js';
 import { MemoryTables } from './memory-tables.js';
@@ -117,6 +117,10 @@ export class MemoryStore {
   /** Events ordered by wall-clock start (stream start for ties). */
   listEvents(options: ListEventsOptions = {}): Promise<StoredEvent[]> {
     return this.#reads.listEvents(options);
+  }
+  /** listEvents as spans (id, stream, start, end): for picking events by time before reading them. */
+  listEventSpans(options: ListEventsOptions = {}): Promise<EventSpan[]> {
+    return this.#reads.listEventSpans(options);
   }
   countEvents(filter: MemoryFilter = {}): Promise<number> {
     return this.#reads.countEvents(filter);
