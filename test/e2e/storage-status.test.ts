@@ -1,6 +1,7 @@
 // Where the stores are and whether they answer, as an operator asks: `engram status` (text and
 // --json) names each store's backend and location, and /readyz turns 503 naming the blob store
 // when its object storage cannot be reached — while Redis and LanceDB still report ok.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiDeps } from '../../services/api/main.js';
@@ -9,7 +10,7 @@ import type { StatusReport } from '../../services/cli/status.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { runCli } from '../helpers/cli.js';
-import { useTestEnv } from '../helpers/env.js';
+import { makeTempDir, useTestEnv } from '../helpers/env.js';
 import { freePort } from '../helpers/ports.js';
 import { useTestS3 } from '../helpers/s3.js';
 
@@ -39,13 +40,17 @@ describe('engram status and /readyz report each store', () => {
   }, 120_000);
 
   it('answers /readyz 503 naming the blob store when its bucket does not exist', async () => {
-    const context = await EngramContext.open(env.loaded({ api: { port: 0 }, storage: s3.server.storage({ bucket: 'missing-bucket' }) }), silentLogger());
+    // A data directory of its own: the API's background work (the label-word cache) may still be
+    // writing in it when the test ends, so it is removed with retries.
+    const dataDir = makeTempDir();
+    const context = await EngramContext.open(env.loaded({ dataDir, api: { port: 0 }, storage: s3.server.storage({ bucket: 'missing-bucket' }) }), silentLogger());
     const { deps, close } = await apiDeps(context);
     const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
     cleanups.push(async () => {
       await app.close();
       await close();
       await context.close();
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     });
     const ready = await app.inject('/readyz');
     expect(ready.statusCode).toBe(503);
