@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ChunkAssembler } from './assembler.js';
 import { AUDIO_RATE, decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
 
-const frame = (t: number, scene = false) => ({ t, scene, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
+const frame = (t: number, scene = false) => ({ t, scene, width: 4, height: 2, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
 const ramp = (from: number, n: number) => Float32Array.from({ length: n }, (_, i) => from + i);
-const base = { stream: 's', chunkSeconds: 1, firstSeq: 0, offset: 0, hasVideo: true, hasAudio: true, width: 4, height: 2, wallAt: (t: number) => 1_000_000 + t * 1000 };
+const base = { stream: 's', chunkSeconds: 1, firstSeq: 0, offset: 0, hasVideo: true, hasAudio: true, wallAt: (t: number) => 1_000_000 + t * 1000 };
 
 describe('ChunkAssembler', () => {
   it('puts each sample and frame in the chunk of its time, whatever the arrival order', () => {

@@ -47,8 +47,6 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
     holdLast: !live,
     // A live stream keeps its audio flowing when video lags; a file always waits for its video.
     ...(live ? { maxSkewChunks: LIVE_MAX_SKEW_CHUNKS } : {}),
-    width: plan.width,
-    height: plan.height,
     wallAt: (t) => runWall + (t - offset) * 1000,
     ...(gapBefore ? { gapBefore: { from: gapBefore.from, to: gapBefore.to, wallFrom: gapBefore.wallFrom, wallTo: gapBefore.wallTo } } : {}),
   });
