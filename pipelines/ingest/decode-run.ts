@@ -70,6 +70,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   let pumping: Promise<void> | undefined;
   let pumpError: unknown;
   let gapRecorded = false;
+  let knownInFlight: number | undefined;
   const runStarted = Date.now();
   const session = deps.decode(
     plan,
@@ -107,7 +108,10 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
       gapRecorded = true;
       await streams.addGap(name, gapBefore);
     }
-    let inFlight = await streams.outstanding(name, NEXT_STAGE);
+    // The count the last checkpoint returned saves a round trip per chunk; perception only
+    // lowers it meanwhile, so it is read afresh only when it says the limit is reached.
+    let inFlight = knownInFlight ?? (await streams.outstanding(name, NEXT_STAGE));
+    if (inFlight >= config.maxChunksInFlight) inFlight = await streams.outstanding(name, NEXT_STAGE);
     if (inFlight >= config.maxChunksInFlight) {
       if (live) {
         chunk.droppedKeyframes = chunk.keyframes.length;
@@ -124,14 +128,15 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
         await streams.setState(name, 'running');
       }
     }
-    await deps.chunks.put(chunk);
     const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
     const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-    await streams.recordChunk(
+    // Stored and checkpointed in one transaction (one round trip instead of two).
+    knownInFlight = await streams.recordChunk(
       name,
       { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
       NEXT_STAGE,
       chunkUnit(runtime0.jobId, chunk.seq),
+      deps.chunks.write(chunk),
     );
     await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
     state.nextSeq = chunk.seq + 1;

@@ -3,6 +3,13 @@
 import type { Redis } from 'ioredis';
 import { decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
 
+/** A chunk's stored form: its key, its bytes and how long it lives. */
+export interface ChunkWrite {
+  key: string;
+  bytes: Buffer;
+  ttlSeconds: number;
+}
+
 export class ChunkStore {
   readonly #redis: Redis;
   readonly #prefix: string;
@@ -19,7 +26,16 @@ export class ChunkStore {
   }
 
   async put(chunk: Chunk): Promise<void> {
-    await this.#redis.set(this.key(chunk.stream, chunk.seq), encodeChunk(chunk), 'EX', this.#ttlSeconds);
+    const { key, bytes, ttlSeconds } = this.write(chunk);
+    await this.#redis.set(key, bytes, 'EX', ttlSeconds);
+  }
+
+  /**
+   * The chunk as one value to set, for a caller that writes it in its own transaction (ingest
+   * stores and checkpoints a chunk in one round trip: StreamRepository.recordChunk).
+   */
+  write(chunk: Chunk): ChunkWrite {
+    return { key: this.key(chunk.stream, chunk.seq), bytes: encodeChunk(chunk), ttlSeconds: this.#ttlSeconds };
   }
 
   /** The chunk, or undefined when it expired, was deleted or never existed. */
