@@ -130,7 +130,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     }
     const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
     const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-    // Stored and checkpointed in one transaction (one round trip instead of two).
+    // Stored and checkpointed in one round trip (were two, plus one for the in-flight count).
     knownInFlight = await streams.recordChunk(
       name,
       { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },

@@ -1,13 +1,24 @@
 // Chunk bytes in Redis between ingest and perceive: one binary value per (stream, seq) with a TTL,
 // so a chunk nobody consumes does not stay forever. The perceive job carries only { stream, seq }.
 import type { Redis } from 'ioredis';
-import { decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
+import { decodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
 
-/** A chunk's stored form: its key, its bytes and how long it lives. */
+/** A chunk's stored form: its key, its bytes in parts (one value once appended), how long it lives. */
 export interface ChunkWrite {
   key: string;
-  bytes: Buffer;
+  parts: Buffer[];
   ttlSeconds: number;
+}
+
+/**
+ * Sends the commands that store a chunk, without waiting: SET of the first part, APPEND of each
+ * other. One value as GET reads it, but no copy of the whole: ioredis copies each command's
+ * arguments into one buffer (and a MULTI copies all its commands into one more), so a chunk
+ * concatenated first, or set inside a transaction, was copied two or three times per frame.
+ */
+export function sendChunkWrite(redis: Redis, write: ChunkWrite): Promise<unknown>[] {
+  const [first, ...rest] = write.parts;
+  return [redis.set(write.key, first ?? Buffer.alloc(0), 'EX', write.ttlSeconds), ...rest.map((part) => redis.append(write.key, part))];
 }
 
 export class ChunkStore {
@@ -26,16 +37,15 @@ export class ChunkStore {
   }
 
   async put(chunk: Chunk): Promise<void> {
-    const { key, bytes, ttlSeconds } = this.write(chunk);
-    await this.#redis.set(key, bytes, 'EX', ttlSeconds);
+    await Promise.all(sendChunkWrite(this.#redis, this.write(chunk)));
   }
 
   /**
-   * The chunk as one value to set, for a caller that writes it in its own transaction (ingest
-   * stores and checkpoints a chunk in one round trip: StreamRepository.recordChunk).
+   * The chunk's stored form, for a caller that sends it with its own commands in the same round
+   * trip (ingest stores and checkpoints a chunk together: StreamRepository.recordChunk).
    */
   write(chunk: Chunk): ChunkWrite {
-    return { key: this.key(chunk.stream, chunk.seq), bytes: encodeChunk(chunk), ttlSeconds: this.#ttlSeconds };
+    return { key: this.key(chunk.stream, chunk.seq), parts: encodeChunkParts(chunk), ttlSeconds: this.#ttlSeconds };
   }
 
   /** The chunk, or undefined when it expired, was deleted or never existed. */
