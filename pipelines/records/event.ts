@@ -29,6 +29,12 @@ export interface Detection {
   box: [number, number, number, number];
   /** Track id, unique within its stream; given by segment's tracker, absent in perception records. */
   track?: number;
+  /**
+   * [width, height] of the keyframe `box` is in. Thumbnails are scaled differently from keyframes
+   * (ingest.thumbnailWidth against ingest.frameMaxSide, never upscaled), so a box drawn over a
+   * thumbnail needs it; absent in detections stored before it was recorded.
+   */
+  frame?: [number, number];
 }
 
 /** How many of one label an event held. */
