@@ -29,6 +29,11 @@ export interface ReasonDeps {
   log?: Pick<Log, 'warn' | 'debug'>;
   /** The WordNet word -> detector label map (label-words.ts); without it object questions go through retrieval. */
   labelWords?: () => Promise<LabelWords>;
+  /**
+   * The tracker's memory (segment.tracks.memorySeconds): an object leaving while another of its
+   * label comes into view this soon was moved, not taken away. Without it only simultaneous changes cancel.
+   */
+  trackMemorySeconds?: number;
   /** Work that must not delay the answer (reinforcement); the owner awaits it before closing. */
   background?: (work: Promise<unknown>) => void;
 }
@@ -234,7 +239,7 @@ async function answerAboutObjects(deps: ReasonDeps, understood: Understood, obje
   const searchMs = ms(searchStart);
   const answerStart = performance.now();
   const { wall, streams } = understood;
-  const written = answerObjects(objects, events, { timeZone: deps.timeZone, now, maxEvidence: deps.settings.maxEvidence, streams, ...(wall ? { wall } : {}) });
+  const written = answerObjects(objects, events, { timeZone: deps.timeZone, now, maxEvidence: deps.settings.maxEvidence, streams, swapSeconds: deps.trackMemorySeconds ?? 0, ...(wall ? { wall } : {}) });
   const items = written.cited.map((event) => ({ event, score: 1, confidence: 1, role: EvidenceRole.Hit, quote: '', quoteSource: QuoteSource.None, thumbnail: event.thumbnail }));
   return { answer: written.answer, items, searchMs, answerMs: ms(answerStart) };
 }

@@ -3,6 +3,10 @@
 // vehicle label. A word reaches a label when one of its senses is a kind of the label (hyponym:
 // courier -> messenger -> ... -> person) or the label is a kind of it (hypernym: vehicle). The map
 // is built once from the noun database (repositories/wordnet.ts) and cached as plain JSON.
+// A word is read in the senses people mostly use it in (meantSenses): "light" is not a person.
+// WordNet 3.1 files bus and train under "public transport", beside "vehicle" under "conveyance",
+// so "vehicle" does not reach them; reaching a word's siblings would also send "animal" to
+// person and "container" to every artifact, so that gap is left as WordNet has it.
 import type { NounNet } from '../repositories/wordnet.js';
 import { isStopWord, words } from './keywords.js';
 
@@ -15,6 +19,13 @@ export interface LabelSense {
   lexFile: number;
   /** Which of the lemma's senses in that file (0: the most frequent). */
   nth?: number;
+  /**
+   * A lexicographer file whose every sense is a kind of this label. WordNet's lexicographers
+   * filed all nouns for people in noun.person (18), under the unique beginner "person"; a few of
+   * them hang off other hypernyms (a driver is an "operator", a causal agent) but the file still
+   * says they are people.
+   */
+  coversLexFile?: number;
 }
 
 /**
@@ -23,7 +34,7 @@ export interface LabelSense {
  * trained on: a COCO "mouse" is the computer mouse (artifact), not the animal; an "orange" the fruit.
  */
 export const COCO_SENSES: readonly LabelSense[] = [
-  { label: 'person', lexFile: 3 }, { label: 'bicycle', lexFile: 6 }, { label: 'car', lexFile: 6 }, { label: 'motorcycle', lexFile: 6 },
+  { label: 'person', lexFile: 3, coversLexFile: 18 }, { label: 'bicycle', lexFile: 6 }, { label: 'car', lexFile: 6 }, { label: 'motorcycle', lexFile: 6 },
   { label: 'airplane', lexFile: 6 }, { label: 'bus', lexFile: 6 }, { label: 'train', lexFile: 6 }, { label: 'truck', lexFile: 6 },
   { label: 'boat', lexFile: 6 }, { label: 'traffic light', lexFile: 10 }, { label: 'fire hydrant', lexFile: 6 },
   // WordNet has no stop sign; its nearest is the street sign it is a kind of.
@@ -49,6 +60,12 @@ export const COCO_SENSES: readonly LabelSense[] = [
   { label: 'teddy bear', lexFile: 6 }, { label: 'hair drier', lexFile: 6 }, { label: 'toothbrush', lexFile: 6 },
 ];
 
+/**
+ * Which rules built a map: cached maps built by older rules are rebuilt. 2: senses weighed by how
+ * often they are used (meantSenses), the person file covered by "person".
+ */
+export const LABEL_WORDS_VERSION = 2;
+
 /** Word ('_' between words of a compound) -> labels it reaches, sorted. */
 export type LabelWords = Record<string, string[]>;
 
@@ -57,6 +74,40 @@ export type LabelWords = Record<string, string[]>;
  * nothing about which label is meant: "thing" or "object" must not reach all 80 labels.
  */
 const MIN_GENERAL_DEPTH = 4;
+
+/**
+ * A domain (lexicographer file) must hold this share of a word's tagged uses before the word is
+ * read in it: "light" was tagged 117 times, 3 of them as a person ("the light of my life"), so a
+ * question about a light is not about a person; "television" was tagged 15 times, 3 of them as the
+ * set, so the set stays.
+ */
+const MIN_DOMAIN_SHARE = 0.1;
+
+/**
+ * The senses a question's word can be taken to mean, among those naming something a camera can see
+ * (`seeable`: physical entities, like every label). WordNet counts how often each sense was tagged
+ * in its semantic concordance; a domain the word is seldom used in is left out (see
+ * MIN_DOMAIN_SHARE), and so is a sense never tagged that lists the word only as an alias ("pet"
+ * among the names of a darling). A sense the word heads (WordNet names it first) stays though the
+ * old texts never used it: a "cab" is mostly a taxi today. A word whose seeable senses were never
+ * tagged has no frequencies for them (their order is arbitrary), so the senses it heads are
+ * preferred: a "scooter" is the scooter, not the water scooter or the iceboat that list it as an
+ * alias, and a "basketball" the ball, though the texts only ever meant the game.
+ */
+export function meantSenses(net: NounNet, lemma: string, synsets: readonly number[], seeable: (synset: number) => boolean = () => true): number[] {
+  const tags = net.tagCounts.get(lemma) ?? [];
+  const all = synsets.map((synset, i) => ({ synset, tags: tags[i] ?? 0, heads: net.headWord.get(synset) === lemma, file: net.lexFile.get(synset) }));
+  const candidates = all.filter((c) => seeable(c.synset));
+  if (candidates.every((c) => c.tags === 0)) {
+    const headed = candidates.filter((c) => c.heads);
+    return (headed.length > 0 ? headed : candidates).map((c) => c.synset);
+  }
+  // Shares are of all the word's uses: "red" was tagged 17 times, once as a revolutionary.
+  const total = all.reduce((sum, c) => sum + c.tags, 0);
+  const perDomain = new Map<number | undefined, number>();
+  for (const c of all) perDomain.set(c.file, (perDomain.get(c.file) ?? 0) + c.tags);
+  return candidates.filter((c) => (c.tags > 0 || c.heads) && (perDomain.get(c.file) ?? 0) >= MIN_DOMAIN_SHARE * total).map((c) => c.synset);
+}
 
 /** Builds the word -> labels map over every noun lemma. Pure; about a second on the full database. */
 export function buildLabelWords(net: NounNet, senses: readonly LabelSense[] = COCO_SENSES): LabelWords {
@@ -95,20 +146,50 @@ export function buildLabelWords(net: NounNet, senses: readonly LabelSense[] = CO
       }
     }
   }
+  // Which files a label covers, and the label's branch under the root (physical entity): the
+  // person file also holds gods, spirits and trolls, beliefs rather than things a camera sees.
+  const byLexFile = new Map<number, { label: string; branch: number[] }>();
+  for (const sense of senses) {
+    if (sense.coversLexFile === undefined) continue;
+    const own = [...isLabel].filter(([, labels]) => labels.includes(sense.label)).map(([s]) => s);
+    byLexFile.set(sense.coversLexFile, { label: sense.label, branch: own.flatMap((s) => [...visit(s)].filter((a) => depth.get(a) === 1)) });
+  }
   const labelsOfSense = (s: number): Set<string> => {
     const out = new Set<string>();
+    // Named people (Abraham Lincoln) are instances, with no hypernym of their own: a question
+    // naming someone asks about that person, not about any person the detector saw.
+    const filed = net.hypernyms.has(s) ? byLexFile.get(net.lexFile.get(s) ?? -1) : undefined;
+    if (filed && filed.branch.some((a) => visit(s).has(a))) out.add(filed.label);
     for (const a of visit(s)) for (const l of isLabel.get(a) ?? []) out.add(l);
     if ((depth.get(s) ?? 0) >= MIN_GENERAL_DEPTH) for (const l of above.get(s) ?? []) out.add(l);
     return out;
   };
   const out: LabelWords = {};
+  // Words are read in their senses that name physical things, as nearly every label does, or that
+  // reach a label anyway (the traffic light and stop sign are filed as signals, communication):
+  // "basketball" is then the ball, not the game the texts mostly meant.
+  const branches = new Map<number, number>();
+  for (const s of isLabel.keys()) for (const a of visit(s)) if (depth.get(a) === 1) branches.set(a, (branches.get(a) ?? 0) + 1);
+  const physical = [...branches].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const seeable = (s: number) => (physical !== undefined && visit(s).has(physical)) || labelsOfSense(s).size > 0;
+  const names = new Map<string, string>();
+  for (const sense of senses) {
+    names.set(sense.label.replace(/ /g, '_'), sense.label);
+    names.set(sense.lemma ?? sense.label.replace(/ /g, '_'), sense.label);
+  }
   for (const [lemma, synsets] of net.senses) {
+    // A label's own name means the label ("buses" are buses, not the old cars also called buses).
+    const named = names.get(lemma);
+    if (named) {
+      out[lemma] = [named];
+      continue;
+    }
     // The word's most frequent sense that reaches a label decides the domain; its other senses in
     // the same domain count too (bike: motorcycle and bicycle), others do not (puppy: the young
     // dog, not the conceited young person).
     let domain: number | undefined;
     const labels = new Set<string>();
-    for (const s of synsets) {
+    for (const s of meantSenses(net, lemma, synsets, seeable)) {
       const found = labelsOfSense(s);
       if (found.size === 0) continue;
       const file = net.lexFile.get(s);

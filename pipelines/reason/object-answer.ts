@@ -5,6 +5,7 @@
 import type { StoredEvent, TrackSpan } from '../records/event.js';
 import { plural } from '../consolidate/objects.js';
 import { formatClock, formatDate, formatStreamTime } from './clock.js';
+import { countChanges } from './count-changes.js';
 import { describeWhen } from './extractive-answer.js';
 import { ObjectAsk, type ObjectQuestion } from './object-question.js';
 
@@ -22,6 +23,11 @@ export interface ObjectAnswerContext {
   streams: readonly string[];
   /** The wall-clock window the question was limited to. */
   wall?: { from: number; to: number };
+  /**
+   * A departure and an arrival of the same label this close (seconds) are one object moved, not
+   * one gone and another come: the tracker's memory (segment.tracks.memorySeconds).
+   */
+  swapSeconds: number;
 }
 
 function labelPhrase(labels: readonly string[]): string {
@@ -86,9 +92,9 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
     case ObjectAsk.Arrival:
     case ObjectAsk.Departure: {
       const arrival = question.ask === ObjectAsk.Arrival;
-      const moves = tracksOf(events, labels)
-        .filter(({ track }) => (arrival ? track.entered : track.left))
-        .sort((a, b) => (arrival ? a.track.enteredAt - b.track.enteredAt : a.track.leftAt - b.track.leftAt));
+      // Changes in how many were in view, not single tracks: an object moved across the table
+      // (one track ends, another starts beside it) neither left nor came.
+      const moves = countChanges(events, labels, context.swapSeconds).filter((c) => (arrival ? c.to > c.from : c.to < c.from));
       if (moves.length === 0) {
         // Seen, but never coming or going inside memory: say what was seen rather than invent a time.
         const first = events[0]!;
@@ -98,9 +104,13 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
           cited: [first],
         };
       }
-      const text = listed(moves, max, ({ event, track }, i) =>
-        arrival ? `${subjectOf(track.label, i > 0)} came into view ${trackWhen(event, track.enteredAt, track.enter, context)}` : `${subjectOf(track.label, i > 0)} left ${trackWhen(event, track.leftAt, track.leave, context)}`,
-      );
+      const text = listed(moves, max, (c, i) => {
+        const n = Math.abs(c.to - c.from);
+        const who = n === 1 ? subjectOf(c.label, i > 0) : `${n} ${plural(c.label, n)}`;
+        // What stayed (or was already there) is what a person checks against the picture.
+        const rest = arrival ? (c.from > 0 ? `, making ${c.to}` : '') : c.to > 0 ? `, leaving ${c.to}` : '';
+        return `${who} ${arrival ? 'came into view' : 'left'} ${trackWhen(c.event, c.atWall, c.at, context)}${rest}`;
+      });
       return { answer: `${text}.`, cited: uniqueEvents(moves.map((m) => m.event)).slice(0, max) };
     }
     case ObjectAsk.Count: {

@@ -31,7 +31,7 @@ export interface ObjectQuestion {
 const COUNT = /\b(how many|number of|count)\b/;
 const WHETHER = /^\s*(was|were|is|are|did|does|do|has|have|had)\b/;
 const DEPARTURE = /\b(leave|leaves|left|leaving|depart\w*|exit\w*|(?:go|gone|went|drive|drove|driven|walk|walked|run|ran) (?:away|off|out)|taken? away|took away|removed?|disappear\w*)\b/;
-const ARRIVAL = /\b(enter\w*|arriv\w*|(?:come|comes|came|coming) (?:in|into|by|to|back|home|over|round|around)|(?:show|showed|shown|turn|turned) up|appear\w*|(?:walk|walked|drive|drove|pull|pulled|step|stepped) in(?:to)?|(?:get|got) (?:here|in)|come|came)\b/;
+const ARRIVAL = /\b(enter\w*|arriv\w*|(?:come|comes|came|coming) (?:in|into|by|to|back|home|over|round|around)|(?:show|showed|shown|turn|turned) up|appear\w*|(?:walk|walked|drive|drove|pull|pulled|step|stepped) in(?:to)?|(?:get|got) (?:here|in)|(?:put|brought|placed|set) (?:back|down)|return\w*|come|came)\b/;
 const MOVEMENT = /\b(came|come|coming|pass\w*|enter\w*|arriv\w*|visit\w*|went|drove|driven|walk\w*|cross\w*|left|leave|go|went by)\b/;
 const ASKS_TIME_OR_COUNT = /\b(when|what time|how many|number of|count|how often|how long)\b/;
 

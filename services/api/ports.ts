@@ -2,10 +2,12 @@
 // composition root (main.ts) adapts the real repositories to them, and a route whose part of
 // engram is not running in this build answers 503 naming what is missing.
 import type { Readable } from 'node:stream';
-import type { StoredEvent } from '../../pipelines/records/event.js';
+import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
+import type { PersonFace } from '../../pipelines/repositories/people.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
+import type { PersonLine } from '../runtime/person-line.js';
 
 /** A stream as the API shows it (ingest's StreamInfo; its other fields pass through untouched). */
 export interface StreamView {
@@ -44,13 +46,26 @@ export interface EventQuery {
   until?: number;
   /** Events where the detector saw any of these labels. */
   labels?: string[];
+  /** Events where any of these face identities was seen. */
+  people?: string[];
   limit: number;
   offset: number;
+}
+
+/** What the detector found on the keyframe an event shows as its thumbnail. */
+export interface ThumbnailDetections {
+  /** Stream seconds of that keyframe; null when no stored keyframe is the thumbnail. */
+  t: number | null;
+  /** [width, height] of the keyframe the boxes are in; null for detections stored without it. */
+  frame: [number, number] | null;
+  detections: Detection[];
 }
 
 export interface EventsPort {
   list(query: EventQuery): Promise<StoredEvent[]>;
   get(id: string): Promise<StoredEvent | null>;
+  /** The detections of the event's thumbnail keyframe (moments row whose thumbnail is the event's). */
+  thumbnailDetections(event: StoredEvent): Promise<ThumbnailDetections>;
   /** Rows per LanceDB table. */
   tableRows(): Promise<Record<string, number>>;
 }
@@ -76,7 +91,10 @@ export interface QueryPort {
 }
 
 export interface BlobsPort {
-  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+  /** Null for a missing blob or a stored path that could leave the store. */
+  stat(ref: string): Promise<{ size: number; contentType: string } | null>;
+  /** A byte range (both ends inclusive) or the whole blob; null when it is gone. */
+  open(ref: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number; contentType: string } | null>;
 }
 
 export interface ClipsPort {
@@ -94,6 +112,25 @@ export interface RecordingsPort {
   readonly segmentSeconds: number;
   /** recordings.exportMaxSeconds. */
   readonly exportMaxSeconds: number;
+}
+
+/**
+ * The identities of face clustering (pipelines/repositories/people.ts). Unknown ids throw
+ * UnknownPersonError; an empty name or a merge of a person with itself throw EngramError.
+ */
+export interface PeoplePort {
+  /** Most recently seen first, as `engram people list --json`. */
+  list(): Promise<PersonLine[]>;
+  get(id: string): Promise<PersonLine | null>;
+  name(id: string, name: string): Promise<void>;
+  /** Moves every face (and every event) of `absorbed` into `kept`. */
+  merge(kept: string, absorbed: string): Promise<void>;
+  /** Deletes the person, its descriptors and crops, and its id on events; says how many went. */
+  forget(id: string): Promise<{ faces: number; crops: number; events?: number }>;
+  /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
+  cropPath(id: string): Promise<string | null>;
+  /** The person's kept faces, best first, with their crops' blob paths; throws UnknownPersonError. */
+  faces(id: string): Promise<PersonFace[]>;
 }
 
 export interface LivePort {
@@ -120,7 +157,7 @@ export interface ModelsPort {
   status(): Promise<ModelView[]>;
 }
 
-/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+/** Readiness checks by name (redis, lancedb, blobs); each throws when its dependency is unreachable. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 export interface ApiDeps {
@@ -134,4 +171,5 @@ export interface ApiDeps {
   recordings?: RecordingsPort;
   live?: LivePort;
   models?: ModelsPort;
+  people?: PeoplePort;
 }

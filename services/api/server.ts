@@ -19,6 +19,7 @@ import { registerHealth } from './routes/health.js';
 import { registerLive } from './routes/live.js';
 import { registerLogin, loginPage } from './routes/login.js';
 import { registerMetrics } from './routes/metrics.js';
+import { registerPeople } from './routes/people.js';
 import { registerQuery } from './routes/query.js';
 import { registerRecordings } from './routes/recordings.js';
 import { registerStreams } from './routes/streams.js';
@@ -162,6 +163,7 @@ export async function buildServer({ config, deps, log }: ServerOptions): Promise
   registerQuery(app, deps, config);
   registerEvents(app, deps, config);
   registerRecordings(app, deps);
+  registerPeople(app, deps);
   registerLive(app, deps);
   registerMetrics(app, deps);
   registerDocs(app);

@@ -14,6 +14,7 @@ import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { RedisRepository } from '../../pipelines/repositories/redis.js';
+import type { LanceAccess } from '../../pipelines/repositories/memory-tables.js';
 import type { Logger } from '../logger.js';
 
 export interface ReasonRuntime {
@@ -25,12 +26,13 @@ export interface ReasonRuntime {
 }
 
 /**
- * `redis`: the lock reinforcement takes (memory-lock.ts), so questions answered here may strengthen
- * events while consolidate workers write them.
+ * `redis`: the memory write lock reinforcement takes (memory-lock.ts), so questions answered here
+ * may strengthen events while consolidate workers write them. `access`: LanceDB's storage options
+ * and commit lock (services/runtime/storage.ts).
  */
-export async function openReason(loaded: LoadedConfig, log: Logger, redis: RedisRepository): Promise<ReasonRuntime> {
+export async function openReason(loaded: LoadedConfig, log: Logger, redis: RedisRepository, access: LanceAccess = {}): Promise<ReasonRuntime> {
   const { config, paths } = loaded;
-  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
+  const store = await MemoryStore.open(paths.lancedbUri, { ...access, reinforceDays: config.memory.reinforceDays });
   let models: ModelRepository;
   try {
     models = await ModelRepository.open({ config: config.models, paths, log });
@@ -50,6 +52,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, redis: Redis
     ...(chat ? { chat } : {}),
     settings: config.reason,
     labelWords,
+    trackMemorySeconds: config.segment.tracks.memorySeconds,
     timeZone: config.reason.timeZone ?? systemTimeZone(),
     log,
     background: (work) => {

@@ -6,6 +6,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/load.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { SHARED_MEDIA } from '../helpers/media.js';
@@ -29,5 +30,16 @@ describe('engram ingest with the object detector installed', () => {
     expect(events[0]!.summary).toMatch(/^A person was in view\./);
     const none = await runCli(['events', '--label', 'dog', '--json'], { env: env.childEnv() });
     expect(JSON.parse(none.stdout)).toEqual([]);
+    // Each stored box says the size of the keyframe it is in (640x480: book.mkv is not scaled),
+    // which the web UI needs to draw it over the smaller thumbnail.
+    const memory = await MemoryStore.open(env.loaded().paths.lancedbUri);
+    try {
+      const [stored] = await memory.listEvents({ labels: ['person'] });
+      const boxes = (await memory.momentsOfEvent(stored!.id)).flatMap((m) => m.detections);
+      expect(boxes.length).toBeGreaterThan(0);
+      for (const d of boxes) expect(d.frame).toEqual([640, 480]);
+    } finally {
+      await memory.close();
+    }
   }, 300_000);
 });

@@ -43,7 +43,7 @@ const wrongTypes = [null, 0, -1, 1e308, true, [], [1, 2], {}, { $ne: null }, '',
 
 interface Case {
   what: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   payload?: string;
   contentType?: string;
@@ -133,11 +133,24 @@ function cases(): Case[] {
   out.push({ what: 'since after until', method: 'GET', url: '/api/events?since=2026-11-28T10:00:00Z&until=2026-11-28T09:00:00Z' });
   // Ids and names in paths.
   for (const id of ['UPPER.001', '..', '.hidden', 'a%2Fb', '%00', 'x'.repeat(129), "a'b", 'a b']) {
-    for (const suffix of ['', '/thumbnail', '/clip']) out.push({ what: `event id ${id}${suffix}`, method: 'GET', url: `/api/events/${id}${suffix}` });
+    for (const suffix of ['', '/thumbnail', '/clip', '/detections']) out.push({ what: `event id ${id}${suffix}`, method: 'GET', url: `/api/events/${id}${suffix}` });
   }
   for (const name of ['UPPER', 'a%20b', '_x', 'x'.repeat(65), '%2e%2e']) {
     out.push({ what: `stream ${name}`, method: 'GET', url: `/api/streams/${name}` });
     out.push({ what: `stop ${name}`, method: 'DELETE', url: `/api/streams/${name}` });
+  }
+  // People: names, merges and ids (a well-formed id nobody has is a 404, never a 5xx).
+  for (let i = 0; i < 40; i += 1) {
+    const body = badBody({ name: 'Alice' }, { name: ['', '   ', 'a\nb', 'tab\there', '\u0000', 'x'.repeat(101)] });
+    out.push({ what: `name body ${JSON.stringify(body)?.slice(0, 80)}`, method: 'PATCH', url: `/api/people/${pick(['p1', 'no-such-person'])}`, payload: JSON.stringify(body) });
+  }
+  for (let i = 0; i < 40; i += 1) {
+    const body = badBody({ kept: 'p1', absorbed: 'p2' }, { kept: ['', '../x', 'a b', 'x'.repeat(129)], absorbed: ['p1', '', "a'b", '%00'] });
+    out.push({ what: `merge body ${JSON.stringify(body)?.slice(0, 80)}`, method: 'POST', url: '/api/people/merge', payload: JSON.stringify(body) });
+  }
+  for (const id of ['..', '.hidden', 'a%2Fb', '%00', 'x'.repeat(129), "a'b", 'a b', 'nobody']) {
+    for (const suffix of ['', '/crop', '/faces', '/faces/x/crop', `/faces/${id}/crop`]) out.push({ what: `person id ${id}${suffix}`, method: 'GET', url: `/api/people/${id}${suffix}` });
+    out.push({ what: `forget ${id}`, method: 'DELETE', url: `/api/people/${id}` });
   }
   return out;
 }

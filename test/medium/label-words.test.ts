@@ -58,9 +58,24 @@ const TABLE: [string, string[], string[]?][] = [
   ['when did a taxi stop?', ['car']],
   ['when did the cab come?', ['car']],
   ['when did the jeep leave?', ['car']],
-  ['how many buses went by?', ['bus']],
-  // WordNet files a bus under public transport, not vehicle: "vehicles" misses buses.
-  ['how many vehicles passed?', ['car', 'truck', 'motorcycle', 'bicycle']],
+  // A label's own name means the label: buses are not also the old cars WordNet calls buses.
+  ['how many buses went by?', ['bus'], ['car']],
+  ['when did the bus leave?', ['bus'], ['car']],
+  // WordNet 3.1 files bus and train under "public transport", a sibling of "vehicle" under
+  // "conveyance", so "vehicles" does not reach them (see label-words.ts).
+  ['how many vehicles passed?', ['car', 'truck', 'motorcycle', 'bicycle'], ['person']],
+  ['how many trains passed?', ['train']],
+  ['when did the driver leave?', ['person']],
+  ['when did a motorist stop?', ['person']],
+  ['when did the cabby arrive?', ['person']],
+  ['when did the cab leave?', ['car']],
+  ['when was the basketball thrown?', ['sports ball']],
+  ['when did the gull land?', ['bird'], ['person']],
+  ['when did the delivery truck arrive?', ['truck']],
+  ['when was the mouse moved?', ['mouse'], ['person']],
+  ['when was the toaster used?', ['toaster'], ['person']],
+  ['how many microwaves were there?', ['microwave']],
+  ['when did the traffic light turn red?', ['traffic light'], ['person']],
   ['when did a puppy come by?', ['dog'], ['person']],
   ['when did the dog bark?', ['dog']],
   ['how many birds were on the feeder?', ['bird']],
@@ -82,6 +97,16 @@ const TABLE: [string, string[], string[]?][] = [
   ['when was the furniture moved?', ['chair', 'couch', 'bed']],
 ];
 
+// Words whose everyday senses are not detector labels, that rare senses used to reach: a light
+// is a lamp (not "the light of my life"), a pet the animal (not a darling), a scooter the
+// scooter (not the water scooter, a motorboat), a face and a watch not people.
+const NOT_LABELS = [
+  'what was said about the parcel?', 'what happened this morning?', 'when was the door open?', 'what did the sign say?',
+  'when was the light on?', 'when did the light turn on?', 'when did the pet come in?', 'was there a pet?', 'when did a scooter pass?',
+  'when did the face appear?', 'did the watch get taken?', 'when did the engine start?', 'when did the mug fall?',
+  'when did Abraham come?', 'who won the match?', 'when was the sweater dropped?',
+];
+
 describe('question words to detector labels (WordNet)', () => {
   it('keeps the table at 50 phrasings or more', () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(50);
@@ -93,10 +118,8 @@ describe('question words to detector labels (WordNet)', () => {
     for (const label of avoid) expect(got, `${phrase} -> ${got.join(', ')}`).not.toContain(label);
   });
 
-  it('finds no label in questions about other things', () => {
-    for (const phrase of ['what was said about the parcel?', 'what happened this morning?', 'when was the door open?', 'what did the sign say?']) {
-      expect(labelsOf(phrase), phrase).toEqual([]);
-    }
+  it.each(NOT_LABELS)('finds no label in %s', (phrase) => {
+    expect(labelsOf(phrase)).toEqual([]);
   });
 
   it('reads the cached map back without rebuilding it', async () => {

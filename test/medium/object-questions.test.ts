@@ -119,7 +119,13 @@ describe('questions about people, vehicles and things', () => {
   it('"when was a bottle taken away?" cites the event where a bottle left', async () => {
     const a = await ask('when was a bottle taken away?');
     expect(cited(a)).toEqual(['kitchen.0000030000']);
-    expect(a.answer).toContain('0:35 into kitchen');
+    // The count dropping while the others stay: what a person checks against the picture.
+    expect(a.answer).toBe('A bottle left at 14:00:35 (0:35 into kitchen), leaving 2.');
+  });
+
+  it('"when was a bottle put back?" answers that none came into view when the count never rose', async () => {
+    const a = await ask('when was a bottle put back?');
+    expect(a.answer).toMatch(/^A bottle was already in view .*; none came into view/);
   });
 
   it('absence: "was anyone here last night?" says no one was seen and cites nothing', async () => {

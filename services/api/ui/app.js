@@ -1,5 +1,6 @@
-// engram's web UI: ask a question (answer + evidence cards that play the clip), a timeline of
-// events per stream, a live list of new events over server-sent events, and the streams.
+// engram's web UI: ask a question (answer + evidence cards that play the clip, with what the
+// detector saw and its boxes), a timeline of events per stream coloured by label, a live list of
+// new events over server-sent events, the streams, and the people face clustering found.
 // Plain DOM, no framework; every text goes in through textContent, never innerHTML.
 
 const $ = (id) => document.getElementById(id);
@@ -49,17 +50,18 @@ function evidenceView(item) {
     score: ev.score,
     hasThumbnail: ev.thumbnail !== null && ev.thumbnail !== undefined && ev.thumbnail !== '',
     labels: Array.isArray(ev.labels) ? ev.labels : [],
+    people: Array.isArray(ev.people) ? ev.people : [],
     counts: ev.counts && typeof ev.counts === 'object' ? ev.counts : {},
   };
 }
 
-/** "2 car (at most 1 at once) · 1 person": what the detector saw in an event. */
+/** "car ×2 (at most 1 at once) · person ×1": what the detector saw in an event (no plurals to get wrong). */
 function objectsText(labels, counts) {
   return labels
     .map((label) => {
       const c = counts[label];
       if (!c) return label;
-      return `${c.distinct} ${label}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
+      return `${label} ×${c.distinct}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
     })
     .join(' · ');
 }
@@ -71,21 +73,79 @@ function labelColour(label) {
   return `hsl(${h} 65% 50%)`;
 }
 
+/** Label chips: a colour swatch (the timeline's colour for the label) and the count in words. */
+function labelChips(labels, counts) {
+  if (labels.length === 0) return null;
+  return el(
+    'ul',
+    { class: 'labels', 'aria-label': 'what the detector saw' },
+    ...labels.map((label) => {
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = labelColour(label);
+      return el('li', { class: 'chip', 'data-label': label }, swatch, objectsText([label], counts));
+    }),
+  );
+}
+
+/**
+ * Draws the detector's boxes over a thumbnail. Boxes are in pixels of the keyframe the detector
+ * saw (`frame`), which is scaled differently from the thumbnail; percentages of the frame place
+ * them on the picture at whatever size the card shows it.
+ */
+function drawBoxes(overlay, found) {
+  const frame = Array.isArray(found.frame) ? found.frame : null;
+  if (!frame || !(frame[0] > 0 && frame[1] > 0)) return;
+  const pct = (v, of) => `${Math.min(Math.max((v / of) * 100, 0), 100)}%`;
+  const boxes = found.detections.filter((d) => Array.isArray(d.box) && d.box.length === 4).map((d) => {
+    const [x1, y1, x2, y2] = d.box;
+    const box = el('div', { class: 'box', 'data-label': d.label }, el('span', { class: 'box-label', text: `${d.label} ${Math.round(d.score * 100)}%` }));
+    box.style.left = pct(x1, frame[0]);
+    box.style.top = pct(y1, frame[1]);
+    box.style.width = pct(x2 - x1, frame[0]);
+    box.style.height = pct(y2 - y1, frame[1]);
+    box.style.borderColor = labelColour(d.label);
+    box.firstChild.style.background = labelColour(d.label);
+    return box;
+  });
+  overlay.replaceChildren(...boxes);
+  overlay.setAttribute('aria-label', boxes.length ? `detections: ${found.detections.map((d) => d.label).join(', ')}` : 'no detections');
+}
+
+/** A bar's background: one horizontal band per label, so an event with a person and a car shows both. */
+function labelBands(labels) {
+  if (labels.length === 1) return labelColour(labels[0]);
+  const step = 100 / labels.length;
+  const stops = labels.map((label, i) => `${labelColour(label)} ${(i * step).toFixed(1)}% ${((i + 1) * step).toFixed(1)}%`);
+  return `linear-gradient(180deg, ${stops.join(', ')})`;
+}
+
 function card(view) {
   const img = el('img', { alt: `thumbnail of ${view.stream} at ${fmtSpan(view.start)}`, loading: 'lazy' });
-  if (view.id && view.hasThumbnail) img.src = `/api/events/${encodeURIComponent(view.id)}/thumbnail`;
+  const overlay = el('div', { class: 'boxes', role: 'img', 'aria-label': 'no detections' });
+  if (view.id && view.hasThumbnail) {
+    img.src = `/api/events/${encodeURIComponent(view.id)}/thumbnail`;
+    // Only events that held something have boxes worth a request.
+    if (view.labels.length > 0) {
+      api(`/api/events/${encodeURIComponent(view.id)}/detections`).then((found) => drawBoxes(overlay, found)).catch(() => undefined);
+    }
+  }
   const when = [fmtTime(view.startedAt), `${fmtSpan(view.start)}–${fmtSpan(view.end)}`].filter(Boolean).join(' · ');
   const meta = el(
     'div',
     { class: 'meta' },
     el('div', { class: 'stream', text: view.stream }),
     el('div', { class: 'when', text: when }),
-    view.labels.length > 0 ? el('div', { class: 'labels', text: objectsText(view.labels, view.counts) }) : null,
+    labelChips(view.labels, view.counts),
+    view.people.length > 0 ? el('div', { class: 'people-seen', text: `People: ${peopleText(view.people)}` }) : null,
     view.quote ? el('blockquote', { text: String(view.quote).slice(0, 240) }) : null,
     typeof view.score === 'number' ? el('div', { class: 'muted', text: `score ${view.score.toFixed(2)}` }) : null,
   );
-  return el('button', { type: 'button', class: 'card evidence-card', title: 'play this moment', onclick: () => play(view) }, img, meta);
+  return el('button', { type: 'button', class: 'card evidence-card', title: 'play this moment', onclick: () => play(view) }, el('div', { class: 'thumb' }, img, overlay), meta);
 }
+
+$('show-boxes').addEventListener('change', (event) => {
+  $('evidence').classList.toggle('no-boxes', !event.target.checked);
+});
 
 function play(view) {
   if (!view.id) return;
@@ -161,16 +221,19 @@ async function loadTimeline() {
     const to = Math.max(...events.map((e) => e.endedAt));
     const span = Math.max(to - from, 1);
     $('timeline-range').textContent = `${fmtTime(from)} → ${fmtTime(to)}`;
+    const seen = new Set();
     const lanes = [...byStream.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([stream, list]) => {
       const track = el('div', { class: 'track' });
       for (const e of list) {
         const labels = Array.isArray(e.labels) ? e.labels : [];
-        const held = labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '';
-        const bar = el('button', { type: 'button', class: 'ev', title: `${fmtTime(e.startedAt)} ${e.summary || ''}${held}`, onclick: () => play(evidenceView(e)) });
-        // Coloured by the first label it held: people and cars stand out on the lane.
+        const held = (labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '') + (Array.isArray(e.people) && e.people.length > 0 ? `\nPeople: ${peopleText(e.people)}` : '');
+        const text = `${fmtTime(e.startedAt)} ${e.summary || ''}${held}`;
+        const bar = el('button', { type: 'button', class: 'ev', title: text, 'aria-label': text.replaceAll('\n', ' · '), onclick: () => play(evidenceView(e)) });
+        // Coloured by the labels it held (a band per label): people and cars stand out on the lane.
         if (labels.length > 0) {
-          bar.style.background = labelColour(labels[0]);
+          bar.style.background = labelBands(labels);
           bar.dataset.labels = labels.join(',');
+          for (const label of labels) seen.add(label);
         }
         bar.style.left = `${((e.startedAt - from) / span) * 100}%`;
         bar.style.width = `${Math.max(((e.endedAt - e.startedAt) / span) * 100, 0.3)}%`;
@@ -179,6 +242,13 @@ async function loadTimeline() {
       return el('div', { class: 'lane' }, el('span', { class: 'lane-name', text: stream }), track);
     });
     $('timeline').replaceChildren(...lanes);
+    $('timeline-legend').replaceChildren(
+      ...[...seen].sort().map((label) => {
+        const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+        swatch.style.background = labelColour(label);
+        return el('li', { 'data-label': label }, swatch, label);
+      }),
+    );
   } catch (error) {
     $('timeline').replaceChildren(el('p', { class: 'error', text: `Timeline: ${error.message}` }));
   }
@@ -237,6 +307,147 @@ $('add-stream').addEventListener('submit', async (event) => {
   }
 });
 
+// ---- people -----------------------------------------------------------------------------
+
+let people = [];
+
+const personName = (p) => p.name ?? `Unnamed ${p.id.slice(0, 8)}`;
+
+/** Names of the identities an event carries, as the people view shows them. */
+function peopleText(ids) {
+  return ids.map((id) => {
+    const p = people.find((x) => x.id === id);
+    return p ? personName(p) : `Unnamed ${id.slice(0, 8)}`;
+  }).join(', ');
+}
+
+function setPeopleStatus(text, error = false) {
+  $('people-status').textContent = text;
+  $('people-status').className = error ? 'error' : '';
+}
+
+/** Runs a change to people, then shows the list as the server now has it. */
+async function changePeople(work, done) {
+  try {
+    await work();
+    setPeopleStatus(done);
+  } catch (error) {
+    setPeopleStatus(error.message, true);
+  }
+  await loadPeople();
+  // Names and merges change what the timeline's events say about who was there.
+  await loadTimeline();
+}
+
+function personCard(p) {
+  const label = personName(p);
+  // The crop changes when people are merged or forgotten; the face count keys the cache.
+  const face = el('img', { class: 'face', alt: `face of ${label}`, src: `/api/people/${encodeURIComponent(p.id)}/crop?faces=${p.faces}` });
+  const nameInput = el('input', { name: 'name', id: `name-${p.id}`, value: p.name ?? '', maxlength: '100', required: '', autocomplete: 'off' });
+  const nameForm = el(
+    'form',
+    {
+      class: 'name-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        const name = nameInput.value.trim();
+        changePeople(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'PATCH', body: JSON.stringify({ name }) }), `Named ${label} “${name}”.`);
+      },
+    },
+    el('label', { for: `name-${p.id}`, text: 'Name' }),
+    nameInput,
+    el('button', { type: 'submit', text: 'Save name' }),
+  );
+  const others = people.filter((o) => o.id !== p.id);
+  const target = el('select', { name: 'into', id: `into-${p.id}` }, ...others.map((o) => el('option', { value: o.id, text: `${personName(o)} (${o.faces} faces)` })));
+  const mergeForm = others.length === 0 ? null : el(
+    'form',
+    {
+      class: 'merge-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        const into = people.find((o) => o.id === target.value);
+        if (!into) return;
+        if (!window.confirm(`Merge ${label} into ${personName(into)}? Every face of ${label} becomes ${personName(into)}'s. This cannot be undone.`)) return;
+        changePeople(() => api('/api/people/merge', { method: 'POST', body: JSON.stringify({ kept: into.id, absorbed: p.id }) }), `Merged ${label} into ${personName(into)}.`);
+      },
+    },
+    el('label', { for: `into-${p.id}`, text: 'Same person as' }),
+    target,
+    el('button', { type: 'submit', text: 'Merge' }),
+  );
+  const forget = el('button', {
+    type: 'button',
+    class: 'danger',
+    text: 'Forget',
+    'aria-label': `forget ${label}`,
+    onclick: () => {
+      if (!window.confirm(`Forget ${label}? Every face descriptor and face crop of this person is deleted, and questions no longer find them. This cannot be undone.`)) return;
+      changePeople(() => api(`/api/people/${encodeURIComponent(p.id)}`, { method: 'DELETE' }), `Forgot ${label}.`);
+    },
+  });
+  const sightings = el(
+    'ul',
+    { class: 'sightings', 'aria-label': `where ${label} was seen` },
+    ...p.sightings.slice(0, 8).map((s) => {
+      const text = `${s.stream} ${fmtSpan(s.start)}–${fmtSpan(s.end)}`;
+      return el('li', {}, s.eventId ? el('button', { type: 'button', class: 'link', text, title: 'play this sighting', onclick: () => play({ id: s.eventId, stream: s.stream, quote: '' }) }) : text);
+    }),
+  );
+  // Every kept face, fetched when opened: one look tells whether a merge (or a split) is right.
+  const strip = el('div', { class: 'faces' });
+  const allFaces = el(
+    'details',
+    {
+      class: 'face-list',
+      ontoggle: (event) => {
+        if (!event.target.open || strip.dataset.loaded) return;
+        strip.dataset.loaded = 'yes';
+        api(`/api/people/${encodeURIComponent(p.id)}/faces`)
+          .then((faces) => {
+            const shown = faces.slice(0, 48).map((f) => {
+              const where = `${f.stream} at ${fmtSpan(f.t)}`;
+              return el('img', { class: 'face-small', src: `/api/people/${encodeURIComponent(p.id)}/faces/${encodeURIComponent(f.id)}/crop`, alt: `face of ${label}, ${where}`, title: `${where} · score ${f.score.toFixed(2)}`, loading: 'lazy' });
+            });
+            if (faces.length > 48) shown.push(el('span', { class: 'muted', text: ` and ${faces.length - 48} more` }));
+            strip.replaceChildren(...shown);
+          })
+          .catch((error) => strip.replaceChildren(el('span', { class: 'error', text: error.message })));
+      },
+    },
+    el('summary', { text: `All ${p.faces} face${p.faces === 1 ? '' : 's'}` }),
+    strip,
+  );
+  const more = p.sightings.length > 8 ? el('p', { class: 'muted', text: `and ${p.sightings.length - 8} more sightings` }) : null;
+  return el(
+    'article',
+    { class: 'person', 'data-id': p.id, 'aria-label': label },
+    face,
+    el(
+      'div',
+      { class: 'meta' },
+      el('h3', { text: label }),
+      el('div', { class: 'muted', text: `${p.faces} face${p.faces === 1 ? '' : 's'} · first seen ${fmtTime(p.firstSeen)} · last seen ${fmtTime(p.lastSeen)}` }),
+      sightings,
+      more,
+      allFaces,
+      nameForm,
+      mergeForm,
+      forget,
+    ),
+  );
+}
+
+async function loadPeople() {
+  try {
+    people = await api('/api/people');
+    $('people').replaceChildren(...(people.length ? people.map(personCard) : [el('p', { class: 'hint', text: 'No faces recognised yet.' })]));
+  } catch (error) {
+    // Faces turned off (409) or no memory in this process: say so in place of the list.
+    $('people').replaceChildren(el('p', { class: 'hint', text: error.message }));
+  }
+}
+
 // ---- live --------------------------------------------------------------------------------
 
 function liveItem(e) {
@@ -246,7 +457,14 @@ function liveItem(e) {
     'li',
     { class: 'live-event', onclick: () => play(evidenceView(e)) },
     img,
-    el('div', {}, el('strong', { text: e.stream }), el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }), el('div', { text: e.summary || (e.tags || []).join(', ') })),
+    el(
+      'div',
+      {},
+      el('strong', { text: e.stream }),
+      el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }),
+      el('div', { text: e.summary || (e.tags || []).join(', ') }),
+      labelChips(Array.isArray(e.labels) ? e.labels : [], e.counts ?? {}),
+    ),
   );
 }
 
@@ -281,7 +499,8 @@ function scheduleTimeline() {
 }
 
 loadStreams();
-loadTimeline();
+// The timeline names people, so it waits for them (an error there still shows the timeline).
+loadPeople().finally(loadTimeline);
 connectLive();
 // Lag and drops change continuously; live messages carry state changes, this keeps the numbers fresh.
 setInterval(loadStreams, 5000);
