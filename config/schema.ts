@@ -104,6 +104,34 @@ export const QueuesSchema = z
   .strict()
   .prefault({});
 
+export const S3Schema = z
+  .object({
+    /**
+     * Endpoint URL of an S3-compatible service (MinIO, Ceph, a local test server); empty for AWS
+     * S3 itself. An http:// endpoint also allows plain HTTP for LanceDB. @defaultValue ''
+     */
+    endpoint: z.union([z.literal(''), z.string().url()]).default(''),
+    /** Region; S3-compatible services usually accept any. @defaultValue 'us-east-1' */
+    region: z.string().min(1).default('us-east-1'),
+    /** Bucket of the blob backend (storage.blobs s3); it must exist. @defaultValue '' */
+    bucket: z.string().regex(/^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens').default(''),
+    /** Key prefix of every blob in the bucket ("engram/"), so one bucket can hold several installations. @defaultValue '' */
+    prefix: z.string().regex(/^$|^[^/].*\/$/, 'empty, or a key prefix ending in "/" and not starting with one').default(''),
+    /** Access key id; empty uses the AWS SDK's default chain (environment, profile, instance role). @defaultValue '' */
+    accessKeyId: z.string().default(''),
+    /** Secret access key (hidden by `engram config print`). @defaultValue '' */
+    secretAccessKey: z.string().default(''),
+    /** Session token of temporary credentials. @defaultValue '' */
+    sessionToken: z.string().default(''),
+    /**
+     * Address buckets as endpoint/bucket/key rather than bucket.endpoint/key: what most
+     * S3-compatible services need. @defaultValue true
+     */
+    forcePathStyle: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
 export const StorageSchema = z
   .object({
     /**
@@ -111,8 +139,44 @@ export const StorageSchema = z
      * Relative paths are under the data directory. @defaultValue 'lancedb'
      */
     lancedbUri: z.string().min(1).default('lancedb'),
+    /**
+     * Where thumbnails, face crops and evidence clips' sources go: `local` (the data directory's
+     * blobs/ folder, seen by this host only) or `s3` (storage.s3's bucket, shared by every host).
+     * @defaultValue 'local'
+     */
+    blobs: z.enum(['local', 's3']).default('local'),
+    /**
+     * S3-compatible object storage: the blob backend's bucket when storage.blobs is s3, and the
+     * endpoint, region and credentials of an s3:// lancedbUri. Credentials may also come from
+     * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and
+     * AWS_ENDPOINT_URL (ENGRAM_STORAGE__S3__* wins over them).
+     */
+    s3: S3Schema,
+    /**
+     * Further LanceDB storage options for an object-store lancedbUri (LanceDB's names, e.g.
+     * `timeout: 60s`); they win over those derived from storage.s3. @defaultValue {}
+     */
+    lancedbOptions: z.record(z.string(), z.string()).default({}),
+    /**
+     * How LanceDB commits from many processes stay safe: `auto` takes a Redis lock around every
+     * commit when lancedbUri is on object storage (stores that ignore S3's If-None-Match would
+     * otherwise let two commits of one version overwrite each other) and none on a local
+     * directory (an atomic rename decides there); `redis` always; `off` never, leaving it to the
+     * store's conditional writes. @defaultValue 'auto'
+     */
+    commitLock: z.enum(['auto', 'redis', 'off']).default('auto'),
+    /**
+     * Bytes of object-storage blobs kept in the local spool (data directory's spool/) for ffmpeg,
+     * which cuts clips from local files; the least recently used go first. @defaultValue 2 GiB
+     */
+    spoolMaxBytes: z.number().int().min(0).default(2 * 1024 ** 3),
   })
   .strict()
+  .superRefine((storage, ctx) => {
+    if (storage.blobs === 's3' && storage.s3.bucket === '') {
+      ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'required when storage.blobs is s3 (the bucket thumbnails and clips go to)' });
+    }
+  })
   .prefault({});
 
 export const ApiSchema = z
@@ -411,6 +475,72 @@ export const MemorySchema = z
   .strict()
   .prefault({});
 
+/** One gated model: whether it is gated at all, and how long a carried result may stand. */
+function modelGate(refreshSeconds: number) {
+  return z
+    .object({
+      /** Gate this model; false runs it on every keyframe it applies to. @defaultValue true */
+      enabled: z.boolean().default(true),
+      /**
+       * Longest stream time, seconds, a result is carried without running the model again, even on
+       * an unchanged picture, so what stands still is re-confirmed. 0 runs it on every keyframe.
+       */
+      refreshSeconds: z.number().nonnegative().default(refreshSeconds),
+    })
+    .strict()
+    .prefault({});
+}
+
+/**
+ * Change gating (pipelines/perceive/gating.ts): a small grey copy of every keyframe is compared
+ * with the picture each expensive model last ran on; where less than `minArea` of it changed and
+ * the model's refresh interval has not passed, the keyframe carries that run's result (marked
+ * `carried` in the perception record) instead of running the model. The per-stream state lives in
+ * Redis, so any perceive worker on any host may take a stream's next chunk.
+ */
+export const GatingSchema = z
+  .object({
+    /** Width of the grey copy, pixels (height follows the frame's aspect). @defaultValue 64 */
+    width: z.number().int().min(8).max(320).default(64),
+    /**
+     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift is
+     * taken out (auto exposure, a passing cloud), to count as changed. Re-encoding noise on the
+     * sample footage stays under 6. @defaultValue 12
+     */
+    pixelThreshold: z.number().min(0).max(255).default(12),
+    /**
+     * Fraction of the grey copy that must have changed since a model's last run for it to run
+     * again: 0.004 is 9 pixels of a 64x36 copy, a person far off in a 720p camera. @defaultValue 0.004
+     */
+    minArea: z.number().min(0).max(1).default(0.004),
+    /** Weight of each keyframe in the running background behind the recorded change signal. @defaultValue 0.1 */
+    backgroundAlpha: z.number().min(0).max(1).default(0.1),
+    /** The object detector (centernet-coco). @defaultValue { enabled: true, refreshSeconds: 10 } */
+    detect: modelGate(10),
+    /** Image embeddings (CLIP-family spaces; the visual signature always runs). @defaultValue { enabled: true, refreshSeconds: 10 } */
+    image: modelGate(10),
+    /**
+     * OCR on keyframes due by ocrIntervalSeconds; when it runs, lines whose box and pixels did not
+     * change keep their earlier reading instead of going through the recogniser again.
+     * @defaultValue { enabled: true, refreshSeconds: 30 }
+     */
+    ocr: modelGate(30),
+    vad: z
+      .object({
+        /** Skip voice activity on chunks whose audio is below quietDbfs throughout. @defaultValue true */
+        enabled: z.boolean().default(true),
+        /**
+         * Loudest level window (dBFS, the audio level windows) below which a chunk is taken as
+         * holding no speech; below segment.silenceDbfs (-40) so quiet speech still reaches VAD. @defaultValue -50
+         */
+        quietDbfs: z.number().max(0).default(-50),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 export const PerceiveSchema = z
   .object({
     /**
@@ -418,11 +548,6 @@ export const PerceiveSchema = z
      * and OCR is the most expensive shipped model, so it runs on a sample. @defaultValue 2
      */
     ocrIntervalSeconds: z.number().nonnegative().default(2),
-    /**
-     * Skip OCR on a keyframe whose visual signature moved less than this (cosine distance, after
-     * centring) from the last keyframe read: the same picture has the same text. @defaultValue 0.02
-     */
-    ocrMinChange: z.number().min(0).max(2).default(0.02),
     /** Read on-screen text at all. @defaultValue true */
     ocr: z.boolean().default(true),
     /**
@@ -433,6 +558,8 @@ export const PerceiveSchema = z
     ocrOnSceneCut: z.boolean().default(false),
     /** Transcribe speech spans when a speech model is installed. @defaultValue true */
     transcribe: z.boolean().default(true),
+    /** Change-gated models: run the expensive models only where the picture changed (see GatingSchema). */
+    gating: GatingSchema,
   })
   .strict()
   .prefault({});
@@ -733,10 +860,12 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
+export type StorageConfig = Config['storage'];
 export type IngestConfig = Config['ingest'];
 export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];
 export type PerceiveOptions = Config['perceive'];
+export type GatingOptions = Config['perceive']['gating'];
 export type SegmentOptions = Config['segment'];
 export type DetectOptions = Config['detect'];
 export type FacesOptions = Config['faces'];

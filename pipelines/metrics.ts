@@ -3,7 +3,7 @@
 // it reads on each scrape (queue counts, stream lag, table rows) and serves the lot at /metrics.
 // One registry per process: with `engram serve` every role shares it; a process that runs only
 // `engram worker perceive` keeps its own numbers (scrape it separately, or run the api role with it).
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const metricsRegistry = new Registry();
 
@@ -33,6 +33,18 @@ const inferenceBatch = new Histogram({
   buckets: [1, 2, 4, 8, 16, 32, 64, 128],
   registers: [metricsRegistry],
 });
+
+const gatedKeyframes = new Counter({
+  name: 'engram_perceive_gate_total',
+  help: 'Keyframes a change-gated model ran on or carried its last result to, per gate (detect, ocr, image) and outcome',
+  labelNames: ['gate', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Called by perceive for each keyframe a gated model applied to: whether it ran or carried its last result. */
+export function observeGate(gate: string, outcome: 'ran' | 'carried', count = 1): void {
+  if (count > 0) gatedKeyframes.inc({ gate, outcome }, count);
+}
 
 /** Called by the worker wiring when a job finishes (processedOn/finishedOn are BullMQ's ms stamps). */
 export function observeJob(queue: string, outcome: 'completed' | 'failed', processedOn: number | undefined, finishedOn: number | undefined): void {

@@ -590,12 +590,13 @@ export class ModelRepository {
 
   // ---- OCR ------------------------------------------------------------------------------------
 
-  async readText(frame: RgbFrame, signal?: AbortSignal): Promise<OcrLine[]> {
+  /** Text lines on a frame; lines of `previous` (an earlier read of the same camera) whose box and pixels are unchanged are kept without recognising them again. */
+  async readText(frame: RgbFrame, signal?: AbortSignal, previous?: readonly OcrLine[]): Promise<OcrLine[]> {
     const problem = checkFrame(frame);
     if (problem) throw new ModelError(`readText: ${problem}`);
     this.ocr ??= this.openOcr();
     this.ocr.catch(() => (this.ocr = undefined));
-    return (await this.ocr).read(frame, signal);
+    return (await this.ocr).read(frame, signal, previous);
   }
 
   private async openOcr(): Promise<PaddleOcr> {

@@ -61,6 +61,21 @@ describe('on-screen text', () => {
     expect(exact / total, misses.join('\n')).toBeGreaterThanOrEqual(0.9);
   });
 
+  it.runIf(existsSync(join(FONTS, 'dejavu/DejaVuSans.ttf')))('recognises again only the line whose pixels changed, keeping the earlier reading of the others', async () => {
+    const before = drawn('dejavu/DejaVuSans.ttf', 30, 'white', 'black', ['Gate closed at 18:05', 'Front door camera']);
+    const after = drawn('dejavu/DejaVuSans.ttf', 30, 'white', 'black', ['Gate opened at 18:07', 'Front door camera']);
+    const first = await repo.readText({ rgb: before, width: W, height: H });
+    expect(first.map((l) => l.text.toLowerCase())).toEqual(['gate closed at 18:05', 'front door camera']);
+    expect(first.some((l) => l.reused)).toBe(false);
+    const same = await repo.readText({ rgb: before, width: W, height: H }, undefined, first);
+    expect(same.map((l) => [l.text, l.reused])).toEqual(first.map((l) => [l.text, true]));
+    const changed = await repo.readText({ rgb: after, width: W, height: H }, undefined, first);
+    expect(changed.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
+      ['gate opened at 18:07', false],
+      ['front door camera', true],
+    ]);
+  });
+
   it('reads nothing from a blank frame', async () => {
     expect(await repo.readText({ rgb: new Uint8Array(W * H * 3).fill(90), width: W, height: H })).toEqual([]);
   });

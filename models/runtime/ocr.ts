@@ -11,6 +11,53 @@ export interface OcrLine {
   text: string;
   confidence: number;
   box: [number, number, number, number];
+  /** A coarse grey picture of the line's crop, to tell whether the same box still shows the same text. */
+  fingerprint?: Uint8Array;
+  /** True when this reading was taken over from an earlier one (same box, same pixels) without recognising it again. */
+  reused?: boolean;
+}
+
+const PRINT_ROWS = 8;
+const PRINT_COLS = 32;
+/** Overlap two boxes need to be the same text line. */
+const SAME_BOX_IOU = 0.85;
+/** Largest difference of one fingerprint cell (grey levels 0-255) that is still the same text. */
+const SAME_PRINT = 12;
+
+/** Mean grey of the crop (CHW, -1..1) over a PRINT_ROWS x PRINT_COLS grid, as 0-255. */
+function fingerprint(crop: Float32Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(PRINT_ROWS * PRINT_COLS);
+  const sums = new Float64Array(out.length);
+  const counts = new Uint32Array(out.length);
+  const plane = width * height;
+  for (let y = 0; y < height; y += 1) {
+    const r = Math.min(PRINT_ROWS - 1, Math.floor((y * PRINT_ROWS) / height));
+    for (let x = 0; x < width; x += 1) {
+      const cell = r * PRINT_COLS + Math.min(PRINT_COLS - 1, Math.floor((x * PRINT_COLS) / width));
+      const p = y * width + x;
+      sums[cell] = (sums[cell] as number) + ((crop[p] as number) + (crop[plane + p] as number) + (crop[2 * plane + p] as number)) / 3;
+      counts[cell] = (counts[cell] as number) + 1;
+    }
+  }
+  for (let c = 0; c < out.length; c += 1) out[c] = Math.round((((sums[c] as number) / Math.max(1, counts[c] as number)) + 1) * 127.5);
+  return out;
+}
+
+function iou(a: readonly number[], b: readonly number[]): number {
+  const ix = Math.max(0, Math.min(a[2] as number, b[2] as number) - Math.max(a[0] as number, b[0] as number));
+  const iy = Math.max(0, Math.min(a[3] as number, b[3] as number) - Math.max(a[1] as number, b[1] as number));
+  const inter = ix * iy;
+  const area = (r: readonly number[]) => ((r[2] as number) - (r[0] as number)) * ((r[3] as number) - (r[1] as number));
+  return inter > 0 ? inter / (area(a) + area(b) - inter) : 0;
+}
+
+/** An earlier line this box can take its reading from: the same place and the same pixels. */
+function sameLine(previous: readonly OcrLine[], box: readonly number[], print: Uint8Array): OcrLine | undefined {
+  return previous.find((line) => {
+    if (!line.fingerprint || line.fingerprint.length !== print.length || iou(line.box, box) < SAME_BOX_IOU) return false;
+    for (let i = 0; i < print.length; i += 1) if (Math.abs((print[i] as number) - (line.fingerprint[i] as number)) > SAME_PRINT) return false;
+    return true;
+  });
 }
 
 export interface OcrOptions {
@@ -48,7 +95,12 @@ export class PaddleOcr {
     private readonly options: OcrOptions,
   ) {}
 
-  async read(frame: RgbFrame, signal?: AbortSignal): Promise<OcrLine[]> {
+  /**
+   * Text lines on a frame. With `previous` (an earlier reading of the same camera), a detected box
+   * whose place and pixels match a previous line keeps that line's text: only boxes where the text
+   * detection changed go through the recogniser.
+   */
+  async read(frame: RgbFrame, signal?: AbortSignal, previous: readonly OcrLine[] = []): Promise<OcrLine[]> {
     const o = this.options;
     const src = bgr(frame);
     const scale = Math.min(1, o.detMaxSide / Math.max(frame.width, frame.height));
@@ -66,20 +118,30 @@ export class PaddleOcr {
     });
     const crops: Float32Array[] = [];
     const widths: number[] = [];
-    for (const [x0, y0, x1, y1] of boxes) {
+    const prints: Uint8Array[] = [];
+    const reused: (OcrLine | undefined)[] = [];
+    const toRecognise: number[] = [];
+    for (const [i, [x0, y0, x1, y1]] of boxes.entries()) {
       const bw = x1 - x0;
       const bh = y1 - y0;
       const cw = Math.max(8, Math.min(1600, Math.round((o.recHeight * bw) / Math.max(bh, 1))));
       const crop = new Float32Array(3 * o.recHeight * cw);
       sampleChw(src, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+      const print = fingerprint(crop, cw, o.recHeight);
+      prints.push(print);
+      reused.push(previous.length > 0 ? sameLine(previous, boxes[i] as number[], print) : undefined);
+      if (reused[i]) continue;
+      toRecognise.push(i);
       crops.push(crop);
       widths.push(cw);
     }
-    const texts = crops.length > 0 ? await this.recognise(crops, widths, signal) : [];
+    const recognised = crops.length > 0 ? await this.recognise(crops, widths, signal) : [];
+    const texts: ({ text: string; confidence: number } | undefined)[] = reused.map((line) => (line ? { text: line.text, confidence: line.confidence } : undefined));
+    toRecognise.forEach((index, j) => (texts[index] = recognised[j]));
     const lines: OcrLine[] = [];
     boxes.forEach((box, i) => {
       const t = texts[i];
-      if (t && t.text.trim() !== '') lines.push({ text: t.text.trim(), confidence: t.confidence, box });
+      if (t && t.text.trim() !== '') lines.push({ text: t.text.trim(), confidence: t.confidence, box, fingerprint: prints[i] as Uint8Array, ...(reused[i] ? { reused: true } : {}) });
     });
     return lines.sort((a, b) => (Math.abs(a.box[1] - b.box[1]) > 8 ? a.box[1] - b.box[1] : a.box[0] - b.box[0]));
   }

@@ -1,13 +1,19 @@
 // Perception of one chunk: runs every installed model that applies and returns the perception
-// record. Stateless except for the OCR rate limit, which lives in short-term memory so any number
-// of perceive processes share it. Cross-stream batching happens below, in the model runtime's
-// micro-batcher, which groups the calls of every chunk in flight in this process.
+// record. Before any model, each keyframe gets a small grey copy and the cheap change signal; the
+// expensive models (detector, image embeddings, OCR) run only where the picture changed since their
+// last run on the stream or their refresh interval passed, and carry their last result elsewhere
+// (gating.ts). That per-stream state lives in Redis (GateMarks), so any number of perceive
+// processes share it. Cross-stream batching happens below, in the model runtime's micro-batcher,
+// which groups the calls of every chunk in flight in this process.
 import type { DetectOptions, PerceiveOptions } from '../../config/schema.js';
 import type { Chunk } from '../records/chunk.js';
 import { AUDIO_RATE } from '../records/chunk.js';
 import type { Detection, OcrLine, TranscriptSpan } from '../records/event.js';
-import { distance } from '../vectors.js';
+import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
+import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
+import { greyCopy, type GreyFrame } from './change-signal.js';
+import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
 
 /** Audio kept around a speech span for the recogniser, seconds: word edges are soft. */
 const SPEECH_PAD_SECONDS = 0.2;
@@ -28,20 +34,25 @@ export interface PerceptionModels {
   audioLevels(pcm: Float32Array, sampleRate: number): { windows: { t: number; rmsDb: number }[] };
   detectSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]>;
   transcribe(pcm: Float32Array, signal?: AbortSignal): Promise<{ start: number; end: number; text: string }[] | undefined>;
-  readText(frame: Frame, signal?: AbortSignal): Promise<{ text: string; confidence: number }[]>;
+  /** Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading (ModelRepository.readText). */
+  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[]): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
 }
 
-/** Where OCR last ran for a stream, shared by all perceive processes. */
-export interface TextReadMarks {
-  lastTextRead(stream: string): Promise<{ t: number; signature: Float32Array } | undefined>;
-  markTextRead(stream: string, t: number, signature: Float32Array): Promise<void>;
+/** One line as the OCR runtime returns it: with its box and a fingerprint of its pixels, kept in the OCR gate's mark. */
+export interface ReadLine {
+  text: string;
+  confidence: number;
+  box?: [number, number, number, number];
+  fingerprint?: Uint8Array;
+  reused?: boolean;
 }
 
 export interface PerceiveDeps {
   models: PerceptionModels;
-  marks: TextReadMarks;
+  /** The per-stream gating state (GateStore in Redis). */
+  gates: GateMarks;
   /** Stores a keyframe's JPEG and returns its blob path (relative to the blobs directory). */
   saveThumbnail(stream: string, wallMs: number, jpeg: Buffer): Promise<string>;
   /** The `detect` config section; without it (or disabled, or no detector installed) no objects are detected. */
@@ -64,31 +75,81 @@ function windowLength(windows: { t: number }[], fallback: number): number {
   return a && b ? b.t - a.t : fallback;
 }
 
+interface GatedFrame {
+  t: number;
+  grey: GreyFrame;
+}
+
 export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal): Promise<PerceptionRecord> {
   const { models } = deps;
+  const gating = options.gating;
   const frames: Frame[] = chunk.keyframes.map((k) => ({ rgb: k.rgb, width: k.width, height: k.height }));
   const signatures = frames.map((f) => models.visualSignature(f));
+  // The change signal first: everything after it may be skipped because of it.
+  const gated: GatedFrame[] = chunk.keyframes.map((k, i) => ({ t: k.t, grey: greyCopy(frames[i] as Frame, gating.width) }));
+  const state = frames.length > 0 ? await deps.gates.loadGate(chunk.stream) : { marks: {} };
+  const background = trackBackground(gated, state.background, gating);
+  const writes: (GateWrite | undefined)[] = [background.write];
+  const carried: Record<string, number>[] = chunk.keyframes.map(() => ({}));
+  const noteCarried = (gate: string, from: (number | null)[], plan: GateDecision[]) => {
+    from.forEach((t, i) => {
+      if (t !== null) (carried[i] as Record<string, number>)[gate] = t;
+    });
+    observeGate(gate, 'ran', plan.filter((d) => d?.run).length);
+    observeGate(gate, 'carried', from.filter((t) => t !== null).length);
+  };
+  const change = { pixelThreshold: gating.pixelThreshold, minArea: gating.minArea };
+  const everyKeyframe = gated.map(() => true);
 
   const imageSpaces = models.spaces().filter((s) => s.modalities.includes('image') && s.id !== SIGNATURE_SPACE);
   const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
   const imageVectors = new Map<string, Float32Array[]>();
   const detect = deps.detect;
   const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection');
+  const embed = async (space: string) => {
+    const field = `image:${space}`;
+    const mark = state.marks[field] as GateMark<Float32Array> | undefined;
+    const plan = planGate(gated, everyKeyframe, mark, gating.image, change);
+    const out = await runGated(field, gated, plan, mark, (indices) => models.embedImages(space, indices.map((i) => frames[i] as Frame), signal));
+    imageVectors.set(space, out.results as Float32Array[]);
+    writes.push(out.write);
+    noteCarried('image', out.carriedFrom, plan);
+  };
+  const detectAll = async (): Promise<(Detection[] | null)[] | undefined> => {
+    if (!detecting) return undefined;
+    const mark = state.marks.detect as GateMark<Detection[]> | undefined;
+    const plan = planGate(gated, everyKeyframe, mark, gating.detect, change);
+    const out = await runGated('detect', gated, plan, mark, (indices) => (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>).call(models, indices.map((i) => frames[i] as Frame), detect as DetectOptions, signal));
+    writes.push(out.write);
+    noteCarried('detect', out.carriedFrom, plan);
+    return out.results;
+  };
   const [, audio, thumbnails, detections] = await Promise.all([
-    frames.length === 0
-      ? Promise.resolve()
-      : Promise.all(imageSpaces.map(async (space) => imageVectors.set(space.id, await models.embedImages(space.id, frames, signal)))),
+    frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))),
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
-    detecting ? (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>)(frames, detect as DetectOptions, signal) : Promise.resolve(undefined),
+    detectAll(),
   ]);
 
-  const ocr = await readTexts(chunk, signatures, options, deps, signal);
+  const ocr = await readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal);
+  writes.push(ocr.write);
+  noteCarried('ocr', ocr.carriedFrom, ocr.plan);
+  await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
 
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
     const vectors: Record<string, Float32Array> = {};
     for (const [space, list] of imageVectors) vectors[space] = list[i] as Float32Array;
-    return { t: k.t, vectors, signature: signatures[i] as Float32Array, thumbnail: thumbnails[i] ?? null, ocr: ocr[i] ?? null, detections: withFrame(detections?.[i], k) };
+    const kept = carried[i] as Record<string, number>;
+    return {
+      t: k.t,
+      vectors,
+      signature: signatures[i] as Float32Array,
+      thumbnail: thumbnails[i] ?? null,
+      ocr: ocr.lines[i] ?? null,
+      detections: withFrame(detections?.[i] ?? undefined, k),
+      change: background.change[i] ?? null,
+      ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
+    };
   });
   return {
     stream: chunk.stream,
@@ -121,26 +182,36 @@ export function ocrDue(chunk: Pick<Chunk, 'start' | 'end'> & { keyframes: { t: n
 }
 
 /**
- * OCR at the configured rate, skipping a due keyframe whose picture has not changed since the
- * stream's last read: the same picture carries the same text.
+ * OCR at the configured rate, gated like the other models: a due keyframe whose picture has not
+ * changed since the stream's last read (and within the OCR refresh interval) carries that read.
+ * When it does run, the previous read goes along so unchanged lines skip the recogniser.
  */
-async function readTexts(chunk: Chunk, signatures: Float32Array[], options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal): Promise<(OcrLine[] | null)[]> {
-  const out: (OcrLine[] | null)[] = chunk.keyframes.map(() => null);
-  if (!options.ocr || chunk.keyframes.length === 0 || !installed(deps.models, 'ocr')) return out;
+async function readTexts(chunk: Chunk, gated: GatedFrame[], mark: GateMark<ReadLine[]> | undefined, options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal) {
+  const lines: (OcrLine[] | null)[] = chunk.keyframes.map(() => null);
+  const carriedFrom: (number | null)[] = chunk.keyframes.map(() => null);
+  if (!options.ocr || chunk.keyframes.length === 0 || !installed(deps.models, 'ocr')) return { lines, carriedFrom, plan: [] as GateDecision[], write: undefined };
+  const gate = options.gating.ocr;
   const due = chunk.keyframes.map((_k, i) => ocrDue(chunk, i, options));
-  if (!due.some(Boolean)) return out;
-  let last = await deps.marks.lastTextRead(chunk.stream);
+  const plan = planGate(gated, due, mark, gate, options.gating);
+  const read: (ReadLine[] | undefined)[] = [];
+  let previous: readonly ReadLine[] = mark && gate.enabled ? mark.result : [];
+  let write: GateWrite | undefined;
   for (const [i, k] of chunk.keyframes.entries()) {
-    if (!due[i]) continue;
-    const signature = signatures[i] as Float32Array;
-    // A mark from later stream time belongs to an earlier run or a chunk perceived out of order.
-    if (last && k.t > last.t && distance(signature, last.signature) < options.ocrMinChange) continue;
-    const lines = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal);
-    out[i] = lines.filter((l) => l.text.trim() !== '').map((l) => ({ t: k.t, text: l.text.trim(), confidence: l.confidence }));
-    last = { t: k.t, signature };
-    await deps.marks.markTextRead(chunk.stream, k.t, signature);
+    const decision = plan[i];
+    if (!decision) continue;
+    let result: ReadLine[];
+    if (decision.run) {
+      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined);
+      previous = result;
+      write = markWrite('ocr', gated[i] as GatedFrame, result);
+    } else {
+      result = decision.from === 'mark' ? (mark as GateMark<ReadLine[]>).result : (read[decision.from] ?? []);
+      carriedFrom[i] = decision.t;
+    }
+    read[i] = result;
+    lines[i] = result.filter((l) => l.text.trim() !== '').map((l) => ({ t: k.t, text: l.text.trim(), confidence: l.confidence }));
   }
-  return out;
+  return { lines, carriedFrom, plan, write };
 }
 
 async function perceiveAudio(chunk: Chunk, audioSpaces: { id: string }[], options: PerceiveOptions, models: PerceptionModels, signal?: AbortSignal): Promise<PerceivedAudio | null> {
@@ -152,7 +223,9 @@ async function perceiveAudio(chunk: Chunk, audioSpaces: { id: string }[], option
   );
   // VAD runs per chunk with fresh state, so perceive stays stateless and parallel; spans cut at a
   // chunk edge are joined again by the segmenter.
-  const speech: SpeechSpan[] = installed(models, 'voice-activity')
+  // Below the quiet floor throughout there is no speech to find: VAD is skipped and says so.
+  const quiet = options.gating.vad.enabled && levels.length > 0 && levels.every((w) => w.rmsDb < options.gating.vad.quietDbfs);
+  const speech: SpeechSpan[] = installed(models, 'voice-activity') && !quiet
     ? (await models.detectSpeech(pcm, signal)).map((s) => ({ start: chunk.start + s.start, end: chunk.start + s.end }))
     : [];
   const transcript: TranscriptSpan[] = [];
@@ -177,5 +250,6 @@ async function perceiveAudio(chunk: Chunk, audioSpaces: { id: string }[], option
     windows: windows.length > 0 ? [{ t: chunk.start, vectors: Object.fromEntries(windows) }] : [],
     speech,
     transcript,
+    ...(quiet ? { quiet: true } : {}),
   };
 }

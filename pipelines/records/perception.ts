@@ -19,6 +19,18 @@ export interface PerceivedKeyframe {
   ocr: OcrLine[] | null;
   /** Objects found on this keyframe; null when the detector did not run (disabled, not installed). */
   detections?: Detection[] | null;
+  /**
+   * The cheap change signal (pipelines/perceive/change-signal.ts): the fraction of the small grey
+   * copy of this keyframe that differs from the stream's running background, 0..1; null on the
+   * stream's first keyframe (no background yet).
+   */
+  change?: number | null;
+  /**
+   * Models gated out on this keyframe (nothing changed since they last ran and their refresh
+   * interval had not passed), by gate name ('detect', 'ocr', 'image'), with the stream time of the
+   * keyframe whose result was carried forward into this one. Absent or empty: every model ran.
+   */
+  carried?: Record<string, number>;
 }
 
 export interface SpeechSpan {
@@ -46,6 +58,8 @@ export interface PerceivedAudio {
   speech: SpeechSpan[];
   /** Transcribed speech, stream seconds; empty without a speech model. */
   transcript: TranscriptSpan[];
+  /** True when voice activity was not run because the whole chunk was below the quiet floor (perceive.gating.vad.quietDbfs). */
+  quiet?: boolean;
 }
 
 export interface PerceptionRecord {
@@ -67,6 +81,7 @@ export interface PerceptionRecord {
 }
 
 const F32_TAG = '$f32';
+const U8_TAG = '$u8';
 
 function f32ToBase64(v: Float32Array): string {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
@@ -80,10 +95,11 @@ function base64ToF32(text: string): Float32Array {
   return out;
 }
 
-/** JSON with every Float32Array as {"$f32": base64}; used for records and segmenter state alike. */
+/** JSON with every Float32Array as {"$f32": base64} and Uint8Array as {"$u8": base64}; used for records, segmenter and gating state alike. */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v instanceof Float32Array) return { [F32_TAG]: f32ToBase64(v) };
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return { [U8_TAG]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
     if (typeof v === 'number' && !Number.isFinite(v)) return v > 0 ? 1e308 : -1e308;
     return v;
   });
@@ -93,6 +109,9 @@ export function decodeJson<T>(text: string): T {
   return JSON.parse(text, (_key, v: unknown) => {
     if (v !== null && typeof v === 'object' && F32_TAG in v && typeof (v as Record<string, unknown>)[F32_TAG] === 'string') {
       return base64ToF32((v as Record<string, string>)[F32_TAG] as string);
+    }
+    if (v !== null && typeof v === 'object' && U8_TAG in v && typeof (v as Record<string, unknown>)[U8_TAG] === 'string') {
+      return new Uint8Array(Buffer.from((v as Record<string, string>)[U8_TAG] as string, 'base64'));
     }
     return v;
   }) as T;

@@ -48,6 +48,20 @@ export interface Person {
   crop: string | null;
 }
 
+/** One kept face of a person, as the people view lists its crops. */
+export interface PersonFace {
+  id: string;
+  stream: string;
+  /** Stream seconds of the keyframe. */
+  t: number;
+  /** Wall-clock epoch ms. */
+  wall: number;
+  eventId: string;
+  score: number;
+  /** Blob path of the aligned crop. */
+  crop: string;
+}
+
 export interface PeopleOptions {
   /** A face nearer than this (cosine distance) to an identity's centroid joins it. */
   assignDistance: number;
@@ -85,8 +99,9 @@ export class PeopleStore {
     this.#options = options;
   }
 
-  static async open(uri: string, blobs: BlobStore, options: PeopleOptions): Promise<PeopleStore> {
-    const db = await connectLance(uri);
+  /** `storageOptions`: LanceDB's, for an object-store URI (lance-connect.ts). */
+  static async open(uri: string, blobs: BlobStore, options: PeopleOptions, storageOptions: Record<string, string> = {}): Promise<PeopleStore> {
+    const db = await connectLance(uri, 0, storageOptions);
     const names = new Set(await db.tableNames());
     const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
     const faces = await openOrCreate('faces', [
@@ -177,6 +192,15 @@ export class PeopleStore {
       return { id: r.id, name: r.name === '' ? null : r.name, faces: list.length, firstSeen: r.firstSeen, lastSeen: r.lastSeen, sightings, crop: best?.crop ?? null };
     });
     return people.sort((a, b) => b.lastSeen - a.lastSeen);
+  }
+
+  /** The kept faces of one person, best score first (for a view of its crops); throws UnknownPersonError. */
+  async faces(id: string): Promise<PersonFace[]> {
+    await this.#require(id);
+    const rows = await this.#faces.query().where(`person = ${sqlString(id)}`).select(['id', 'stream', 't', 'wall', 'eventId', 'score', 'crop']).toArray();
+    return rows
+      .map((x) => ({ id: x.id as string, stream: x.stream as string, t: Number(x.t), wall: Number(x.wall), eventId: x.eventId as string, score: Number(x.score), crop: x.crop as string }))
+      .sort((a, b) => b.score - a.score || a.wall - b.wall);
   }
 
   async #require(id: string): Promise<PersonRow> {

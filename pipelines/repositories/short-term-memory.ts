@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { decodeJson, decodeRecord, encodeJson, encodeRecord, type PerceptionRecord } from '../records/perception.js';
 import type { SegmenterState } from '../records/segmenter-state.js';
+import { gateKey } from './gate-store.js';
 
 export interface StoredRecord {
   /** Redis Stream entry id. */
@@ -74,22 +75,6 @@ export class ShortTermMemory {
     const seen = `${this.key(record.stream)}:seen:${record.seq}:${Math.round(record.wallStart)}`;
     const id = await this.#redis.eval(APPEND, 2, this.key(record.stream), seen, String(Math.ceil(this.#spanMs / 1000)), String(minId), String(record.seq), encodeRecord(record));
     return id !== null;
-  }
-
-  /** Where and on what picture OCR last ran for a stream (perceive's rate limit and change gate). */
-  async lastTextRead(stream: string): Promise<{ t: number; signature: Float32Array } | undefined> {
-    const [t, signature] = await this.#redis.hmget(this.#ocrKey(stream), 't', 'signature');
-    if (t === null || t === undefined || !signature) return undefined;
-    return { t: Number(t), signature: decodeJson<Float32Array>(signature) };
-  }
-
-  async markTextRead(stream: string, t: number, signature: Float32Array): Promise<void> {
-    await this.#redis.hset(this.#ocrKey(stream), { t: String(t), signature: encodeJson(signature) });
-    await this.#redis.expire(this.#ocrKey(stream), Math.ceil(this.#spanMs / 1000));
-  }
-
-  #ocrKey(stream: string): string {
-    return `${this.#prefix}:ocr-mark:${stream}`;
   }
 
   async length(stream: string): Promise<number> {
@@ -197,8 +182,8 @@ export class ShortTermMemory {
     await this.#redis.set(this.stateKey(stream), encodeJson(state));
   }
 
-  /** Forgets a stream: its records, its segmenter state and its OCR mark. */
+  /** Forgets a stream: its records, its segmenter state and perceive's gating state. */
   async drop(stream: string): Promise<void> {
-    await this.#redis.del(this.key(stream), this.stateKey(stream), this.#ocrKey(stream));
+    await this.#redis.del(this.key(stream), this.stateKey(stream), gateKey(this.#prefix, stream));
   }
 }

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
+import type { PersonFace } from '../../pipelines/repositories/people.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
 import type { PersonLine } from '../runtime/person-line.js';
 
@@ -88,7 +89,10 @@ export interface QueryPort {
 }
 
 export interface BlobsPort {
-  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+  /** Null for a missing blob or a stored path that could leave the store. */
+  stat(ref: string): Promise<{ size: number; contentType: string } | null>;
+  /** A byte range (both ends inclusive) or the whole blob; null when it is gone. */
+  open(ref: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number; contentType: string } | null>;
 }
 
 export interface ClipsPort {
@@ -123,6 +127,8 @@ export interface PeoplePort {
   forget(id: string): Promise<{ faces: number; crops: number }>;
   /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
   cropPath(id: string): Promise<string | null>;
+  /** The person's kept faces, best first, with their crops' blob paths; throws UnknownPersonError. */
+  faces(id: string): Promise<PersonFace[]>;
 }
 
 export interface LivePort {
@@ -149,7 +155,7 @@ export interface ModelsPort {
   status(): Promise<ModelView[]>;
 }
 
-/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+/** Readiness checks by name (redis, lancedb, blobs); each throws when its dependency is unreachable. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 export interface ApiDeps {

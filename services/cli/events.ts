@@ -5,6 +5,7 @@ import { EngramError } from '../../config/errors.js';
 import { LABEL_NAME, MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { load, printJson } from './common.js';
+import { lanceAccess } from '../runtime/storage.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -66,7 +67,7 @@ export function registerEvents(program: Command): void {
       if (problems.length > 0) throw new EngramError(problems.join('; '), { exitCode: 2 });
       const since = options.since === undefined ? undefined : parseTimeArg(options.since, now, '--since');
       const until = options.until === undefined ? undefined : parseTimeArg(options.until, now, '--until');
-      const store = await MemoryStore.open(loaded.paths.lancedbUri);
+      const store = await MemoryStore.open(loaded.paths.lancedbUri, lanceAccess(loaded));
       let events;
       try {
         events = await store.listEvents({ ...streamSinceUntil({ stream: options.stream, since, until }), limit, ...(labels ? { labels } : {}) });

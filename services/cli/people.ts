@@ -3,15 +3,15 @@
 // deleted; nothing of it remains). Reads and writes LanceDB and the blob store; needs no Redis.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { PeopleStore } from '../../pipelines/repositories/people.js';
 import { personLine } from '../runtime/person-line.js';
 import { load, printJson } from './common.js';
+import { blobStore, lanceAccess } from '../runtime/storage.js';
 
 async function withPeople<T>(command: Command, work: (people: PeopleStore) => Promise<T>): Promise<T> {
   const loaded = load(command);
   if (!loaded.config.faces.enabled) throw new EngramError('faces are turned off (faces.enabled: false); there are no people to show or change', { exitCode: 2 });
-  const people = await PeopleStore.open(loaded.paths.lancedbUri, new LocalBlobStore(loaded.paths.blobsDir), loaded.config.faces);
+  const people = await PeopleStore.open(loaded.paths.lancedbUri, blobStore(loaded), loaded.config.faces, lanceAccess(loaded).storageOptions);
   try {
     return await work(people);
   } finally {

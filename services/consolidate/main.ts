@@ -14,7 +14,6 @@ import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
@@ -23,17 +22,18 @@ import { MicroBatcher } from '../../models/runtime/batcher.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore, lanceAccess } from '../runtime/storage.js';
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const { config, paths } = context;
-  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
+  const store = await MemoryStore.open(paths.lancedbUri, { ...lanceAccess(context.loaded, context.redis), reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
   context.onClose('memory-store', store);
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
   const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
   const llm = new LlmClient(config.llm);
-  const blobs = new LocalBlobStore(paths.blobsDir);
+  const blobs = blobStore(context.loaded);
   const log = context.log.child({ role: 'consolidate' });
   const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), {
     maxImages: config.llm.maxImages,

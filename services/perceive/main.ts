@@ -7,9 +7,9 @@ import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
 import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
+import { GateStore } from '../../pipelines/repositories/gate-store.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { segmentTick } from '../../pipelines/follow-ups.js';
@@ -17,6 +17,7 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore } from '../runtime/storage.js';
 
 const role: RoleModule = {
   async handlers(context: EngramContext): Promise<HandlerMap> {
@@ -35,7 +36,7 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new LocalBlobStore(context.paths.blobsDir);
+    const blobs = blobStore(context.loaded);
     const detect = context.config.detect;
     const known = models.detectorLabels();
     if (detect.enabled && known) {
@@ -43,7 +44,9 @@ const role: RoleModule = {
       const unknown = [...detect.labels, ...Object.keys(detect.thresholds)].filter((l) => !known.includes(l));
       if (unknown.length > 0) log.warn({ unknown: [...new Set(unknown)] }, `detect: the detector has no label ${[...new Set(unknown)].map((l) => JSON.stringify(l)).join(', ')}; known labels are the COCO-80 names (person, car, traffic light, ...)`);
     }
-    const deps: PerceiveDeps = { models, marks: memory, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
+    const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
+    const deps: PerceiveDeps = { models, gates, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {

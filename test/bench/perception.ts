@@ -1,40 +1,56 @@
-// Perception throughput with the models that need no download (visual signature, audio levels,
-// Silero VAD, PaddleOCR), through the real ingest, perceive and segment roles in one process:
-//   - file: media seconds per wall second for one file, next to bare `ffmpeg -vf fps=1` decoding
-//     of the same file in the same run (the ratio is the number to compare across machines);
-//   - live: the most simultaneous live streams (camera footage served in real time over TCP,
-//     one keyframe per second) this machine keeps up with: p95 lag from capture to perception record
-//     under 2 s and no keyframe dropped.
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32]   (prints JSON)
-import { execFile } from 'node:child_process';
-import { cpus } from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Live perception capacity with change gating on and off, in the same run, with every model that
+// needs no download (visual signature, audio levels, Silero VAD, PaddleOCR) and every converted one
+// installed in data/models (the CenterNet detector; `npm run setup` converts it), through the real
+// ingest, perceive and segment roles in one process:
+//   - live: for each gating mode, the most simultaneous live streams (camera footage with audio,
+//     looped, served in real time as MPEG-TS over local TCP, one keyframe per second) that keep p95
+//     lag from capture to perception record under 2 s with no keyframe dropped; per trial the
+//     fraction of keyframes each gated model ran on, and CPU seconds per stream-second of the
+//     engram process (models included), its ingest ffmpeg processes and its redis-server;
+//   - costs: each model alone on real keyframes, CPU seconds per call, so per-stream cost =
+//     sum(model cost x how often it ran) + ingest can be read on a quiet machine, whatever this
+//     one's load was when the live trials ran;
+//   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off] [--file] [--no-costs]   (prints JSON)
+import { execFile, execFileSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, packageRoot } from '../../config/load.js';
+import { ModelsSchema } from '../../config/schema.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
+import { metricsRegistry } from '../../pipelines/metrics.js';
+import { greyCopy } from '../../pipelines/perceive/change-signal.js';
+import type { PerceptionRecord } from '../../pipelines/records/perception.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { CAR_DETECTION, LiveTsServer, SHARED_MEDIA, ffmpegRun, mediaDuration } from '../helpers/media.js';
 
 const run = promisify(execFile);
-const arg = (name: string, fallback: number) => {
+const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return i > 0 ? (process.argv[i + 1] as string) : fallback;
 };
-const seconds = arg('seconds', 30);
+const seconds = Number(arg('seconds', '30'));
 /** Connection, probing and the first chunks are not steady state. */
 const warmupSeconds = 10;
-const maxStreams = arg('max', 32);
+const maxStreams = Number(arg('max', '32'));
+const modes = arg('modes', 'on,off').split(',') as ('on' | 'off')[];
 const cacheDir = join(tmpdir(), 'engram-bench-media');
+const modelsDir = join(packageRoot(), 'data/models');
+const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, vad: { enabled: false } };
 
-async function withEngram<T>(fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
+async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
-  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] } } });
+  const loaded = loadConfig({
+    env: {},
+    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : {}) },
+  });
   const context = await EngramContext.open(loaded, silentLogger());
   try {
     await startRoles(context, [Role.Ingest, Role.Perceive, Role.Segment]);
@@ -53,28 +69,19 @@ async function fileThroughput(file: string) {
   const bareStarted = performance.now();
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', 'fps=1', '-f', 'null', '-']);
   const bareMs = performance.now() - bareStarted;
-  return withEngram(async ({ streams, memory }) => {
+  return withEngram('on', async ({ streams, memory }) => {
     const started = performance.now();
     await streams.add({ name: 'file', source: file });
     const info = await streams.waitUntilProcessed('file', { stages: [Role.Perceive, Role.Segment] });
     const ms = performance.now() - started;
     const state = await memory.loadState('file');
-    return {
-      file,
-      mediaSeconds: duration,
-      state: info.state,
-      elapsedMs: Math.round(ms),
-      mediaSecondsPerSecond: +(duration / (ms / 1000)).toFixed(2),
-      bareFfmpegMediaSecondsPerSecond: +(duration / (bareMs / 1000)).toFixed(2),
-      ratioToBareFfmpeg: +(bareMs / ms).toFixed(3),
-      events: state?.eventsClosed ?? 0,
-    };
+    return { file, mediaSeconds: duration, state: info.state, elapsedMs: Math.round(ms), ratioToBareFfmpeg: +(bareMs / ms).toFixed(3), events: state?.eventsClosed ?? 0 };
   });
 }
 
 /**
- * The live source: real camera footage (car-detection.mp4, looped) remuxed to MPEG-TS, which
- * LiveTsServer plays in real time to every client like a network camera.
+ * The live source: real camera footage (car-detection.mp4, looped, with its audio) remuxed to
+ * MPEG-TS, which LiveTsServer plays in real time to every client like a network camera.
  */
 async function liveSource(): Promise<string> {
   mkdirSync(cacheDir, { recursive: true });
@@ -91,19 +98,73 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function liveTrial(n: number, source: string) {
+const TICK = 100; // USER_HZ: /proc times are in 1/100 s on Linux
+
+/** CPU seconds so far of this process's children, by kind: the ingest ffmpegs (decoding tcp://), redis-server. */
+function childCpu(): { ingestFfmpeg: number; redis: number } {
+  const out = { ingestFfmpeg: 0, redis: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== process.pid) continue; // fields[1] is the parent pid
+      const cpu = (Number(fields[11]) + Number(fields[12])) / TICK;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.includes('redis-server')) out.redis += cpu; // redis rewrites its title: 'redis-server unixsocket:...'
+      else if (cmd[0]?.endsWith('ffmpeg') && cmd.some((a) => a.startsWith('tcp://'))) out.ingestFfmpeg += cpu;
+    } catch {
+      // a process that ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** Sum of inference wall seconds per model so far (the runtime's histogram). */
+async function inferenceSeconds(): Promise<Record<string, number>> {
+  const metric = metricsRegistry.getSingleMetric('engram_inference_seconds');
+  const out: Record<string, number> = {};
+  for (const v of ((await metric?.get())?.values ?? []) as { value: number; labels: Record<string, unknown>; metricName?: string }[]) if (v.metricName === 'engram_inference_seconds_sum') out[String(v.labels.model)] = v.value;
+  return out;
+}
+
+/** Of the keyframes (or audio chunks) a gated model applied to, the fraction it ran on. */
+function ranFractions(records: PerceptionRecord[]) {
+  const kfs = records.flatMap((r) => r.keyframes);
+  const fraction = (applies: (k: (typeof kfs)[number]) => boolean, gate: string) => {
+    const eligible = kfs.filter(applies);
+    return eligible.length === 0 ? null : +(eligible.filter((k) => k.carried?.[gate] === undefined).length / eligible.length).toFixed(3);
+  };
+  const audio = records.filter((r) => r.audio);
+  const runsPerKeyframe = (ran: (k: (typeof kfs)[number]) => boolean) => (kfs.length === 0 ? 0 : +(kfs.filter(ran).length / kfs.length).toFixed(3));
+  return {
+    keyframes: kfs.length,
+    detectRunsPerKeyframe: runsPerKeyframe((k) => k.detections !== null && k.detections !== undefined && k.carried?.detect === undefined),
+    ocrRunsPerKeyframe: runsPerKeyframe((k) => k.ocr !== null && k.carried?.ocr === undefined),
+    detect: fraction((k) => k.detections !== null && k.detections !== undefined, 'detect'),
+    ocr: fraction((k) => k.ocr !== null, 'ocr'),
+    image: fraction((k) => Object.keys(k.vectors).length > 0, 'image'),
+    vad: audio.length === 0 ? null : +(audio.filter((r) => !r.audio?.quiet).length / audio.length).toFixed(3),
+  };
+}
+
+async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
   const servers = Array.from({ length: n }, () => new LiveTsServer(source));
   await Promise.all(servers.map((s) => s.start()));
   try {
-    return await withEngram(async ({ context, streams, memory }) => {
+    return await withEngram(gating, async ({ context, streams, memory }) => {
       const names = servers.map((_s, i) => `live-${i}`);
       await Promise.all(servers.map((s, i) => streams.add({ name: names[i] as string, source: s.url, live: true })));
       const started = Date.now();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
+      await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
+      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), at: performance.now() };
+      await new Promise((r) => setTimeout(r, (seconds - warmupSeconds) * 1000));
+      const children = childCpu();
+      const node = process.cpuUsage(cpu0.node);
+      const inference = await inferenceSeconds();
+      const steadySeconds = (performance.now() - cpu0.at) / 1000;
+      const streamSeconds = n * steadySeconds;
       const warm = started + warmupSeconds * 1000;
       const lags: number[] = [];
-      // Where the lag comes from: ingest (media end to chunk queued), waiting in the perceive
-      // queue, and perception itself (BullMQ's job timestamps).
       const ingestLags: number[] = [];
       const queueWaits: number[] = [];
       const perceiveTimes: number[] = [];
@@ -111,12 +172,14 @@ async function liveTrial(n: number, source: string) {
       const jobOf = new Map(jobs.map((j) => [`${j.data.stream}/${j.data.seq}`, j]));
       let dropped = 0;
       let records = 0;
+      const steady: PerceptionRecord[] = [];
       for (const name of names) {
         for (const entry of await memory.entries(name)) {
           const arrived = Number(entry.id.split('-')[0]);
           const mediaEnd = entry.record.wallStart + (entry.record.end - entry.record.start) * 1000;
           records += 1;
           if (arrived < warm) continue;
+          steady.push(entry.record);
           lags.push(arrived - mediaEnd);
           const job = jobOf.get(`${name}/${entry.record.seq}`);
           if (job?.processedOn && job.finishedOn) {
@@ -127,44 +190,152 @@ async function liveTrial(n: number, source: string) {
         }
         dropped += (await streams.get(name))?.droppedFrames ?? 0;
       }
+      const failed = await context.queues.queue(QueueName.Perceive).getJobs(['failed']);
+      const streamErrors = [...new Set((await Promise.all(names.map((name) => streams.get(name)))).map((info) => info?.error).filter(Boolean))];
       await Promise.all(names.map((name) => streams.stop(name)));
       const p95 = percentile(lags, 95);
       const expected = n * (seconds - warmupSeconds);
       // Keeping up: late by under 2 s, nothing dropped, and records for (nearly) every second.
       const keptUp = p95 < 2000 && dropped === 0 && lags.length >= expected * 0.8;
-      return { streams: n, records, steadyRecords: lags.length, expectedSteadyRecords: expected, p50LagMs: Math.round(percentile(lags, 50)), p95LagMs: Math.round(p95), p50IngestMs: Math.round(percentile(ingestLags, 50)), p50QueuedMs: Math.round(percentile(queueWaits, 50)), p50PerceiveMs: Math.round(percentile(perceiveTimes, 50)), droppedFrames: dropped, keptUp };
+      const perStreamSecond = (v: number) => +(v / streamSeconds).toFixed(4);
+      return {
+        gating,
+        streams: n,
+        records,
+        steadyRecords: lags.length,
+        expectedSteadyRecords: expected,
+        p50LagMs: Math.round(percentile(lags, 50)),
+        p95LagMs: Math.round(p95),
+        p50IngestMs: Math.round(percentile(ingestLags, 50)),
+        p50QueuedMs: Math.round(percentile(queueWaits, 50)),
+        p50PerceiveMs: Math.round(percentile(perceiveTimes, 50)),
+        droppedFrames: dropped,
+        keptUp,
+        ...(failed.length > 0 ? { failedPerceiveJobs: failed.length, failedReason: failed[0]?.failedReason } : {}),
+        ...(streamErrors.length > 0 ? { streamErrors } : {}),
+        ran: ranFractions(steady),
+        cpuSecondsPerStreamSecond: {
+          engramProcess: perStreamSecond((node.user + node.system) / 1e6),
+          ingestFfmpeg: perStreamSecond(children.ingestFfmpeg - cpu0.children.ingestFfmpeg),
+          redis: perStreamSecond(children.redis - cpu0.children.redis),
+        },
+        inferenceWallSecondsPerStreamSecond: Object.fromEntries(Object.entries(inference).map(([m, v]) => [m, perStreamSecond(v - (cpu0.inference[m] ?? 0))]).filter(([, v]) => (v as number) > 0)),
+        loadAverage: +(loadavg()[0] as number).toFixed(1),
+      };
     });
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
-const file = await fileThroughput(CAR_DETECTION);
-const source = await liveSource();
-const trials = [];
-let best = 0;
-let lo = 0;
-let hi = 0;
-// Double until a trial fails, then bisect between the last success and the failure.
-for (let n = 1; n <= maxStreams; n *= 2) {
-  const trial = await liveTrial(n, source);
-  trials.push(trial);
-  if (!trial.keptUp) {
-    hi = n;
-    break;
+/** Doubles until a trial fails, then bisects between the last success and the failure. */
+async function capacity(gating: 'on' | 'off', source: string) {
+  const trials = [];
+  let best = 0;
+  let lo = 0;
+  let hi = 0;
+  for (let n = 1; n <= maxStreams; n *= 2) {
+    const trial = await liveTrial(gating, n, source);
+    trials.push(trial);
+    process.stderr.write(`${JSON.stringify(trial)}\n`);
+    if (!trial.keptUp) {
+      hi = n;
+      break;
+    }
+    lo = n;
+    best = n;
   }
-  lo = n;
-  best = n;
+  while (hi > 0 && hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const trial = await liveTrial(gating, mid, source);
+    trials.push(trial);
+    process.stderr.write(`${JSON.stringify(trial)}\n`);
+    if (trial.keptUp) {
+      lo = mid;
+      best = mid;
+    } else hi = mid;
+  }
+  return { gating, maxStreamsKeptUp: best, trials };
 }
-while (hi > 0 && hi - lo > 1) {
-  const mid = Math.floor((lo + hi) / 2);
-  const trial = await liveTrial(mid, source);
-  trials.push(trial);
-  if (trial.keptUp) {
-    lo = mid;
-    best = mid;
-  } else hi = mid;
+
+/** CPU seconds per call of each model alone on real keyframes of the footage (640x360, as ingest scales them). */
+async function modelCosts(source: string) {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', 'fps=1,scale=640:360', '-frames:v', '12', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
+  const frames = Array.from({ length: raw.length / (640 * 360 * 3) }, (_v, i) => ({ rgb: raw.subarray(i * 640 * 360 * 3, (i + 1) * 640 * 360 * 3), width: 640, height: 360 }));
+  const pcm = new Float32Array(execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-t', '10', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 26 }).buffer.slice(0));
+  const models = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir }, log: { info() {}, warn() {} } });
+  try {
+    await models.warmUp();
+    const cost = async (calls: number, fn: (i: number) => unknown) => {
+      const before = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i += 1) await fn(i);
+      const used = process.cpuUsage(before);
+      return { cpuSecondsPerCall: +((used.user + used.system) / 1e6 / calls).toFixed(4), wallSecondsPerCall: +((performance.now() - t0) / 1000 / calls).toFixed(4) };
+    };
+    const frame = (i: number) => frames[i % frames.length]!;
+    const reads = await Promise.all(frames.map((f) => models.readText(f)));
+    const out: Record<string, unknown> = {
+      changeSignal: await cost(frames.length * 5, (i) => greyCopy(frame(i), 64)),
+      visualSignature: await cost(frames.length * 5, (i) => models.visualSignature(frame(i))),
+      ocr: await cost(frames.length, (i) => models.readText(frame(i))),
+      ocrUnchangedLines: await cost(frames.length, (i) => models.readText(frame(i), undefined, reads[i % reads.length])),
+      vadPerAudioSecond: await cost(10, (i) => models.detectSpeech(pcm.subarray(i * 16_000, (i + 1) * 16_000))),
+    };
+    if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
+    return out;
+  } finally {
+    await models.close();
+  }
 }
+
+const source = await liveSource();
+const costs = process.argv.includes('--no-costs') ? undefined : await modelCosts(source);
+process.stderr.write(`${JSON.stringify({ costs })}\n`);
+const file = process.argv.includes('--file') ? await fileThroughput(CAR_DETECTION) : undefined;
+const live = [];
+for (const mode of modes) live.push(await capacity(mode, source));
+/**
+ * CPU seconds one live stream costs per second, from each model's cost alone times how often it ran
+ * per keyframe (or per audio chunk) in that mode's trials, plus the ingest ffmpeg and the rest of
+ * engram (JS, Redis, thumbnails: the engram process less its model work) as measured per
+ * stream-second; and the streams 2 quiet cores would carry at that cost.
+ */
+function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
+  if (!costs) return undefined;
+  const cpu = (name: string) => (costs[name] as { cpuSecondsPerCall: number } | undefined)?.cpuSecondsPerCall ?? 0;
+  const trials = mode.trials.filter((t) => t.ran.keyframes > 0);
+  if (trials.length === 0) return undefined;
+  const keyframes = trials.reduce((s, t) => s + t.ran.keyframes, 0);
+  const weighted = (pick: (t: (typeof trials)[number]) => number) => trials.reduce((s, t) => s + pick(t) * t.ran.keyframes, 0) / keyframes;
+  const perKeyframe = {
+    detect: weighted((t) => t.ran.detectRunsPerKeyframe),
+    ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
+    vad: weighted((t) => t.ran.vad ?? 0),
+  };
+  const models = {
+    changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
+    detect: cpu('detect') * perKeyframe.detect,
+    ocr: cpu('ocr') * perKeyframe.ocr,
+    vad: cpu('vadPerAudioSecond') * perKeyframe.vad,
+  };
+  const modelTotal = Object.values(models).reduce((a, b) => a + b, 0);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const ingestFfmpeg = median(trials.map((t) => t.cpuSecondsPerStreamSecond.ingestFfmpeg));
+  const redis = median(trials.map((t) => t.cpuSecondsPerStreamSecond.redis));
+  const otherEngram = Math.max(0, median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramProcess)) - modelTotal);
+  const total = modelTotal + ingestFfmpeg + redis + otherEngram;
+  const round = (v: number) => +v.toFixed(4);
+  return {
+    runsPerKeyframe: Object.fromEntries(Object.entries(perKeyframe).map(([k, v]) => [k, round(v)])),
+    cpuSecondsPerStreamSecond: { ...Object.fromEntries(Object.entries(models).map(([k, v]) => [k, round(v)])), ingestFfmpeg: round(ingestFfmpeg), redis: round(redis), otherEngram: round(otherEngram), total: round(total) },
+    streamsOn2QuietCores: Math.floor(2 / total),
+  };
+}
+
+const probe = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir }, log: { info() {}, warn() {} } });
+const installed = probe.status().filter((m) => m.installed).map((m) => m.name);
+await probe.close();
 process.stdout.write(
-  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model }, models: 'no-download (visual signature, levels, silero-vad-v5, paddleocr-v4)', file, live: { keyframesPerSecond: 1, trialSeconds: seconds, maxStreamsKeptUp: best, trials } }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
 );

@@ -127,8 +127,8 @@ describe('web UI: what the detector saw', () => {
     await bar.waitFor();
     expect(await bar.getAttribute('data-labels')).toBe('bottle,dining table');
     const hover = (await bar.getAttribute('title')) ?? '';
-    expect(hover).toContain('3 bottle');
-    expect(hover).toContain('1 dining table');
+    expect(hover).toContain('bottle ×3');
+    expect(hover).toContain('dining table ×1');
     // Two labels, two bands of different colours; the legend shows the same colours by name.
     const background = await bar.evaluate(computed, 'backgroundImage');
     const legend = page.locator('#timeline-legend li');
@@ -148,7 +148,7 @@ describe('web UI: what the detector saw', () => {
     const card = page.locator('.evidence-card').first();
     await card.waitFor({ timeout: 30_000 });
     expect(await page.textContent('#answer-text')).toMatch(/3 bottles/);
-    expect(await card.locator('ul.labels li').allTextContents()).toEqual(['3 bottle', '1 dining table']);
+    expect(await card.locator('ul.labels li').allTextContents()).toEqual(['bottle ×3', 'dining table ×1']);
     const img = card.locator('.thumb img');
     await expect.poll(() => img.evaluate(naturalWidth)).toBe(320);
     const boxes = card.locator('.boxes .box');
@@ -213,7 +213,14 @@ describe('web UI: people', () => {
     const alice = after.find((p) => p.id === ids[0])!;
     expect(alice).toMatchObject({ name: 'Alice', faces: 5 });
     expect(alice.sightings.map((s) => s.stream).sort()).toEqual([STREAM, 'porch']);
-    await expect.poll(() => page.locator(`#people article[data-id="${ids[0]}"]`).textContent()).toContain('5 faces');
+    const merged = page.locator(`#people article[data-id="${ids[0]}"]`);
+    await expect.poll(() => merged.textContent()).toContain('5 faces');
+    // Opening "All 5 faces" shows every kept face of both, each crop decoded.
+    await merged.getByText('All 5 faces').click();
+    const small = merged.locator('img.face-small');
+    await expect.poll(() => small.count()).toBe(5);
+    for (const img of await small.all()) await expect.poll(() => img.evaluate(naturalWidth)).toBe(112);
+    expect((await small.evaluateAll((imgs) => imgs.map((i) => (i as { alt: string }).alt))).filter((alt) => alt.includes('porch'))).toHaveLength(2);
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-people.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

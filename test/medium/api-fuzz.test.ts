@@ -149,7 +149,7 @@ function cases(): Case[] {
     out.push({ what: `merge body ${JSON.stringify(body)?.slice(0, 80)}`, method: 'POST', url: '/api/people/merge', payload: JSON.stringify(body) });
   }
   for (const id of ['..', '.hidden', 'a%2Fb', '%00', 'x'.repeat(129), "a'b", 'a b', 'nobody']) {
-    for (const suffix of ['', '/crop']) out.push({ what: `person id ${id}${suffix}`, method: 'GET', url: `/api/people/${id}${suffix}` });
+    for (const suffix of ['', '/crop', '/faces', '/faces/x/crop', `/faces/${id}/crop`]) out.push({ what: `person id ${id}${suffix}`, method: 'GET', url: `/api/people/${id}${suffix}` });
     out.push({ what: `forget ${id}`, method: 'DELETE', url: `/api/people/${id}` });
   }
   return out;

@@ -95,6 +95,15 @@ describe('/api/people', () => {
     expect(merged).toMatchObject({ id: ids[0], name: 'Alice', faces: 5 });
     expect(merged.sightings.map((s) => s.stream).sort()).toEqual(['hall', 'porch']);
     expect((await list()).map((p) => p.id).sort()).toEqual([ids[0], ids[2]].sort());
+    // Each kept face of both is Alice's now, with its own crop.
+    const faces = (await app.inject({ url: `/api/people/${ids[0]}/faces`, headers: auth })).json() as { id: string; stream: string; t: number; eventId: string; score: number; seenAt: string }[];
+    expect(faces.map((f) => `${f.stream}@${f.t}`).sort()).toEqual(['hall@1', 'hall@2', 'hall@3', 'porch@4', 'porch@5']);
+    for (const f of faces) {
+      const img = await app.inject({ url: `/api/people/${ids[0]}/faces/${f.id}/crop`, headers: auth });
+      expect(img.statusCode).toBe(200);
+      expect(img.rawPayload.subarray(0, 2).toString('latin1')).toBe('BM');
+    }
+    expect((await app.inject({ url: `/api/people/${ids[0]}/faces/not-a-face/crop`, headers: auth })).json().message).toContain('has no face "not-a-face"');
     const gone = await app.inject({ url: `/api/people/${ids[1]}`, headers: auth });
     expect(gone.statusCode).toBe(404);
     expect(gone.json().message).toContain(ids[1]);
@@ -107,6 +116,7 @@ describe('/api/people', () => {
       { method: 'PATCH' as const, url: `/api/people/${unknown}`, payload: { name: 'X' } },
       { method: 'DELETE' as const, url: `/api/people/${unknown}` },
       { method: 'GET' as const, url: `/api/people/${unknown}/crop` },
+      { method: 'GET' as const, url: `/api/people/${unknown}/faces` },
       { method: 'POST' as const, url: '/api/people/merge', payload: { kept: ids[0], absorbed: unknown } },
     ]) {
       const res = await app.inject({ ...req, headers: auth });

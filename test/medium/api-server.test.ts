@@ -46,11 +46,11 @@ describe('open loopback server (no keys configured)', () => {
     ({ app, context } = await server({}, 'open'));
   });
 
-  it('answers /healthz and /readyz with Redis and LanceDB reachable', async () => {
+  it('answers /healthz and /readyz with Redis, LanceDB and the blob store reachable', async () => {
     expect((await app.inject('/healthz')).json()).toEqual({ ok: true });
     const ready = await app.inject('/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, checks: { redis: { ok: true }, lancedb: { ok: true } } });
+    expect(ready.json()).toEqual({ ok: true, checks: { redis: { ok: true }, lancedb: { ok: true }, blobs: { ok: true } } });
   });
 
   it('serves Prometheus text with queue counts, job durations and process memory', async () => {

@@ -11,6 +11,7 @@ import type { ApiDeps, EventsPort } from '../ports.js';
 import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';
 import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
 import { hangUpSignal, sendRecording } from './recordings.js';
+import { sendRanged } from '../range.js';
 
 const LabelSchema = z.string().regex(LABEL_NAME, 'a detector label such as "person", "car" or "traffic light"');
 
@@ -60,15 +61,27 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
     return eventOr404(deps, id);
   });
 
-  app.get('/api/events/:id/thumbnail', { schema: { summary: 'The event’s representative JPEG', tags: ['events'], params: IdParams } }, async (request, reply) => {
+  app.get('/api/events/:id/thumbnail', { schema: { summary: 'The event’s representative JPEG (Range requests read part of it)', tags: ['events'], params: IdParams } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const event = await eventOr404(deps, id);
     if (!event.thumbnail) throw notFound(`event "${id}" has no thumbnail`);
-    if (!deps.blobs) throw unavailable('the blob store');
-    const blob = await deps.blobs.open(event.thumbnail);
-    if (!blob) throw notFound(`the thumbnail of event "${id}" is gone (pruned or never written)`);
+    const blobs = deps.blobs;
+    if (!blobs) throw unavailable('the blob store');
+    const ref = event.thumbnail;
+    const gone = () => notFound(`the thumbnail of event "${id}" is gone (pruned or never written)`);
+    const info = await blobs.stat(ref);
+    if (!info) throw gone();
     // An event's thumbnail never changes once written.
-    return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'private, max-age=86400').send(blob.stream);
+    reply.header('cache-control', 'private, max-age=86400');
+    return sendRanged(request, reply, {
+      size: info.size,
+      contentType: info.contentType,
+      async read(range) {
+        const blob = await blobs.open(ref, range);
+        if (!blob) throw gone();
+        return blob.stream;
+      },
+    });
   });
 
   app.get('/api/events/:id/detections', { schema: { summary: 'The detector’s boxes on the keyframe shown as the event’s thumbnail, with that keyframe’s size', tags: ['events'], params: IdParams } }, async (request) => {

@@ -1,7 +1,8 @@
 // People found by face clustering, and what a person does to them over HTTP: list (the JSON of
 // `engram people list --json`), one person, name, merge two that are one person, forget one
-// (descriptors and crops deleted), and the person's best face crop from the blob store.
-import type { FastifyInstance } from 'fastify';
+// (descriptors and crops deleted), and face crops from the blob store (the best one, and each kept
+// face, so a person can judge a merge by more than one picture).
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { UnknownPersonError } from '../../../pipelines/repositories/people.js';
 import { notFound, unavailable } from '../http-errors.js';
@@ -33,6 +34,16 @@ const MergeBody = z
   })
   .strict()
   .refine((b) => b.kept !== b.absorbed, { message: 'kept and absorbed are the same person', path: ['absorbed'] });
+
+const FaceParams = z.object({ id: PersonId, face: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'a face id as GET /api/people/:id/faces shows it') }).strict();
+
+async function sendCrop(deps: ApiDeps, reply: FastifyReply, path: string, what: string): Promise<FastifyReply> {
+  if (!deps.blobs) throw unavailable('the blob store');
+  const blob = await deps.blobs.open(path);
+  if (!blob) throw notFound(`the crop of ${what} is gone`);
+  // Merging or forgetting changes which crop is best, or removes it: always revalidate.
+  return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'no-cache').send(blob.stream);
+}
 
 function port(deps: ApiDeps): PeoplePort {
   if (!deps.people) throw unavailable('people (face identities)');
@@ -84,14 +95,23 @@ export function registerPeople(app: FastifyInstance, deps: ApiDeps): void {
     return { id, forgotten: true, ...gone };
   });
 
+  app.get('/api/people/:id/faces', { schema: { summary: 'The person’s kept faces, best first: where and when each was seen (crops at /api/people/:id/faces/:face/crop)', tags: ['people'], params: IdParams } }, async (request) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const faces = await known(() => port(deps).faces(id));
+    return faces.map(({ crop: _crop, wall, ...face }) => ({ ...face, seenAt: new Date(wall).toISOString() }));
+  });
+
+  app.get('/api/people/:id/faces/:face/crop', { schema: { summary: 'One face crop of the person', tags: ['people'], params: FaceParams } }, async (request, reply) => {
+    const { id, face } = request.params as z.infer<typeof FaceParams>;
+    const found = (await known(() => port(deps).faces(id))).find((f) => f.id === face);
+    if (!found) throw notFound(`person "${id}" has no face "${face}"`);
+    return sendCrop(deps, reply, found.crop, `face "${face}" of person "${id}"`);
+  });
+
   app.get('/api/people/:id/crop', { schema: { summary: 'The person’s best face crop (the image type its blob has)', tags: ['people'], params: IdParams } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const path = await known(() => port(deps).cropPath(id));
     if (!path) throw notFound(`person "${id}" has no face crop`);
-    if (!deps.blobs) throw unavailable('the blob store');
-    const blob = await deps.blobs.open(path);
-    if (!blob) throw notFound(`the face crop of person "${id}" is gone`);
-    // Merging or forgetting changes which crop is best, or removes it: always revalidate.
-    return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'no-cache').send(blob.stream);
+    return sendCrop(deps, reply, path, `the best face of person "${id}"`);
   });
 }

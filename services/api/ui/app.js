@@ -50,17 +50,18 @@ function evidenceView(item) {
     score: ev.score,
     hasThumbnail: ev.thumbnail !== null && ev.thumbnail !== undefined && ev.thumbnail !== '',
     labels: Array.isArray(ev.labels) ? ev.labels : [],
+    people: Array.isArray(ev.people) ? ev.people : [],
     counts: ev.counts && typeof ev.counts === 'object' ? ev.counts : {},
   };
 }
 
-/** "2 car (at most 1 at once) · 1 person": what the detector saw in an event. */
+/** "car ×2 (at most 1 at once) · person ×1": what the detector saw in an event (no plurals to get wrong). */
 function objectsText(labels, counts) {
   return labels
     .map((label) => {
       const c = counts[label];
       if (!c) return label;
-      return `${c.distinct} ${label}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
+      return `${label} ×${c.distinct}${c.max > 1 && c.max !== c.distinct ? ` (at most ${c.max} at once)` : ''}`;
     })
     .join(' · ');
 }
@@ -135,6 +136,7 @@ function card(view) {
     el('div', { class: 'stream', text: view.stream }),
     el('div', { class: 'when', text: when }),
     labelChips(view.labels, view.counts),
+    view.people.length > 0 ? el('div', { class: 'people-seen', text: `People: ${peopleText(view.people)}` }) : null,
     view.quote ? el('blockquote', { text: String(view.quote).slice(0, 240) }) : null,
     typeof view.score === 'number' ? el('div', { class: 'muted', text: `score ${view.score.toFixed(2)}` }) : null,
   );
@@ -224,9 +226,9 @@ async function loadTimeline() {
       const track = el('div', { class: 'track' });
       for (const e of list) {
         const labels = Array.isArray(e.labels) ? e.labels : [];
-        const held = labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '';
+        const held = (labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '') + (Array.isArray(e.people) && e.people.length > 0 ? `\nPeople: ${peopleText(e.people)}` : '');
         const text = `${fmtTime(e.startedAt)} ${e.summary || ''}${held}`;
-        const bar = el('button', { type: 'button', class: 'ev', title: text, 'aria-label': text.replace('\n', ' · '), onclick: () => play(evidenceView(e)) });
+        const bar = el('button', { type: 'button', class: 'ev', title: text, 'aria-label': text.replaceAll('\n', ' · '), onclick: () => play(evidenceView(e)) });
         // Coloured by the labels it held (a band per label): people and cars stand out on the lane.
         if (labels.length > 0) {
           bar.style.background = labelBands(labels);
@@ -311,6 +313,14 @@ let people = [];
 
 const personName = (p) => p.name ?? `Unnamed ${p.id.slice(0, 8)}`;
 
+/** Names of the identities an event carries, as the people view shows them. */
+function peopleText(ids) {
+  return ids.map((id) => {
+    const p = people.find((x) => x.id === id);
+    return p ? personName(p) : `Unnamed ${id.slice(0, 8)}`;
+  }).join(', ');
+}
+
 function setPeopleStatus(text, error = false) {
   $('people-status').textContent = text;
   $('people-status').className = error ? 'error' : '';
@@ -325,6 +335,8 @@ async function changePeople(work, done) {
     setPeopleStatus(error.message, true);
   }
   await loadPeople();
+  // Names and merges change what the timeline's events say about who was there.
+  await loadTimeline();
 }
 
 function personCard(p) {
@@ -382,6 +394,30 @@ function personCard(p) {
       return el('li', {}, s.eventId ? el('button', { type: 'button', class: 'link', text, title: 'play this sighting', onclick: () => play({ id: s.eventId, stream: s.stream, quote: '' }) }) : text);
     }),
   );
+  // Every kept face, fetched when opened: one look tells whether a merge (or a split) is right.
+  const strip = el('div', { class: 'faces' });
+  const allFaces = el(
+    'details',
+    {
+      class: 'face-list',
+      ontoggle: (event) => {
+        if (!event.target.open || strip.dataset.loaded) return;
+        strip.dataset.loaded = 'yes';
+        api(`/api/people/${encodeURIComponent(p.id)}/faces`)
+          .then((faces) => {
+            const shown = faces.slice(0, 48).map((f) => {
+              const where = `${f.stream} at ${fmtSpan(f.t)}`;
+              return el('img', { class: 'face-small', src: `/api/people/${encodeURIComponent(p.id)}/faces/${encodeURIComponent(f.id)}/crop`, alt: `face of ${label}, ${where}`, title: `${where} · score ${f.score.toFixed(2)}`, loading: 'lazy' });
+            });
+            if (faces.length > 48) shown.push(el('span', { class: 'muted', text: ` and ${faces.length - 48} more` }));
+            strip.replaceChildren(...shown);
+          })
+          .catch((error) => strip.replaceChildren(el('span', { class: 'error', text: error.message })));
+      },
+    },
+    el('summary', { text: `All ${p.faces} face${p.faces === 1 ? '' : 's'}` }),
+    strip,
+  );
   const more = p.sightings.length > 8 ? el('p', { class: 'muted', text: `and ${p.sightings.length - 8} more sightings` }) : null;
   return el(
     'article',
@@ -394,6 +430,7 @@ function personCard(p) {
       el('div', { class: 'muted', text: `${p.faces} face${p.faces === 1 ? '' : 's'} · first seen ${fmtTime(p.firstSeen)} · last seen ${fmtTime(p.lastSeen)}` }),
       sightings,
       more,
+      allFaces,
       nameForm,
       mergeForm,
       forget,
@@ -455,8 +492,8 @@ function scheduleTimeline() {
 }
 
 loadStreams();
-loadTimeline();
-loadPeople();
+// The timeline names people, so it waits for them (an error there still shows the timeline).
+loadPeople().finally(loadTimeline);
 connectLive();
 // Lag and drops change continuously; live messages carry state changes, this keeps the numbers fresh.
 setInterval(loadStreams, 5000);

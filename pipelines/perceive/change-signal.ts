@@ -1,0 +1,70 @@
+// The cheap change signal: a small grey copy of each keyframe, compared pixel by pixel with another
+// small grey picture (the stream's running background, or the picture a model last ran on). No
+// model: it costs well under a millisecond per keyframe and decides whether the expensive ones run.
+
+export interface GreyFrame {
+  grey: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A grey copy `width` pixels wide (height by the frame's aspect), each pixel the mean of its block of the frame. */
+export function greyCopy(frame: { rgb: Uint8Array; width: number; height: number }, width: number): GreyFrame {
+  const w = Math.max(1, Math.min(width, frame.width));
+  const h = Math.max(1, Math.round((frame.height * w) / frame.width));
+  const sums = new Uint32Array(w * h);
+  const counts = new Uint32Array(w * h);
+  const { rgb } = frame;
+  for (let y = 0; y < frame.height; y += 1) {
+    const row = Math.min(h - 1, Math.floor((y * h) / frame.height)) * w;
+    let i = y * frame.width * 3;
+    for (let x = 0; x < frame.width; x += 1, i += 3) {
+      const cell = row + Math.min(w - 1, Math.floor((x * w) / frame.width));
+      // Integer luma (BT.601 weights / 256): the grey an eye would see, without floats per pixel.
+      sums[cell] = (sums[cell] as number) + (((rgb[i] as number) * 77 + (rgb[i + 1] as number) * 150 + (rgb[i + 2] as number) * 29) >> 8);
+      counts[cell] = (counts[cell] as number) + 1;
+    }
+  }
+  const grey = new Uint8Array(w * h);
+  for (let c = 0; c < grey.length; c += 1) grey[c] = Math.round((sums[c] as number) / Math.max(1, counts[c] as number));
+  return { grey, width: w, height: h };
+}
+
+/**
+ * Fraction (0..1) of pixels of `a` that differ from `b` by more than pixelThreshold grey levels,
+ * after the median difference is taken out: a camera's auto exposure or a cloud shifts the whole
+ * picture at once, which is not a change in what is there. Pictures of different sizes differ wholly.
+ */
+export function changedArea(a: GreyFrame, b: { width: number; height: number; grey?: ArrayLike<number>; mean?: ArrayLike<number> }, pixelThreshold: number): number {
+  const other = b.grey ?? b.mean;
+  const n = a.grey.length;
+  if (!other || a.width !== b.width || a.height !== b.height || other.length !== n || n === 0) return 1;
+  const diffs = new Int16Array(n);
+  const histogram = new Uint32Array(511);
+  for (let i = 0; i < n; i += 1) {
+    const d = Math.round((a.grey[i] as number) - (other[i] as number));
+    diffs[i] = d;
+    histogram[d + 255] = (histogram[d + 255] as number) + 1;
+  }
+  let median = -255;
+  for (let seen = 0, v = 0; v < histogram.length; v += 1) {
+    seen += histogram[v] as number;
+    if (seen * 2 >= n) {
+      median = v - 255;
+      break;
+    }
+  }
+  let changed = 0;
+  for (let i = 0; i < n; i += 1) if (Math.abs((diffs[i] as number) - median) > pixelThreshold) changed += 1;
+  return changed / n;
+}
+
+/** Folds a keyframe into a running background average (in place); a new size starts it afresh. */
+export function foldBackground(background: { mean: Float32Array; width: number; height: number } | undefined, frame: GreyFrame, alpha: number): { mean: Float32Array; width: number; height: number } {
+  if (!background || background.width !== frame.width || background.height !== frame.height || background.mean.length !== frame.grey.length) {
+    return { mean: Float32Array.from(frame.grey), width: frame.width, height: frame.height };
+  }
+  const { mean } = background;
+  for (let i = 0; i < mean.length; i += 1) mean[i] = (mean[i] as number) + alpha * ((frame.grey[i] as number) - (mean[i] as number));
+  return background;
+}

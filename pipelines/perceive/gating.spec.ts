@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { PerceiveSchema, DetectSchema } from '../../config/schema.js';
+import type { Chunk } from '../records/chunk.js';
+import type { Detection } from '../records/event.js';
+import { decodeGateState, type GateMarks, type GateState, type GateWrite } from '../records/gate-state.js';
+import { decodeRecord, encodeRecord } from '../records/perception.js';
+import { changedArea, greyCopy } from './change-signal.js';
+import { perceiveChunk, type PerceptionModels, type ReadLine } from './perceive-chunk.js';
+
+const W = 160;
+const H = 90;
+
+/** A grey frame with an optional bright square (an object) at x. */
+function frame(objectAt?: number, shade = 90): Uint8Array {
+  const rgb = new Uint8Array(W * H * 3).fill(shade);
+  if (objectAt !== undefined) {
+    for (let y = 30; y < 60; y += 1) for (let x = objectAt; x < objectAt + 30; x += 1) rgb.fill(240, (y * W + x) * 3, (y * W + x) * 3 + 3);
+  }
+  return rgb;
+}
+
+/** The Redis store's rule (a field is written only forward in stream time), over a Map, through the real encoding. */
+class MemoryGates implements GateMarks {
+  readonly fields = new Map<string, { t: number; value: string }>();
+  async loadGate(): Promise<GateState> {
+    return decodeGateState(Object.fromEntries([...this.fields].map(([k, v]) => [k, v.value])));
+  }
+  async saveGate(_stream: string, writes: GateWrite[]): Promise<void> {
+    for (const w of writes) {
+      const held = this.fields.get(w.field);
+      if (!held || held.t < w.t) this.fields.set(w.field, { t: w.t, value: w.value });
+    }
+  }
+}
+
+/** Models that count their runs; the detector reports the bright square where it is. */
+function countingModels() {
+  const runs = { detect: 0, ocr: 0, vad: 0 };
+  const models: PerceptionModels = {
+    spaces: () => [{ id: 'visual-signature', modalities: ['image'] }],
+    status: () => [
+      { task: 'object-detection', installed: true },
+      { task: 'ocr', installed: true },
+      { task: 'voice-activity', installed: true },
+    ],
+    embedImages: async () => [],
+    embedAudio: async () => [],
+    visualSignature: () => Float32Array.from([1, 0]),
+    audioLevels: (pcm) => ({ windows: [{ t: 0, rmsDb: 20 * Math.log10(Math.max(1e-6, Math.max(...pcm.map(Math.abs)))) }] }),
+    detectSpeech: async () => {
+      runs.vad += 1;
+      return [{ start: 0.1, end: 0.9 }];
+    },
+    transcribe: async () => undefined,
+    readText: async (f, _signal, previous?: readonly ReadLine[]): Promise<ReadLine[]> => {
+      runs.ocr += 1;
+      return previous && previous.length > 0 ? previous.map((l) => ({ ...l, reused: true })) : [{ text: 'EXIT', confidence: 0.9, box: [0, 0, 10, 10] }];
+    },
+    detectObjects: async (frames) => {
+      runs.detect += frames.length;
+      return frames.map((f): Detection[] => {
+        const x = Array.from({ length: W }, (_v, i) => i).find((i) => f.rgb[(45 * W + i) * 3] === 240);
+        return x === undefined ? [] : [{ label: 'person', score: 0.8, box: [x, 30, x + 30, 60] }];
+      });
+    },
+  };
+  return { runs, models };
+}
+
+function chunkAt(seq: number, rgb: Uint8Array, audio?: Float32Array): Chunk {
+  return { stream: 'cam', seq, start: seq, end: seq + 1, wallStart: 1_700_000_000_000 + seq * 1000, keyframes: [{ t: seq, width: W, height: H, rgb, jpeg: Buffer.alloc(0), scene: false }], audio: audio ?? null } as unknown as Chunk;
+}
+
+const detect = DetectSchema.parse({});
+const deps = (models: PerceptionModels, gates: GateMarks) => ({ models, gates, detect, saveThumbnail: async () => 'x.jpg' });
+
+describe('change signal', () => {
+  it('counts the pixels an object covers and ignores a shift of the whole picture', () => {
+    const empty = greyCopy({ rgb: frame(), width: W, height: H }, 64);
+    const object = greyCopy({ rgb: frame(40), width: W, height: H }, 64);
+    const brighter = greyCopy({ rgb: frame(undefined, 120), width: W, height: H }, 64);
+    expect(empty.width).toBe(64);
+    expect(empty.height).toBe(36);
+    expect(changedArea(empty, empty, 12)).toBe(0);
+    expect(changedArea(empty, brighter, 12)).toBe(0); // auto exposure, not a change
+    const area = changedArea(object, empty, 12);
+    expect(area).toBeGreaterThan(0.04); // a 30x30 square of 160x90 is 6 % of the picture
+    expect(area).toBeLessThan(0.09);
+  });
+});
+
+describe('gated perception', () => {
+  const options = PerceiveSchema.parse({ ocrIntervalSeconds: 0, gating: { detect: { refreshSeconds: 5 } } });
+
+  it('runs the detector where the picture changed or its refresh passed, and carries its result elsewhere', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    // 0-3 empty, 4-6 a person at x=20, 7 moved to x=100, then still until 13.
+    const scene = (s: number) => (s < 4 ? frame() : s < 7 ? frame(20) : frame(100));
+    const records = [];
+    for (let s = 0; s < 14; s += 1) records.push(decodeRecord(encodeRecord(await perceiveChunk(chunkAt(s, scene(s)), options, deps(models, gates)))));
+    const ranAt = records.flatMap((r) => r.keyframes).filter((k) => k.carried?.detect === undefined).map((k) => k.t);
+    // first keyframe, arrival, move, then the 5 s refresh on the still picture (7 + 5 = 12)
+    expect(ranAt).toEqual([0, 4, 7, 12]);
+    expect(runs.detect).toBe(4);
+    for (const k of records.flatMap((r) => r.keyframes)) {
+      // A carried keyframe shows what is there, and says from when.
+      const expected = k.t < 4 ? [] : k.t < 7 ? [20] : [100];
+      expect((k.detections ?? []).map((d) => d.box[0])).toEqual(expected);
+      if (k.carried?.detect !== undefined) expect(k.carried.detect).toBeLessThan(k.t);
+    }
+    // The change signal is recorded: nothing on the still empty picture, the arrival stands out.
+    const change = new Map(records.flatMap((r) => r.keyframes).map((k) => [k.t, k.change]));
+    expect(change.get(0)).toBeNull();
+    expect(change.get(2)).toBe(0);
+    expect(change.get(4)).toBeGreaterThan(0.04);
+  });
+
+  it('runs every model on every keyframe with gating off for it', async () => {
+    const { runs, models } = countingModels();
+    const off = PerceiveSchema.parse({ ocrIntervalSeconds: 0, gating: { detect: { enabled: false }, ocr: { enabled: false } } });
+    const gates = new MemoryGates();
+    for (let s = 0; s < 5; s += 1) await perceiveChunk(chunkAt(s, frame()), off, deps(models, gates));
+    expect(runs.detect).toBe(5);
+    expect(runs.ocr).toBe(5);
+  });
+
+  it('lets a chunk perceived late neither skip on a newer mark nor roll the state back', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    await perceiveChunk(chunkAt(5, frame()), options, deps(models, gates));
+    const late = await perceiveChunk(chunkAt(3, frame()), options, deps(models, gates));
+    expect(late.keyframes[0]!.carried?.detect).toBeUndefined();
+    expect(runs.detect).toBe(2);
+    expect((await gates.loadGate()).marks.detect?.t).toBe(5);
+    // A retried chunk finds its own mark and carries it (the same keyframe, the same result).
+    const retried = await perceiveChunk(chunkAt(5, frame()), options, deps(models, gates));
+    expect(retried.keyframes[0]!.carried?.detect).toBe(5);
+  });
+
+  it('re-reads text only where the picture changed, handing the last read to the recogniser', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    const ocrOptions = PerceiveSchema.parse({ ocrIntervalSeconds: 2 });
+    const records = [];
+    for (let s = 0; s < 8; s += 1) records.push(await perceiveChunk(chunkAt(s, s < 4 ? frame() : frame(60)), ocrOptions, deps(models, gates)));
+    const kfs = records.flatMap((r) => r.keyframes);
+    // due at 0, 2, 4, 6; the picture changed only at 4
+    expect(kfs.filter((k) => k.ocr !== null).map((k) => k.t)).toEqual([0, 2, 4, 6]);
+    expect(kfs.filter((k) => k.carried?.ocr !== undefined).map((k) => [k.t, k.carried!.ocr])).toEqual([[2, 0], [6, 4]]);
+    expect(runs.ocr).toBe(2);
+    expect(kfs.find((k) => k.t === 6)!.ocr!.map((l) => l.text)).toEqual(['EXIT']);
+  });
+
+  it('skips voice activity on chunks below the quiet floor', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    const quiet = await perceiveChunk(chunkAt(0, frame(), new Float32Array(16_000).fill(0.0005)), options, deps(models, gates));
+    const loud = await perceiveChunk(chunkAt(1, frame(), new Float32Array(16_000).fill(0.2)), options, deps(models, gates));
+    expect(quiet.audio?.quiet).toBe(true);
+    expect(quiet.audio?.speech).toEqual([]);
+    expect(loud.audio?.quiet).toBeUndefined();
+    expect(loud.audio?.speech.length).toBe(1);
+    expect(runs.vad).toBe(1);
+  });
+});
