@@ -457,7 +457,14 @@ function liveItem(e) {
     'li',
     { class: 'live-event', onclick: () => play(evidenceView(e)) },
     img,
-    el('div', {}, el('strong', { text: e.stream }), el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }), el('div', { text: e.summary || (e.tags || []).join(', ') })),
+    el(
+      'div',
+      {},
+      el('strong', { text: e.stream }),
+      el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }),
+      el('div', { text: e.summary || (e.tags || []).join(', ') }),
+      labelChips(Array.isArray(e.labels) ? e.labels : [], e.counts ?? {}),
+    ),
   );
 }
 
