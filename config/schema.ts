@@ -743,6 +743,13 @@ export const FacesSchema = z
      * starts a new identity. Measured on ../shared/media/people (README "Faces"). @defaultValue 0.3
      */
     assignDistance: z.number().min(0).max(2).default(0.3),
+    /**
+     * Inside one event, faces nearer than this to a group's mean are taken for one person before
+     * the group is recognised by its mean (two faces on one keyframe are always two people). Looser
+     * than assignDistance: single frames of one person lie up to 0.43 apart on the people clips,
+     * and within an event the same place and minute make a second person the rarer case. @defaultValue 0.45
+     */
+    eventGroupDistance: z.number().min(0).max(2).default(0.45),
     /** The re-clustering pass merges identities whose centroids are nearer than this. @defaultValue 0.25 */
     mergeDistance: z.number().min(0).max(2).default(0.25),
     /** Faces of one identity on one stream further apart than this are separate sightings, seconds. @defaultValue 10 */

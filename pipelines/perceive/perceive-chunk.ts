@@ -5,10 +5,11 @@
 // (gating.ts). That per-stream state lives in Redis (GateMarks), so any number of perceive
 // processes share it. Cross-stream batching happens below, in the model runtime's micro-batcher,
 // which groups the calls of every chunk in flight in this process.
-import type { DetectOptions, PerceiveOptions } from '../../config/schema.js';
+import type { DetectOptions, FacesOptions, PerceiveOptions } from '../../config/schema.js';
+import { perceiveFaces, type FaceModels } from '../faces/perceive-faces.js';
 import type { Chunk } from '../records/chunk.js';
 import { AUDIO_RATE } from '../records/chunk.js';
-import type { Detection, OcrLine, TranscriptSpan } from '../records/event.js';
+import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from '../records/event.js';
 import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
@@ -38,6 +39,10 @@ export interface PerceptionModels {
   readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[]): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
+  /** Face detection and descriptors (ModelRepository); faceDescriptorSize() is undefined while blazeface or faceres is missing. */
+  detectFaces?: FaceModels['detectFaces'];
+  faceDescriptorSize?: FaceModels['faceDescriptorSize'];
+  describeFaces?: FaceModels['describeFaces'];
 }
 
 /** One line as the OCR runtime returns it: with its box and a fingerprint of its pixels, kept in the OCR gate's mark. */
@@ -57,6 +62,10 @@ export interface PerceiveDeps {
   saveThumbnail(stream: string, wallMs: number, jpeg: Buffer): Promise<string>;
   /** The `detect` config section; without it (or disabled, or no detector installed) no objects are detected. */
   detect?: DetectOptions;
+  /** The `faces` config section; without it (or disabled, or blazeface/faceres missing) no faces are looked for. */
+  faces?: FacesOptions;
+  /** Stores a face's aligned crop (BMP) and returns its blob path; needed with `faces`. */
+  saveFaceCrop?(stream: string, wallMs: number, index: number, bmp: Buffer): Promise<string>;
 }
 
 function installed(models: PerceptionModels, task: string): boolean {
@@ -124,11 +133,12 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
     noteCarried('detect', out.carriedFrom, plan);
     return out.results;
   };
-  const [, audio, thumbnails, detections] = await Promise.all([
+  const [, audio, thumbnails, detections, faces] = await Promise.all([
     frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))),
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
     detectAll(),
+    perceiveKeyframeFaces(chunk, frames, deps, signal),
   ]);
 
   const ocr = await readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal);
@@ -148,6 +158,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
       ocr: ocr.lines[i] ?? null,
       detections: withFrame(detections?.[i] ?? undefined, k),
       change: background.change[i] ?? null,
+      faces: faces?.[i] ?? null,
       ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
     };
   });
@@ -162,6 +173,31 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
     gapBefore: chunk.gapBefore ? Math.max(0, chunk.gapBefore.to - chunk.gapBefore.from) || 1e-3 : 0,
     final: chunk.final === true,
   };
+}
+
+/**
+ * Gated, described faces per keyframe, each crop stored; undefined when the face stage is off or
+ * its models are missing. It runs on every keyframe rather than only on those with a person
+ * detection: blazeface costs a few ms a frame next to the object detector's hundreds, the
+ * descriptor runs only on faces found, and it then needs no detector at all (README "Faces").
+ */
+async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], deps: PerceiveDeps, signal?: AbortSignal): Promise<KeyframeFace[][] | undefined> {
+  const { models, faces: options, saveFaceCrop } = deps;
+  if (frames.length === 0 || options?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
+  if (models.faceDescriptorSize() === undefined) return undefined;
+  const found = await perceiveFaces(frames, options, { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) }, signal);
+  const out: KeyframeFace[][] = frames.map(() => []);
+  await Promise.all(
+    found.map(async (face) => {
+      const k = chunk.keyframes[face.frame];
+      if (!k) return;
+      const list = out[face.frame] as KeyframeFace[];
+      const index = list.length;
+      list.push({ score: face.score, box: face.box, descriptor: face.descriptor, crop: '' });
+      (list[index] as KeyframeFace).crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
+    }),
+  );
+  return out;
 }
 
 /**

@@ -113,6 +113,12 @@ export function thumbnailPath(stream: string, wallMs: number): string {
   return `${stream}/${day}/${Math.round(wallMs)}.jpg`;
 }
 
+/** Where a face's aligned crop is kept: under faces/, so every crop can be found (and forgotten) apart from thumbnails. */
+export function faceCropPath(stream: string, wallMs: number, index: number): string {
+  const day = new Date(wallMs).toISOString().slice(0, 10);
+  return `faces/${stream}/${day}/${Math.round(wallMs)}-${index}.bmp`;
+}
+
 /**
  * Where the API finds a file source's bytes when the ingest host's file is not readable on its
  * own host: ingest copies the file under this prefix when blobs are shared (storage.blobs s3).

@@ -68,6 +68,10 @@ export class MemoryStore {
   upsertEvent(event: EventWrite): Promise<void> {
     return this.#tables.upsertEvents([event]);
   }
+  /** Events that saw identity `from` see `to` instead (merge), or no longer see it (null: forget). */
+  replacePerson(from: string, to: string | null): Promise<number> {
+    return this.#tables.replacePerson(from, to);
+  }
   upsertMoments(moments: MomentWrite[]): Promise<void> {
     return this.#tables.upsertMoments(moments);
   }

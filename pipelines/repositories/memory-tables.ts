@@ -7,7 +7,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import {
-  arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, spaceColumn, vectorField,
+  arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, peopleFields, spaceColumn, vectorField,
   type EpisodeWrite, type EventWrite, type MemoryTableName, type MomentWrite, type SpaceInfo, type Vectors,
 } from './memory-schema.js';
 import { sqlString } from './sql.js';
@@ -19,7 +19,7 @@ export class VectorSizeError extends PermanentError {
 }
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Runs one LanceDB commit at a time across every process that shares it (lance-commit-lock.ts),
@@ -50,6 +50,8 @@ function isConflict(error: unknown): boolean {
 const MIGRATIONS: ((tables: MemoryTables) => Promise<void>)[] = [
   // 1 -> 2: the detector's labels, counts and tracks on events, detections on moments.
   (tables) => tables.addMissingColumns({ events: objectFields.events(), moments: objectFields.moments() }),
+  // 2 -> 3: the face identities seen in each event.
+  (tables) => tables.addMissingColumns({ events: peopleFields.events() }),
 ];
 
 export class MemoryTables {
@@ -259,9 +261,31 @@ export class MemoryTables {
       lastRecalledAt: e.lastRecalledAt, level: e.level, needsSummary: e.needsSummary, momentCount: e.momentCount,
       mergedIds: e.mergedIds.join(' '), closedBy: e.closedBy, consolidatedAt: e.consolidatedAt, prunedAt: null,
       labels: labelsColumn(e.labels ?? []), labelCounts: JSON.stringify(e.counts ?? {}), tracks: JSON.stringify(e.tracks ?? []),
-      ...this.#vectorColumns(e.vectors),
+      people: labelsColumn(e.people ?? []), ...this.#vectorColumns(e.vectors),
     }));
     await this.#upsert('events', rows);
+  }
+
+  /**
+   * Rewrites the identities of every event that saw `from`: `to` takes its place (an identity
+   * merged into another), or it is removed (a person forgotten). Returns the events changed.
+   */
+  async replacePerson(from: string, to: string | null): Promise<number> {
+    const events = this.#tables.events;
+    const rows = await events.query().where(`people LIKE ${sqlString(`%|${from}|%`)}`).select(['id', 'people']).toArray();
+    // Events with the same identities after the change are rewritten by one update.
+    const byValue = new Map<string, string[]>();
+    for (const row of rows) {
+      const ids = new Set(String(row.people).split('|').filter(Boolean));
+      ids.delete(from);
+      if (to !== null) ids.add(to);
+      const value = labelsColumn([...ids]);
+      byValue.set(value, [...(byValue.get(value) ?? []), row.id as string]);
+    }
+    for (const [value, ids] of byValue) {
+      await this.write(() => events.update({ where: `id IN (${ids.map(sqlString).join(', ')})`, values: { people: value } }));
+    }
+    return rows.length;
   }
 
   async upsertMoments(moments: MomentWrite[]): Promise<void> {

@@ -21,6 +21,8 @@ import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { PeopleStore, UnknownPersonError } from '../../pipelines/repositories/people.js';
+import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
+import { forgetIdentity, mergeIdentities } from '../../pipelines/faces/identity-upkeep.js';
 import { personLine } from '../runtime/person-line.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
@@ -127,7 +129,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     events: {
-      list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
+      list: ({ limit, offset, labels, people, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), ...(people ? { people } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
       async thumbnailDetections(event) {
         const shown = event.thumbnail === null ? undefined : (await memory.momentsOfEvent(event.id)).find((m) => m.thumbnail === event.thumbnail);
@@ -150,7 +152,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       exportMaxSeconds: context.config.recordings.exportMaxSeconds,
     },
     query: reason.query,
-    people: people ? peoplePort(people) : facesOff,
+    people: people ? peoplePort(people, memory, new MemoryWriteLock(context.redis.connection('memory-lock'), context.config.redis.prefix)) : facesOff,
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
@@ -179,7 +181,8 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   };
 }
 
-function peoplePort(store: PeopleStore): PeoplePort {
+/** Changes to people are memory writes: under the write lock, and events follow merges and forgets. */
+function peoplePort(store: PeopleStore, memory: MemoryStore, lock: MemoryWriteLock): PeoplePort {
   const find = async (id: string) => (await store.list()).find((p) => p.id === id);
   return {
     list: async () => (await store.list()).map(personLine),
@@ -187,9 +190,11 @@ function peoplePort(store: PeopleStore): PeoplePort {
       const person = await find(id);
       return person ? personLine(person) : null;
     },
-    name: (id, name) => store.name(id, name),
-    merge: (kept, absorbed) => store.merge(kept, absorbed),
-    forget: (id) => store.forget(id),
+    name: (id, name) => lock.run(() => store.name(id, name)),
+    merge: async (kept, absorbed) => {
+      await lock.run(() => mergeIdentities({ people: store, events: memory }, kept, absorbed));
+    },
+    forget: (id) => lock.run(() => forgetIdentity({ people: store, events: memory }, id)),
     async cropPath(id) {
       const person = await find(id);
       if (!person) throw new UnknownPersonError(`no person with id "${id}" (engram people list shows the ids)`);

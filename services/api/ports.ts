@@ -46,6 +46,8 @@ export interface EventQuery {
   until?: number;
   /** Events where the detector saw any of these labels. */
   labels?: string[];
+  /** Events where any of these face identities was seen. */
+  people?: string[];
   limit: number;
   offset: number;
 }
@@ -121,10 +123,10 @@ export interface PeoplePort {
   list(): Promise<PersonLine[]>;
   get(id: string): Promise<PersonLine | null>;
   name(id: string, name: string): Promise<void>;
-  /** Moves every face of `absorbed` into `kept`. */
+  /** Moves every face (and every event) of `absorbed` into `kept`. */
   merge(kept: string, absorbed: string): Promise<void>;
-  /** Deletes the person, its descriptors and crops; says how many went. */
-  forget(id: string): Promise<{ faces: number; crops: number }>;
+  /** Deletes the person, its descriptors and crops, and its id on events; says how many went. */
+  forget(id: string): Promise<{ faces: number; crops: number; events?: number }>;
   /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
   cropPath(id: string): Promise<string | null>;
   /** The person's kept faces, best first, with their crops' blob paths; throws UnknownPersonError. */

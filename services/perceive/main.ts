@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
-import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
+import { faceCropPath, thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { GateStore } from '../../pipelines/repositories/gate-store.js';
@@ -46,7 +46,14 @@ const role: RoleModule = {
     }
     // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
     const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
-    const deps: PerceiveDeps = { models, gates, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const deps: PerceiveDeps = {
+      models,
+      gates,
+      detect,
+      faces: context.config.faces,
+      saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg),
+      saveFaceCrop: (stream, wallMs, index, bmp) => blobs.write(faceCropPath(stream, wallMs, index), bmp),
+    };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {

@@ -8,12 +8,14 @@ import { isEngramError } from '../../../config/errors.js';
 import type { StoredEvent } from '../../../pipelines/records/event.js';
 import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
-import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';
+import { LABEL_NAME, PERSON_ID } from '../../../pipelines/repositories/memory-schema.js';
 import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
 import { hangUpSignal, sendRecording } from './recordings.js';
 import { sendRanged } from '../range.js';
 
 const LabelSchema = z.string().regex(LABEL_NAME, 'a detector label such as "person", "car" or "traffic light"');
+
+const PersonSchema = z.string().regex(PERSON_ID, 'a person id from /api/people or engram people list');
 
 const ListQuery = z
   .object({
@@ -22,6 +24,8 @@ const ListQuery = z
     until: TimeParam.optional(),
     /** ?label=person, or repeated (?label=car&label=truck) for any of several. */
     label: z.union([LabelSchema, z.array(LabelSchema).min(1).max(80)]).optional(),
+    /** ?person=ID, or repeated, for events where any of these face identities was seen. */
+    person: z.union([PersonSchema, z.array(PersonSchema).min(1).max(100)]).optional(),
     limit: queryInt(1, 500).default(50),
     offset: queryInt(0, 1_000_000).default(0),
   })
@@ -52,6 +56,7 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
       ...(q.since !== undefined ? { since: q.since } : {}),
       ...(q.until !== undefined ? { until: q.until } : {}),
       ...(q.label !== undefined ? { labels: typeof q.label === 'string' ? [q.label] : q.label } : {}),
+      ...(q.person !== undefined ? { people: typeof q.person === 'string' ? [q.person] : q.person } : {}),
     });
     return { events, limit: q.limit, offset: q.offset, next: events.length === q.limit ? q.offset + q.limit : null };
   });
