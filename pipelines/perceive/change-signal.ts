@@ -32,8 +32,9 @@ export function greyCopy(frame: { rgb: Uint8Array; width: number; height: number
 
 /**
  * Fraction (0..1) of pixels of `a` that differ from `b` by more than pixelThreshold grey levels,
- * after the median difference is taken out: a camera's auto exposure or a cloud shifts the whole
- * picture at once, which is not a change in what is there. Pictures of different sizes differ wholly.
+ * after a small median difference (up to twice the threshold) is taken out: a camera's auto exposure
+ * or a cloud shifts the whole picture at once, which is not a change in what is there. Pictures of
+ * different sizes differ wholly.
  */
 export function changedArea(a: GreyFrame, b: { width: number; height: number; grey?: ArrayLike<number>; mean?: ArrayLike<number> }, pixelThreshold: number): number {
   const other = b.grey ?? b.mean;
@@ -54,8 +55,11 @@ export function changedArea(a: GreyFrame, b: { width: number; height: number; gr
       break;
     }
   }
+  // Only a shift of the size auto exposure makes between two keyframes is taken out; a bigger one
+  // (lights switched on, a cut to another scene of another colour) is a change of the picture.
+  const shift = Math.abs(median) <= 2 * pixelThreshold ? median : 0;
   let changed = 0;
-  for (let i = 0; i < n; i += 1) if (Math.abs((diffs[i] as number) - median) > pixelThreshold) changed += 1;
+  for (let i = 0; i < n; i += 1) if (Math.abs((diffs[i] as number) - shift) > pixelThreshold) changed += 1;
   return changed / n;
 }
 

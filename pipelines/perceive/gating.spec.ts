@@ -78,11 +78,13 @@ describe('change signal', () => {
   it('counts the pixels an object covers and ignores a shift of the whole picture', () => {
     const empty = greyCopy({ rgb: frame(), width: W, height: H }, 64);
     const object = greyCopy({ rgb: frame(40), width: W, height: H }, 64);
-    const brighter = greyCopy({ rgb: frame(undefined, 120), width: W, height: H }, 64);
+    const brighter = greyCopy({ rgb: frame(undefined, 105), width: W, height: H }, 64);
+    const lightsOn = greyCopy({ rgb: frame(undefined, 160), width: W, height: H }, 64);
     expect(empty.width).toBe(64);
     expect(empty.height).toBe(36);
     expect(changedArea(empty, empty, 12)).toBe(0);
     expect(changedArea(empty, brighter, 12)).toBe(0); // auto exposure, not a change
+    expect(changedArea(empty, lightsOn, 12)).toBe(1); // too big a jump for exposure: all of it changed
     const area = changedArea(object, empty, 12);
     expect(area).toBeGreaterThan(0.04); // a 30x30 square of 160x90 is 6 % of the picture
     expect(area).toBeLessThan(0.09);
