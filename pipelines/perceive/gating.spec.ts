@@ -6,6 +6,7 @@ import { decodeGateState, type GateMarks, type GateState, type GateWrite } from 
 import { decodeRecord, encodeRecord } from '../records/perception.js';
 import { changedArea, greyCopy } from './change-signal.js';
 import { perceiveChunk, type PerceptionModels, type ReadLine } from './perceive-chunk.js';
+import { StreamLanes } from './stream-lanes.js';
 
 const W = 160;
 const H = 90;
@@ -116,6 +117,19 @@ describe('gated perception', () => {
     expect(change.get(0)).toBeNull();
     expect(change.get(2)).toBe(0);
     expect(change.get(4)).toBeGreaterThan(0.04);
+  });
+
+  it('keeps gating when a backlog of one stream is perceived at once: its chunks take turns in the stream\'s lane', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    const lanes = new StreamLanes();
+    const records = await Promise.all([0, 1, 2, 3, 4].map((s) => perceiveChunk(chunkAt(s, frame(30)), options, { ...deps(models, gates), lanes })));
+    expect(runs.detect).toBe(1);
+    expect(records.map((r) => r.keyframes[0]!.carried?.detect ?? null)).toEqual([null, 0, 0, 0, 0]);
+    // Without the lane every chunk loads the state before any saved a run, and all of them run.
+    const alone = countingModels();
+    await Promise.all([5, 6, 7].map((s) => perceiveChunk(chunkAt(s, frame(30)), options, deps(alone.models, new MemoryGates()))));
+    expect(alone.runs.detect).toBe(3);
   });
 
   it('runs every model on every keyframe with gating off for it', async () => {

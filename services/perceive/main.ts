@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
+import { StreamLanes } from '../../pipelines/perceive/stream-lanes.js';
 import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
@@ -46,7 +47,7 @@ const role: RoleModule = {
     }
     // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
     const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
-    const deps: PerceiveDeps = { models, gates, detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const deps: PerceiveDeps = { models, gates, lanes: new StreamLanes(), detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {
