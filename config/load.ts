@@ -1,4 +1,4 @@
-// Reads configuration once: config/default.yaml, then --config FILE, then ENGRAM_* and REDIS_URL
+// Reads configuration once: config/default.yaml, then --config FILE, then ENGRAM_*, REDIS_URL and AWS_*
 // from the environment, validated by one schema. This is the only module that reads process.env.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
@@ -137,13 +137,28 @@ function envValue(raw: string, type: string | undefined): unknown {
   }
 }
 
+/** Standard AWS variables and the storage.s3 option each sets. */
+const AWS_VARIABLES: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'accessKeyId',
+  AWS_SECRET_ACCESS_KEY: 'secretAccessKey',
+  AWS_SESSION_TOKEN: 'sessionToken',
+  AWS_REGION: 'region',
+  AWS_ENDPOINT_URL: 'endpoint',
+};
+
 /**
  * ENGRAM_SECTION__KEY=value sets section.key (double underscore nests, single underscores and case
  * are ignored when matching option names: ENGRAM_DATA_DIR sets dataDir, ENGRAM_LOG__LEVEL sets
  * log.level). Values are read as YAML scalars, so numbers and booleans keep their type.
  */
 export function envOverrides(env: NodeJS.ProcessEnv): { values: Json; problems: string[] } {
+  // The AWS SDK's own variable names first, so a host set up for the aws CLI needs nothing more;
+  // ENGRAM_STORAGE__S3__* merged after them wins.
   let values: Json = {};
+  for (const [name, key] of Object.entries(AWS_VARIABLES)) {
+    const raw = env[name]?.trim();
+    if (raw) values = deepMerge(values, { storage: { s3: { [key]: raw } } });
+  }
   const problems: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined) continue;

@@ -104,6 +104,34 @@ export const QueuesSchema = z
   .strict()
   .prefault({});
 
+export const S3Schema = z
+  .object({
+    /**
+     * Endpoint URL of an S3-compatible service (MinIO, Ceph, a local test server); empty for AWS
+     * S3 itself. An http:// endpoint also allows plain HTTP for LanceDB. @defaultValue ''
+     */
+    endpoint: z.union([z.literal(''), z.string().url()]).default(''),
+    /** Region; S3-compatible services usually accept any. @defaultValue 'us-east-1' */
+    region: z.string().min(1).default('us-east-1'),
+    /** Bucket of the blob backend (storage.blobs s3); it must exist. @defaultValue '' */
+    bucket: z.string().regex(/^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens').default(''),
+    /** Key prefix of every blob in the bucket ("engram/"), so one bucket can hold several installations. @defaultValue '' */
+    prefix: z.string().regex(/^$|^[^/].*\/$/, 'empty, or a key prefix ending in "/" and not starting with one').default(''),
+    /** Access key id; empty uses the AWS SDK's default chain (environment, profile, instance role). @defaultValue '' */
+    accessKeyId: z.string().default(''),
+    /** Secret access key (hidden by `engram config print`). @defaultValue '' */
+    secretAccessKey: z.string().default(''),
+    /** Session token of temporary credentials. @defaultValue '' */
+    sessionToken: z.string().default(''),
+    /**
+     * Address buckets as endpoint/bucket/key rather than bucket.endpoint/key: what most
+     * S3-compatible services need. @defaultValue true
+     */
+    forcePathStyle: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
 export const StorageSchema = z
   .object({
     /**
@@ -111,8 +139,44 @@ export const StorageSchema = z
      * Relative paths are under the data directory. @defaultValue 'lancedb'
      */
     lancedbUri: z.string().min(1).default('lancedb'),
+    /**
+     * Where thumbnails, face crops and evidence clips' sources go: `local` (the data directory's
+     * blobs/ folder, seen by this host only) or `s3` (storage.s3's bucket, shared by every host).
+     * @defaultValue 'local'
+     */
+    blobs: z.enum(['local', 's3']).default('local'),
+    /**
+     * S3-compatible object storage: the blob backend's bucket when storage.blobs is s3, and the
+     * endpoint, region and credentials of an s3:// lancedbUri. Credentials may also come from
+     * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and
+     * AWS_ENDPOINT_URL (ENGRAM_STORAGE__S3__* wins over them).
+     */
+    s3: S3Schema,
+    /**
+     * Further LanceDB storage options for an object-store lancedbUri (LanceDB's names, e.g.
+     * `timeout: 60s`); they win over those derived from storage.s3. @defaultValue {}
+     */
+    lancedbOptions: z.record(z.string(), z.string()).default({}),
+    /**
+     * How LanceDB commits from many processes stay safe: `auto` takes a Redis lock around every
+     * commit when lancedbUri is on object storage (stores that ignore S3's If-None-Match would
+     * otherwise let two commits of one version overwrite each other) and none on a local
+     * directory (an atomic rename decides there); `redis` always; `off` never, leaving it to the
+     * store's conditional writes. @defaultValue 'auto'
+     */
+    commitLock: z.enum(['auto', 'redis', 'off']).default('auto'),
+    /**
+     * Bytes of object-storage blobs kept in the local spool (data directory's spool/) for ffmpeg,
+     * which cuts clips from local files; the least recently used go first. @defaultValue 2 GiB
+     */
+    spoolMaxBytes: z.number().int().min(0).default(2 * 1024 ** 3),
   })
   .strict()
+  .superRefine((storage, ctx) => {
+    if (storage.blobs === 's3' && storage.s3.bucket === '') {
+      ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'required when storage.blobs is s3 (the bucket thumbnails and clips go to)' });
+    }
+  })
   .prefault({});
 
 export const ApiSchema = z
@@ -679,6 +743,13 @@ export const FacesSchema = z
      * starts a new identity. Measured on ../shared/media/people (README "Faces"). @defaultValue 0.3
      */
     assignDistance: z.number().min(0).max(2).default(0.3),
+    /**
+     * Inside one event, faces nearer than this to a group's mean are taken for one person before
+     * the group is recognised by its mean (two faces on one keyframe are always two people). Looser
+     * than assignDistance: single frames of one person lie up to 0.43 apart on the people clips,
+     * and within an event the same place and minute make a second person the rarer case. @defaultValue 0.45
+     */
+    eventGroupDistance: z.number().min(0).max(2).default(0.45),
     /** The re-clustering pass merges identities whose centroids are nearer than this. @defaultValue 0.25 */
     mergeDistance: z.number().min(0).max(2).default(0.25),
     /** Faces of one identity on one stream further apart than this are separate sightings, seconds. @defaultValue 10 */
@@ -796,6 +867,7 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type QueueOptions = Config['queues']['ingest'];
 export type ApiConfig = Config['api'];
+export type StorageConfig = Config['storage'];
 export type IngestConfig = Config['ingest'];
 export type RecordingsConfig = Config['recordings'];
 export type ModelsConfig = Config['models'];

@@ -11,7 +11,9 @@ import { continuesScene, joinDistinct, mergedVectors, separateMoments, unionTags
 import { mergeObjects, NO_OBJECTS, presenceDiffers } from './objects.js';
 import { initialStrength, salience } from './strength.js';
 import type { Summarizer } from './summary.js';
-import { toF32Set } from '../vectors.js';
+import { toF32, toF32Set } from '../vectors.js';
+import type { FaceWrite } from '../repositories/people.js';
+import { groupFaces } from '../records/identities.js';
 
 /** An event that can never be stored (bad stream name, times); retrying cannot help. */
 export class InvalidEventError extends PermanentError {
@@ -20,8 +22,18 @@ export class InvalidEventError extends PermanentError {
 
 export type ConsolidateStore = Pick<MemoryStore, 'existingEventIds' | 'eventDetailsBetween' | 'upsertMoments' | 'upsertEvents'>;
 
+/** Where the faces of stored events go and who they are recognised as (PeopleStore). */
+export interface ConsolidatePeople {
+  /** Stores one person's faces and returns the identity they were assigned to. */
+  addFaces(faces: FaceWrite[]): Promise<string | undefined>;
+}
+
 export interface ConsolidateDeps {
   store: ConsolidateStore;
+  /** With it, events' faces are stored and recognised; without it (faces off) they are ignored. */
+  people?: ConsolidatePeople;
+  /** Faces of one event closer than this to a group's mean are one person (faces.eventGroupDistance). */
+  faceGroupDistance?: number;
   summarizer: Summarizer;
   memory: Config['memory'];
   now?: () => number;
@@ -75,7 +87,7 @@ interface Draft {
 
 function detailOf(record: EventWrite): PreviousEvent {
   return {
-    event: { ...record, labels: record.labels ?? [], counts: record.counts ?? {}, tracks: record.tracks ?? [] },
+    event: { ...record, labels: record.labels ?? [], counts: record.counts ?? {}, tracks: record.tracks ?? [], people: record.people ?? [] },
     vectors: record.vectors,
     salience: record.salience,
     novelty: record.novelty,
@@ -158,6 +170,29 @@ function plan(event: ClosedEvent, previous: Draft | undefined, deps: Consolidate
 }
 
 /**
+ * Stores an event's faces under the stored event that holds them and returns the identities seen:
+ * the faces are grouped by person inside the event first (groupFaces), and each group is
+ * recognised by its mean descriptor, which is steadier than any one frame.
+ */
+async function recognise(event: ClosedEvent, storedAs: string, deps: ConsolidateDeps): Promise<string[]> {
+  const faces = event.faces ?? [];
+  if (!deps.people || faces.length === 0) return [];
+  const described = faces.map((face) => ({ ...face, descriptor: toF32(face.descriptor) }));
+  const ids: string[] = [];
+  for (const group of groupFaces(described, deps.faceGroupDistance ?? 0.45)) {
+    const writes: FaceWrite[] = group.map((i) => {
+      const face = described[i] as (typeof described)[number];
+      // Deterministic per closed event, keyframe and place: a retried batch adds nothing twice.
+      const place = face.box.map((v) => Math.round(v)).join('_');
+      return { id: `${event.id}.f${Math.round(face.t * 1000)}.${place}`, stream: event.stream, t: face.t, wall: Math.round(event.startedAt + (face.t - event.start) * 1000), eventId: storedAs, score: face.score, descriptor: face.descriptor, crop: face.crop };
+    });
+    const id = await deps.people.addFaces(writes);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
+}
+
+/**
  * Consolidates a batch of closed events (any streams, any order) and returns one outcome per
  * event, in the order given. Idempotent: events already stored, or already merged into another
  * event, are duplicates and change nothing. Within a stream events are taken in stream-time order,
@@ -203,6 +238,11 @@ export async function consolidateBatch(events: readonly ClosedEvent[], deps: Con
         .filter((d) => d.record.start < event.start && d.record.start >= event.start - within)
         .sort((a, b) => b.record.start - a.record.start)[0];
       const { draft, kept, merged } = plan(event, previous, deps, now);
+      const seen = await recognise(event, draft.record.id, deps);
+      if (seen.length > 0) {
+        draft.record.people = [...new Set([...(draft.record.people ?? []), ...seen])].sort();
+        draft.detail = detailOf(draft.record);
+      }
       drafts.set(draft.record.id, draft);
       for (const m of kept) {
         moments.push({

@@ -5,10 +5,11 @@
 // (gating.ts). That per-stream state lives in Redis (GateMarks), so any number of perceive
 // processes share it. Cross-stream batching happens below, in the model runtime's micro-batcher,
 // which groups the calls of every chunk in flight in this process.
-import type { DetectOptions, PerceiveOptions } from '../../config/schema.js';
+import type { DetectOptions, FacesOptions, PerceiveOptions } from '../../config/schema.js';
+import { perceiveFaces, type FaceModels } from '../faces/perceive-faces.js';
 import type { Chunk } from '../records/chunk.js';
 import { AUDIO_RATE } from '../records/chunk.js';
-import type { Detection, OcrLine, TranscriptSpan } from '../records/event.js';
+import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from '../records/event.js';
 import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
@@ -39,6 +40,10 @@ export interface PerceptionModels {
   readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[]): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
+  /** Face detection and descriptors (ModelRepository); faceDescriptorSize() is undefined while blazeface or faceres is missing. */
+  detectFaces?: FaceModels['detectFaces'];
+  faceDescriptorSize?: FaceModels['faceDescriptorSize'];
+  describeFaces?: FaceModels['describeFaces'];
 }
 
 /** One line as the OCR runtime returns it: with its box and a fingerprint of its pixels, kept in the OCR gate's mark. */
@@ -60,6 +65,10 @@ export interface PerceiveDeps {
   saveThumbnail(stream: string, wallMs: number, jpeg: Buffer): Promise<string>;
   /** The `detect` config section; without it (or disabled, or no detector installed) no objects are detected. */
   detect?: DetectOptions;
+  /** The `faces` config section; without it (or disabled, or blazeface/faceres missing) no faces are looked for. */
+  faces?: FacesOptions;
+  /** Stores a face's aligned crop (BMP) and returns its blob path; needed with `faces`. */
+  saveFaceCrop?(stream: string, wallMs: number, index: number, bmp: Buffer): Promise<string>;
 }
 
 function installed(models: PerceptionModels, task: string): boolean {
@@ -91,14 +100,16 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   // The change signal first: everything after it may be skipped because of it.
   const gated: GatedFrame[] = chunk.keyframes.map((k, i) => ({ t: k.t, grey: greyCopy(frames[i] as Frame, gating.width) }));
   const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
-  // Thumbnails and audio are not gated and do not wait for the stream's lane.
+  // Thumbnails, audio and faces are not gated and do not wait for the stream's lane (blazeface
+  // costs a few ms a frame, and the descriptor runs only on faces found).
   const ungated = Promise.all([
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
+    perceiveKeyframeFaces(chunk, frames, deps, signal),
   ]);
   ungated.catch(() => undefined); // awaited below; a rejection must not go unhandled while the lane waits
   const visual = () => perceiveGated(chunk, frames, gated, options, deps, signal);
-  const [seen, [audio, thumbnails]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
+  const [seen, [audio, thumbnails, faces]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
   const { imageVectors, detections, ocr, change, carried } = seen;
 
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
@@ -113,6 +124,7 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
       ocr: ocr[i] ?? null,
       detections: withFrame(detections?.[i] ?? undefined, k),
       change: change[i] ?? null,
+      faces: faces?.[i] ?? null,
       ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
     };
   });
@@ -179,6 +191,31 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   noteCarried('ocr', ocr.carriedFrom, ocr.plan);
   await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
   return { imageVectors, detections, ocr: ocr.lines, change: background.change, carried };
+}
+
+/**
+ * Gated, described faces per keyframe, each crop stored; undefined when the face stage is off or
+ * its models are missing. It runs on every keyframe rather than only on those with a person
+ * detection: blazeface costs a few ms a frame next to the object detector's hundreds, the
+ * descriptor runs only on faces found, and it then needs no detector at all (README "Faces").
+ */
+async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], deps: PerceiveDeps, signal?: AbortSignal): Promise<KeyframeFace[][] | undefined> {
+  const { models, faces: options, saveFaceCrop } = deps;
+  if (frames.length === 0 || options?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
+  if (models.faceDescriptorSize() === undefined) return undefined;
+  const found = await perceiveFaces(frames, options, { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) }, signal);
+  const out: KeyframeFace[][] = frames.map(() => []);
+  await Promise.all(
+    found.map(async (face) => {
+      const k = chunk.keyframes[face.frame];
+      if (!k) return;
+      const list = out[face.frame] as KeyframeFace[];
+      const index = list.length;
+      list.push({ score: face.score, box: face.box, descriptor: face.descriptor, crop: '' });
+      (list[index] as KeyframeFace).crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
+    }),
+  );
+  return out;
 }
 
 /**

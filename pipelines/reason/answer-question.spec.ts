@@ -59,6 +59,7 @@ function ev(stream: string, start: number, end: number, fields: Partial<FakeEven
     labels: [],
     counts: {},
     tracks: [],
+    people: [],
     colour: '',
     ...fields,
   };

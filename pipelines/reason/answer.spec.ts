@@ -29,6 +29,7 @@ function event(id: string, start: number, fields: Partial<StoredEvent> = {}): St
     labels: [],
     counts: {},
     tracks: [],
+    people: [],
     ...fields,
   };
 }

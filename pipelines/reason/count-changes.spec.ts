@@ -10,7 +10,7 @@ function track(id: number, enter: number, leave: number, entered: boolean, left:
 }
 
 function stored(stream: string, start: number, end: number, tracks: TrackSpan[]): StoredEvent {
-  return { ...storedEvent(EPOCH, stream, start, {}), end, labels: ['bottle'], counts: {}, tracks };
+  return { ...storedEvent(EPOCH, stream, start, {}), end, labels: ['bottle'], counts: {}, tracks, people: [] };
 }
 
 const table = (start: number, end: number, tracks: TrackSpan[]) => stored('table', start, end, tracks);

@@ -37,6 +37,24 @@ export interface Detection {
   frame?: [number, number];
 }
 
+/** A face found on a keyframe that passed the quality gate (pipelines/faces/perceive-faces.ts). */
+export interface KeyframeFace {
+  /** Detector score, 0..1. */
+  score: number;
+  /** [x1, y1, x2, y2] in pixels of the keyframe. */
+  box: [number, number, number, number];
+  /** L2-normalised FaceRes descriptor (1024-d). */
+  descriptor: Float32Array | number[];
+  /** Blob path of the aligned 112x112 crop. */
+  crop: string;
+}
+
+/** A face inside a closed event: which keyframe it was on. */
+export interface EventFace extends KeyframeFace {
+  /** Stream seconds of its keyframe. */
+  t: number;
+}
+
 /** How many of one label an event held. */
 export interface LabelCount {
   /** Distinct tracks of the label inside the event ("3 cars passed"). */
@@ -110,6 +128,8 @@ export interface ClosedEvent {
   closedBy: string;
   /** Labels, counts and tracks; absent in events closed before the detector existed. */
   objects?: EventObjects;
+  /** Gated faces of every keyframe of the event; absent when the face stage did not run. */
+  faces?: EventFace[];
 }
 
 /** A stored event, as long-term memory returns it. */
@@ -138,6 +158,8 @@ export interface StoredEvent {
   counts: Record<string, LabelCount>;
   /** Objects' entries and exits inside the event. */
   tracks: TrackSpan[];
+  /** Ids of the face identities seen in the event (the people table), sorted; [] when none. */
+  people: string[];
 }
 
 /**

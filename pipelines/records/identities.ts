@@ -75,3 +75,35 @@ export function mergePlan(identities: readonly IdentityCentroid[], threshold: nu
     groups.splice(groups.indexOf(lose), 1);
   }
 }
+
+/**
+ * The faces of one event grouped by person, before they are recognised: single frames of one
+ * person lie 0.03-0.43 apart and different people from 0.33 (README "Faces"), so one frame alone
+ * is a poor witness, but the mean of a group is steady. Average linkage over group means, with
+ * the one hard fact an event gives: two faces on the same keyframe are two people. Returns
+ * groups of indices into `faces`, largest first.
+ */
+export function groupFaces(faces: readonly { t: number; descriptor: Float32Array }[], threshold: number): number[][] {
+  const groups = faces.map((face, i) => ({ members: [i], times: new Set([face.t]), centroid: face.descriptor, faces: 1 }));
+  for (;;) {
+    let best: { a: number; b: number; d: number } | undefined;
+    for (let a = 0; a < groups.length; a += 1) {
+      for (let b = a + 1; b < groups.length; b += 1) {
+        const ga = groups[a]!;
+        const gb = groups[b]!;
+        if ([...gb.times].some((t) => ga.times.has(t))) continue;
+        const d = cosineDistance(ga.centroid, gb.centroid);
+        if (d < threshold && (!best || d < best.d)) best = { a, b, d };
+      }
+    }
+    if (!best) break;
+    const ga = groups[best.a]!;
+    const gb = groups[best.b]!;
+    ga.centroid = updateCentroid({ id: '', centroid: ga.centroid, faces: ga.faces }, gb.centroid, gb.faces);
+    ga.faces += gb.faces;
+    ga.members.push(...gb.members);
+    for (const t of gb.times) ga.times.add(t);
+    groups.splice(best.b, 1);
+  }
+  return groups.map((g) => g.members.sort((x, y) => x - y)).sort((x, y) => y.length - x.length);
+}

@@ -1,7 +1,7 @@
 // A perception record: everything the models saw and heard in one chunk, as perceive appends it
 // to the stream's short-term memory and segment reads it back. Vectors stay Float32Array in
 // memory and travel as base64 of their bytes, a third of the size of JSON numbers.
-import type { Detection, OcrLine, TranscriptSpan, VectorsBySpace } from './event.js';
+import type { Detection, KeyframeFace, OcrLine, TranscriptSpan, VectorsBySpace } from './event.js';
 
 /** The space id under which the always-available visual signature is compared. */
 export const SIGNATURE_SPACE = 'visual-signature';
@@ -19,6 +19,8 @@ export interface PerceivedKeyframe {
   ocr: OcrLine[] | null;
   /** Objects found on this keyframe; null when the detector did not run (disabled, not installed). */
   detections?: Detection[] | null;
+  /** Faces that passed the quality gate; null when the face stage did not run (off, models missing). */
+  faces?: KeyframeFace[] | null;
   /**
    * The cheap change signal (pipelines/perceive/change-signal.ts): the fraction of the small grey
    * copy of this keyframe that differs from the stream's running background, 0..1; null on the

@@ -1,6 +1,6 @@
 // The segmenter's whole memory of a stream, as plain data: it is saved to Redis after every tick
 // (encodeJson keeps Float32Arrays compact), so another worker continues exactly where this one stopped.
-import type { Detection, OcrLine, TranscriptSpan } from './event.js';
+import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from './event.js';
 import type { SpeechSpan } from './perception.js';
 
 /** One object followed across keyframes by segment's tracker. */
@@ -87,6 +87,8 @@ export interface BufferedKeyframe {
   detections?: Detection[];
   /** Labels present (with hysteresis) once this keyframe was seen. */
   present?: string[];
+  /** Gated faces; absent when the face stage did not run on it. */
+  faces?: KeyframeFace[];
 }
 
 export interface BufferedAudioWindow {

@@ -42,6 +42,12 @@ export interface OpenedBlob {
  * leave the store; a valid path with no blob behind it is `undefined` (or false, or skipped).
  */
 export interface BlobStore {
+  /** `local`: a directory only this host sees; `s3`: object storage every host shares. */
+  readonly backend: 'local' | 's3';
+  /** Where the blobs are, for status lines: a directory, or s3://bucket/prefix at endpoint. */
+  readonly location: string;
+  /** Resolves when the store can be used now (readiness); throws an Error saying why not. */
+  check(): Promise<void>;
   /** Writes atomically: a reader sees the old blob or the whole new one, never half a JPEG. */
   write(path: string, bytes: Uint8Array | Readable): Promise<string>;
   read(path: string): Promise<Buffer | undefined>;
@@ -105,6 +111,20 @@ export function blobContentType(path: string): string {
 export function thumbnailPath(stream: string, wallMs: number): string {
   const day = new Date(wallMs).toISOString().slice(0, 10);
   return `${stream}/${day}/${Math.round(wallMs)}.jpg`;
+}
+
+/** Where a face's aligned crop is kept: under faces/, so every crop can be found (and forgotten) apart from thumbnails. */
+export function faceCropPath(stream: string, wallMs: number, index: number): string {
+  const day = new Date(wallMs).toISOString().slice(0, 10);
+  return `faces/${stream}/${day}/${Math.round(wallMs)}-${index}.bmp`;
+}
+
+/**
+ * Where the API finds a file source's bytes when the ingest host's file is not readable on its
+ * own host: ingest copies the file under this prefix when blobs are shared (storage.blobs s3).
+ */
+export function sourceBlobPrefix(stream: string): string {
+  return `sources/${stream}/`;
 }
 
 /** A blob as a data URL (for vision models); undefined when it is missing, unreadable or its path is bad. */

@@ -3,7 +3,7 @@
 // events. Best effort by design: a notification nobody hears is fine, so publishing never throws
 // into a job, and the durable record stays in LanceDB and the queues.
 import type { Redis } from 'ioredis';
-import type { StoredEvent } from '../records/event.js';
+import type { LabelCount, StoredEvent } from '../records/event.js';
 import type { RedisRepository } from './redis.js';
 
 export enum LiveType {
@@ -22,6 +22,9 @@ export interface LiveEvent {
   summary: string;
   tags: string[];
   thumbnail: string | null;
+  /** What the detector saw, so a live list can show it without reading the event back. */
+  labels: string[];
+  counts: Record<string, LabelCount>;
 }
 
 export interface LiveStreamState {
@@ -54,6 +57,8 @@ export function toLiveEvent(event: Pick<StoredEvent, keyof LiveEvent>): LiveEven
     summary: event.summary,
     tags: event.tags,
     thumbnail: event.thumbnail,
+    labels: event.labels,
+    counts: event.counts,
   };
 }
 

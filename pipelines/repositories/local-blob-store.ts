@@ -2,7 +2,7 @@
 // path rule it follows symlinks: a blob, or a folder on its way, that resolves outside the root
 // is refused like a `..` path, so a link planted in the folder cannot serve or overwrite /etc.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,12 +21,23 @@ function isMissing(error: unknown): boolean {
 let tempCounter = 0;
 
 export class LocalBlobStore implements BlobStore {
+  readonly backend = 'local' as const;
   readonly root: string;
   #realRoot: string | undefined;
   readonly #made = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  get location(): string {
+    return this.root;
+  }
+
+  /** The folder exists (made on first use) and this process may write in it. */
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.R_OK | constants.W_OK);
   }
 
   /**

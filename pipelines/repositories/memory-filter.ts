@@ -2,7 +2,7 @@
 // and quoted by sql.ts; open bounds (an infinite end) add no condition, so a filter that says
 // "after 1:20 into the video" stays on the start/end indexes.
 import { EngramError } from '../../config/errors.js';
-import { LABEL_NAME, type MemoryFilter, type MemoryTableName } from './memory-schema.js';
+import { LABEL_NAME, PERSON_ID, type MemoryFilter, type MemoryTableName } from './memory-schema.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream, sqlString } from './sql.js';
 
 /** A bound that limits anything: infinite ends are open; NaN is kept so sqlNumber names it. */
@@ -15,6 +15,17 @@ function labelsFilter(labels: readonly string[]): string {
     .map((label) => {
       if (!LABEL_NAME.test(label)) throw new EngramError(`not a detector label: ${JSON.stringify(label)} (lower-case words such as "person" or "traffic light")`);
       return `labels LIKE ${sqlString(`%|${label}|%`)}`;
+    })
+    .join(' OR ');
+}
+
+/** A filter matching events where any of the identities was seen. */
+function peopleFilter(ids: readonly string[]): string {
+  if (ids.length === 0) return 'false';
+  return ids
+    .map((id) => {
+      if (!PERSON_ID.test(id)) throw new EngramError(`not a person id: ${JSON.stringify(id)} (engram people list shows the ids)`);
+      return `people LIKE ${sqlString(`%|${id}|%`)}`;
     })
     .join(' OR ');
 }
@@ -35,6 +46,7 @@ export function memoryWhere(table: MemoryTableName, filter: MemoryFilter = {}): 
     filter.eventIds !== undefined && sqlIn(moments ? 'eventId' : 'id', filter.eventIds),
     filter.level !== undefined && !moments && `level = ${sqlNumber(filter.level)}`,
     filter.labels !== undefined && table === 'events' && labelsFilter(filter.labels),
+    filter.people !== undefined && table === 'events' && peopleFilter(filter.people),
   ]);
 }
 

@@ -132,14 +132,14 @@ export class MemoryIndexes {
         // probes NPROBES of ~316. PQ alone recalls ~0.3 at 10, so searches refine (REFINE_CANDIDATES).
         const numPartitions = Math.max(1, Math.round(Math.sqrt(withVectors)));
         await this.#t.write(() => table.createIndex(s.column, { config: lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions }), replace: true }));
-        await this.#t.metaSet({ [`index:${name}:${s.column}`]: String(rows) });
+        await this.#t.write(() => this.#t.metaSet({ [`index:${name}:${s.column}`]: String(rows) }));
         built.push(`${name}.${s.column}`);
       }
       if (name === 'events') {
         for (const column of TEXT_COLUMNS) {
           if (!(await due(column, options.ftsMinRows))) continue;
           await this.#t.write(() => table.createIndex(column, { config: lancedb.Index.fts(), replace: true }));
-          await this.#t.metaSet({ [`index:${name}:${column}`]: String(rows) });
+          await this.#t.write(() => this.#t.metaSet({ [`index:${name}:${column}`]: String(rows) }));
           built.push(`${name}.${column}`);
         }
       }

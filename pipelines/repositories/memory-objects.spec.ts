@@ -8,7 +8,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EPOCH } from '../../test/helpers/events.js';
 import type { EventObjects } from '../records/event.js';
-import { arrow, baseFields, MemoryStore, objectFields, SCHEMA_VERSION, type EventWrite } from './memory-store.js';
+import { arrow, baseFields, MemoryStore, objectFields, peopleFields, SCHEMA_VERSION, type EventWrite } from './memory-store.js';
 
 const dirs: string[] = [];
 function tempUri(): string {
@@ -84,10 +84,10 @@ describe('MemoryStore with detector objects', () => {
 });
 
 describe('a version-1 store', () => {
-  it('is migrated: old rows read as having seen nothing, new rows carry labels', async () => {
+  it('is migrated: old rows read as having seen nothing and no one, new rows carry labels and people', async () => {
     const uri = tempUri();
     const db = await lancedb.connect(uri);
-    const added = new Set([...objectFields.events(), ...objectFields.moments()].map((x) => x.name));
+    const added = new Set([...objectFields.events(), ...objectFields.moments(), ...peopleFields.events()].map((x) => x.name));
     for (const name of ['events', 'moments', 'episodes'] as const) {
       await db.createEmptyTable(name, new arrow.Schema(baseFields(name).filter((x) => !added.has(x.name))));
     }
@@ -100,9 +100,13 @@ describe('a version-1 store', () => {
 
     const store = await MemoryStore.open(uri);
     expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
-    expect(await store.getEvent('room.0000000000')).toMatchObject({ summary: 'old', labels: [], tracks: [] });
-    await store.upsertEvents([event('room.0000010000', 10, 'new', person)]);
+    expect(await store.getEvent('room.0000000000')).toMatchObject({ summary: 'old', labels: [], tracks: [], people: [] });
+    await store.upsertEvents([{ ...event('room.0000010000', 10, 'new', person), people: ['b-2', 'a-1'] }]);
     expect((await store.listEvents({ labels: ['person'] })).map((e) => e.id)).toEqual(['room.0000010000']);
+    expect((await store.getEvent('room.0000010000'))?.people).toEqual(['a-1', 'b-2']);
+    expect((await store.listEvents({ people: ['b-2'] })).map((e) => e.id)).toEqual(['room.0000010000']);
+    expect(await store.listEvents({ people: ['b'] })).toEqual([]);
+    await expect(store.listEvents({ people: ["x' OR 1=1 --"] })).rejects.toThrow(/not a person id/);
     await store.close();
   });
 });

@@ -24,8 +24,10 @@ export interface SpaceInfo {
 
 export type Vectors = Record<string, Float32Array>;
 
-/** An event as consolidate writes it; without objects it is stored as having seen none. */
-export interface EventWrite extends Omit<StoredEvent, keyof EventObjects>, Partial<EventObjects> {
+/** An event as consolidate writes it; without objects (or people) it is stored as having seen none. */
+export interface EventWrite extends Omit<StoredEvent, keyof EventObjects | 'people'>, Partial<EventObjects> {
+  /** Face identities seen in it (people table ids). */
+  people?: string[];
   vectors: Vectors;
   salience: number;
   novelty: number;
@@ -103,6 +105,8 @@ export interface MemoryFilter {
   level?: number;
   /** Events only: events that saw any of these detector labels ("person", "car"). */
   labels?: readonly string[];
+  /** Events only: events where any of these face identities (people table ids) was seen. */
+  people?: readonly string[];
 }
 
 /** Wall-clock window, epoch ms; a question reads it as [from, to), the store filters with both ends inclusive. */
@@ -166,6 +170,17 @@ export const objectFields = {
   moments: () => [f('detections', new arrow.Utf8(), true)],
 };
 
+/**
+ * Schema 3: the face identities seen in an event, "|id|id|" like labels (a LIKE filter matches a
+ * whole id). Nullable: a migrated store reads null as nobody recognised.
+ */
+export const peopleFields = {
+  events: () => [f('people', new arrow.Utf8(), true)],
+};
+
+/** A person id as a filter value (the people table's ids are UUIDs). */
+export const PERSON_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
 /** A detector label as a filter value: lower-case words, as COCO names them. */
 export const LABEL_NAME = /^[a-z][a-z ]{0,39}$/;
 
@@ -199,7 +214,7 @@ export function baseFields(table: MemoryTableName) {
       f('thumbnail', utf8(), true), f('strength', f64()), f('retention', f64()), f('salience', f64()), f('novelty', f64()),
       f('recallCount', i32()), f('lastRecalledAt', f64(), true), f('level', i32()), f('needsSummary', bool()),
       f('momentCount', i32()), f('mergedIds', utf8()), f('closedBy', utf8()), f('consolidatedAt', f64()), f('prunedAt', f64(), true),
-      ...objectFields.events(),
+      ...objectFields.events(), ...peopleFields.events(),
     ];
   }
   if (table === 'moments') {
@@ -235,6 +250,7 @@ export function toEvent(r: Record<string, unknown>): StoredEvent {
     lastRecalledAt: numOrNull(r.lastRecalledAt), level: num(r.level), needsSummary: Boolean(r.needsSummary),
     labels: typeof r.labels === 'string' ? r.labels.split('|').filter(Boolean) : [],
     counts: parseJson<Record<string, LabelCount>>(r.labelCounts, {}), tracks: parseJson<TrackSpan[]>(r.tracks, []),
+    people: typeof r.people === 'string' ? r.people.split('|').filter(Boolean) : [],
   };
 }
 

@@ -11,21 +11,16 @@ import type {
   EpisodeWrite, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
   SpaceInfo, StoredEpisode, StoredMoment, Vectors,
 } from './memory-schema.js';
-import { MemoryTables } from './memory-tables.js';
+import { MemoryTables, type LanceAccess } from './memory-tables.js';
 
 export * from './memory-schema.js';
 export { NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE } from './memory-search.js';
 export { SCHEMA_VERSION } from './memory-tables.js';
 export { streamSinceUntil } from './memory-filter.js';
 
-export interface OpenOptions extends SearchOptions {
+export interface OpenOptions extends SearchOptions, LanceAccess {
   /** Strength (days) added per recall. @defaultValue 1 */
   reinforceDays?: number;
-  /**
-   * How stale a read may be, in seconds, with respect to other processes' writes (the reasoner and
-   * API read while consolidate writes). 0 checks for new versions on every read. @defaultValue 0
-   */
-  readConsistencySeconds?: number;
 }
 
 export class MemoryStore {
@@ -72,6 +67,10 @@ export class MemoryStore {
   }
   upsertEvent(event: EventWrite): Promise<void> {
     return this.#tables.upsertEvents([event]);
+  }
+  /** Events that saw identity `from` see `to` instead (merge), or no longer see it (null: forget). */
+  replacePerson(from: string, to: string | null): Promise<number> {
+    return this.#tables.replacePerson(from, to);
   }
   upsertMoments(moments: MomentWrite[]): Promise<void> {
     return this.#tables.upsertMoments(moments);

@@ -7,7 +7,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import {
-  arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, spaceColumn, vectorField,
+  arrow, baseFields, f, labelsColumn, MEMORY_TABLES, objectFields, peopleFields, spaceColumn, vectorField,
   type EpisodeWrite, type EventWrite, type MemoryTableName, type MomentWrite, type SpaceInfo, type Vectors,
 } from './memory-schema.js';
 import { sqlString } from './sql.js';
@@ -19,7 +19,28 @@ export class VectorSizeError extends PermanentError {
 }
 
 /** Version of the table layout written by this code; open() migrates older data up to it. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/**
+ * Runs one LanceDB commit at a time across every process that shares it (lance-commit-lock.ts),
+ * for object stores whose conditional writes cannot be relied on.
+ */
+export interface CommitLock {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** How a process reaches its LanceDB tables: storage options for an object store, and its commit lock. */
+export interface LanceAccess {
+  /**
+   * How stale a read may be, in seconds, with respect to other processes' writes (the reasoner and
+   * API read while consolidate writes). 0 checks for new versions on every read. @defaultValue 0
+   */
+  readConsistencySeconds?: number;
+  /** LanceDB storage options (lance-connect.ts lanceStorageOptions). @defaultValue {} */
+  storageOptions?: Record<string, string>;
+  /** Taken around every commit when given. @defaultValue none */
+  commitLock?: CommitLock;
+}
 
 function isConflict(error: unknown): boolean {
   return /conflict|concurrent|retryable/i.test(String((error as Error)?.message ?? error));
@@ -29,6 +50,8 @@ function isConflict(error: unknown): boolean {
 const MIGRATIONS: ((tables: MemoryTables) => Promise<void>)[] = [
   // 1 -> 2: the detector's labels, counts and tracks on events, detections on moments.
   (tables) => tables.addMissingColumns({ events: objectFields.events(), moments: objectFields.moments() }),
+  // 2 -> 3: the face identities seen in each event.
+  (tables) => tables.addMissingColumns({ events: peopleFields.events() }),
 ];
 
 export class MemoryTables {
@@ -40,23 +63,28 @@ export class MemoryTables {
   /** Serialises this process's writes; LanceDB resolves commits between processes. */
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly #commitLock: CommitLock | undefined;
 
-  private constructor(uri: string, db: lancedb.Connection, tables: Record<MemoryTableName, lancedb.Table>, meta: lancedb.Table) {
+  private constructor(uri: string, db: lancedb.Connection, tables: Record<MemoryTableName, lancedb.Table>, meta: lancedb.Table, commitLock: CommitLock | undefined) {
     this.uri = uri;
+    this.#commitLock = commitLock;
     this.#db = db;
     this.#tables = tables;
     this.meta = meta;
   }
 
   /** Opens (creating on first use) the tables at a LanceDB URI and migrates them to SCHEMA_VERSION. */
-  static async open(uri: string, options: { readConsistencySeconds?: number } = {}): Promise<MemoryTables> {
-    const db = await connectLance(uri, options.readConsistencySeconds ?? 0);
+  static async open(uri: string, options: LanceAccess = {}): Promise<MemoryTables> {
+    const db = await connectLance(uri, options.readConsistencySeconds ?? 0, options.storageOptions);
     const names = new Set(await db.tableNames());
-    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
+    const lock = options.commitLock;
+    // Creating a table is a commit too: two hosts starting on an empty bucket must not both write its first version.
+    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) =>
+      names.has(name) || !lock ? openOrCreateTable(db, names, name, fields) : lock.run(async () => openOrCreateTable(db, new Set(await db.tableNames()), name, fields));
     const meta = await openOrCreate('meta', [f('key', new arrow.Utf8()), f('value', new arrow.Utf8())]);
     const tables = {} as Record<MemoryTableName, lancedb.Table>;
     for (const name of MEMORY_TABLES) tables[name] = await openOrCreate(name, baseFields(name));
-    const opened = new MemoryTables(uri, db, tables, meta);
+    const opened = new MemoryTables(uri, db, tables, meta, lock);
     await opened.#migrate();
     await opened.#loadSpaces();
     return opened;
@@ -76,6 +104,7 @@ export class MemoryTables {
     return rows[0]?.value as string | undefined;
   }
 
+  /** Callers run it inside write(), which serialises and locks the commit. */
   async metaSet(entries: Record<string, string>): Promise<void> {
     const rows = Object.entries(entries).map(([key, value]) => ({ key, value }));
     await this.meta.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
@@ -91,14 +120,14 @@ export class MemoryTables {
       throw new EngramError(`LanceDB at ${this.uri} has schema version ${stored}, newer than this engram understands (${SCHEMA_VERSION}); upgrade engram`);
     }
     if (stored === 0) {
-      await this.metaSet({ schemaVersion: String(SCHEMA_VERSION) });
+      await this.write(() => this.metaSet({ schemaVersion: String(SCHEMA_VERSION) }));
       return;
     }
     for (let version = stored; version < SCHEMA_VERSION; version += 1) {
       const step = MIGRATIONS[version - 1];
       if (!step) throw new EngramError(`no migration from schema version ${version} to ${version + 1}`);
       await step(this);
-      await this.metaSet({ schemaVersion: String(version + 1) });
+      await this.write(() => this.metaSet({ schemaVersion: String(version + 1) }));
     }
   }
 
@@ -177,13 +206,17 @@ export class MemoryTables {
     });
   }
 
-  /** Runs writes one at a time in this process, retrying commit conflicts with other writers. */
+  /**
+   * Runs writes one at a time in this process, under the commit lock when there is one, retrying
+   * commit conflicts with other writers.
+   */
   write<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new EngramError('memory store is closed'));
+    const lock = this.#commitLock;
     const run = async () => {
       for (let attempt = 0; ; attempt += 1) {
         try {
-          return await fn();
+          return await (lock ? lock.run(fn) : fn());
         } catch (error) {
           if (attempt >= 4 || !isConflict(error)) throw error;
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
@@ -228,9 +261,31 @@ export class MemoryTables {
       lastRecalledAt: e.lastRecalledAt, level: e.level, needsSummary: e.needsSummary, momentCount: e.momentCount,
       mergedIds: e.mergedIds.join(' '), closedBy: e.closedBy, consolidatedAt: e.consolidatedAt, prunedAt: null,
       labels: labelsColumn(e.labels ?? []), labelCounts: JSON.stringify(e.counts ?? {}), tracks: JSON.stringify(e.tracks ?? []),
-      ...this.#vectorColumns(e.vectors),
+      people: labelsColumn(e.people ?? []), ...this.#vectorColumns(e.vectors),
     }));
     await this.#upsert('events', rows);
+  }
+
+  /**
+   * Rewrites the identities of every event that saw `from`: `to` takes its place (an identity
+   * merged into another), or it is removed (a person forgotten). Returns the events changed.
+   */
+  async replacePerson(from: string, to: string | null): Promise<number> {
+    const events = this.#tables.events;
+    const rows = await events.query().where(`people LIKE ${sqlString(`%|${from}|%`)}`).select(['id', 'people']).toArray();
+    // Events with the same identities after the change are rewritten by one update.
+    const byValue = new Map<string, string[]>();
+    for (const row of rows) {
+      const ids = new Set(String(row.people).split('|').filter(Boolean));
+      ids.delete(from);
+      if (to !== null) ids.add(to);
+      const value = labelsColumn([...ids]);
+      byValue.set(value, [...(byValue.get(value) ?? []), row.id as string]);
+    }
+    for (const [value, ids] of byValue) {
+      await this.write(() => events.update({ where: `id IN (${ids.map(sqlString).join(', ')})`, values: { people: value } }));
+    }
+    return rows.length;
   }
 
   async upsertMoments(moments: MomentWrite[]): Promise<void> {

@@ -15,6 +15,11 @@ import { toF32 } from '../vectors.js';
 export const DESCRIPTOR_DIMS = 1024;
 
 export interface FaceWrite {
+  /**
+   * Deterministic id (from the event and keyframe) makes a retried write idempotent: faces already
+   * stored are not added or counted again. Random when absent.
+   */
+  id?: string;
   stream: string;
   /** Stream seconds of the keyframe. */
   t: number;
@@ -91,6 +96,8 @@ export class PeopleStore {
   readonly #options: PeopleOptions;
   #chain: Promise<unknown> = Promise.resolve();
   #cache: Map<string, PersonRow> | undefined;
+  /** The people table's version the cache was read at: another process's write makes it stale. */
+  #cacheVersion = -1;
 
   private constructor(faces: lancedb.Table, people: lancedb.Table, blobs: BlobStore, options: PeopleOptions) {
     this.#faces = faces;
@@ -99,8 +106,9 @@ export class PeopleStore {
     this.#options = options;
   }
 
-  static async open(uri: string, blobs: BlobStore, options: PeopleOptions): Promise<PeopleStore> {
-    const db = await connectLance(uri);
+  /** `storageOptions`: LanceDB's, for an object-store URI (lance-connect.ts). */
+  static async open(uri: string, blobs: BlobStore, options: PeopleOptions, storageOptions: Record<string, string> = {}): Promise<PeopleStore> {
+    const db = await connectLance(uri, 0, storageOptions);
     const names = new Set(await db.tableNames());
     const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
     const faces = await openOrCreate('faces', [
@@ -123,15 +131,25 @@ export class PeopleStore {
   }
 
   async #rows(): Promise<Map<string, PersonRow>> {
-    if (this.#cache) return this.#cache;
+    const version = await this.#people.version();
+    if (this.#cache && version === this.#cacheVersion) return this.#cache;
+    this.#cacheVersion = version;
     const rows = await this.#people.query().toArray();
     this.#cache = new Map(rows.map((r) => [r.id as string, { id: r.id as string, name: r.name as string, centroid: toF32(r.centroid as Parameters<typeof toF32>[0]), faces: Number(r.faces), firstSeen: Number(r.firstSeen), lastSeen: Number(r.lastSeen) }]));
     return this.#cache;
   }
 
   async #putPerson(row: PersonRow): Promise<void> {
+    const rows = await this.#rows();
     await this.#people.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([{ ...row, centroid: Array.from(row.centroid) }]);
-    (await this.#rows()).set(row.id, row);
+    rows.set(row.id, row);
+    // Our own write: the cache already holds it.
+    this.#cacheVersion = await this.#people.version();
+  }
+
+  /** Identities without their faces (cheap): id, name, face count, first and last seen. */
+  async identities(): Promise<Omit<Person, 'sightings' | 'crop'>[]> {
+    return [...(await this.#rows()).values()].map((r) => ({ id: r.id, name: r.name === '' ? null : r.name, faces: r.faces, firstSeen: r.firstSeen, lastSeen: r.lastSeen }));
   }
 
   /** The identity a descriptor would join (without storing anything), and its distance. */
@@ -150,6 +168,12 @@ export class PeopleStore {
   addFaces(faces: FaceWrite[]): Promise<string | undefined> {
     if (faces.length === 0) return Promise.resolve(undefined);
     return this.#write(async () => {
+      const ids = faces.map((x) => x.id).filter((id): id is string => id !== undefined);
+      if (ids.length > 0) {
+        const stored = await this.#faces.query().where(`id IN (${ids.map(sqlString).join(', ')})`).select(['person']).limit(1).toArray();
+        // A retry of a sighting already stored (the event row was not written yet when it failed).
+        if (stored.length > 0) return stored[0]?.person as string;
+      }
       const mean = meanDescriptor(faces.map((x) => x.descriptor));
       const rows = await this.#rows();
       const best = nearestIdentity(mean, [...rows.values()]);
@@ -161,7 +185,7 @@ export class PeopleStore {
       } else {
         person = { id: randomUUID(), name: '', centroid: mean, faces: faces.length, firstSeen: Math.min(...walls), lastSeen: Math.max(...walls) };
       }
-      await this.#faces.add(faces.map((x) => ({ id: randomUUID(), person: person.id, stream: x.stream, t: x.t, wall: x.wall, eventId: x.eventId, score: x.score, crop: x.crop, descriptor: Array.from(x.descriptor) })));
+      await this.#faces.add(faces.map((x) => ({ id: x.id ?? randomUUID(), person: person.id, stream: x.stream, t: x.t, wall: x.wall, eventId: x.eventId, score: x.score, crop: x.crop, descriptor: Array.from(x.descriptor) })));
       await this.#putPerson(person);
       return person.id;
     });
@@ -231,7 +255,7 @@ export class PeopleStore {
         lastSeen: Math.max(a.lastSeen, b.lastSeen),
       });
       await this.#people.delete(`id = ${sqlString(absorbed)}`);
-      (await this.#rows()).delete(absorbed);
+      this.#cache = undefined;
     });
   }
 
@@ -247,16 +271,24 @@ export class PeopleStore {
       // Deleted rows stay in older table versions until cleaned up; forgetting must not leave them there.
       await this.#faces.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
       await this.#people.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
-      (await this.#rows()).delete(id);
+      this.#cache = undefined;
       return { faces: faces.length, crops };
     });
   }
 
-  /** The consolidation pass: merges identities whose centroids came closer than mergeDistance. */
-  async recluster(): Promise<[string, string][]> {
-    this.#cache = undefined;
+  /** Pairs [kept, absorbed] the re-clustering pass would merge (centroids closer than mergeDistance), closest first. */
+  async mergePlan(): Promise<[string, string][]> {
     const identities: IdentityCentroid[] = [...(await this.#rows()).values()];
-    const plan = mergePlan(identities, this.#options.mergeDistance);
+    return mergePlan(identities, this.#options.mergeDistance);
+  }
+
+  /**
+   * The re-clustering pass over these tables alone: merges identities whose centroids came closer
+   * than mergeDistance. Consolidation runs pipelines/faces/identity-upkeep.ts instead, which also
+   * moves the events' identities.
+   */
+  async recluster(): Promise<[string, string][]> {
+    const plan = await this.mergePlan();
     for (const [kept, absorbed] of plan) await this.merge(kept, absorbed);
     return plan;
   }

@@ -2,7 +2,7 @@
 // keyframes and audio windows are dropped, HippoMM-style), mean vectors per space, the
 // representative thumbnail, tags, and novelty against the previous event.
 import type { SegmentOptions } from '../../config/schema.js';
-import { eventId, type ClosedEvent, type EventObjects, type LabelCount, type MomentRecord, type OcrLine, type TrackSpan, type TranscriptSpan } from '../records/event.js';
+import { eventId, type ClosedEvent, type EventFace, type EventObjects, type LabelCount, type MomentRecord, type OcrLine, type TrackSpan, type TranscriptSpan } from '../records/event.js';
 import type { SpeechSpan } from '../records/perception.js';
 import type { BoundaryReason, BufferedAudioWindow, BufferedKeyframe, LiveTrack } from '../records/segmenter-state.js';
 import { centredCosine, distance, meanVector, medianAndSpread } from '../vectors.js';
@@ -188,8 +188,13 @@ export function buildEvent(parts: EventParts, options: SegmentOptions): ClosedEv
   if (parts.gapBefore || parts.closedBy === 'gap') tags.push('gap');
 
   const objects = eventObjects(parts, options.presence.hits);
+  // Every keyframe's faces, near-duplicate pictures included: a steady face seen several times
+  // gives consolidation a steadier mean descriptor to recognise the person by.
+  const watched = parts.keyframes.filter((k) => k.faces !== undefined);
+  const faces: EventFace[] | undefined = watched.length > 0 ? watched.flatMap((k) => (k.faces ?? []).map((face) => ({ ...face, t: k.t }))) : undefined;
   return {
     ...(objects ? { objects } : {}),
+    ...(faces ? { faces } : {}),
     id: eventId(parts.stream, parts.start),
     stream: parts.stream,
     start: parts.start,

@@ -135,6 +135,7 @@ export class Segmenter {
     }
     const buffered: BufferedKeyframe = { t: keyframe.t, vectors, thumbnail: keyframe.thumbnail, motion };
     if (Array.isArray(keyframe.detections)) this.#objects(keyframe.t, keyframe.detections, buffered);
+    if (Array.isArray(keyframe.faces)) buffered.faces = keyframe.faces;
     s.keyframes.push(buffered);
   }
 

@@ -1,8 +1,9 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { BlobPathError } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
+import { join } from 'node:path';
+import { BlobPathError, sourceBlobPrefix } from '../../pipelines/repositories/blob-store.js';
+import { BlobSpool } from '../../pipelines/repositories/blob-spool.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -20,6 +21,8 @@ import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { PeopleStore, UnknownPersonError } from '../../pipelines/repositories/people.js';
+import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
+import { forgetIdentity, mergeIdentities } from '../../pipelines/faces/identity-upkeep.js';
 import { personLine } from '../runtime/person-line.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { EngramContext } from '../runtime/context.js';
@@ -28,26 +31,36 @@ import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps, PeoplePort } from './ports.js';
 import { buildServer } from './server.js';
+import { blobStore as openBlobs, lanceAccess } from '../runtime/storage.js';
 
 /** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
 export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; close(): Promise<void> }> {
+  const access = lanceAccess(context.loaded, context.redis);
   const memory = await MemoryStore.open(context.paths.lancedbUri, {
+    ...access,
     reinforceDays: context.config.memory.reinforceDays,
     readConsistencySeconds: context.config.memory.readConsistencySeconds,
   });
   const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
-  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }));
+  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }), access);
   // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
   let rows: { at: number; value: Record<string, number> } | undefined;
-  const probes = new HealthProbes(context.redis, context.paths.lancedbUri);
+  const blobStore = openBlobs(context.loaded);
+  const probes = new HealthProbes(context.redis, context.paths.lancedbUri, access.storageOptions ?? {}, blobStore);
   const live = new LiveSubscriber(context.redis, context.config.redis.prefix);
   const clips = new ClipRepository();
-  const blobStore = new LocalBlobStore(context.paths.blobsDir);
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   // Face identities share LanceDB and the blob store with memory; none of it when faces are off.
-  const people = context.config.faces.enabled ? await PeopleStore.open(context.paths.lancedbUri, blobStore, context.config.faces) : undefined;
+  const people = context.config.faces.enabled ? await PeopleStore.open(context.paths.lancedbUri, blobStore, context.config.faces, access.storageOptions) : undefined;
   const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
   const cutter = new RecordingCutter(recordings);
+  const spool = new BlobSpool(blobStore, join(context.paths.dataDir, 'spool'), context.config.storage.spoolMaxBytes);
+  // A file source another host ingested: its copy in object storage, spooled for ffmpeg.
+  const sharedSource = async (stream: string): Promise<string | null> => {
+    if (blobStore.backend === 'local') return null;
+    const [copy] = await blobStore.list(sourceBlobPrefix(stream));
+    return copy ? ((await spool.localPath(copy.path)) ?? null) : null;
+  };
   const withBytes = async <T extends { name: string }>(list: T[]): Promise<(T & { recordingBytes: number })[]> => {
     const bytes = await recordings.bytes();
     return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
@@ -67,12 +80,20 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       counts: () => context.queues.counts(),
       recentDurations: () => recentJobDurations(context.queues),
     },
-    checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb() },
+    checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb(), blobs: () => probes.blobs() },
     blobs: {
       // A stored path that could leave the store is answered like a missing blob (404), never served.
-      async open(ref) {
+      async stat(ref) {
         try {
-          return (await blobStore.open(ref)) ?? null;
+          return (await blobStore.stat(ref)) ?? null;
+        } catch (error) {
+          if (error instanceof BlobPathError) return null;
+          throw error;
+        }
+      },
+      async open(ref, range) {
+        try {
+          return (await blobStore.open(ref, range)) ?? null;
         } catch (error) {
           if (error instanceof BlobPathError) return null;
           throw error;
@@ -108,7 +129,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       },
     },
     events: {
-      list: ({ limit, offset, labels, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), limit, offset, descending: true }),
+      list: ({ limit, offset, labels, people, ...bounds }) => memory.listEvents({ ...streamSinceUntil(bounds), ...(labels ? { labels } : {}), ...(people ? { people } : {}), limit, offset, descending: true }),
       get: async (id) => (await memory.getEvent(id)) ?? null,
       async thumbnailDetections(event) {
         const shown = event.thumbnail === null ? undefined : (await memory.momentsOfEvent(event.id)).find((m) => m.thumbnail === event.thumbnail);
@@ -131,18 +152,19 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       exportMaxSeconds: context.config.recordings.exportMaxSeconds,
     },
     query: reason.query,
-    people: people ? peoplePort(people) : facesOff,
+    people: people ? peoplePort(people, memory, new MemoryWriteLock(context.redis.connection('memory-lock'), context.config.redis.prefix)) : facesOff,
     clips: {
       async sourcePath(stream) {
         const runtime = await streams.runtime(stream);
         if (!runtime) return null;
         try {
           const spec = checkSource(runtime.source);
-          return spec.kind === 'file' ? spec.source : null;
+          if (spec.kind === 'file') return spec.source;
         } catch {
-          // Moved, deleted or no longer under ingest.fileRoots: nothing to cut from.
-          return null;
+          // Moved, deleted, on another host, or no longer under ingest.fileRoots: perhaps the
+          // ingest host copied it to the shared blob store.
         }
+        return sharedSource(stream);
       },
       cut: (request) => clips.cut(request),
     },
@@ -159,7 +181,8 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   };
 }
 
-function peoplePort(store: PeopleStore): PeoplePort {
+/** Changes to people are memory writes: under the write lock, and events follow merges and forgets. */
+function peoplePort(store: PeopleStore, memory: MemoryStore, lock: MemoryWriteLock): PeoplePort {
   const find = async (id: string) => (await store.list()).find((p) => p.id === id);
   return {
     list: async () => (await store.list()).map(personLine),
@@ -167,9 +190,11 @@ function peoplePort(store: PeopleStore): PeoplePort {
       const person = await find(id);
       return person ? personLine(person) : null;
     },
-    name: (id, name) => store.name(id, name),
-    merge: (kept, absorbed) => store.merge(kept, absorbed),
-    forget: (id) => store.forget(id),
+    name: (id, name) => lock.run(() => store.name(id, name)),
+    merge: async (kept, absorbed) => {
+      await lock.run(() => mergeIdentities({ people: store, events: memory }, kept, absorbed));
+    },
+    forget: (id) => lock.run(() => forgetIdentity({ people: store, events: memory }, id)),
     async cropPath(id) {
       const person = await find(id);
       if (!person) throw new UnknownPersonError(`no person with id "${id}" (engram people list shows the ids)`);

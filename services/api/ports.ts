@@ -46,6 +46,8 @@ export interface EventQuery {
   until?: number;
   /** Events where the detector saw any of these labels. */
   labels?: string[];
+  /** Events where any of these face identities was seen. */
+  people?: string[];
   limit: number;
   offset: number;
 }
@@ -89,7 +91,10 @@ export interface QueryPort {
 }
 
 export interface BlobsPort {
-  open(ref: string): Promise<{ stream: Readable; size: number; contentType: string } | null>;
+  /** Null for a missing blob or a stored path that could leave the store. */
+  stat(ref: string): Promise<{ size: number; contentType: string } | null>;
+  /** A byte range (both ends inclusive) or the whole blob; null when it is gone. */
+  open(ref: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number; contentType: string } | null>;
 }
 
 export interface ClipsPort {
@@ -118,10 +123,10 @@ export interface PeoplePort {
   list(): Promise<PersonLine[]>;
   get(id: string): Promise<PersonLine | null>;
   name(id: string, name: string): Promise<void>;
-  /** Moves every face of `absorbed` into `kept`. */
+  /** Moves every face (and every event) of `absorbed` into `kept`. */
   merge(kept: string, absorbed: string): Promise<void>;
-  /** Deletes the person, its descriptors and crops; says how many went. */
-  forget(id: string): Promise<{ faces: number; crops: number }>;
+  /** Deletes the person, its descriptors and crops, and its id on events; says how many went. */
+  forget(id: string): Promise<{ faces: number; crops: number; events?: number }>;
   /** Blob path of the person's best face crop; null when it has none; throws UnknownPersonError. */
   cropPath(id: string): Promise<string | null>;
   /** The person's kept faces, best first, with their crops' blob paths; throws UnknownPersonError. */
@@ -152,7 +157,7 @@ export interface ModelsPort {
   status(): Promise<ModelView[]>;
 }
 
-/** Readiness checks by name (redis, lancedb); each throws when its dependency is unreachable. */
+/** Readiness checks by name (redis, lancedb, blobs); each throws when its dependency is unreachable. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 export interface ApiDeps {

@@ -2,9 +2,10 @@
 // Reads LanceDB only; it needs no Redis and starts nothing else.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
-import { LABEL_NAME, MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
+import { LABEL_NAME, MemoryStore, PERSON_ID, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
 import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { load, printJson } from './common.js';
+import { lanceAccess } from '../runtime/storage.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -38,6 +39,8 @@ export interface EventLine {
   labels: string[];
   counts: Record<string, { distinct: number; max: number }>;
   tracks: { id: number; label: string; enter: number; leave: number; entered: boolean; left: boolean }[];
+  /** Face identities seen (engram people list ids). */
+  people: string[];
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -50,9 +53,10 @@ export function registerEvents(program: Command): void {
     .option('--since <time>', 'events ending after this: ISO time or span back from now (10m, 2h, 3d)')
     .option('--until <time>', 'events starting before this: ISO time or span back from now')
     .option('--label <label>', 'only events where the detector saw this label (person, car, "traffic light"); repeat for any of several', collect)
+    .option('--person <id>', 'only events where this face identity was seen (an id from engram people list); repeat for any of several', collect)
     .option('--limit <n>', 'most events to print', '1000')
     .option('--json', 'print JSON')
-    .action(async (options: { stream?: string; since?: string; until?: string; label?: string[]; limit: string; json?: boolean }, command: Command) => {
+    .action(async (options: { stream?: string; since?: string; until?: string; label?: string[]; person?: string[]; limit: string; json?: boolean }, command: Command) => {
       const loaded = load(command);
       const now = Date.now();
       const problems: string[] = [];
@@ -61,15 +65,16 @@ export function registerEvents(program: Command): void {
       for (const [i, label] of (labels ?? []).entries()) {
         if (!LABEL_NAME.test(label)) problems.push(`--label ${JSON.stringify(options.label?.[i])}: not a detector label (words such as person, car, "traffic light")`);
       }
+      for (const id of options.person ?? []) if (!PERSON_ID.test(id)) problems.push(`--person ${JSON.stringify(id)}: not a person id (engram people list shows them)`);
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit <= 0) problems.push(`--limit ${JSON.stringify(options.limit)}: expected a positive whole number`);
       if (problems.length > 0) throw new EngramError(problems.join('; '), { exitCode: 2 });
       const since = options.since === undefined ? undefined : parseTimeArg(options.since, now, '--since');
       const until = options.until === undefined ? undefined : parseTimeArg(options.until, now, '--until');
-      const store = await MemoryStore.open(loaded.paths.lancedbUri);
+      const store = await MemoryStore.open(loaded.paths.lancedbUri, lanceAccess(loaded));
       let events;
       try {
-        events = await store.listEvents({ ...streamSinceUntil({ stream: options.stream, since, until }), limit, ...(labels ? { labels } : {}) });
+        events = await store.listEvents({ ...streamSinceUntil({ stream: options.stream, since, until }), limit, ...(labels ? { labels } : {}), ...(options.person ? { people: options.person } : {}) });
       } finally {
         await store.close();
       }
@@ -88,6 +93,7 @@ export function registerEvents(program: Command): void {
         labels: e.labels,
         counts: e.counts,
         tracks: e.tracks.map((t) => ({ id: t.id, label: t.label, enter: t.enter, leave: t.leave, entered: t.entered, left: t.left })),
+        people: e.people,
       }));
       if (options.json) {
         printJson(lines);

@@ -1,22 +1,44 @@
 // engram people: the identities face clustering found (list), and what a person does to them:
-// name one, merge two that are the same person, forget one (its descriptors and face crops are
-// deleted; nothing of it remains). Reads and writes LanceDB and the blob store; needs no Redis.
+// name one, merge two that are the same person (their events follow), forget one (its descriptors
+// and face crops are deleted and no event names it; nothing of it remains). Listing reads LanceDB
+// only; the changes are memory writes, so they take the memory write lock (Redis) that
+// consolidation holds while it writes, and wait for a batch in progress.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
+import { forgetIdentity, mergeIdentities } from '../../pipelines/faces/identity-upkeep.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
+import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
+import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { PeopleStore } from '../../pipelines/repositories/people.js';
 import { personLine } from '../runtime/person-line.js';
-import { load, printJson } from './common.js';
+import { load, logger, printJson, withContext } from './common.js';
+import { blobStore, lanceAccess } from '../runtime/storage.js';
 
 async function withPeople<T>(command: Command, work: (people: PeopleStore) => Promise<T>): Promise<T> {
   const loaded = load(command);
   if (!loaded.config.faces.enabled) throw new EngramError('faces are turned off (faces.enabled: false); there are no people to show or change', { exitCode: 2 });
-  const people = await PeopleStore.open(loaded.paths.lancedbUri, new LocalBlobStore(loaded.paths.blobsDir), loaded.config.faces);
+  const people = await PeopleStore.open(loaded.paths.lancedbUri, blobStore(loaded), loaded.config.faces, lanceAccess(loaded).storageOptions);
   try {
     return await work(people);
   } finally {
     await people.close();
   }
+}
+
+/** A change to people and the events that carry them, under the memory write lock. */
+async function changePeople<T>(command: Command, work: (stores: { people: PeopleStore; events: MemoryStore }) => Promise<T>): Promise<T> {
+  const loaded = load(command);
+  return withPeople(command, (people) =>
+    withContext(loaded, logger(loaded), async (context) => {
+      const events = await MemoryStore.open(loaded.paths.lancedbUri, { ...lanceAccess(loaded, context.redis), readConsistencySeconds: 0 });
+      try {
+        const lock = new MemoryWriteLock(context.redis.connection('memory-lock'), loaded.config.redis.prefix);
+        return await lock.run(() => work({ people, events }), context.signal);
+      } finally {
+        await events.close();
+      }
+    }),
+  );
 }
 
 export function registerPeople(program: Command): void {
@@ -38,21 +60,21 @@ export function registerPeople(program: Command): void {
     .command('name <id> <name>')
     .description('give a person a name (used by questions such as "when did Alice come?")')
     .action(async (id: string, name: string, _options: unknown, command: Command) => {
-      await withPeople(command, (p) => p.name(id, name));
+      await changePeople(command, ({ people: p }) => p.name(id, name));
       process.stdout.write(`named ${id} ${JSON.stringify(name.trim())}\n`);
     });
   people
     .command('merge <kept> <absorbed>')
-    .description('the two ids are one person: move every face of the second into the first')
+    .description('the two ids are one person: move every face and event of the second to the first')
     .action(async (kept: string, absorbed: string, _options: unknown, command: Command) => {
-      await withPeople(command, (p) => p.merge(kept, absorbed));
-      process.stdout.write(`merged ${absorbed} into ${kept}\n`);
+      const moved = await changePeople(command, (stores) => mergeIdentities(stores, kept, absorbed));
+      process.stdout.write(`merged ${absorbed} into ${kept} (${moved.events} events)\n`);
     });
   people
     .command('forget <id>')
-    .description('delete a person: identity, every face descriptor and every face crop')
+    .description('delete a person: identity, every face descriptor and face crop, and its id on every event')
     .action(async (id: string, _options: unknown, command: Command) => {
-      const gone = await withPeople(command, (p) => p.forget(id));
-      process.stdout.write(`forgot ${id}: ${gone.faces} face descriptors and ${gone.crops} crops deleted\n`);
+      const gone = await changePeople(command, (stores) => forgetIdentity(stores, id));
+      process.stdout.write(`forgot ${id}: ${gone.faces} face descriptors and ${gone.crops} crops deleted, removed from ${gone.events} events\n`);
     });
 }

@@ -11,6 +11,7 @@ import { MAX_EXAMPLE_BYTES } from '../../pipelines/repositories/example-media.js
 import { openReason } from '../reason/open.js';
 import { requestFromJob } from '../reason/main.js';
 import { load, logger, printJson, withContext } from './common.js';
+import { lanceAccess } from '../runtime/storage.js';
 
 export interface QueryOptions {
   stream?: string;
@@ -96,7 +97,7 @@ export function registerQuery(program: Command): void {
               throw new EngramError(`the reason worker could not answer: ${(error as Error).message}`);
             }
           }
-          const runtime = await openReason(loaded, log);
+          const runtime = await openReason(loaded, log, lanceAccess(loaded, context.redis));
           try {
             return await runtime.ask(request, abort.signal);
           } finally {

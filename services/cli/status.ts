@@ -1,4 +1,5 @@
-// engram status: Redis, queue counts, streams and models, as text or JSON.
+// engram status: Redis, where long-term memory and blobs are (backend, reachable or not), queue
+// counts, streams and models, as text or JSON.
 import type { Command } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import type { QueueCounts } from '../../pipelines/repositories/queue.js';
@@ -9,9 +10,23 @@ import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
 import type { ModelStatus } from '../../models/runtime/model-repository.js';
 import { modelStatus } from './models.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { lanceBackend, probeLance } from '../../pipelines/repositories/lance-connect.js';
+import { blobStore, lanceAccess, needsCommitLock } from '../runtime/storage.js';
+
+export interface StoreStatus {
+  /** local, s3, gs, az... */
+  backend: string;
+  /** Directory, URI, or s3://bucket/prefix at endpoint. */
+  location: string;
+  ok: boolean;
+  error?: string;
+}
 
 export interface StatusReport {
   redis: { url: string; managed: boolean; ok: boolean; error?: string };
+  /** Long-term memory (LanceDB; commitLock: commits take the Redis lock) and blobs. */
+  storage: { lancedb: StoreStatus & { commitLock: boolean }; blobs: StoreStatus };
   queues: Record<string, QueueCounts>;
   /** Each stream with recordingBytes: its recording's bytes on disk (0 when not recorded). */
   streams: (StreamInfo & { recordingBytes: number })[];
@@ -25,6 +40,35 @@ async function streamsWithRecordings(context: EngramContext): Promise<StatusRepo
   return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
 }
 
+const PROBE_TIMEOUT_MS = 10_000;
+
+async function probe(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([check(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS)))]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Which backend each store uses and whether it answers now; needs no Redis. */
+export async function storageStatus(loaded: LoadedConfig): Promise<StatusReport['storage']> {
+  const uri = loaded.paths.lancedbUri;
+  const blobs = blobStore(loaded);
+  const [lancedb, blobCheck] = await Promise.all([probe(() => probeLance(uri, lanceAccess(loaded).storageOptions ?? {})), probe(() => blobs.check())]);
+  return {
+    lancedb: { backend: lanceBackend(uri), location: uri, commitLock: needsCommitLock(loaded), ...lancedb },
+    blobs: { backend: blobs.backend, location: blobs.location, ...blobCheck },
+  };
+}
+
+function storeLine(name: string, s: StoreStatus, extra = ''): string {
+  return `${name}: ${s.backend} ${s.location}${extra} ${s.ok ? 'ok' : `UNREACHABLE: ${s.error ?? ''}`}`;
+}
+
 export function registerStatus(program: Command): void {
   program
     .command('status')
@@ -34,9 +78,11 @@ export function registerStatus(program: Command): void {
       const loaded = load(command);
       const log = logger(loaded, { cmd: 'status' });
       let report: StatusReport;
+      const storage = await storageStatus(loaded);
       try {
         report = await withContext(loaded, log, async (context) => ({
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
+          storage,
           queues: await context.queues.counts(),
           streams: await streamsWithRecordings(context),
           models: await modelStatus(loaded, log),
@@ -45,6 +91,7 @@ export function registerStatus(program: Command): void {
         if (!isEngramError(error) || !options.json) throw error;
         report = {
           redis: { url: loaded.config.redis.url ?? 'managed', managed: !loaded.config.redis.url, ok: false, error: error.message },
+          storage,
           queues: {},
           streams: [],
           models: [],
@@ -56,7 +103,12 @@ export function registerStatus(program: Command): void {
         printJson(report);
         return;
       }
-      const lines = [`redis: ${report.redis.url} (${report.redis.managed ? 'managed by engram' : 'external'}) ok`, 'queues:'];
+      const lines = [
+        `redis: ${report.redis.url} (${report.redis.managed ? 'managed by engram' : 'external'}) ok`,
+        storeLine('lancedb', report.storage.lancedb, report.storage.lancedb.commitLock ? ' (commits under the Redis lock)' : ''),
+        storeLine('blobs', report.storage.blobs),
+        'queues:',
+      ];
       for (const [name, c] of Object.entries(report.queues)) {
         lines.push(`  ${name.padEnd(12)} waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}  delayed ${c.delayed}`);
       }

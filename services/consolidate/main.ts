@@ -14,39 +14,44 @@ import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { blobDataUrl, deleteBlobs } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { PeopleStore } from '../../pipelines/repositories/people.js';
+import { reclusterIdentities } from '../../pipelines/faces/identity-upkeep.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import type { ClosedEvent } from '../../pipelines/records/event.js';
 import { MicroBatcher } from '../../models/runtime/batcher.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore, lanceAccess } from '../runtime/storage.js';
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const { config, paths } = context;
-  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
+  const store = await MemoryStore.open(paths.lancedbUri, { ...lanceAccess(context.loaded, context.redis), reinforceDays: config.memory.reinforceDays, readConsistencySeconds: config.memory.readConsistencySeconds });
   context.onClose('memory-store', store);
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
   const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
   const llm = new LlmClient(config.llm);
-  const blobs = new LocalBlobStore(paths.blobsDir);
+  const blobs = blobStore(context.loaded);
   const log = context.log.child({ role: 'consolidate' });
   const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), {
     maxImages: config.llm.maxImages,
     failureCooldownMs: config.llm.failureCooldownMs,
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
   });
+  // Faces off: no people tables are opened, and events' faces (there are none) would be ignored.
+  const people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobs, config.faces, lanceAccess(context.loaded).storageOptions) : undefined;
+  if (people) context.onClose('people-store', people);
   const lock = new MemoryWriteLock(context.redis.connection('memory-lock'), config.redis.prefix);
   // Closed events from every job this process holds, written together: one merge-insert per
   // table per batch instead of per event. A batch that fails is retried event by event, so a
   // fault reaches only the job whose event caused it.
   const batcher = new MicroBatcher<ClosedEvent, ConsolidateOutcome>(
     async (events, signal) => {
-      const outcomes = await lock.run(() => consolidateBatch(events, { store, summarizer, memory: config.memory, signal }), signal);
+      const outcomes = await lock.run(() => consolidateBatch(events, { store, summarizer, memory: config.memory, signal, ...(people ? { people, faceGroupDistance: config.faces.eventGroupDistance } : {}) }), signal);
       const changed = [...new Set(outcomes.filter((o) => o.status !== 'duplicate').map((o) => o.id))];
       if (changed.length > 0) {
         const stored = await store.getEvents(changed);
@@ -95,7 +100,12 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
       return run.episodes > 0 ? 'done' : 'skipped';
     },
     [JobName.MaintainMemory]: async (_data, { signal, log: jobLog }) => {
-      const run = await lock.run(() => runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now()), signal);
+      const run = await lock.run(async () => {
+        const maintained = await runMaintainMemory({ store, deleteBlobs: (p) => deleteBlobs(blobs, p), summarizer, llmConfigured: llm.isConfigured, signal }, config.memory, Date.now());
+        // Identities whose centroids drifted together as faces were added are merged; their events follow.
+        const merged = people ? await reclusterIdentities({ people, events: store }) : [];
+        return { ...maintained, mergedIdentities: merged.length };
+      }, signal);
       jobLog.info(run, 'memory maintained');
       return 'done';
     },

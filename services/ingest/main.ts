@@ -17,6 +17,9 @@ import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore } from '../runtime/storage.js';
+import { resolveSource } from '../../pipelines/ingest/source.js';
+import { shareSourceFile } from '../../pipelines/repositories/source-share.js';
 
 /** Recording for live streams (recordings.enabled): the index, files and a throttled retention sweep. */
 export function recordingDeps(context: EngramContext): RecordingDeps | undefined {
@@ -74,6 +77,30 @@ export function ingestDeps(context: EngramContext): IngestDeps {
   return recording ? { ...deps, recording } : deps;
 }
 
+/**
+ * With blobs on shared object storage, a file source is copied there (sources/<stream>/), so the
+ * API on another host can cut its events' clips. A failed copy costs only those clips: it is
+ * logged, and the stream goes on. Undefined with local blobs: the file is already where the API
+ * of a one-host setup reads it.
+ */
+function sourceSharing(context: EngramContext, deps: IngestDeps): ((stream: string) => Promise<void>) | undefined {
+  const blobs = blobStore(context.loaded);
+  if (blobs.backend === 'local') return undefined;
+  const log = context.log.child({ role: 'ingest' });
+  return async (stream) => {
+    try {
+      const runtime = await deps.streams.runtime(stream);
+      if (!runtime) return;
+      const spec = resolveSource(runtime.source, { allowedProtocols: deps.config.allowedProtocols, fileRoots: deps.fileRoots, timeoutMs: deps.config.probeTimeoutMs, cwd: deps.cwd, files: deps.files });
+      if (spec.kind !== 'file') return;
+      const { path, copied } = await shareSourceFile(blobs, stream, spec.source);
+      if (copied) log.info({ stream, blob: path, store: blobs.location }, 'copied the file source to object storage for clips');
+    } catch (error) {
+      log.warn({ err: error, stream }, 'could not copy the file source to object storage; its clips cannot be cut on other hosts');
+    }
+  };
+}
+
 const role: RoleModule = {
   workerOptions(context) {
     const c = context.config.ingest;
@@ -81,10 +108,14 @@ const role: RoleModule = {
   },
   async handlers(context): Promise<HandlerMap> {
     const deps = ingestDeps(context);
+    const share = sourceSharing(context, deps);
     return {
       [JobName.IngestStream]: async (data, { signal, job, token }) => {
         try {
+          // Alongside the decode, not before it: perception need not wait for the copy.
+          const shared = share?.(data.stream);
           const outcome = await ingestStream(deps, data.stream, job.id, signal);
+          await shared;
           return outcome === 'stale' ? 'skipped' : 'done';
         } catch (error) {
           // A source that can never work (SourceError) fails at once, without the retry bookkeeping.

@@ -7,8 +7,7 @@ import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
 import { StreamLanes } from '../../pipelines/perceive/stream-lanes.js';
-import { thumbnailPath } from '../../pipelines/repositories/blob-store.js';
-import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
+import { faceCropPath, thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { GateStore } from '../../pipelines/repositories/gate-store.js';
@@ -19,6 +18,7 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
+import { blobStore } from '../runtime/storage.js';
 
 const role: RoleModule = {
   async handlers(context: EngramContext): Promise<HandlerMap> {
@@ -37,7 +37,7 @@ const role: RoleModule = {
     const chunks = new ChunkStore(redis, prefix, context.config.ingest.chunkTtlSeconds);
     const memory = new ShortTermMemory(redis, prefix, { spanSeconds: context.config.segment.shortTermSeconds });
     const streams = new StreamRepository(redis, prefix);
-    const blobs = new LocalBlobStore(context.paths.blobsDir);
+    const blobs = blobStore(context.loaded);
     const detect = context.config.detect;
     const known = models.detectorLabels();
     if (detect.enabled && known) {
@@ -47,7 +47,15 @@ const role: RoleModule = {
     }
     // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
     const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
-    const deps: PerceiveDeps = { models, gates, lanes: new StreamLanes(), detect, saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg) };
+    const deps: PerceiveDeps = {
+      models,
+      gates,
+      lanes: new StreamLanes(),
+      detect,
+      faces: context.config.faces,
+      saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg),
+      saveFaceCrop: (stream, wallMs, index, bmp) => blobs.write(faceCropPath(stream, wallMs, index), bmp),
+    };
 
     return {
       [JobName.PerceiveChunk]: async ({ stream, seq }, { signal: shutdown, job }) => {

@@ -11,6 +11,7 @@ import type { EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
 import { openReason } from './open.js';
+import { lanceAccess } from '../runtime/storage.js';
 
 /** A queued question as a request: bounds parsed, examples decoded from base64. */
 export function requestFromJob(data: JobOf<JobName.AnswerQuery>, now: number, timeZone: string): QueryRequest {
@@ -34,7 +35,7 @@ export function requestFromJob(data: JobOf<JobName.AnswerQuery>, now: number, ti
 }
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
-  const runtime = await openReason(context.loaded, context.log.child({ role: 'reason' }));
+  const runtime = await openReason(context.loaded, context.log.child({ role: 'reason' }), lanceAccess(context.loaded, context.redis));
   context.onClose('reason', runtime);
   const timeZone = context.config.reason.timeZone ?? systemTimeZone();
   return {

@@ -12,6 +12,7 @@ import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
 import { loadLabelWords } from './label-words.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import type { LanceAccess } from '../../pipelines/repositories/memory-tables.js';
 import type { Logger } from '../logger.js';
 
 export interface ReasonRuntime {
@@ -22,9 +23,10 @@ export interface ReasonRuntime {
   close(): Promise<void>;
 }
 
-export async function openReason(loaded: LoadedConfig, log: Logger): Promise<ReasonRuntime> {
+/** `access`: LanceDB's storage options and commit lock (services/runtime/storage.ts); recall reinforcement writes. */
+export async function openReason(loaded: LoadedConfig, log: Logger, access: LanceAccess = {}): Promise<ReasonRuntime> {
   const { config, paths } = loaded;
-  const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
+  const store = await MemoryStore.open(paths.lancedbUri, { ...access, reinforceDays: config.memory.reinforceDays });
   let models: ModelRepository;
   try {
     models = await ModelRepository.open({ config: config.models, paths, log });

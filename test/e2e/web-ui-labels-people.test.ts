@@ -16,6 +16,7 @@ import { packageRoot } from '../../config/load.js';
 import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
+import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { apiDeps } from '../../services/api/main.js';
@@ -121,7 +122,7 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
 const people = async () => (await (await fetch(`${base}/api/people`)).json()) as PersonLine[];
 
 describe('web UI: what the detector saw', () => {
-  it('colours the timeline by label with counts on hover, and a legend names the colours', async () => {
+  it('colours the timeline by label with counts on hover, a legend names the colours, and live events list their labels', async () => {
     const { page, errors } = await open();
     const bar = page.locator('#timeline .lane', { hasText: STREAM }).locator('.ev');
     await bar.waitFor();
@@ -137,6 +138,10 @@ describe('web UI: what the detector saw', () => {
       const colour = await legend.filter({ hasText: label }).locator('.swatch').evaluate(computed, 'backgroundColor');
       expect(background).toContain(colour);
     }
+    // The same event announced live lists what it held.
+    await page.locator('#live-state', { hasText: 'live' }).waitFor();
+    await new LivePublisher(context.redis, 'uilp').publishEvent(stored);
+    await expect.poll(() => page.locator('#live li ul.labels li').allTextContents()).toEqual(['bottle ×3', 'dining table ×1']);
     expect(errors).toEqual([]);
     await page.close();
   });

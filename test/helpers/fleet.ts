@@ -11,6 +11,8 @@ import { ffmpegRun } from './media.js';
 
 export interface RoleProcess {
   role: string;
+  /** The environment it runs with: a "host" of its own (data directory, storage) or the fleet's. */
+  env: NodeJS.ProcessEnv;
   child: ChildProcess;
   /** stderr so far (the log, warn level and up). */
   log: string;
@@ -44,11 +46,15 @@ export class Fleet {
     this.env = env;
   }
 
-  /** Starts `engram worker ROLE` and resolves once it has connected its queue worker. */
-  async start(role: string): Promise<RoleProcess> {
-    const child = spawn(process.execPath, [ENGRAM_BIN, 'worker', role], { cwd: packageRoot(), env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  /**
+   * Starts `engram worker ROLE` (ROLE may list several: "perceive,segment"), with the fleet's
+   * environment or a host's own; see waitForWorkers for when it is connected.
+   */
+  async start(role: string, env: NodeJS.ProcessEnv = this.env): Promise<RoleProcess> {
+    const child = spawn(process.execPath, [ENGRAM_BIN, 'worker', role], { cwd: packageRoot(), env, stdio: ['ignore', 'ignore', 'pipe'] });
     const proc: RoleProcess = {
       role,
+      env,
       child,
       log: '',
       exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }))),
@@ -69,7 +75,7 @@ export class Fleet {
     if (!victim) throw new Error(`no running ${role} worker to kill`);
     victim.child.kill('SIGKILL');
     await victim.exited;
-    await this.start(role);
+    await this.start(role, victim.env);
   }
 
   /** SIGSTOP one running process of the role for ms, then SIGCONT. */

@@ -139,7 +139,7 @@ describe('/api/people', () => {
     const before = crops();
     const res = await app.inject({ method: 'DELETE', url: `/api/people/${ids[2]}`, headers: auth });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ id: ids[2], forgotten: true, faces: 1, crops: 1 });
+    expect(res.json()).toEqual({ id: ids[2], forgotten: true, faces: 1, crops: 1, events: 0 });
     expect(crops()).toBe(before - 1);
     expect((await list()).map((p) => p.id)).toEqual([ids[0]]);
     expect((await app.inject({ url: `/api/people/${ids[2]}/crop`, headers: auth })).statusCode).toBe(404);

@@ -46,11 +46,11 @@ describe('open loopback server (no keys configured)', () => {
     ({ app, context } = await server({}, 'open'));
   });
 
-  it('answers /healthz and /readyz with Redis and LanceDB reachable', async () => {
+  it('answers /healthz and /readyz with Redis, LanceDB and the blob store reachable', async () => {
     expect((await app.inject('/healthz')).json()).toEqual({ ok: true });
     const ready = await app.inject('/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, checks: { redis: { ok: true }, lancedb: { ok: true } } });
+    expect(ready.json()).toEqual({ ok: true, checks: { redis: { ok: true }, lancedb: { ok: true }, blobs: { ok: true } } });
   });
 
   it('serves Prometheus text with queue counts, job durations and process memory', async () => {
@@ -329,7 +329,7 @@ describe('a real listening server', () => {
     const publisher = new LivePublisher(context.redis, 'live');
     expect(await publisher.publishStream({ stream: 'porch', state: 'reconnecting', gaps: 1, message: 'connection refused' })).toBe(true);
     await until('event: stream');
-    const published = { id: 'porch.0000005000', stream: 'porch', start: 5, end: 9, startedAt: 1_764_300_000_000, endedAt: 1_764_300_004_000, summary: 'a car passes', tags: ['motion-high'], thumbnail: 'thumbs/porch/5000.jpg' };
+    const published = { id: 'porch.0000005000', stream: 'porch', start: 5, end: 9, startedAt: 1_764_300_000_000, endedAt: 1_764_300_004_000, summary: 'a car passes', tags: ['motion-high'], thumbnail: 'thumbs/porch/5000.jpg', labels: ['car'], counts: { car: { distinct: 1, max: 1 } } };
     expect(await publisher.publishEvent({ ...published })).toBe(true);
     await until('"a car passes"');
     const frames = text.split('\n\n').filter((f) => f.startsWith('event: '));

@@ -8,11 +8,14 @@ import { isEngramError } from '../../../config/errors.js';
 import type { StoredEvent } from '../../../pipelines/records/event.js';
 import { HttpError, conflict, notFound, unavailable } from '../http-errors.js';
 import type { ApiDeps, EventsPort } from '../ports.js';
-import { LABEL_NAME } from '../../../pipelines/repositories/memory-schema.js';
+import { LABEL_NAME, PERSON_ID } from '../../../pipelines/repositories/memory-schema.js';
 import { StreamNameSchema, TimeParam, queryInt } from '../validation.js';
 import { hangUpSignal, sendRecording } from './recordings.js';
+import { sendRanged } from '../range.js';
 
 const LabelSchema = z.string().regex(LABEL_NAME, 'a detector label such as "person", "car" or "traffic light"');
+
+const PersonSchema = z.string().regex(PERSON_ID, 'a person id from /api/people or engram people list');
 
 const ListQuery = z
   .object({
@@ -21,6 +24,8 @@ const ListQuery = z
     until: TimeParam.optional(),
     /** ?label=person, or repeated (?label=car&label=truck) for any of several. */
     label: z.union([LabelSchema, z.array(LabelSchema).min(1).max(80)]).optional(),
+    /** ?person=ID, or repeated, for events where any of these face identities was seen. */
+    person: z.union([PersonSchema, z.array(PersonSchema).min(1).max(100)]).optional(),
     limit: queryInt(1, 500).default(50),
     offset: queryInt(0, 1_000_000).default(0),
   })
@@ -51,6 +56,7 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
       ...(q.since !== undefined ? { since: q.since } : {}),
       ...(q.until !== undefined ? { until: q.until } : {}),
       ...(q.label !== undefined ? { labels: typeof q.label === 'string' ? [q.label] : q.label } : {}),
+      ...(q.person !== undefined ? { people: typeof q.person === 'string' ? [q.person] : q.person } : {}),
     });
     return { events, limit: q.limit, offset: q.offset, next: events.length === q.limit ? q.offset + q.limit : null };
   });
@@ -60,15 +66,27 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, config: ApiC
     return eventOr404(deps, id);
   });
 
-  app.get('/api/events/:id/thumbnail', { schema: { summary: 'The event’s representative JPEG', tags: ['events'], params: IdParams } }, async (request, reply) => {
+  app.get('/api/events/:id/thumbnail', { schema: { summary: 'The event’s representative JPEG (Range requests read part of it)', tags: ['events'], params: IdParams } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const event = await eventOr404(deps, id);
     if (!event.thumbnail) throw notFound(`event "${id}" has no thumbnail`);
-    if (!deps.blobs) throw unavailable('the blob store');
-    const blob = await deps.blobs.open(event.thumbnail);
-    if (!blob) throw notFound(`the thumbnail of event "${id}" is gone (pruned or never written)`);
+    const blobs = deps.blobs;
+    if (!blobs) throw unavailable('the blob store');
+    const ref = event.thumbnail;
+    const gone = () => notFound(`the thumbnail of event "${id}" is gone (pruned or never written)`);
+    const info = await blobs.stat(ref);
+    if (!info) throw gone();
     // An event's thumbnail never changes once written.
-    return reply.type(blob.contentType).header('content-length', blob.size).header('cache-control', 'private, max-age=86400').send(blob.stream);
+    reply.header('cache-control', 'private, max-age=86400');
+    return sendRanged(request, reply, {
+      size: info.size,
+      contentType: info.contentType,
+      async read(range) {
+        const blob = await blobs.open(ref, range);
+        if (!blob) throw gone();
+        return blob.stream;
+      },
+    });
   });
 
   app.get('/api/events/:id/detections', { schema: { summary: 'The detector’s boxes on the keyframe shown as the event’s thumbnail, with that keyframe’s size', tags: ['events'], params: IdParams } }, async (request) => {

@@ -1,4 +1,4 @@
-// /healthz: the process answers (no key needed, for orchestrators). /readyz: Redis and LanceDB
+// /healthz: the process answers (no key needed, for orchestrators). /readyz: Redis, LanceDB and blobs
 // answer within a couple of seconds; 503 names the ones that do not.
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../ports.js';
@@ -22,7 +22,7 @@ async function withTimeout(check: () => Promise<void>): Promise<void> {
 export function registerHealth(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', tags: ['health'], security: [] } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { schema: { summary: 'Readiness: Redis and LanceDB are reachable', tags: ['health'] } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { summary: 'Readiness: Redis, LanceDB and the blob store are reachable', tags: ['health'] } }, async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => {
         try {

@@ -50,6 +50,7 @@ function evidenceView(item) {
     score: ev.score,
     hasThumbnail: ev.thumbnail !== null && ev.thumbnail !== undefined && ev.thumbnail !== '',
     labels: Array.isArray(ev.labels) ? ev.labels : [],
+    people: Array.isArray(ev.people) ? ev.people : [],
     counts: ev.counts && typeof ev.counts === 'object' ? ev.counts : {},
   };
 }
@@ -135,6 +136,7 @@ function card(view) {
     el('div', { class: 'stream', text: view.stream }),
     el('div', { class: 'when', text: when }),
     labelChips(view.labels, view.counts),
+    view.people.length > 0 ? el('div', { class: 'people-seen', text: `People: ${peopleText(view.people)}` }) : null,
     view.quote ? el('blockquote', { text: String(view.quote).slice(0, 240) }) : null,
     typeof view.score === 'number' ? el('div', { class: 'muted', text: `score ${view.score.toFixed(2)}` }) : null,
   );
@@ -224,9 +226,9 @@ async function loadTimeline() {
       const track = el('div', { class: 'track' });
       for (const e of list) {
         const labels = Array.isArray(e.labels) ? e.labels : [];
-        const held = labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '';
+        const held = (labels.length > 0 ? `\n${objectsText(labels, e.counts ?? {})}` : '') + (Array.isArray(e.people) && e.people.length > 0 ? `\nPeople: ${peopleText(e.people)}` : '');
         const text = `${fmtTime(e.startedAt)} ${e.summary || ''}${held}`;
-        const bar = el('button', { type: 'button', class: 'ev', title: text, 'aria-label': text.replace('\n', ' · '), onclick: () => play(evidenceView(e)) });
+        const bar = el('button', { type: 'button', class: 'ev', title: text, 'aria-label': text.replaceAll('\n', ' · '), onclick: () => play(evidenceView(e)) });
         // Coloured by the labels it held (a band per label): people and cars stand out on the lane.
         if (labels.length > 0) {
           bar.style.background = labelBands(labels);
@@ -311,6 +313,14 @@ let people = [];
 
 const personName = (p) => p.name ?? `Unnamed ${p.id.slice(0, 8)}`;
 
+/** Names of the identities an event carries, as the people view shows them. */
+function peopleText(ids) {
+  return ids.map((id) => {
+    const p = people.find((x) => x.id === id);
+    return p ? personName(p) : `Unnamed ${id.slice(0, 8)}`;
+  }).join(', ');
+}
+
 function setPeopleStatus(text, error = false) {
   $('people-status').textContent = text;
   $('people-status').className = error ? 'error' : '';
@@ -325,6 +335,8 @@ async function changePeople(work, done) {
     setPeopleStatus(error.message, true);
   }
   await loadPeople();
+  // Names and merges change what the timeline's events say about who was there.
+  await loadTimeline();
 }
 
 function personCard(p) {
@@ -445,7 +457,14 @@ function liveItem(e) {
     'li',
     { class: 'live-event', onclick: () => play(evidenceView(e)) },
     img,
-    el('div', {}, el('strong', { text: e.stream }), el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }), el('div', { text: e.summary || (e.tags || []).join(', ') })),
+    el(
+      'div',
+      {},
+      el('strong', { text: e.stream }),
+      el('span', { class: 'muted', text: ` ${fmtTime(e.startedAt)}` }),
+      el('div', { text: e.summary || (e.tags || []).join(', ') }),
+      labelChips(Array.isArray(e.labels) ? e.labels : [], e.counts ?? {}),
+    ),
   );
 }
 
@@ -480,8 +499,8 @@ function scheduleTimeline() {
 }
 
 loadStreams();
-loadTimeline();
-loadPeople();
+// The timeline names people, so it waits for them (an error there still shows the timeline).
+loadPeople().finally(loadTimeline);
 connectLive();
 // Lag and drops change continuously; live messages carry state changes, this keeps the numbers fresh.
 setInterval(loadStreams, 5000);
