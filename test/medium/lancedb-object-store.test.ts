@@ -41,8 +41,10 @@ describe('LanceDB on object storage', () => {
     const first = await host('s3://engram/memory', 'auto');
     try {
       await first.upsertEvents([
-        storedEvent(EPOCH, 'gate', 0, { summary: 'A delivery van stops at the gate', tags: ['vehicle'] }),
-        storedEvent(EPOCH, 'gate', 10, { summary: 'The gate closes', tags: ['motion-low'] }),
+        // Vectors add a column: the next host must open that table, not recreate it (s3rver lists
+        // no tables, so opening by name is what finds it).
+        storedEvent(EPOCH, 'gate', 0, { summary: 'A delivery van stops at the gate', tags: ['vehicle'], vectors: { image: new Float32Array([1, 0, 0, 0]) } }),
+        storedEvent(EPOCH, 'gate', 10, { summary: 'The gate closes', tags: ['motion-low'], vectors: { image: new Float32Array([0, 1, 0, 0]) } }),
       ]);
     } finally {
       await first.close();
@@ -52,6 +54,7 @@ describe('LanceDB on object storage', () => {
       const rows = await third.listEvents({ streams: ['gate'] });
       expect(rows.map((r) => r.summary).sort()).toEqual(['A delivery van stops at the gate', 'The gate closes']);
       expect((await third.tableStats()).tables.events.rows).toBe(2);
+      expect((await third.spaces()).map((x) => [x.space, x.dims])).toEqual([['image', 4]]);
     } finally {
       await third.close();
     }
