@@ -836,6 +836,12 @@ export const ReasonSchema = z
     useLlm: z.boolean().default(true),
     /** Strengthen the events an answer used (MemoryBank reinforcement). @defaultValue true */
     reinforce: z.boolean().default(true),
+    /**
+     * How long a question's reinforcement waits for the memory write lock (consolidation batches and
+     * maintenance hold it) before it is given up with a warning; the answer never waits for it, but
+     * a one-shot `engram query` does before it exits. @defaultValue 30000
+     */
+    reinforceLockWaitMs: z.number().int().positive().default(30_000),
     /** How long `engram query` waits for a running reason worker before giving up. @defaultValue 60000 */
     waitTimeoutMs: z.number().int().positive().default(60_000),
   })
