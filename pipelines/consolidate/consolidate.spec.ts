@@ -170,10 +170,12 @@ describe('scheduled jobs', () => {
       writeFileSync(join(blobs.root, 'cam/0.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
       const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), { maxImages: 2 });
       server.respond(() => ({ status: 500, raw: 'down' }));
-      const event = syntheticEvent({ start: 0, transcript: 'is the van here', thumbnails: (t) => (t === 0 ? 'cam/0.jpg' : `cam/missing-${t}.jpg`) });
+      const van = { id: 3, label: 'truck', enter: 2, leave: 8, enteredAt: EPOCH + 2000, leftAt: EPOCH + 8000, entered: true, left: true, score: 0.5 };
+      const event = { ...syntheticEvent({ start: 0, transcript: 'is the van here', thumbnails: (t) => (t === 0 ? 'cam/0.jpg' : `cam/missing-${t}.jpg`) }), objects: { labels: ['truck'], counts: { truck: { distinct: 1, max: 1 } }, tracks: [van] } };
       await consolidateEvent(event, deps({ summarizer }));
       expect(server.requests.length).toBe(2);
       expect(await store.getEvent(event.id)).toMatchObject({ needsSummary: true, summary: extractiveSummary({ ...event, transcript: 'is the van here', ocr: '', thumbnails: [] }) });
+      expect((await store.getEvent(event.id))?.summary).toContain('A truck came into view at 0:02 and left at 0:08.');
 
       // While the endpoint is known to be failing, later events do not wait on it.
       const guarded = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), { maxImages: 2, failureCooldownMs: 60_000 });
@@ -192,6 +194,8 @@ describe('scheduled jobs', () => {
       const upgrade = server.requests.slice(-3).map((r) => JSON.stringify(r.body)).find((b) => b.includes('stream 0.0-10.0 s'));
       expect(upgrade).toContain('data:image/jpeg;base64,/9j/2Q==');
       expect(upgrade?.match(/data:image/g)?.length).toBe(1);
+      // ... and what the detector saw, which an upgrade used to leave out.
+      expect(upgrade).toContain('truck: 1 distinct, at most 1 at once (#3 entered 0:02, left 0:08)');
       expect((await store.textSearch({ query: 'white van', limit: 3 }))[0]?.row.id).toBe(event.id);
     } finally {
       await server.close();

@@ -49,7 +49,9 @@ export async function runMaintainMemory(
       if (deps.signal?.aborted) break;
       const moments = await deps.store.momentsOfEvent(event.id);
       const thumbnails = [event.thumbnail, ...moments.map((m) => m.thumbnail)].filter((t): t is string => typeof t === 'string' && t.length > 0);
-      const result = await deps.summarizer.summarize({ ...event, thumbnails }, deps.signal);
+      // The model gets what the detector saw here too, as it does when it summarises on consolidation.
+      const objects = { labels: event.labels, counts: event.counts, tracks: event.tracks };
+      const result = await deps.summarizer.summarize({ ...event, thumbnails, objects }, deps.signal);
       // The endpoint still fails: stop for this run instead of trying every event in turn.
       if (result.needsSummary) break;
       await deps.store.setSummary(event.id, result.summary, [...new Set([...event.tags, ...result.tags])]);

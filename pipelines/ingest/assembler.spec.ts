@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkAssembler } from './assembler.js';
-import { AUDIO_RATE, decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
+import { AUDIO_RATE, decodeChunk, encodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
 
-const frame = (t: number, scene = false) => ({ t, scene, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
+const frame = (t: number, scene = false) => ({ t, scene, width: 4, height: 2, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
 const ramp = (from: number, n: number) => Float32Array.from({ length: n }, (_, i) => from + i);
-const base = { stream: 's', chunkSeconds: 1, firstSeq: 0, offset: 0, hasVideo: true, hasAudio: true, width: 4, height: 2, wallAt: (t: number) => 1_000_000 + t * 1000 };
+const base = { stream: 's', chunkSeconds: 1, firstSeq: 0, offset: 0, hasVideo: true, hasAudio: true, wallAt: (t: number) => 1_000_000 + t * 1000 };
 
 describe('ChunkAssembler', () => {
   it('puts each sample and frame in the chunk of its time, whatever the arrival order', () => {
@@ -114,5 +114,9 @@ describe('chunk encoding', () => {
     expect(back).toEqual(chunk);
     expect(back.audio).toBeInstanceOf(Float32Array);
     expect(decodeChunk(encodeChunk({ ...chunk, audio: null, gapBefore: undefined, final: undefined })).audio).toBeNull();
+    // Sent part by part (SET, then APPENDs), the value is the same, and the frames are not copied.
+    const parts = encodeChunkParts(chunk);
+    expect(Buffer.concat(parts)).toEqual(encodeChunk(chunk));
+    expect(parts[1]!.buffer).toBe(chunk.keyframes[0]!.rgb.buffer);
   });
 });

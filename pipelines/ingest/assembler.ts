@@ -17,8 +17,6 @@ export interface AssemblerOptions {
   wallAt(streamTime: number): number;
   /** Gap to attach to the first chunk of this run. */
   gapBefore?: Gap;
-  width: number;
-  height: number;
   /**
    * Live streams: do not wait for a lagging video track longer than this many chunks of audio.
    * Unset (files): wait for the video however far the audio runs ahead (a paused decode lets
@@ -40,6 +38,8 @@ export interface AssemblerFrame {
   /** Run seconds. */
   t: number;
   scene: boolean;
+  width: number;
+  height: number;
   rgb: Uint8Array;
   jpeg: Buffer;
 }
@@ -80,7 +80,7 @@ export class ChunkAssembler {
   addFrame(frame: AssemblerFrame): void {
     this.#frameCount += 1;
     const t = this.#o.offset + frame.t;
-    const keyframe: Keyframe = { t, width: this.#o.width, height: this.#o.height, rgb: frame.rgb, jpeg: frame.jpeg, scene: frame.scene };
+    const keyframe: Keyframe = { t, width: frame.width, height: frame.height, rgb: frame.rgb, jpeg: frame.jpeg, scene: frame.scene };
     this.#videoTime = Math.max(this.#videoTime, frame.t);
     if (this.#chunkOf(frame.t) <= this.#index) this.#frames.push(keyframe);
     else this.#later.push(keyframe);

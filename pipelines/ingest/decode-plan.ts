@@ -1,6 +1,6 @@
 // How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (RGB24
-// on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure: it only
-// builds arguments, so every source kind can be checked without a device.
+// PPM images on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure:
+// it only builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from '../records/chunk.js';
 import { SourceError, type SourceSpec } from '../records/source.js';
@@ -8,6 +8,16 @@ import { AUDIO_FD, JPEG_FD, VIDEO_FD, type DecodePlan, type MediaInfo } from '..
 import { recordArgs, type RecordPlan } from './recording-plan.js';
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/**
+ * fitSize as ffmpeg scale expressions of the input's own size (iw, ih): the plan needs no size
+ * known in advance (a file decoded without ffprobe first, a rotated or resized source), and each
+ * PPM frame says what it got. Quoted: the commas inside must not split the filter chain.
+ */
+export function fitSizeExpressions(maxSide: number): { w: string; h: string } {
+  const scale = `min(1,${maxSide}/max(iw,ih))`;
+  return { w: `'max(2,round(iw*${scale}/2)*2)'`, h: `'max(2,round(ih*${scale}/2)*2)'` };
+}
 
 /** Fits width x height into a box whose long side is maxSide (never upscales), even dimensions. */
 export function fitSize(width: number, height: number, maxSide: number): { width: number; height: number } {
@@ -37,7 +47,9 @@ export interface PlanOptions {
   /** Also write the source's own packets into segment files (live streams). */
   record?: RecordPlan;
   /** Read live sources at their own pace; files as fast as possible. */
-  config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'>;
+  config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'> & Partial<Pick<IngestConfig, 'liveDecoderThreads'>>;
+  /** A live source (decoded with config.liveDecoderThreads). */
+  live?: boolean;
 }
 
 export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: PlanOptions): DecodePlan {
@@ -48,21 +60,22 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
   if (spec.kind !== 'stdin') args.push('-nostdin');
   args.push(...spec.inputOptions);
   if (options.seekS && options.seekS > 0) args.push('-ss', options.seekS.toFixed(3));
+  const threads = options.live ? (config.liveDecoderThreads ?? 0) : 0;
+  if (threads > 0 && info.video) args.push('-threads', String(threads));
   args.push('-i', spec.input);
-  let width = 0;
-  let height = 0;
   const filters: string[] = [];
   if (info.video) {
-    ({ width, height } = fitSize(info.video.width, info.video.height, config.frameMaxSide));
+    const size = fitSizeExpressions(config.frameMaxSide);
     const r = config.keyframesPerSecond;
     // The first frame of each 1/r-second cell of the grid, plus any frame past the scene threshold.
     // metadata=print writes each kept frame's time and scene score to stderr, in pipe order.
     const select = `select='isnan(prev_selected_t)+gte(floor(t*${r})-floor(prev_selected_t*${r}),1)+gt(scene,${config.sceneThreshold})'`;
-    const thumbW = even(Math.min(config.thumbnailWidth, info.video.width));
+    // Thumbnails are thumbnailWidth wide, or the source's width when narrower (even).
+    const thumbW = `'max(2,round(min(${config.thumbnailWidth},iw)/2)*2)'`;
     filters.push(
       `[0:v:0]${select},metadata=mode=print:key=lavfi.scene_score,split=2[kf0][th0]`,
-      `[kf0]scale=${width}:${height}:flags=bilinear,format=rgb24[kf]`,
-      `[th0]scale=${thumbW}:-2:flags=bilinear,format=yuvj420p[th]`,
+      `[kf0]scale=w=${size.w}:h=${size.h}:flags=bilinear,format=rgb24[kf]`,
+      `[th0]scale=w=${thumbW}:h=-2:flags=bilinear,format=yuvj420p[th]`,
     );
   }
   if (info.audio) {
@@ -72,10 +85,10 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
   }
   args.push('-filter_complex', filters.join(';'));
   if (info.video) {
-    args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-f', 'rawvideo', `pipe:${VIDEO_FD}`);
+    args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', `pipe:${VIDEO_FD}`);
     args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
   }
   if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);
   if (options.record) args.push(...recordArgs(options.record));
-  return { args, width, height, hasVideo, hasAudio, stdin: spec.kind === 'stdin', ...(options.record ? { record: options.record } : {}) };
+  return { args, hasVideo, hasAudio, stdin: spec.kind === 'stdin', ...(options.record ? { record: options.record } : {}) };
 }

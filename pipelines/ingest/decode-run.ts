@@ -8,16 +8,29 @@ import { RunRecorder } from './recorder.js';
 import type { MediaInfo } from '../repositories/media-types.js';
 import { chunkUnit, type StreamGap } from '../repositories/streams.js';
 import type { DecodeResult } from '../repositories/media.js';
-import { NEXT_STAGE, sleep, type RunResult, type RunState, type StreamRun } from './stream-run.js';
+import { adoptMedia, NEXT_STAGE, sleep, type Decoding, type RunResult, type RunState, type StreamRun } from './stream-run.js';
+import { checkMedia } from './decode-plan.js';
+import { SourceError } from '../records/source.js';
+import type { InputDump } from '../repositories/ffmpeg-output.js';
 
 /** How many chunks of audio a live stream lets pass while its video track delivers nothing. */
 const LIVE_MAX_SKEW_CHUNKS = 3;
 
 /**
+ * What a run started without ffprobe plans for: the first video stream and the first audio
+ * stream, sizes taken from the frames themselves. Most files have both; one that does not is
+ * planned again from ffmpeg's own description of it (RunResult.replan).
+ */
+const UNPROBED: MediaInfo = { formatName: '', duration: undefined, video: { width: 0, height: 0, codec: 'unknown' }, audio: { codec: 'unknown', sampleRate: 0, channels: 0 } };
+
+/**
  * One ffmpeg run from where the stream stands: chunks are assembled, stored in order through one
  * async pump, counted and handed to perceive, with backpressure (files wait, live drops keyframes).
+ * Without `probed` (a local file), ffmpeg starts at once and its own log says what the file holds:
+ * ffprobe first would cost a second process start, measured at a quarter to a third of bare
+ * ffmpeg's time on a 30 s clip (test/bench/ingest.ts).
  */
-export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo): Promise<RunResult> {
+export async function decodeRun(run: StreamRun, state: RunState, probed: MediaInfo | undefined): Promise<RunResult> {
   const { deps, name, runtime0, spec, stop } = run;
   const { config, streams, log } = deps;
   const live = state.live;
@@ -35,8 +48,9 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
   }
   const runWall = live ? now : state.wallOrigin + offset * 1000;
   // The same ffmpeg records a live stream: no second connection to the camera.
+  let info = probed ?? UNPROBED;
   const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
-  const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
+  const plan = buildDecodePlan(spec, info, { config, live, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
   const assembler = new ChunkAssembler({
     stream: name,
     chunkSeconds: config.chunkSeconds,
@@ -47,8 +61,6 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
     holdLast: !live,
     // A live stream keeps its audio flowing when video lags; a file always waits for its video.
     ...(live ? { maxSkewChunks: LIVE_MAX_SKEW_CHUNKS } : {}),
-    width: plan.width,
-    height: plan.height,
     wallAt: (t) => runWall + (t - offset) * 1000,
     ...(gapBefore ? { gapBefore: { from: gapBefore.from, to: gapBefore.to, wallFrom: gapBefore.wallFrom, wallTo: gapBefore.wallTo } } : {}),
   });
@@ -58,6 +70,7 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
   let pumping: Promise<void> | undefined;
   let pumpError: unknown;
   let gapRecorded = false;
+  let knownInFlight: number | undefined;
   const runStarted = Date.now();
   const session = deps.decode(
     plan,
@@ -70,6 +83,20 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
     stop.signal,
     config.sceneThreshold,
   );
+  if (!probed) {
+    // Nothing is read from its pipes until its input is known to fit the plan.
+    session.pause();
+    const verdict = await fitsPlan(session, run);
+    if (!('accept' in verdict)) {
+      session.kill();
+      const result = await session.done;
+      if (stop.signal.aborted) return { result, killedByStop: true, ended: false, media: false, stalled: false };
+      return { result, killedByStop: false, ended: false, media: false, stalled: false, replan: 'replan' in verdict ? verdict.replan : 'probe' };
+    }
+    info = verdict.accept;
+    await adoptMedia(run, state, info);
+    session.resume();
+  }
   const flush = (chunks: Chunk[]) => {
     if (chunks.length === 0) return;
     pending.push(...chunks);
@@ -81,7 +108,10 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
       gapRecorded = true;
       await streams.addGap(name, gapBefore);
     }
-    let inFlight = await streams.outstanding(name, NEXT_STAGE);
+    // The count the last checkpoint returned saves a round trip per chunk; perception only
+    // lowers it meanwhile, so it is read afresh only when it says the limit is reached.
+    let inFlight = knownInFlight ?? (await streams.outstanding(name, NEXT_STAGE));
+    if (inFlight >= config.maxChunksInFlight) inFlight = await streams.outstanding(name, NEXT_STAGE);
     if (inFlight >= config.maxChunksInFlight) {
       if (live) {
         chunk.droppedKeyframes = chunk.keyframes.length;
@@ -98,14 +128,15 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
         await streams.setState(name, 'running');
       }
     }
-    await deps.chunks.put(chunk);
     const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
     const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
-    await streams.recordChunk(
+    // Stored and checkpointed in one round trip (were two, plus one for the in-flight count).
+    knownInFlight = await streams.recordChunk(
       name,
       { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
       NEXT_STAGE,
       chunkUnit(runtime0.jobId, chunk.seq),
+      deps.chunks.write(chunk),
     );
     await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
     state.nextSeq = chunk.seq + 1;
@@ -158,3 +189,31 @@ export async function decodeRun(run: StreamRun, state: RunState, info: MediaInfo
   return { result, killedByStop, ended, media, stalled };
 }
 
+
+/** How long ffmpeg may take to describe a local file before ffprobe is asked instead. */
+const DESCRIBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits for ffmpeg's description of its input: the facts when the unprobed plan fits them (one
+ * video and one audio stream that checkMedia accepts); else what to plan again with, the facts
+ * (they were read, the plan did not fit) or 'probe' (no readable description, or one checkMedia
+ * refuses: ffprobe's reading then names the problem, as for every other source); 'stopped' when
+ * the stream was stopped meanwhile.
+ */
+async function fitsPlan(session: Decoding, run: StreamRun): Promise<{ accept: MediaInfo } | { replan: MediaInfo | 'probe' } | { stopped: true }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DESCRIBE_TIMEOUT_MS)));
+  const dump = await Promise.race([session.input, timeout]);
+  clearTimeout(timer);
+  if (run.stop.signal.aborted) return { stopped: true };
+  if (!dump) return { replan: 'probe' };
+  try {
+    checkMedia(dump.info, run.deps.config, run.spec.display);
+  } catch (error) {
+    if (error instanceof SourceError) return { replan: 'probe' };
+    throw error;
+  }
+  return fits(dump) ? { accept: dump.info } : { replan: dump.info };
+}
+
+const fits = (dump: InputDump) => dump.info.video !== undefined && dump.info.audio !== undefined && !dump.attachedPicture;

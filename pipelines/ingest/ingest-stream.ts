@@ -10,7 +10,7 @@ import type { MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
 import { TERMINAL_STATES, type StreamRuntime } from '../repositories/streams.js';
 import { decodeRun } from './decode-run.js';
-import { backOff, IngestInterrupted, type IngestDeps, type IngestOutcome, type RunResult, type RunState, type StreamRun } from './stream-run.js';
+import { adoptMedia, backOff, IngestInterrupted, type IngestDeps, type IngestOutcome, type RunResult, type RunState, type StreamRun } from './stream-run.js';
 
 export { IngestInterrupted, NEXT_STAGE, type Decoding, type IngestDeps, type IngestOutcome, type StdinInput } from './stream-run.js';
 
@@ -75,9 +75,16 @@ export async function ingestStream(deps: IngestDeps, name: string, jobId: string
       const connected = await connectSource(run, state, attempt);
       if (connected === 'stopped') break;
       if (connected === 'retry') continue;
-      const outcome = await decodeRun(run, state, connected);
+      const outcome = await decodeRun(run, state, connected === 'unprobed' ? undefined : connected);
       if (outcome.killedByStop) break;
-      if (!state.live) return await finishFile(run, state, outcome, connected);
+      if (outcome.replan) {
+        // Not a failed attempt: the same source, planned with what is now known of it.
+        state.unprobed = false;
+        state.known = outcome.replan === 'probe' ? undefined : outcome.replan;
+        attempt -= 1;
+        continue;
+      }
+      if (!state.live) return await finishFile(run, state, outcome);
       await prepareReconnect(run, state, outcome);
     }
     return await endStopped(run);
@@ -128,14 +135,17 @@ async function resumeFromCheckpoint(run: StreamRun): Promise<RunState | 'done'> 
     info: undefined,
     live: spec.kind === 'stdin' ? false : (runtime0.liveRequested ?? spec.live),
     gapReason: run.takeover ? 'takeover' : undefined,
+    unprobed: spec.kind === 'file' && !(runtime0.liveRequested ?? spec.live),
+    known: undefined,
   };
 }
 
 /**
  * Checks the source's host and probes it (once for a live source, every run for a file): the media
- * it holds, 'retry' after a failed attempt that may succeed later, or 'stopped'.
+ * it holds, 'retry' after a failed attempt that may succeed later, 'stopped', or 'unprobed' for a
+ * local file that ffmpeg describes itself (see RunState.unprobed).
  */
-async function connectSource(run: StreamRun, state: RunState, attempt: number): Promise<MediaInfo | 'retry' | 'stopped'> {
+async function connectSource(run: StreamRun, state: RunState, attempt: number): Promise<MediaInfo | 'retry' | 'stopped' | 'unprobed'> {
   const { deps, name, spec, stop, fail } = run;
   const { config, streams, log } = deps;
   await streams.setState(name, attempt === 0 ? (run.takeover ? 'reconnecting' : 'starting') : 'reconnecting');
@@ -151,10 +161,14 @@ async function connectSource(run: StreamRun, state: RunState, attempt: number): 
     await backOff(run, state);
     return 'retry';
   }
+  if (state.unprobed) return 'unprobed';
   if (state.info && state.live) return state.info;
   let info: MediaInfo;
   try {
-    info = await deps.probe(spec, { timeoutMs: config.probeTimeoutMs, signal: stop.signal, ...(run.head ? { head: run.head } : {}) });
+    if (state.known) {
+      info = state.known;
+      state.known = undefined;
+    } else info = await deps.probe(spec, { timeoutMs: config.probeTimeoutMs, signal: stop.signal, ...(run.head ? { head: run.head } : {}) });
     // ffprobe can only guess a pipe's length from its head; the stream ends when the pipe does.
     if (spec.kind === 'stdin') info = { ...info, duration: undefined };
   } catch (error) {
@@ -178,25 +192,20 @@ async function connectSource(run: StreamRun, state: RunState, attempt: number): 
     if (error instanceof SourceError) return fail(error.message);
     throw error;
   }
-  state.info = info;
-  // A pipe cannot be reopened: however long it runs, it is decoded once, like a file.
-  // Only a source that is live by nature (a camera, rtsp, a tcp/udp feed) or was added with
-  // --live reconnects. A file or URL without a known duration (a single picture, a raw
-  // .h264, an MPEG-TS served over http) ends when its bytes do, like any other file.
-  state.live = spec.kind === 'stdin' ? false : (run.runtime0.liveRequested ?? spec.live);
-  await streams.update(name, { live: state.live ? '1' : '0', ...(info.duration !== undefined && !state.live ? { durationS: info.duration } : {}) });
+  await adoptMedia(run, state, info);
   return info;
 }
 
 /** A file (or pipe) decoded to its end: 'done', or a failure saying what was missing. */
-async function finishFile(run: StreamRun, state: RunState, outcome: RunResult, info: MediaInfo): Promise<'done'> {
+async function finishFile(run: StreamRun, state: RunState, outcome: RunResult): Promise<'done'> {
+  const duration = state.info?.duration;
   const { deps, name, spec, fail } = run;
   const { result, ended, media, stalled } = outcome;
   if (!ended || stalled) return fail(`${spec.display}: decoding failed at ${(state.lastEnd ?? 0).toFixed(1)} s (${stalled ? 'no data for ' + deps.config.stallTimeoutMs + ' ms' : result.message || 'ffmpeg died'})`);
   if (!media && (state.lastEnd ?? 0) === 0) return fail(`${spec.display}: no decodable audio or video (${result.message || 'ffmpeg produced nothing'})`);
   const decodedTo = state.lastEnd ?? 0;
-  if (info.duration !== undefined && decodedTo < info.duration - Math.max(2 * deps.config.chunkSeconds, 0.05 * info.duration)) {
-    return fail(`${spec.display}: file is truncated or damaged: decoded ${decodedTo.toFixed(1)} s of ${info.duration.toFixed(1)} s (${result.message || 'ffmpeg stopped early'})`);
+  if (duration !== undefined && decodedTo < duration - Math.max(2 * deps.config.chunkSeconds, 0.05 * duration)) {
+    return fail(`${spec.display}: file is truncated or damaged: decoded ${decodedTo.toFixed(1)} s of ${duration.toFixed(1)} s (${result.message || 'ffmpeg stopped early'})`);
   }
   await deps.streams.setState(name, 'done');
   return 'done';

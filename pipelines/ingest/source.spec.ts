@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertStreamName, defaultStreamName, resolveSource, type SourceOptions } from './source.js';
-import { buildDecodePlan, fitSize } from './decode-plan.js';
+import { buildDecodePlan, fitSize, fitSizeExpressions } from './decode-plan.js';
 import { SourceError, type FileFacts } from '../records/source.js';
 import type { MediaInfo } from '../repositories/media-types.js';
 
@@ -155,6 +155,11 @@ describe('decode plan', () => {
     expect(stdin.args).not.toContain('-nostdin');
     expect(stdin.args[stdin.args.indexOf('-i') + 1]).toBe('pipe:0');
     expect(stdin.stdin).toBe(true);
+    // A live source decodes on liveDecoderThreads; a file on ffmpeg's default threads.
+    expect(file.args).not.toContain('-threads');
+    const live = buildDecodePlan(resolveSource('v4l2:/dev/video2', options), info, { config: { ...config, liveDecoderThreads: 1 }, live: true });
+    expect(live.args.slice(live.args.indexOf('-threads'), live.args.indexOf('-threads') + 2)).toEqual(['-threads', '1']);
+    expect(live.args.indexOf('-threads')).toBeLessThan(live.args.indexOf('-i'));
     const cam = buildDecodePlan(resolveSource('v4l2:/dev/video2', options), { ...info, duration: undefined, audio: undefined }, { config });
     expect(cam.args.slice(cam.args.indexOf('-f'), cam.args.indexOf('-i') + 2)).toEqual(['-f', 'video4linux2', '-i', '/dev/video2']);
     expect(cam.hasAudio).toBe(false);
@@ -163,11 +168,12 @@ describe('decode plan', () => {
 
   it('maps keyframes, thumbnails and 16 kHz mono audio to their pipes', () => {
     const plan = buildDecodePlan(resolveSource('cam.mp4', options), info, { config });
-    expect([plan.width, plan.height]).toEqual([640, 360]);
     const graph = plan.args[plan.args.indexOf('-filter_complex') + 1]!;
     expect(graph).toContain('gt(scene,0.3)');
-    expect(graph).toContain('scale=640:360');
-    expect(graph).toContain('scale=320:-2');
+    // Sizes are expressions of the input's size (test/ingest/file.test.ts checks what ffmpeg makes of them).
+    expect(graph).toContain(`scale=w=${fitSizeExpressions(640).w}:h=${fitSizeExpressions(640).h}`);
+    expect(graph).toContain('min(320,iw)');
+    expect(plan.args.slice(plan.args.indexOf('[kf]'), plan.args.indexOf('pipe:3') + 1)).toEqual(['[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', 'pipe:3']);
     expect(graph).toContain('aresample=16000:async=1:first_pts=0');
     expect(plan.args.slice(-3)).toEqual(['-f', 'f32le', 'pipe:4']);
     const audioOnly = buildDecodePlan(resolveSource('alsa:default', options), { ...info, video: undefined }, { config });

@@ -9,11 +9,14 @@ import type { DecodePlan, MediaInfo } from '../repositories/media-types.js';
 import type { StreamRepository, StreamRuntime } from '../repositories/streams.js';
 import type { ChunkStore } from '../repositories/chunk-store.js';
 import type { DecodeHandlers, DecodeResult } from '../repositories/media.js';
+import type { InputDump } from '../repositories/ffmpeg-output.js';
 import type { RecordingDeps } from './recorder.js';
 
 /** The decode session as the stage uses it (the media repository provides the real one). */
 export interface Decoding {
   readonly done: Promise<DecodeResult>;
+  /** ffmpeg's own description of its input, before it writes any output; undefined without one. */
+  readonly input: Promise<InputDump | undefined>;
   readonly lastDataAt: number;
   readonly paused: boolean;
   pause(): void;
@@ -101,6 +104,13 @@ export interface RunState {
   info: MediaInfo | undefined;
   live: boolean;
   gapReason: string | undefined;
+  /**
+   * A local file not yet probed: the next run starts ffmpeg straight away and reads the facts
+   * ffprobe would give from ffmpeg's own log (decode-run.ts says why). Off after such a run
+   * could not go on; `known` then holds what its log said, or nothing (run ffprobe).
+   */
+  unprobed: boolean;
+  known: MediaInfo | undefined;
 }
 
 /** What every step of one stream's ingest needs. */
@@ -125,6 +135,12 @@ export interface RunResult {
   /** The run produced frames or audio. */
   media: boolean;
   stalled: boolean;
+  /**
+   * Set when a run started without ffprobe found a source its plan did not fit (no audio, cover
+   * art, an input ffmpeg could not open): nothing was stored; plan again with these facts, or
+   * with ffprobe's ('probe').
+   */
+  replan?: MediaInfo | 'probe';
 }
 
 /** Waits the current backoff (or until a stop), then doubles it up to reconnectMaxMs. */
@@ -133,3 +149,14 @@ export async function backOff(run: StreamRun, state: RunState): Promise<void> {
   state.backoff = Math.min(state.backoff * 2, run.deps.config.reconnectMaxMs);
 }
 
+
+/** The source's media is known and accepted: the run goes on with it, and the stream says so. */
+export async function adoptMedia(run: StreamRun, state: RunState, info: MediaInfo): Promise<void> {
+  state.info = info;
+  // A pipe cannot be reopened: however long it runs, it is decoded once, like a file.
+  // Only a source that is live by nature (a camera, rtsp, a tcp/udp feed) or was added with
+  // --live reconnects. A file or URL without a known duration (a single picture, a raw
+  // .h264, an MPEG-TS served over http) ends when its bytes do, like any other file.
+  state.live = run.spec.kind === 'stdin' ? false : (run.runtime0.liveRequested ?? run.spec.live);
+  await run.deps.streams.update(run.name, { live: state.live ? '1' : '0', ...(info.duration !== undefined && !state.live ? { durationS: info.duration } : {}) });
+}

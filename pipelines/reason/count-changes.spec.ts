@@ -37,6 +37,14 @@ describe('count changes from tracks', () => {
     ]);
   });
 
+  it('an arrival before a departure is two objects, not one moved (the footage: a bottle put back at 0:28, another taken at 0:31)', () => {
+    const events = [table(0, 40, [track(1, 0, 31, false, true), track(2, 0, 39, false, false), track(3, 28, 39, true, false)])];
+    expect(countChanges(events, ['bottle'], 3).map(({ at, from, to }) => ({ at, from, to }))).toEqual([
+      { at: 28, from: 2, to: 3 },
+      { at: 31, from: 3, to: 2 },
+    ]);
+  });
+
   it('with no swap window every track change counts', () => {
     const events = [table(0, 20, [track(1, 0, 10, false, true), track(2, 11, 19, true, false)])];
     expect(countChanges(events, ['bottle'], 0).map(({ at, from, to }) => ({ at, from, to }))).toEqual([

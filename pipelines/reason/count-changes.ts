@@ -1,7 +1,7 @@
 // How many of a label were in view over time, from the tracks events carry, and where that number
-// went down ("when was a bottle taken away?") or up ("when was it put back?"). A track leaving
-// while another of the same label comes into view elsewhere moments later is the same object
-// moved (or the tracker losing it), not one taken away: such changes cancel out.
+// went down ("when was a bottle taken away?") or up ("when was it put back?"). A track ending and
+// another of the same label starting elsewhere moments later is the same object moved (or the
+// tracker losing it), not one taken away: such pairs cancel out.
 import type { StoredEvent, TrackSpan } from '../records/event.js';
 
 /** One change in how many of a label were in view on a stream. */
@@ -49,9 +49,27 @@ function joinTracks(events: readonly StoredEvent[], label: string): Map<string, 
 }
 
 /**
+ * Drops the departures followed, within `swapSeconds`, by an arrival (and that arrival): the
+ * object was seen again elsewhere, so it moved. An arrival before a departure is not such a pair:
+ * both were in view at once, so they are two objects.
+ */
+function cancelMoves(steps: readonly Step[], swapSeconds: number): Step[] {
+  const cancelled = new Set<Step>();
+  for (const leave of steps) {
+    if (leave.delta !== -1) continue;
+    const arrival = steps.find((s) => s.delta === 1 && !cancelled.has(s) && s.t >= leave.t && s.t - leave.t <= swapSeconds);
+    if (arrival) {
+      cancelled.add(leave);
+      cancelled.add(arrival);
+    }
+  }
+  return steps.filter((s) => !cancelled.has(s));
+}
+
+/**
  * The count changes of each label on each stream, oldest first. `swapSeconds` is how soon an
- * entry must follow a departure (or a departure an entry) to cancel it: the tracker's memory, the
- * time within which it would have kept the same track had the object stayed put.
+ * arrival must follow a departure to cancel it: the tracker's memory, the time within which it
+ * would have kept the same track had the object stayed put.
  */
 export function countChanges(events: readonly StoredEvent[], labels: Iterable<string>, swapSeconds: number): CountChange[] {
   const out: CountChange[] = [];
@@ -67,18 +85,16 @@ export function countChanges(events: readonly StoredEvent[], labels: Iterable<st
       if (last.span.left) line.steps.push({ t: last.span.leave, wall: last.span.leftAt, delta: -1, event: last.event });
     }
     for (const [stream, line] of byStream) {
-      const steps = line.steps.sort((a, b) => a.t - b.t || a.delta - b.delta);
+      const steps = cancelMoves(line.steps.sort((a, b) => a.t - b.t || a.delta - b.delta), swapSeconds);
       let count = line.start;
       for (let i = 0; i < steps.length; ) {
-        // A group: steps each within swapSeconds of the one before.
+        // Changes of one sign, each soon after the one before, are one change: two bottles lifted
+        // together leave on neighbouring keyframes.
         let j = i + 1;
-        while (j < steps.length && steps[j]!.t - steps[j - 1]!.t <= swapSeconds) j += 1;
-        const group = steps.slice(i, j);
-        const net = group.reduce((sum, s) => sum + s.delta, 0);
-        if (net !== 0) {
-          const lead = group.find((s) => Math.sign(s.delta) === Math.sign(net)) ?? group[0]!;
-          out.push({ stream, label, at: lead.t, atWall: lead.wall, from: count, to: count + net, event: lead.event });
-        }
+        while (j < steps.length && steps[j]!.delta === steps[i]!.delta && steps[j]!.t - steps[j - 1]!.t <= swapSeconds) j += 1;
+        const lead = steps[i]!;
+        const net = (j - i) * lead.delta;
+        out.push({ stream, label, at: lead.t, atWall: lead.wall, from: count, to: count + net, event: lead.event });
         count += net;
         i = j;
       }

@@ -229,6 +229,8 @@ const INDEFINITE_PERSON = /^(?:any|every|no)(?:one|body)$/;
 export interface LabelMention {
   words: string;
   labels: string[];
+  /** The base form of the words ("vehicles" -> "vehicle", spaces between words): what the question calls them. */
+  noun: string;
 }
 
 /** The labels a question's words reach, longest compounds first ("hot dog" is food, not a dog). */
@@ -236,10 +238,10 @@ export function findLabels(text: string, map: LabelWords): LabelMention[] {
   const names = new Set(COCO_SENSES.map((s) => s.label));
   const tokens = words(text.replace(/\bno one\b/gi, 'nobody'));
   const out: LabelMention[] = [];
-  const lookup = (form: string): string[] | undefined => {
+  const lookup = (form: string): { labels: string[]; noun: string } | undefined => {
     for (const f of nounForms(form)) {
       const hit = map[f];
-      if (hit) return hit;
+      if (hit) return { labels: hit, noun: f.replace(/_/g, ' ') };
     }
     return undefined;
   };
@@ -251,9 +253,10 @@ export function findLabels(text: string, map: LabelWords): LabelMention[] {
       if (n === 1 && isStopWord(first) && !INDEFINITE_PERSON.test(first) && !/^some(?:one|body)$/.test(first)) continue;
       const phrase = slice.join('_');
       // A label's own name means the label ("hot dog" is also WordNet's word for a show-off).
-      const labels = names.has(slice.join(' ')) ? [slice.join(' ')] : n === 1 && INDEFINITE_PERSON.test(first) ? lookup(first.replace(/^(?:any|every|no)/, 'some')) : lookup(phrase);
-      if (labels) {
-        out.push({ words: slice.join(' '), labels });
+      const name = slice.join(' ');
+      const hit = names.has(name) ? { labels: [name], noun: name } : n === 1 && INDEFINITE_PERSON.test(first) ? lookup(first.replace(/^(?:any|every|no)/, 'some')) : lookup(phrase);
+      if (hit) {
+        out.push({ words: name, ...hit });
         matched = n;
       }
     }

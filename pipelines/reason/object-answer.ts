@@ -46,9 +46,9 @@ export function where(context: Pick<ObjectAnswerContext, 'streams' | 'wall' | 't
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }
 
-/** "No one was seen on garage." / "No dog was seen." */
-export function noneSeen(labels: readonly string[], context: ObjectAnswerContext): string {
-  const subject = labels.length === 1 && labels[0] === 'person' ? 'No one' : `No ${labelPhrase(labels)}`;
+/** "No one was seen on garage." / "No dog was seen." / "No vehicle was seen." */
+export function noneSeen(question: Pick<ObjectQuestion, 'labels' | 'noun'>, context: ObjectAnswerContext): string {
+  const subject = question.labels.length === 1 && question.labels[0] === 'person' ? 'No one' : `No ${question.noun}`;
   return `${subject} was seen${where(context)}.`;
 }
 
@@ -85,7 +85,7 @@ function uniqueEvents(events: readonly StoredEvent[]): StoredEvent[] {
 /** Writes the answer; `events` are those that saw any of the labels, oldest first. */
 export function answerObjects(question: ObjectQuestion, events: readonly StoredEvent[], context: ObjectAnswerContext): ObjectAnswer {
   const labels = new Set(question.labels);
-  if (events.length === 0) return { answer: noneSeen(question.labels, context), cited: [] };
+  if (events.length === 0) return { answer: noneSeen(question, context), cited: [] };
   const max = Math.max(1, context.maxEvidence);
   const seenLabel = (e: StoredEvent) => labelPhrase(e.labels.filter((l) => labels.has(l)));
 
@@ -128,11 +128,11 @@ export function answerObjects(question: ObjectQuestion, events: readonly StoredE
         let n = counted.size;
         for (const e of untracked) for (const l of labels) n += question.countsArrivals ? 0 : (e.counts[l]?.distinct ?? 0);
         const cited = uniqueEvents([...[...counted.values()].map((c) => c.event), ...(question.countsArrivals ? [] : untracked)]).sort((a, b) => a.startedAt - b.startedAt);
-        const label = labelPhrase(question.labels);
-        if (n === 0) return { answer: `No ${label} came into view${where(context)}; ${plural(question.labels[0] ?? label, 2)} were already there.`, cited: events.slice(0, max) };
+        const label = question.noun;
+        if (n === 0) return { answer: `No ${label} came into view${where(context)}; ${plural(label, 2)} were already there.`, cited: events.slice(0, max) };
         const what = question.countsArrivals ? 'came in' : 'passed';
         const times = listed(cited, max, (e) => describeWhen(e, context.timeZone, context.now));
-        return { answer: `${n} ${n === 1 ? label : plural(question.labels[0] ?? label, n)} ${n === 1 ? (question.countsArrivals ? 'came in' : 'passed') : what}${where(context)}: ${times}.`, cited: cited.slice(0, max) };
+        return { answer: `${n} ${plural(label, n)} ${n === 1 ? (question.countsArrivals ? 'came in' : 'passed') : what}${where(context)}: ${times}.`, cited: cited.slice(0, max) };
       }
       // "How many bottles were on the table?": most at once, the count people can check by looking.
       let most = 0;

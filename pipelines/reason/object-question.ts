@@ -21,6 +21,8 @@ export interface ObjectQuestion {
   ask: ObjectAsk;
   /** Detector labels of the first thing the question names, sorted. */
   labels: string[];
+  /** What to call them in the answer: the label, or the question's own word when it reaches several ("vehicle"). */
+  noun: string;
   mentions: LabelMention[];
   /** Counting things that came and went (distinct tracks), not how many were there at once. */
   countsMovement: boolean;
@@ -63,5 +65,6 @@ export function readObjectQuestion(parsed: ParsedQuestion, rest: string, map: La
         : ARRIVAL.test(text)
           ? ObjectAsk.Arrival
           : ObjectAsk.Presence;
-  return { ask, labels, mentions, countsMovement: MOVEMENT.test(text), countsArrivals: ARRIVAL.test(text) && !/\bpass/.test(text) };
+  const noun = labels.length === 1 ? (labels[0] ?? '') : (mentions[0]?.noun ?? labels.join(' or '));
+  return { ask, labels, noun, mentions, countsMovement: MOVEMENT.test(text), countsArrivals: ARRIVAL.test(text) && !/\bpass/.test(text) };
 }

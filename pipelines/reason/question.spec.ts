@@ -106,6 +106,17 @@ describe('parseQuestion', () => {
     expect(parseQuestion("Where's the man's bag? I didn't see it", ctx).quoted).toEqual([]);
   });
 
+  it('reads "on night" as the stream night, not a time of day; without "on" or "from" night is still the night', () => {
+    const streams = { ...ctx, streams: ['night', 'morning', 'garage'] };
+    const q = parseQuestion('when did someone appear on night?', streams);
+    expect(q.streams).toEqual(['night']);
+    expect(q.wall).toBeUndefined();
+    expect(parseQuestion('what happened this morning from morning?', streams)).toMatchObject({ streams: ['morning'], wall: { from: fromLocal({ year: 2026, month: 11, day: 28, hour: 5 }, TZ) } });
+    const last = parseQuestion('was anyone on the garage camera last night?', streams);
+    expect(last.streams).toEqual(['garage']);
+    expect(last.wall).toBeDefined();
+  });
+
   it('combines stream, time and content', () => {
     const q = parseQuestion('What was on screen at 1:20 into the video on the garage camera?', ctx);
     expect(q.streamTime).toEqual({ start: 79, end: 81 });

@@ -79,8 +79,12 @@ export function parseQuestion(question: string, context: QuestionContext): Parse
   const quoted = [...question.matchAll(/["“«]([^"”»]{2,})["”»]|(?<=^|\s)'([^']{2,})'(?=$|[\s?.!,])/g)]
     .map((m) => (m[1] ?? m[2] ?? '').trim())
     .filter(Boolean);
-  const time = readTime(question, context);
-  const named = findStreams(time.rest, context.streams);
+  // "on night" names the stream "night", not the night: streams pointed at by "on" or "from"
+  // are read first, then times, then the other ways of naming a stream.
+  const pointed = findStreams(question, context.streams, { pointedOnly: true });
+  const time = readTime(pointed.rest, context);
+  const others = findStreams(time.rest, context.streams.filter((s) => !pointed.streams.includes(s)));
+  const named = { streams: [...pointed.streams, ...others.streams], rest: others.rest };
   let rest = named.rest;
 
   let order: OrderQuery | undefined;

@@ -19,11 +19,13 @@ export interface StreamMention {
 }
 
 /**
- * Finds known streams named in a question. A stream is named when every distinctive part of its
+ * Finds known streams named in a question. With `pointedOnly`, only those named right after "on"
+ * or "from" ("on night"), which are read before times of day so a stream called "night" or
+ * "morning" is not taken for one. A stream is named when every distinctive part of its
  * name appears as a word ("front-door" needs both "front" and "door"), optionally followed by a
  * device word ("camera") and preceded by "on/from/at/in the". Longer names win over their prefixes.
  */
-export function findStreams(question: string, known: readonly string[]): StreamMention {
+export function findStreams(question: string, known: readonly string[], options: { pointedOnly?: boolean } = {}): StreamMention {
   let rest = question.toLowerCase();
   const found: string[] = [];
   const phrases: string[] = [];
@@ -44,6 +46,7 @@ export function findStreams(question: string, known: readonly string[]): StreamM
     let matched = false;
     rest = rest.replace(pattern, (m, preposition: string | undefined, device: string | undefined) => {
       if (!distinctive && !preposition && !device) return m;
+      if (options.pointedOnly && !/^(?:on|from)\s/.test(preposition ?? '')) return m;
       matched = true;
       phrases.push(m.trim());
       return ' '.repeat(m.length);

@@ -60,6 +60,14 @@ interface Header {
 
 /** Layout: u32 header length, header JSON, then each keyframe's rgb and jpeg, then f32le audio. */
 export function encodeChunk(chunk: Chunk): Buffer {
+  return Buffer.concat(encodeChunkParts(chunk));
+}
+
+/**
+ * encodeChunk's bytes as the parts they are made of, in order, without copying the frames: a
+ * writer that sends them one after the other (ChunkStore.write) spares a ~0.7 MB copy per frame.
+ */
+export function encodeChunkParts(chunk: Chunk): Buffer[] {
   const header: Header = {
     stream: chunk.stream,
     seq: chunk.seq,
@@ -73,11 +81,14 @@ export function encodeChunk(chunk: Chunk): Buffer {
   if (chunk.gapBefore) header.gapBefore = chunk.gapBefore;
   if (chunk.final) header.final = true;
   const json = Buffer.from(JSON.stringify(header));
-  const parts: Uint8Array[] = [Buffer.alloc(4), json];
-  (parts[0] as Buffer).writeUInt32LE(json.byteLength, 0);
-  for (const k of chunk.keyframes) parts.push(k.rgb, k.jpeg);
-  if (chunk.audio) parts.push(new Uint8Array(chunk.audio.buffer, chunk.audio.byteOffset, chunk.audio.byteLength));
-  return Buffer.concat(parts);
+  const head = Buffer.alloc(4 + json.byteLength);
+  head.writeUInt32LE(json.byteLength, 0);
+  json.copy(head, 4);
+  const view = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const parts: Buffer[] = [head];
+  for (const k of chunk.keyframes) parts.push(view(k.rgb), view(k.jpeg));
+  if (chunk.audio) parts.push(view(chunk.audio));
+  return parts.filter((part, i) => i === 0 || part.byteLength > 0);
 }
 
 export function decodeChunk(bytes: Buffer): Chunk {

@@ -1,7 +1,25 @@
 // Chunk bytes in Redis between ingest and perceive: one binary value per (stream, seq) with a TTL,
 // so a chunk nobody consumes does not stay forever. The perceive job carries only { stream, seq }.
 import type { Redis } from 'ioredis';
-import { decodeChunk, encodeChunk, type Chunk } from '../records/chunk.js';
+import { decodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
+
+/** A chunk's stored form: its key, its bytes in parts (one value once appended), how long it lives. */
+export interface ChunkWrite {
+  key: string;
+  parts: Buffer[];
+  ttlSeconds: number;
+}
+
+/**
+ * Sends the commands that store a chunk, without waiting: SET of the first part, APPEND of each
+ * other. One value as GET reads it, but no copy of the whole: ioredis copies each command's
+ * arguments into one buffer (and a MULTI copies all its commands into one more), so a chunk
+ * concatenated first, or set inside a transaction, was copied two or three times per frame.
+ */
+export function sendChunkWrite(redis: Redis, write: ChunkWrite): Promise<unknown>[] {
+  const [first, ...rest] = write.parts;
+  return [redis.set(write.key, first ?? Buffer.alloc(0), 'EX', write.ttlSeconds), ...rest.map((part) => redis.append(write.key, part))];
+}
 
 export class ChunkStore {
   readonly #redis: Redis;
@@ -19,7 +37,15 @@ export class ChunkStore {
   }
 
   async put(chunk: Chunk): Promise<void> {
-    await this.#redis.set(this.key(chunk.stream, chunk.seq), encodeChunk(chunk), 'EX', this.#ttlSeconds);
+    await Promise.all(sendChunkWrite(this.#redis, this.write(chunk)));
+  }
+
+  /**
+   * The chunk's stored form, for a caller that sends it with its own commands in the same round
+   * trip (ingest stores and checkpoints a chunk together: StreamRepository.recordChunk).
+   */
+  write(chunk: Chunk): ChunkWrite {
+    return { key: this.key(chunk.stream, chunk.seq), parts: encodeChunkParts(chunk), ttlSeconds: this.#ttlSeconds };
   }
 
   /** The chunk, or undefined when it expired, was deleted or never existed. */

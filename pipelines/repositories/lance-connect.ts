@@ -56,9 +56,19 @@ export async function probeLance(uri: string, storageOptions: Record<string, str
   }
 }
 
-/** Opens a table, creating it empty with `fields` when it does not exist yet. */
+/**
+ * Opens a table, creating it empty with `fields` when it does not exist yet. A table missing from
+ * `existing` is still tried by name first: listing tables on object storage depends on the store
+ * answering delimiter listings (s3rver 3.7 answers none), and creating over a table that exists
+ * with more columns fails with a schema mismatch.
+ */
 export async function openOrCreateTable(db: lancedb.Connection, existing: ReadonlySet<string>, name: string, fields: import('apache-arrow').Field[]): Promise<lancedb.Table> {
   if (existing.has(name)) return db.openTable(name);
+  try {
+    return await db.openTable(name);
+  } catch (error) {
+    if (!/not found|does not exist/i.test((error as Error).message)) throw error;
+  }
   try {
     return await db.createEmptyTable(name, new arrow.Schema(fields), { mode: 'create', existOk: true });
   } catch (error) {

@@ -11,9 +11,6 @@ export interface MediaInfo {
 
 export interface DecodePlan {
   args: string[];
-  /** Keyframe size handed to the models; 0 when the source has no video. */
-  width: number;
-  height: number;
   hasVideo: boolean;
   hasAudio: boolean;
   /** Whether ffmpeg reads this process's stdin. */

@@ -1,6 +1,7 @@
 // ffprobe and ffmpeg for ingest, through fluent-ffmpeg. One ffmpeg per stream decodes once and
-// writes keyframes, thumbnails and audio to three extra pipes; frame times and scene scores come
-// from its stderr (metadata=print), paired with the frames in order.
+// writes keyframes (PPM), thumbnails and audio to three extra pipes; frame times and scene scores
+// come from its stderr (metadata=print), paired with the frames in order, and so does its
+// description of the input (the facts ffprobe would give, for runs started without ffprobe).
 import { realpathSync, statSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
@@ -8,6 +9,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import type { FileFacts, SourceSpec } from '../records/source.js';
 import { AUDIO_FD, JPEG_FD, SEGMENT_LIST_FD, VIDEO_FD, parseSegmentLine, type DecodePlan, type FinishedSegment, type MediaInfo } from './media-types.js';
 import { adoptChild } from './children.js';
+import { InputDumpCollector, PpmReader, type InputDump } from './ffmpeg-output.js';
 
 export const localFiles: FileFacts = {
   realpath: (path) => realpathSync(path),
@@ -220,6 +222,9 @@ export interface DecodedFrame {
   t: number;
   scene: boolean;
   sceneScore: number;
+  /** Size of `rgb` (RGB24), as ffmpeg scaled it. */
+  width: number;
+  height: number;
   rgb: Uint8Array;
   jpeg: Buffer;
 }
@@ -249,6 +254,11 @@ const ERROR_LINE = /(Invalid data|error|Error|corrupt|partial file|Truncat|trunc
 /** A running ffmpeg decode. pause()/resume() stop reading its pipes, which stalls ffmpeg itself. */
 export class DecodeSession {
   readonly done: Promise<DecodeResult>;
+  /**
+   * ffmpeg's description of its input, once logged (before any output is written); undefined
+   * when ffmpeg ended without one or it did not read as one.
+   */
+  readonly input: Promise<InputDump | undefined>;
   /** Epoch ms of the last byte from any pipe. */
   lastDataAt = Date.now();
   #proc: ChildProcess | undefined;
@@ -258,9 +268,8 @@ export class DecodeSession {
 
   constructor(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number, stdin?: PipeInput) {
     if (plan.stdin && !stdin) throw new Error('a stdin decode plan needs the pipe to feed ffmpeg');
-    const frameBytes = plan.width * plan.height * 3;
     const times: { t: number; score: number }[] = [];
-    const rgbs: Uint8Array[] = [];
+    const rgbs: { width: number; height: number; rgb: Uint8Array }[] = [];
     const jpegs: Buffer[] = [];
     let pendingTime: number | undefined;
     const errorLines: string[] = [];
@@ -268,10 +277,18 @@ export class DecodeSession {
     const pair = () => {
       while (times.length > 0 && rgbs.length > 0 && jpegs.length > 0) {
         const m = times.shift()!;
-        handlers.frame({ t: m.t, sceneScore: m.score, scene: m.score > sceneThreshold, rgb: rgbs.shift()!, jpeg: jpegs.shift()! });
+        const { width, height, rgb } = rgbs.shift()!;
+        handlers.frame({ t: m.t, sceneScore: m.score, scene: m.score > sceneThreshold, width, height, rgb, jpeg: jpegs.shift()! });
       }
     };
+    const inputDump = new InputDumpCollector();
+    let settleInput: (dump: InputDump | undefined) => void = () => undefined;
+    this.input = new Promise((resolve) => (settleInput = resolve));
     const onStderrLine = (line: string) => {
+      if (!inputDump.done) {
+        const dump = inputDump.line(line);
+        if (dump !== undefined) settleInput(dump === 'unreadable' ? undefined : dump);
+      }
       const time = META_TIME.exec(line);
       if (time) {
         if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
@@ -310,6 +327,7 @@ export class DecodeSession {
         // them to be read to their end (ingest resumes as it drains), unless we killed it.
         while (!err && !this.#killed && this.#pipes.some((pipe) => !pipe.readableEnded && !pipe.destroyed)) await new Promise((r) => setTimeout(r, 20));
         signal.removeEventListener('abort', onAbort);
+        settleInput(undefined);
         if (pendingTime !== undefined) times.push({ t: pendingTime, score: 0 });
         pendingTime = undefined;
         pair();
@@ -340,21 +358,17 @@ export class DecodeSession {
           const audio = pipes[AUDIO_FD] ?? null;
           const jpeg = pipes[JPEG_FD] ?? null;
           if (plan.hasVideo && video && jpeg) {
-            let frame = Buffer.allocUnsafe(frameBytes);
-            let filled = 0;
+            const ppm = new PpmReader();
             video.on('data', (data: Buffer) => {
               this.lastDataAt = Date.now();
-              let at = 0;
-              while (at < data.length) {
-                const n = Math.min(frameBytes - filled, data.length - at);
-                data.copy(frame, filled, at, at + n);
-                filled += n;
-                at += n;
-                if (filled === frameBytes) {
-                  rgbs.push(new Uint8Array(frame.buffer, frame.byteOffset, frameBytes));
-                  frame = Buffer.allocUnsafe(frameBytes);
-                  filled = 0;
-                }
+              try {
+                rgbs.push(...ppm.push(data));
+              } catch (error) {
+                // Not ffmpeg's PPM: nothing after this can be framed; end the run as failed.
+                errorLines.push((error as Error).message);
+                errors += 1;
+                proc.kill('SIGKILL');
+                return;
               }
               pair();
             });

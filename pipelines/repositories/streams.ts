@@ -26,6 +26,7 @@ import type { Gap } from '../records/chunk.js';
 import { redactUrl } from '../records/source.js';
 import { liveChannel, LiveType, type LiveMessage } from './live.js';
 import type { QueueRepository } from './queue.js';
+import { sendChunkWrite, type ChunkWrite } from './chunk-store.js';
 
 /** A stream of that name is already being ingested (the API answers 409 Conflict). */
 export class StreamExistsError extends EngramError {
@@ -324,10 +325,14 @@ export class StreamRepository {
   /**
    * Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive
    * (id `unit`, the perceive job id). The final chunk also tracks the stream's end on segment.
+   * With `store`, the chunk's bytes are sent just before the checkpoint, in the same round trip
+   * (Redis runs them in order; outside the transaction, see sendChunkWrite). Returns the work now
+   * outstanding on nextStage.
    */
-  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string, unit: string): Promise<void> {
-    const multi = this.#redis
-      .multi()
+  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string, unit: string, store?: ChunkWrite): Promise<number> {
+    const stored = store ? sendChunkWrite(this.#redis, store) : [];
+    const multi = this.#redis.multi();
+    multi
       .hset(this.#key(name), {
         nextSeq: chunk.seq + 1,
         lastEnd: chunk.end,
@@ -343,7 +348,11 @@ export class StreamRepository {
     if (chunk.final) multi.hset(this.#key(name), { finished: '1' });
     // In the same transaction: a chunk is never checkpointed without being owed to perceive.
     if (chunk.final) multi.eval(TRACK, 3, ...this.#unitArgs(name, Role.Segment, 1, [END_UNIT]));
-    await multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [unit])).exec();
+    const checkpoint = multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [unit])).hget(this.#key(name, 'progress'), nextStage).exec();
+    const [results] = await Promise.all([checkpoint, ...stored]);
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error(`recording chunk ${chunk.seq} of ${name}: transaction aborted`);
+    return num((results[results.length - 1]?.[1] as string | null) ?? undefined);
   }
 
   async addGap(name: string, gap: StreamGap): Promise<void> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
-import { buildDecodePlan } from '../../pipelines/ingest/decode-plan.js';
+import { buildDecodePlan, fitSize } from '../../pipelines/ingest/decode-plan.js';
 import { resolveSource } from '../../pipelines/ingest/source.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { liveChannel } from '../../pipelines/repositories/live.js';
@@ -47,7 +47,8 @@ const spec = resolveSource(file, { allowedProtocols: config.allowedProtocols, fi
 const info = await probe(spec, { timeoutMs: config.probeTimeoutMs });
 const plan = buildDecodePlan(spec, info, { config });
 
-const bareArgs = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', `fps=1,scale=${plan.width}:${plan.height}`, '-f', 'null', '-'];
+const size = fitSize(info.video?.width ?? 2, info.video?.height ?? 2, config.frameMaxSide);
+const bareArgs = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', `fps=1,scale=${size.width}:${size.height}`, '-f', 'null', '-'];
 const phases: Record<string, number[]> = { bareFfmpeg: [], ffprobe: [], ingestFfmpegAlone: [], total: [], pickedUp: [], ffmpegStarted: [], firstChunk: [], lastChunk: [], processed: [] };
 try {
   const redis = context.redis.connection('bench');

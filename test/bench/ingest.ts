@@ -3,9 +3,12 @@
 // `ffmpeg -i FILE -vf fps=1,scale=... -f null -`, plus the peak Redis memory of one stream.
 // The short clip is measured `--repeat` times (default 3), bare ffmpeg and ingest alternating, and
 // reported by the median ratio: on a shared machine one pair swings from 0.35 to 0.95.
-// Run: npx tsx test/bench/ingest.ts [--minutes N] [--repeat N]   (prints JSON)
+// Each run also reports where the CPU went, in CPU seconds per media second: this process (ingest
+// and the stand-in consumer), its child processes (ffprobe, ffmpeg) and redis-server (INFO cpu).
+// Run: npx tsx test/bench/ingest.ts [--minutes N] [--repeat N] [--short-only]   (prints JSON)
+// (--minutes 0 or --short-only: the car clip only.)
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +27,20 @@ const minutesArg = process.argv.indexOf('--minutes');
 const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
 const repeatArg = process.argv.indexOf('--repeat');
 const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : 3;
+const shortOnly = process.argv.includes('--short-only') || minutes === 0;
 const cacheDir = join(tmpdir(), 'engram-bench-media');
+
+/** CPU seconds of this process's finished (waited-for) children: /proc/self/stat cutime + cstime. */
+function childrenCpuS(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ", field 3 is index 0: cutime and cstime are fields 16 and 17, in clock ticks.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const ownCpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function generated(): Promise<string> {
   mkdirSync(cacheDir, { recursive: true });
@@ -42,13 +58,23 @@ async function generated(): Promise<string> {
   return file;
 }
 
-async function bareFfmpeg(file: string, width: number, height: number): Promise<number> {
+async function bareFfmpeg(file: string, width: number, height: number): Promise<{ ms: number; cpuS: number }> {
+  const cpu0 = childrenCpuS();
   const started = performance.now();
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', `fps=1,scale=${width}:${height}`, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
-  return performance.now() - started;
+  return { ms: performance.now() - started, cpuS: childrenCpuS() - cpu0 };
 }
 
-async function ingest(file: string, name: string): Promise<{ ms: number; chunks: number; keyframes: number; peakRedisBytes: number }> {
+interface IngestRun {
+  ms: number;
+  chunks: number;
+  keyframes: number;
+  peakRedisBytes: number;
+  /** CPU seconds during the ingest: this process, its ffprobe/ffmpeg children, redis-server. */
+  cpuS: { node: number; ffmpeg: number; redis: number };
+}
+
+async function ingest(file: string, name: string): Promise<IngestRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
   const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] } } });
   const context = await EngramContext.open(loaded, silentLogger());
@@ -76,42 +102,59 @@ async function ingest(file: string, name: string): Promise<{ ms: number; chunks:
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
+    const redisCpuS = async () => {
+      const text = await redis.info('cpu');
+      return Number(/used_cpu_user:([\d.]+)/.exec(text)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(text)![1]);
+    };
+    const cpu0 = { node: ownCpuS(), ffmpeg: childrenCpuS(), redis: await redisCpuS() };
     const started = performance.now();
     await streams.add({ name, source: file });
     const info = await streams.waitUntilProcessed(name, { pollMs: 20 });
     const ms = performance.now() - started;
     consuming = false;
     await consumer;
+    const cpuS = { node: ownCpuS() - cpu0.node, ffmpeg: childrenCpuS() - cpu0.ffmpeg, redis: (await redisCpuS()) - cpu0.redis };
     if (info.state !== 'done') throw new Error(`${name}: ${info.state} ${info.error}`);
-    return { ms, chunks: info.chunks, keyframes: info.keyframes, peakRedisBytes: peak };
+    return { ms, chunks: info.chunks, keyframes: info.keyframes, peakRedisBytes: peak, cpuS };
   } finally {
     await context.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const perMedia = (cpuS: number[], mediaS: number) => Number((median(cpuS) / mediaS).toFixed(4));
+
 async function measure(label: string, file: string, width: number, height: number, runs = 1) {
   const duration = await mediaDuration(file);
-  const pairs: { bare: number; ours: Awaited<ReturnType<typeof ingest>> }[] = [];
+  const pairs: { bare: { ms: number; cpuS: number }; ours: IngestRun }[] = [];
   for (let run = 0; run < runs; run += 1) {
     const bare = await bareFfmpeg(file, fitSize(width, height, 640).width, fitSize(width, height, 640).height);
     pairs.push({ bare, ours: await ingest(file, `${label}-${run}`) });
   }
-  const ratios = pairs.map((p) => p.bare / p.ours.ms);
+  const ratios = pairs.map((p) => p.bare.ms / p.ours.ms);
   const mid = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
   const { bare, ours } = pairs[ratios.indexOf(mid)]!;
   return {
     file: label,
     mediaS: Number(duration.toFixed(2)),
     runs,
-    bareFfmpeg: { wallS: Number((bare / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (bare / 1000)).toFixed(1)) },
+    bareFfmpeg: { wallS: Number((bare.ms / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (bare.ms / 1000)).toFixed(1)) },
     ingest: { wallS: Number((ours.ms / 1000).toFixed(2)), mediaSPerWallS: Number((duration / (ours.ms / 1000)).toFixed(1)), chunks: ours.chunks, keyframes: ours.keyframes },
+    // Medians over the runs, CPU seconds per media second.
+    cpuSPerMediaS: {
+      bareFfmpeg: perMedia(pairs.map((p) => p.bare.cpuS), duration),
+      ingestNode: perMedia(pairs.map((p) => p.ours.cpuS.node), duration),
+      ingestFfmpeg: perMedia(pairs.map((p) => p.ours.cpuS.ffmpeg), duration),
+      ingestRedis: perMedia(pairs.map((p) => p.ours.cpuS.redis), duration),
+    },
     ratioVsBareFfmpeg: Number(mid.toFixed(2)),
     ...(runs > 1 ? { ratiosPerRun: ratios.map((r) => Number(r.toFixed(2))) } : {}),
     peakRedisMiBPerStream: Number((Math.max(...pairs.map((p) => p.ours.peakRedisBytes)) / (1 << 20)).toFixed(1)),
   };
 }
 
-const results = [await measure('car-detection', CAR_DETECTION, 768, 432, repeat), await measure(`testsrc2-720p-${minutes}min`, await generated(), 1280, 720)];
+const results = [await measure('car-detection', CAR_DETECTION, 768, 432, repeat)];
+if (!shortOnly) results.push(await measure(`testsrc2-720p-${minutes}min`, await generated(), 1280, 720));
 process.stdout.write(`${JSON.stringify({ bench: 'ingest', goal: 'ratioVsBareFfmpeg >= 0.8', results }, null, 2)}\n`);
 process.exit(0);

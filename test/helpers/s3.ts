@@ -1,53 +1,9 @@
-// An S3-compatible server for tests: s3rver (an npm package implementing S3's REST API over a
-// local folder) on a free loopback port, with the buckets a test names. It speaks the same
-// requests AWS S3 does (signed with its fixed S3RVER/S3RVER credentials), so engram's blob
-// backend and LanceDB talk to it exactly as they would to a real bucket.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import S3rver from 's3rver';
+// The S3-compatible test server (s3-server.ts) for a vitest file: started before its tests,
+// closed after.
 import { afterAll, beforeAll } from 'vitest';
-import { makeTempDir } from './env.js';
+import { startS3, type TestS3 } from './s3-server.js';
 
-export interface TestS3 {
-  /** http://127.0.0.1:PORT */
-  readonly endpoint: string;
-  /** storage.* config pointing blobs (and an s3:// lancedbUri) at this server's bucket. */
-  storage(options?: { bucket?: string; prefix?: string; lancedbUri?: string }): Record<string, unknown>;
-  /** The same as ENGRAM_* variables for child processes. */
-  env(options?: { bucket?: string; prefix?: string; lancedbUri?: string }): Record<string, string>;
-  close(): Promise<void>;
-}
-
-export const S3_KEY = 'S3RVER';
-
-export async function startS3(buckets: string[] = ['engram']): Promise<TestS3> {
-  const dir = makeTempDir('engram-s3-');
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 'data'), configureBuckets: buckets.map((name) => ({ name })) });
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const s3 = (bucket: string, prefix: string) => ({ endpoint, region: 'us-east-1', bucket, prefix, accessKeyId: S3_KEY, secretAccessKey: S3_KEY, forcePathStyle: true });
-  return {
-    endpoint,
-    storage({ bucket = buckets[0] ?? 'engram', prefix = '', lancedbUri } = {}) {
-      return { blobs: 's3', s3: s3(bucket, prefix), ...(lancedbUri ? { lancedbUri } : {}) };
-    },
-    env({ bucket = buckets[0] ?? 'engram', prefix = '', lancedbUri } = {}) {
-      return {
-        ENGRAM_STORAGE__BLOBS: 's3',
-        ENGRAM_STORAGE__S3__ENDPOINT: endpoint,
-        ENGRAM_STORAGE__S3__BUCKET: bucket,
-        ENGRAM_STORAGE__S3__PREFIX: prefix,
-        ENGRAM_STORAGE__S3__ACCESS_KEY_ID: S3_KEY,
-        ENGRAM_STORAGE__S3__SECRET_ACCESS_KEY: S3_KEY,
-        ...(lancedbUri ? { ENGRAM_STORAGE__LANCEDB_URI: lancedbUri } : {}),
-      };
-    },
-    async close() {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { S3_KEY, startS3, type TestS3 } from './s3-server.js';
 
 /** One server per test file: started before the tests, closed after. */
 export function useTestS3(buckets?: string[]): { readonly server: TestS3 } {

@@ -41,8 +41,10 @@ describe('LanceDB on object storage', () => {
     const first = await host('s3://engram/memory', 'auto');
     try {
       await first.upsertEvents([
-        storedEvent(EPOCH, 'gate', 0, { summary: 'A delivery van stops at the gate', tags: ['vehicle'] }),
-        storedEvent(EPOCH, 'gate', 10, { summary: 'The gate closes', tags: ['motion-low'] }),
+        // Vectors add a column: the next host must open that table, not recreate it (s3rver lists
+        // no tables, so opening by name is what finds it).
+        storedEvent(EPOCH, 'gate', 0, { summary: 'A delivery van stops at the gate', tags: ['vehicle'], vectors: { image: new Float32Array([1, 0, 0, 0]) } }),
+        storedEvent(EPOCH, 'gate', 10, { summary: 'The gate closes', tags: ['motion-low'], vectors: { image: new Float32Array([0, 1, 0, 0]) } }),
       ]);
     } finally {
       await first.close();
@@ -52,14 +54,16 @@ describe('LanceDB on object storage', () => {
       const rows = await third.listEvents({ streams: ['gate'] });
       expect(rows.map((r) => r.summary).sort()).toEqual(['A delivery van stops at the gate', 'The gate closes']);
       expect((await third.tableStats()).tables.events.rows).toBe(2);
+      expect((await third.spaces()).map((x) => [x.space, x.dims])).toEqual([['image', 4]]);
     } finally {
       await third.close();
     }
   });
 
-  // Without the lock (storage.commitLock: off) the same run fails on s3rver: a writer reads a
-  // manifest another is still writing ("Range started at 0 and ended at 0" from lance-table's
-  // manifest.rs), since s3rver neither makes PUTs atomic to readers nor honours If-None-Match.
+  // Without the lock (storage.commitLock: off) the same run fails on s3rver within seconds: it
+  // ignores If-None-Match, so two writers both write version N's manifest, the later replaces
+  // the earlier, and a reader fails with lance-table's "manifest length does not match. Expected
+  // 275461, got 1077" (the other writer's manifest) — and the commit it replaced is lost.
   it('keeps every commit of four writers writing at once under the commit lock', async () => {
     const writers = 4;
     const each = 6;

@@ -103,6 +103,13 @@ describe('questions about people, vehicles and things', () => {
     expect(a.evidence[0]).toMatchObject({ labels: ['car'], counts: { car: { distinct: 2, max: 1 } } });
   });
 
+  it('a word reaching several labels is answered in the question\'s word: "how many vehicles passed?"', async () => {
+    const a = await ask('how many vehicles passed?');
+    expect(a.answer).toMatch(/^3 vehicles passed/);
+    expect(cited(a)).toEqual(['garage.0000030000', 'garage.0000060000']);
+    expect((await ask('were there any animals in the garage?')).answer).toBe('No animal was seen on garage.');
+  });
+
   it('counting in a window: "how many cars passed between 2 and 3 pm?" and none before', async () => {
     expect((await ask('how many cars passed between 2 and 3 pm?')).answer).toMatch(/^3 cars passed/);
     const before = await ask('how many cars passed between 1 and 2 pm?');

@@ -1,0 +1,63 @@
+// Where the stores are and whether they answer, as an operator asks: `engram status` (text and
+// --json) names each store's backend and location, and /readyz turns 503 naming the blob store
+// when its object storage cannot be reached — while Redis and LanceDB still report ok.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiDeps } from '../../services/api/main.js';
+import { buildServer } from '../../services/api/server.js';
+import type { StatusReport } from '../../services/cli/status.js';
+import { silentLogger } from '../../services/logger.js';
+import { EngramContext } from '../../services/runtime/context.js';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir, useTestEnv } from '../helpers/env.js';
+import { freePort } from '../helpers/ports.js';
+import { useTestS3 } from '../helpers/s3.js';
+
+const env = useTestEnv();
+const s3 = useTestS3();
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+describe('engram status and /readyz report each store', () => {
+  it('shows the local defaults, then blobs on object storage, and says which store does not answer', async () => {
+    const local = await runCli(['status'], { env: env.childEnv(), timeoutMs: 60_000 });
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stdout).toContain(`lancedb: local ${join(env.dataDir, 'lancedb')} ok`);
+    expect(local.stdout).toContain(`blobs: local ${join(env.dataDir, 'blobs')} ok`);
+
+    const shared = await runCli(['status', '--json'], { env: env.childEnv(s3.server.env({ prefix: 'site/' })), timeoutMs: 60_000 });
+    expect(shared.code, shared.stderr).toBe(0);
+    expect((JSON.parse(shared.stdout) as StatusReport).storage.blobs).toEqual({ backend: 's3', location: `s3://engram/site/ at ${s3.server.endpoint}`, ok: true });
+
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = await runCli(['status'], { env: env.childEnv({ ...s3.server.env(), ENGRAM_STORAGE__S3__ENDPOINT: closed }), timeoutMs: 60_000 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(new RegExp(`^blobs: s3 s3://engram/ at ${closed.replace(/\./g, '\\.')} UNREACHABLE: object storage .*checking the bucket failed`, 'm'));
+    expect(down.stdout).toMatch(/^redis: .* ok$/m);
+  }, 120_000);
+
+  it('answers /readyz 503 naming the blob store when its bucket does not exist', async () => {
+    // A data directory of its own: the API's background work (the label-word cache) may still be
+    // writing in it when the test ends, so it is removed with retries.
+    const dataDir = makeTempDir();
+    const context = await EngramContext.open(env.loaded({ dataDir, api: { port: 0 }, storage: s3.server.storage({ bucket: 'missing-bucket' }) }), silentLogger());
+    const { deps, close } = await apiDeps(context);
+    const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+    cleanups.push(async () => {
+      await app.close();
+      await close();
+      await context.close();
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    });
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    const body = ready.json() as { ok: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+    expect(body.checks.redis).toEqual({ ok: true });
+    expect(body.checks.lancedb).toEqual({ ok: true });
+    expect(body.checks.blobs?.ok).toBe(false);
+    expect(body.checks.blobs?.error).toContain('bucket "missing-bucket" does not exist');
+  }, 60_000);
+});
