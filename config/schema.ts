@@ -110,7 +110,7 @@ export const S3Schema = z
      * Endpoint URL of an S3-compatible service (MinIO, Ceph, a local test server); empty for AWS
      * S3 itself. An http:// endpoint also allows plain HTTP for LanceDB. @defaultValue ''
      */
-    endpoint: z.union([z.literal(''), z.string().url()]).default(''),
+    endpoint: z.string().regex(/^$|^https?:\/\/[^\s/]+(\/.*)?$/, 'an http:// or https:// URL ("http://minio:9000"), or empty for AWS S3').default(''),
     /** Region; S3-compatible services usually accept any. @defaultValue 'us-east-1' */
     region: z.string().min(1).default('us-east-1'),
     /** Bucket of the blob backend (storage.blobs s3); it must exist. @defaultValue '' */
@@ -510,8 +510,8 @@ export const GatingSchema = z
     /** Width of the grey copy, pixels (height follows the frame's aspect). @defaultValue 64 */
     width: z.number().int().min(8).max(320).default(64),
     /**
-     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift is
-     * taken out (auto exposure, a passing cloud), to count as changed. Re-encoding noise on the
+     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift (up
+     * to twice this: auto exposure, a passing cloud) is taken out, to count as changed. Re-encoding noise on the
      * sample footage stays under 6. @defaultValue 12
      */
     pixelThreshold: z.number().min(0).max(255).default(12),
