@@ -232,6 +232,13 @@ export const IngestSchema = z
     frameMaxSide: z.number().int().min(16).max(4096).default(640),
     /** Width of the JPEG thumbnail stored with each keyframe. @defaultValue 320 */
     thumbnailWidth: z.number().int().min(16).max(1920).default(320),
+    /**
+     * Decoder threads of each live stream's ffmpeg; 0 lets ffmpeg decide (one per core, plus one).
+     * One thread decodes a live stream with about a fifth less CPU than ffmpeg's default frame
+     * threading and without its frames of delay; many live streams already keep every core busy.
+     * Files keep ffmpeg's default: one file decodes faster on all cores. @defaultValue 1
+     */
+    liveDecoderThreads: z.number().int().min(0).max(64).default(1),
     /** How long chunk bytes stay in Redis when nobody consumes them. @defaultValue 3600 */
     chunkTtlSeconds: z.number().int().positive().default(3_600),
     /**
@@ -836,6 +843,12 @@ export const ReasonSchema = z
     useLlm: z.boolean().default(true),
     /** Strengthen the events an answer used (MemoryBank reinforcement). @defaultValue true */
     reinforce: z.boolean().default(true),
+    /**
+     * How long a question's reinforcement waits for the memory write lock (consolidation batches and
+     * maintenance hold it) before it is given up with a warning; the answer never waits for it, but
+     * a one-shot `engram query` does before it exits. @defaultValue 30000
+     */
+    reinforceLockWaitMs: z.number().int().positive().default(30_000),
     /** How long `engram query` waits for a running reason worker before giving up. @defaultValue 60000 */
     waitTimeoutMs: z.number().int().positive().default(60_000),
   })
