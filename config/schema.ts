@@ -510,8 +510,8 @@ export const GatingSchema = z
     /** Width of the grey copy, pixels (height follows the frame's aspect). @defaultValue 64 */
     width: z.number().int().min(8).max(320).default(64),
     /**
-     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift is
-     * taken out (auto exposure, a passing cloud), to count as changed. Re-encoding noise on the
+     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift (up
+     * to twice this: auto exposure, a passing cloud) is taken out, to count as changed. Re-encoding noise on the
      * sample footage stays under 6. @defaultValue 12
      */
     pixelThreshold: z.number().min(0).max(255).default(12),
