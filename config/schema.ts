@@ -110,7 +110,7 @@ export const S3Schema = z
      * Endpoint URL of an S3-compatible service (MinIO, Ceph, a local test server); empty for AWS
      * S3 itself. An http:// endpoint also allows plain HTTP for LanceDB. @defaultValue ''
      */
-    endpoint: z.union([z.literal(''), z.string().url()]).default(''),
+    endpoint: z.string().regex(/^$|^https?:\/\/[^\s/]+(\/.*)?$/, 'an http:// or https:// URL ("http://minio:9000"), or empty for AWS S3').default(''),
     /** Region; S3-compatible services usually accept any. @defaultValue 'us-east-1' */
     region: z.string().min(1).default('us-east-1'),
     /** Bucket of the blob backend (storage.blobs s3); it must exist. @defaultValue '' */
@@ -232,6 +232,13 @@ export const IngestSchema = z
     frameMaxSide: z.number().int().min(16).max(4096).default(640),
     /** Width of the JPEG thumbnail stored with each keyframe. @defaultValue 320 */
     thumbnailWidth: z.number().int().min(16).max(1920).default(320),
+    /**
+     * Decoder threads of each live stream's ffmpeg; 0 lets ffmpeg decide (one per core, plus one).
+     * One thread decodes a live stream with about a fifth less CPU than ffmpeg's default frame
+     * threading and without its frames of delay; many live streams already keep every core busy.
+     * Files keep ffmpeg's default: one file decodes faster on all cores. @defaultValue 1
+     */
+    liveDecoderThreads: z.number().int().min(0).max(64).default(1),
     /** How long chunk bytes stay in Redis when nobody consumes them. @defaultValue 3600 */
     chunkTtlSeconds: z.number().int().positive().default(3_600),
     /**
@@ -503,8 +510,8 @@ export const GatingSchema = z
     /** Width of the grey copy, pixels (height follows the frame's aspect). @defaultValue 64 */
     width: z.number().int().min(8).max(320).default(64),
     /**
-     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift is
-     * taken out (auto exposure, a passing cloud), to count as changed. Re-encoding noise on the
+     * Grey levels (0-255) a pixel of the grey copy must move, after the picture's median shift (up
+     * to twice this: auto exposure, a passing cloud) is taken out, to count as changed. Re-encoding noise on the
      * sample footage stays under 6. @defaultValue 12
      */
     pixelThreshold: z.number().min(0).max(255).default(12),
@@ -836,6 +843,12 @@ export const ReasonSchema = z
     useLlm: z.boolean().default(true),
     /** Strengthen the events an answer used (MemoryBank reinforcement). @defaultValue true */
     reinforce: z.boolean().default(true),
+    /**
+     * How long a question's reinforcement waits for the memory write lock (consolidation batches and
+     * maintenance hold it) before it is given up with a warning; the answer never waits for it, but
+     * a one-shot `engram query` does before it exits. @defaultValue 30000
+     */
+    reinforceLockWaitMs: z.number().int().positive().default(30_000),
     /** How long `engram query` waits for a running reason worker before giving up. @defaultValue 60000 */
     waitTimeoutMs: z.number().int().positive().default(60_000),
   })

@@ -47,7 +47,9 @@ export interface PlanOptions {
   /** Also write the source's own packets into segment files (live streams). */
   record?: RecordPlan;
   /** Read live sources at their own pace; files as fast as possible. */
-  config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'>;
+  config: Pick<IngestConfig, 'keyframesPerSecond' | 'sceneThreshold' | 'frameMaxSide' | 'thumbnailWidth'> & Partial<Pick<IngestConfig, 'liveDecoderThreads'>>;
+  /** A live source (decoded with config.liveDecoderThreads). */
+  live?: boolean;
 }
 
 export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: PlanOptions): DecodePlan {
@@ -58,6 +60,8 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
   if (spec.kind !== 'stdin') args.push('-nostdin');
   args.push(...spec.inputOptions);
   if (options.seekS && options.seekS > 0) args.push('-ss', options.seekS.toFixed(3));
+  const threads = options.live ? (config.liveDecoderThreads ?? 0) : 0;
+  if (threads > 0 && info.video) args.push('-threads', String(threads));
   args.push('-i', spec.input);
   const filters: string[] = [];
   if (info.video) {

@@ -50,7 +50,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   // The same ffmpeg records a live stream: no second connection to the camera.
   let info = probed ?? UNPROBED;
   const recorder = live && deps.recording ? await RunRecorder.start(deps.recording, name, info, { runWall, offset }, log) : undefined;
-  const plan = buildDecodePlan(spec, info, { config, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
+  const plan = buildDecodePlan(spec, info, { config, live, ...(live ? {} : { seekS: offset }), ...(recorder ? { record: recorder.plan } : {}) });
   const assembler = new ChunkAssembler({
     stream: name,
     chunkSeconds: config.chunkSeconds,

@@ -155,6 +155,11 @@ describe('decode plan', () => {
     expect(stdin.args).not.toContain('-nostdin');
     expect(stdin.args[stdin.args.indexOf('-i') + 1]).toBe('pipe:0');
     expect(stdin.stdin).toBe(true);
+    // A live source decodes on liveDecoderThreads; a file on ffmpeg's default threads.
+    expect(file.args).not.toContain('-threads');
+    const live = buildDecodePlan(resolveSource('v4l2:/dev/video2', options), info, { config: { ...config, liveDecoderThreads: 1 }, live: true });
+    expect(live.args.slice(live.args.indexOf('-threads'), live.args.indexOf('-threads') + 2)).toEqual(['-threads', '1']);
+    expect(live.args.indexOf('-threads')).toBeLessThan(live.args.indexOf('-i'));
     const cam = buildDecodePlan(resolveSource('v4l2:/dev/video2', options), { ...info, duration: undefined, audio: undefined }, { config });
     expect(cam.args.slice(cam.args.indexOf('-f'), cam.args.indexOf('-i') + 2)).toEqual(['-f', 'video4linux2', '-i', '/dev/video2']);
     expect(cam.hasAudio).toBe(false);

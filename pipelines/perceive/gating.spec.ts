@@ -6,6 +6,7 @@ import { decodeGateState, type GateMarks, type GateState, type GateWrite } from 
 import { decodeRecord, encodeRecord } from '../records/perception.js';
 import { changedArea, greyCopy } from './change-signal.js';
 import { perceiveChunk, type PerceptionModels, type ReadLine } from './perceive-chunk.js';
+import { StreamLanes } from './stream-lanes.js';
 
 const W = 160;
 const H = 90;
@@ -78,11 +79,13 @@ describe('change signal', () => {
   it('counts the pixels an object covers and ignores a shift of the whole picture', () => {
     const empty = greyCopy({ rgb: frame(), width: W, height: H }, 64);
     const object = greyCopy({ rgb: frame(40), width: W, height: H }, 64);
-    const brighter = greyCopy({ rgb: frame(undefined, 120), width: W, height: H }, 64);
+    const brighter = greyCopy({ rgb: frame(undefined, 105), width: W, height: H }, 64);
+    const lightsOn = greyCopy({ rgb: frame(undefined, 160), width: W, height: H }, 64);
     expect(empty.width).toBe(64);
     expect(empty.height).toBe(36);
     expect(changedArea(empty, empty, 12)).toBe(0);
     expect(changedArea(empty, brighter, 12)).toBe(0); // auto exposure, not a change
+    expect(changedArea(empty, lightsOn, 12)).toBe(1); // too big a jump for exposure: all of it changed
     const area = changedArea(object, empty, 12);
     expect(area).toBeGreaterThan(0.04); // a 30x30 square of 160x90 is 6 % of the picture
     expect(area).toBeLessThan(0.09);
@@ -114,6 +117,19 @@ describe('gated perception', () => {
     expect(change.get(0)).toBeNull();
     expect(change.get(2)).toBe(0);
     expect(change.get(4)).toBeGreaterThan(0.04);
+  });
+
+  it('keeps gating when a backlog of one stream is perceived at once: its chunks take turns in the stream\'s lane', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    const lanes = new StreamLanes();
+    const records = await Promise.all([0, 1, 2, 3, 4].map((s) => perceiveChunk(chunkAt(s, frame(30)), options, { ...deps(models, gates), lanes })));
+    expect(runs.detect).toBe(1);
+    expect(records.map((r) => r.keyframes[0]!.carried?.detect ?? null)).toEqual([null, 0, 0, 0, 0]);
+    // Without the lane every chunk loads the state before any saved a run, and all of them run.
+    const alone = countingModels();
+    await Promise.all([5, 6, 7].map((s) => perceiveChunk(chunkAt(s, frame(30)), options, deps(alone.models, new MemoryGates()))));
+    expect(alone.runs.detect).toBe(3);
   });
 
   it('runs every model on every keyframe with gating off for it', async () => {

@@ -15,6 +15,7 @@ import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
 import { greyCopy, type GreyFrame } from './change-signal.js';
 import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
+import type { StreamLanes } from './stream-lanes.js';
 
 /** Audio kept around a speech span for the recogniser, seconds: word edges are soft. */
 const SPEECH_PAD_SECONDS = 0.2;
@@ -58,6 +59,8 @@ export interface PerceiveDeps {
   models: PerceptionModels;
   /** The per-stream gating state (GateStore in Redis). */
   gates: GateMarks;
+  /** Serialises the gated part of one stream's chunks in this process (StreamLanes); without it chunks do not wait for each other. */
+  lanes?: StreamLanes;
   /** Stores a keyframe's JPEG and returns its blob path (relative to the blobs directory). */
   saveThumbnail(stream: string, wallMs: number, jpeg: Buffer): Promise<string>;
   /** The `detect` config section; without it (or disabled, or no detector installed) no objects are detected. */
@@ -96,6 +99,55 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   const signatures = frames.map((f) => models.visualSignature(f));
   // The change signal first: everything after it may be skipped because of it.
   const gated: GatedFrame[] = chunk.keyframes.map((k, i) => ({ t: k.t, grey: greyCopy(frames[i] as Frame, gating.width) }));
+  const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
+  // Thumbnails, audio and faces are not gated and do not wait for the stream's lane (blazeface
+  // costs a few ms a frame, and the descriptor runs only on faces found).
+  const ungated = Promise.all([
+    perceiveAudio(chunk, audioSpaces, options, models, signal),
+    Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
+    perceiveKeyframeFaces(chunk, frames, deps, signal),
+  ]);
+  ungated.catch(() => undefined); // awaited below; a rejection must not go unhandled while the lane waits
+  const visual = () => perceiveGated(chunk, frames, gated, options, deps, signal);
+  const [seen, [audio, thumbnails, faces]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
+  const { imageVectors, detections, ocr, change, carried } = seen;
+
+  const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
+    const vectors: Record<string, Float32Array> = {};
+    for (const [space, list] of imageVectors) vectors[space] = list[i] as Float32Array;
+    const kept = carried[i] as Record<string, number>;
+    return {
+      t: k.t,
+      vectors,
+      signature: signatures[i] as Float32Array,
+      thumbnail: thumbnails[i] ?? null,
+      ocr: ocr[i] ?? null,
+      detections: withFrame(detections?.[i] ?? undefined, k),
+      change: change[i] ?? null,
+      faces: faces?.[i] ?? null,
+      ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
+    };
+  });
+  return {
+    stream: chunk.stream,
+    seq: chunk.seq,
+    start: chunk.start,
+    end: chunk.end,
+    wallStart: chunk.wallStart,
+    keyframes,
+    audio,
+    gapBefore: chunk.gapBefore ? Math.max(0, chunk.gapBefore.to - chunk.gapBefore.from) || 1e-3 : 0,
+    final: chunk.final === true,
+  };
+}
+
+/**
+ * The gated part of a chunk: load the stream's gating state, record the change signal, run or carry
+ * the detector, image embeddings and OCR, and save the state.
+ */
+async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[], options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal) {
+  const { models } = deps;
+  const gating = options.gating;
   const state = frames.length > 0 ? await deps.gates.loadGate(chunk.stream) : { marks: {} };
   const background = trackBackground(gated, state.background, gating);
   const writes: (GateWrite | undefined)[] = [background.write];
@@ -111,7 +163,6 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   const everyKeyframe = gated.map(() => true);
 
   const imageSpaces = models.spaces().filter((s) => s.modalities.includes('image') && s.id !== SIGNATURE_SPACE);
-  const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
   const imageVectors = new Map<string, Float32Array[]>();
   const detect = deps.detect;
   const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection');
@@ -133,46 +184,13 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
     noteCarried('detect', out.carriedFrom, plan);
     return out.results;
   };
-  const [, audio, thumbnails, detections, faces] = await Promise.all([
-    frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))),
-    perceiveAudio(chunk, audioSpaces, options, models, signal),
-    Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
-    detectAll(),
-    perceiveKeyframeFaces(chunk, frames, deps, signal),
-  ]);
+  const [, detections] = await Promise.all([frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))), detectAll()]);
 
   const ocr = await readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal);
   writes.push(ocr.write);
   noteCarried('ocr', ocr.carriedFrom, ocr.plan);
   await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
-
-  const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
-    const vectors: Record<string, Float32Array> = {};
-    for (const [space, list] of imageVectors) vectors[space] = list[i] as Float32Array;
-    const kept = carried[i] as Record<string, number>;
-    return {
-      t: k.t,
-      vectors,
-      signature: signatures[i] as Float32Array,
-      thumbnail: thumbnails[i] ?? null,
-      ocr: ocr.lines[i] ?? null,
-      detections: withFrame(detections?.[i] ?? undefined, k),
-      change: background.change[i] ?? null,
-      faces: faces?.[i] ?? null,
-      ...(Object.keys(kept).length > 0 ? { carried: kept } : {}),
-    };
-  });
-  return {
-    stream: chunk.stream,
-    seq: chunk.seq,
-    start: chunk.start,
-    end: chunk.end,
-    wallStart: chunk.wallStart,
-    keyframes,
-    audio,
-    gapBefore: chunk.gapBefore ? Math.max(0, chunk.gapBefore.to - chunk.gapBefore.from) || 1e-3 : 0,
-    final: chunk.final === true,
-  };
+  return { imageVectors, detections, ocr: ocr.lines, change: background.change, carried };
 }
 
 /**

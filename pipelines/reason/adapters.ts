@@ -5,7 +5,7 @@
 import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
-import type { ListEventsOptions } from '../repositories/memory-schema.js';
+import type { EventSpan, ListEventsOptions } from '../repositories/memory-schema.js';
 import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';
 
 interface StoreMoment {
@@ -34,6 +34,7 @@ export interface MemoryStoreLike {
   eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
+  listEventSpans(options: ListEventsOptions): Promise<EventSpan[]>;
   countEvents(filter?: MemoryFilter): Promise<number>;
   momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
   /** Events by id, in one read; ids merged into another event find that event. */
@@ -90,14 +91,26 @@ class Cached<T> {
   }
 }
 
+/**
+ * The long-term memory write lock (memory-lock.ts), as reinforcement uses it: consolidation reads
+ * an event, merges into it and writes the whole row back, so a reinforcement committed between
+ * its read and its write would be overwritten with the old strength and recall count.
+ */
+export interface MemoryWriteLockLike {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 export class StoreMemory implements ReasonMemory {
   readonly #store: MemoryStoreLike;
+  readonly #writeLock: MemoryWriteLockLike | undefined;
   readonly #streams: Cached<string[]>;
   readonly #spaces: Cached<{ space: string; dims: number }[]>;
   readonly #hasEpisodes: Cached<boolean>;
 
-  constructor(store: MemoryStoreLike, options: { ttlMs?: number } = {}) {
+  /** `writeLock`: taken around reinforcement; every process that may run beside a consolidate worker needs it. */
+  constructor(store: MemoryStoreLike, options: { ttlMs?: number; writeLock?: MemoryWriteLockLike } = {}) {
     this.#store = store;
+    this.#writeLock = options.writeLock;
     const ttl = options.ttlMs ?? CATALOG_TTL_MS;
     this.#streams = new Cached(() => store.streams(), ttl);
     this.#spaces = new Cached(() => store.spaces(), ttl);
@@ -177,6 +190,10 @@ export class StoreMemory implements ReasonMemory {
     return this.#listNear({ ...filter, limit, descending: newestFirst });
   }
 
+  listEventSpans(filter: MemoryFilter, limit: number): Promise<EventSpan[]> {
+    return this.#store.listEventSpans({ ...filter, limit });
+  }
+
   countEvents(filter: MemoryFilter): Promise<number> {
     return this.#store.countEvents(filter);
   }
@@ -201,7 +218,8 @@ export class StoreMemory implements ReasonMemory {
   }
 
   reinforce(ids: readonly string[], at: number): Promise<void> {
-    return this.#store.reinforce([...ids], at);
+    const write = () => this.#store.reinforce([...ids], at);
+    return this.#writeLock ? this.#writeLock.run(write) : write();
   }
 }
 

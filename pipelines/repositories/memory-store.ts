@@ -3,12 +3,12 @@
 // retention (memory-retention.ts) and indexes (memory-indexes.ts). These modules are the only
 // ones that talk to LanceDB; this file only opens them together and forwards.
 import type { StoredEvent } from '../records/event.js';
-import { MemoryIndexes } from './memory-indexes.js';
+import { MemoryIndexes, type BuildIndexOptions } from './memory-indexes.js';
 import { MemoryReads } from './memory-reads.js';
 import { MemoryRetention } from './memory-retention.js';
 import { MemorySearch, type SearchOptions } from './memory-search.js';
 import type {
-  EpisodeWrite, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
+  EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
   SpaceInfo, StoredEpisode, StoredMoment, Vectors,
 } from './memory-schema.js';
 import { MemoryTables, type LanceAccess } from './memory-tables.js';
@@ -16,6 +16,7 @@ import { MemoryTables, type LanceAccess } from './memory-tables.js';
 export * from './memory-schema.js';
 export { NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE } from './memory-search.js';
 export { SCHEMA_VERSION } from './memory-tables.js';
+export { PQ_DIMS_PER_SUB_VECTOR, type BuildIndexOptions } from './memory-indexes.js';
 export { streamSinceUntil } from './memory-filter.js';
 
 export interface OpenOptions extends SearchOptions, LanceAccess {
@@ -116,6 +117,10 @@ export class MemoryStore {
   listEvents(options: ListEventsOptions = {}): Promise<StoredEvent[]> {
     return this.#reads.listEvents(options);
   }
+  /** listEvents as spans (id, stream, start, end): for picking events by time before reading them. */
+  listEventSpans(options: ListEventsOptions = {}): Promise<EventSpan[]> {
+    return this.#reads.listEventSpans(options);
+  }
   countEvents(filter: MemoryFilter = {}): Promise<number> {
     return this.#reads.countEvents(filter);
   }
@@ -178,7 +183,7 @@ export class MemoryStore {
   compact(options: { keepVersionsMs?: number } = {}): Promise<void> {
     return this.#indexes.compact(options);
   }
-  buildIndexes(options: { vectorMinRows: number; ftsMinRows: number; growth: number }): Promise<string[]> {
+  buildIndexes(options: BuildIndexOptions): Promise<string[]> {
     return this.#indexes.buildIndexes(options);
   }
   tableStats(): Promise<MemoryStats> {

@@ -42,7 +42,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     readConsistencySeconds: context.config.memory.readConsistencySeconds,
   });
   const models = await ModelRepository.open({ config: context.config.models, paths: context.paths, log: context.log.child({ role: 'api' }) });
-  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }), access);
+  const reason = await linkReason(context.loaded, context.log.child({ role: 'api' }), context.redis, access);
   // tableStats walks the LanceDB directory; scrapes every few seconds need not repeat that.
   let rows: { at: number; value: Record<string, number> } | undefined;
   const blobStore = openBlobs(context.loaded);

@@ -3,6 +3,7 @@
 import type { LoadedConfig } from '../../config/load.js';
 import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { parseTimeBound } from '../../pipelines/reason/time-expressions.js';
+import type { RedisRepository } from '../../pipelines/repositories/redis.js';
 import type { LanceAccess } from '../../pipelines/repositories/memory-tables.js';
 import type { Logger } from '../logger.js';
 import { openReason } from '../reason/open.js';
@@ -13,8 +14,8 @@ export interface ReasonLink {
   close(): Promise<void>;
 }
 
-export async function linkReason(loaded: LoadedConfig, log: Logger, access: LanceAccess = {}): Promise<ReasonLink> {
-  const runtime = await openReason(loaded, log, access);
+export async function linkReason(loaded: LoadedConfig, log: Logger, redis: RedisRepository, access: LanceAccess = {}): Promise<ReasonLink> {
+  const runtime = await openReason(loaded, log, redis, access);
   const timeZone = loaded.config.reason.timeZone ?? systemTimeZone();
   return {
     query: {

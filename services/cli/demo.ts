@@ -59,7 +59,7 @@ export function registerDemo(program: Command): void {
         const { info, report } = await ingestAndWait(context, { name: DEMO_STREAM, source: video });
         if (info.state === 'failed') throw new EngramError(`the demo stream failed: ${info.error ?? 'unknown error'}`);
         say(`  ${report.chunks} chunks, ${report.keyframes} keyframes, ${report.events} events in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.realtimeFactor}x real time)`);
-        const runtime = await openReason(loaded, log, lanceAccess(loaded, context.redis));
+        const runtime = await openReason(loaded, log, context.redis, lanceAccess(loaded, context.redis));
         const answers: { question: string; answer: QueryAnswer }[] = [];
         try {
           // The last question needs a transcript, so it is asked only when a speech model is installed.

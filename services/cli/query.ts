@@ -97,7 +97,7 @@ export function registerQuery(program: Command): void {
               throw new EngramError(`the reason worker could not answer: ${(error as Error).message}`);
             }
           }
-          const runtime = await openReason(loaded, log, lanceAccess(loaded, context.redis));
+          const runtime = await openReason(loaded, log, context.redis, lanceAccess(loaded, context.redis));
           try {
             return await runtime.ask(request, abort.signal);
           } finally {

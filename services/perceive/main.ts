@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { EngramError, PermanentError } from '../../config/errors.js';
 import { JobName, Role } from '../../pipelines/jobs.js';
 import { perceiveChunk, type PerceiveDeps } from '../../pipelines/perceive/perceive-chunk.js';
+import { StreamLanes } from '../../pipelines/perceive/stream-lanes.js';
 import { faceCropPath, thumbnailPath } from '../../pipelines/repositories/blob-store.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
@@ -49,6 +50,7 @@ const role: RoleModule = {
     const deps: PerceiveDeps = {
       models,
       gates,
+      lanes: new StreamLanes(),
       detect,
       faces: context.config.faces,
       saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg),

@@ -35,7 +35,7 @@ export function requestFromJob(data: JobOf<JobName.AnswerQuery>, now: number, ti
 }
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
-  const runtime = await openReason(context.loaded, context.log.child({ role: 'reason' }), lanceAccess(context.loaded, context.redis));
+  const runtime = await openReason(context.loaded, context.log.child({ role: 'reason' }), context.redis, lanceAccess(context.loaded, context.redis));
   context.onClose('reason', runtime);
   const timeZone = context.config.reason.timeZone ?? systemTimeZone();
   return {

@@ -11,7 +11,9 @@ import { systemTimeZone } from '../../pipelines/reason/clock.js';
 import { ExampleMedia } from '../../pipelines/repositories/example-media.js';
 import { loadLabelWords } from './label-words.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
+import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import type { RedisRepository } from '../../pipelines/repositories/redis.js';
 import type { LanceAccess } from '../../pipelines/repositories/memory-tables.js';
 import type { Logger } from '../logger.js';
 
@@ -23,8 +25,12 @@ export interface ReasonRuntime {
   close(): Promise<void>;
 }
 
-/** `access`: LanceDB's storage options and commit lock (services/runtime/storage.ts); recall reinforcement writes. */
-export async function openReason(loaded: LoadedConfig, log: Logger, access: LanceAccess = {}): Promise<ReasonRuntime> {
+/**
+ * `redis`: the memory write lock reinforcement takes (memory-lock.ts), so questions answered here
+ * may strengthen events while consolidate workers write them. `access`: LanceDB's storage options
+ * and commit lock (services/runtime/storage.ts).
+ */
+export async function openReason(loaded: LoadedConfig, log: Logger, redis: RedisRepository, access: LanceAccess = {}): Promise<ReasonRuntime> {
   const { config, paths } = loaded;
   const store = await MemoryStore.open(paths.lancedbUri, { ...access, reinforceDays: config.memory.reinforceDays });
   let models: ModelRepository;
@@ -40,7 +46,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, access: Lanc
   // Read (or, the first time, built from WordNet) while the first question is still being typed.
   labelWords().catch((error: unknown) => log.warn({ err: error }, 'cannot build the question word -> label map; questions about objects go to retrieval'));
   const deps: ReasonDeps = {
-    memory: new StoreMemory(store),
+    memory: new StoreMemory(store, { writeLock: new MemoryWriteLock(redis.connection('memory-lock'), config.redis.prefix, { waitMs: config.reason.reinforceLockWaitMs }) }),
     models: new RuntimeModels(models),
     media: new ExampleMedia(),
     ...(chat ? { chat } : {}),

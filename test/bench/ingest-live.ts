@@ -4,7 +4,9 @@
 // capture to stored chunk and the keyframes dropped. The cameras are real footage
 // (car-detection.mp4 re-encoded with a keyframe every second, looped) played in real time as
 // MPEG-TS over local TCP; their own ffmpeg processes are not counted.
-// Run: npx tsx test/bench/ingest-live.ts [--streams 1,4,8] [--seconds 20]   (prints JSON)
+// --threads 0,1 runs each stream count once per ingest.liveDecoderThreads value, in that order
+// (0 = ffmpeg's default threading), to compare them in one run.
+// Run: npx tsx test/bench/ingest-live.ts [--streams 1,4,8] [--seconds 20] [--threads 1]   (prints JSON)
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const arg = (name: string, fallback: string) => {
 };
 const counts = arg('streams', '1,4,8').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));
+const threadChoices = arg('threads', '1').split(',').map(Number);
 /** Connecting, probing and the first chunks are not steady state. */
 const warmupSeconds = 6;
 const cacheDir = join(tmpdir(), 'engram-bench-media');
@@ -64,11 +67,11 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function trial(n: number, source: string) {
+async function trial(n: number, source: string, liveDecoderThreads: number) {
   const servers = Array.from({ length: n }, () => new LiveTsServer(source));
   await Promise.all(servers.map((s) => s.start()));
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
-  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ingest: { fileRoots: [SHARED_MEDIA] }, recordings: { enabled: false } } });
+  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ingest: { fileRoots: [SHARED_MEDIA], liveDecoderThreads }, recordings: { enabled: false } } });
   const context = await EngramContext.open(loaded, silentLogger());
   try {
     const redis = context.redis.connection('bench');
@@ -126,6 +129,7 @@ async function trial(n: number, source: string) {
     const per = (cpu: number) => Number((cpu / streamSeconds).toFixed(4));
     return {
       streams: n,
+      liveDecoderThreads,
       decoders: ff1.size,
       windowS: Number(wallS.toFixed(1)),
       cpuSPerStreamS: { ffmpeg: per(ffmpegS), node: per(nodeS), redis: per(redisS), total: per(ffmpegS + nodeS + redisS) },
@@ -144,6 +148,6 @@ async function trial(n: number, source: string) {
 
 const source = await liveSource();
 const trials = [];
-for (const n of counts) trials.push(await trial(n, source));
+for (const n of counts) for (const threads of threadChoices) trials.push(await trial(n, source, threads));
 process.stdout.write(`${JSON.stringify({ bench: 'ingest-live', machine: { cpus: cpus().length, loadAverage: loadavg().map((l) => Number(l.toFixed(1))) }, keyframesPerSecond: 1, trials }, null, 2)}\n`);
 process.exit(0);

@@ -19,7 +19,7 @@ import { consolidateEvent } from '../../pipelines/consolidate/consolidate.js';
 import { runBuildEpisodes, runMaintainMemory } from '../../pipelines/consolidate/maintenance.js';
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
-import { MemoryStore, NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE, type EventWrite } from '../../pipelines/repositories/memory-store.js';
+import { MemoryStore, NPROBES, PQ_DIMS_PER_SUB_VECTOR, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { EPOCH, near, seeded, syntheticEvent, unitVector } from '../helpers/events.js';
 
 const { values } = parseArgs({
@@ -28,12 +28,21 @@ const { values } = parseArgs({
     dims: { type: 'string', default: '512' },
     queries: { type: 'string', default: '50' },
     'skip-hour': { type: 'boolean', default: false },
+    // PQ code widths (dimensions per sub-vector) to build and sweep, one index after the other on
+    // the same table: the first is what the sizes' headline numbers use.
+    'pq-widths': { type: 'string', default: String(PQ_DIMS_PER_SUB_VECTOR) },
+    // nprobes and refine depths swept on each index (recall and latency of each pair).
+    nprobes: { type: 'string', default: `${NPROBES},${NPROBES * 2}` },
+    refines: { type: 'string', default: '100,300,1000,2000,4000' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const dims = Number(values.dims);
 const queries = Number(values.queries);
 const K = 10;
+const pqWidths = values['pq-widths'].split(',').map(Number);
+const probeSweep = values.nprobes.split(',').map(Number);
+const refineSweepDepths = values.refines.split(',').map(Number);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -154,20 +163,37 @@ async function sizeRun(n: number) {
   const noIndexFiltered = await filtered();
   const textNoRebuild = await text();
   progress(n, `no-index searches done (p50 ${noIndex.p50Ms} ms); building indexes`);
-  const ti = performance.now();
-  const built = await store.buildIndexes({ vectorMinRows: Math.min(n, 10_000), ftsMinRows: 1, growth: 2 });
-  const indexSeconds = (performance.now() - ti) / 1000;
-  progress(n, `indexes built in ${((performance.now() - ti) / 1000).toFixed(1)} s`);
-  const withIndex = await search();
-  progress(n, `IVF-PQ p50 ${withIndex.p50Ms} ms, recall@10 ${withIndex.recallAt10}`);
-  // The refine depth before this was tuned (factor 10 at limit 10: 100 PQ candidates re-ranked),
-  // and one deeper, on the same index, for the recall/latency trade (see REFINE_CANDIDATES).
-  const refineSweep: Record<string, Awaited<ReturnType<typeof search>>> = {};
-  for (const candidates of [100, 500, 1000]) {
-    const other = await MemoryStore.open(join(dir, 'lancedb'), { refineCandidates: candidates });
-    refineSweep[`refine${candidates}`] = await search(other);
-    await other.close();
+  // One index per PQ width, built in turn on the same rows (replacing the last), each swept over
+  // nprobes x refine depth: one run shows where recall and latency meet.
+  const indexes: Record<string, unknown> = {};
+  let withIndex: Awaited<ReturnType<typeof search>> | undefined;
+  let built: string[] = [];
+  let indexSeconds = 0;
+  for (const [w, width] of pqWidths.entries()) {
+    const ti = performance.now();
+    // growth 0 rebuilds what exists (the second and later widths).
+    const made = await store.buildIndexes({ vectorMinRows: Math.min(n, 10_000), ftsMinRows: 1, growth: w === 0 ? 2 : 0, pqDimsPerSubVector: width });
+    const seconds = (performance.now() - ti) / 1000;
+    progress(n, `indexes with ${width}-d PQ sub-vectors built in ${seconds.toFixed(1)} s`);
+    const defaults = await search();
+    progress(n, `IVF-PQ (${width}-d sub-vectors) p50 ${defaults.p50Ms} ms, recall@10 ${defaults.recallAt10}`);
+    const sweep: Record<string, Awaited<ReturnType<typeof search>>> = {};
+    for (const nprobes of probeSweep) {
+      for (const candidates of refineSweepDepths) {
+        const other = await MemoryStore.open(join(dir, 'lancedb'), { nprobes, refineCandidates: candidates });
+        sweep[`nprobes${nprobes}-refine${candidates}`] = await search(other);
+        await other.close();
+      }
+    }
+    progress(n, `sweep: ${JSON.stringify(sweep)}`);
+    indexes[`pq${width}dPerSubVector`] = { buildSeconds: Number(seconds.toFixed(1)), built: made, defaults, sweep };
+    if (w === 0) {
+      withIndex = defaults;
+      built = made;
+      indexSeconds = seconds;
+    }
   }
+  if (!withIndex) throw new Error('--pq-widths names no width');
   const withIndexFiltered = await filtered();
   const textIndexed = await text();
   const after = await store.tableStats();
@@ -184,7 +210,7 @@ async function sizeRun(n: number) {
       lancedbNoIndex: noIndex,
       lancedbNoIndexFiltered: noIndexFiltered,
       lancedbIvfPq: { ...withIndex, nprobes: NPROBES, refineCandidates: Math.max(REFINE_CANDIDATES, Math.ceil(n / ROWS_PER_REFINE_CANDIDATE)) },
-      lancedbIvfPqOtherRefine: refineSweep,
+      lancedbIvfPqByPqWidth: indexes,
       lancedbIvfPqFiltered: withIndexFiltered,
       indexBuild: { seconds: Number(indexSeconds.toFixed(1)), built },
       speedupIvfPqVsBruteForce: Number((pct(brute, 50) / Math.max(0.001, withIndex.p50Ms)).toFixed(1)),

@@ -71,7 +71,7 @@ async function measure(events: ClosedEvent[], storage: Record<string, unknown>):
     const store = await MemoryStore.open(loaded.paths.lancedbUri, lanceAccess(loaded, context.redis));
     const rows = await store.countEvents();
     await store.close();
-    const runtime = await openReason(loaded, silentLogger(), lanceAccess(loaded, context.redis));
+    const runtime = await openReason(loaded, silentLogger(), context.redis, lanceAccess(loaded, context.redis));
     const latencies: number[] = [];
     try {
       // One question first, unmeasured: opening tables and the first index reads.

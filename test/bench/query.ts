@@ -1,6 +1,9 @@
 // Question latency without an LLM, on 10k and 100k stored events: p50/p95 per size and the share of
 // time in parsing, embedding, search (first stage, moments and the time-widening reads), fusion and
-// answer writing. Memory is real LanceDB in a temp directory, written through MemoryStore; the text
+// answer writing, CPU ms per question (all threads), the store calls a question makes with their
+// mean time, and the recall of the 512-d search at the reasoner's candidate depth against an exact
+// (index-free) search.
+// Memory is real LanceDB in a temp directory, written through MemoryStore; the text
 // encoders are the project's tiny test models run by the real ModelRepository (8-d, so embedding is
 // cheap here), plus one 512-d space whose question vector is a seeded hash of the words, so vector
 // search is measured at a realistic width. Run: npx tsx test/bench/query.ts [--sizes 10000,100000] [--optimized-only]
@@ -137,12 +140,43 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-async function measure(deps: ReasonDeps, rounds: number) {
+/** Per store method: calls and wall ms summed over the measured questions (the profile of a question's reads). */
+type StoreProfile = Map<string, { calls: number; ms: number }>;
+
+/**
+ * The store with every method timed into `profile`. Methods run on the store itself (its private
+ * fields do not survive a Proxy receiver); calls that overlap are each timed whole, so the sum
+ * can exceed a question's wall time where searches run in parallel.
+ */
+function profiled(store: MemoryStore, profile: StoreProfile): MemoryStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return async (...args: unknown[]) => {
+        const start = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          const entry = profile.get(prop) ?? { calls: 0, ms: 0 };
+          entry.calls += 1;
+          entry.ms += performance.now() - start;
+          profile.set(prop, entry);
+        }
+      };
+    },
+  });
+}
+
+async function measure(deps: ReasonDeps, rounds: number, profile: StoreProfile) {
   const signal = new AbortController().signal;
   // Warm up: first queries open files and caches.
   for (const q of QUESTIONS) await answerQuestion(deps, { question: q, now: NOW }, signal);
+  profile.clear();
   const totals: number[] = [];
   const sums: Record<keyof QueryTimings, number> = { totalMs: 0, parseMs: 0, embedMs: 0, searchMs: 0, fusionMs: 0, detailMs: 0, answerMs: 0 };
+  // CPU of every thread of the process (LanceDB's included): what a question costs a quiet machine.
+  const cpuStart = process.cpuUsage();
   for (let r = 0; r < rounds; r += 1) {
     for (const q of QUESTIONS) {
       const start = performance.now();
@@ -151,13 +185,18 @@ async function measure(deps: ReasonDeps, rounds: number) {
       for (const key of Object.keys(sums) as (keyof QueryTimings)[]) sums[key] += a.timings[key];
     }
   }
+  const cpu = process.cpuUsage(cpuStart);
   totals.sort((a, b) => a - b);
   const share = (ms: number) => round(ms / sums.totalMs);
+  const storeCalls = Object.fromEntries(
+    [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => [name, { perQuestion: round(e.calls / totals.length), meanMs: round(e.ms / e.calls) }]),
+  );
   return {
     questions: totals.length,
     p50Ms: round(percentile(totals, 50)),
     p95Ms: round(percentile(totals, 95)),
     maxMs: round(totals[totals.length - 1] ?? 0),
+    cpuMsPerQuestion: round((cpu.user + cpu.system) / 1000 / totals.length),
     share: {
       parse: share(sums.parseMs),
       embedding: share(sums.embedMs),
@@ -173,7 +212,27 @@ async function measure(deps: ReasonDeps, rounds: number) {
       fusion: round(sums.fusionMs / totals.length),
       answerWriting: round(sums.answerMs / totals.length),
     },
+    storeCalls,
   };
+}
+
+/**
+ * Recall of the 512-d first-stage search (the reasoner's `candidates` limit) against the exact
+ * search, per question. Summaries repeat, so many events tie on similarity: a hit counts when its
+ * similarity reaches the exact k-th one (refined hits carry exact distances).
+ */
+async function vectorRecall(indexed: MemoryStore, exact: MemoryStore, limit: number): Promise<number> {
+  let found = 0;
+  let wanted = 0;
+  for (const q of QUESTIONS) {
+    const vector = hashVector(q);
+    const truth = await exact.eventVectorHits({ space: WIDE, vector, limit });
+    const got = await indexed.eventVectorHits({ space: WIDE, vector, limit });
+    const kth = truth[truth.length - 1]?.score ?? -Infinity;
+    wanted += truth.length;
+    found += Math.min(truth.length, got.filter((h) => h.score >= kth - 1e-5).length);
+  }
+  return wanted > 0 ? round(found / wanted) : 1;
 }
 
 async function main(): Promise<void> {
@@ -192,25 +251,26 @@ async function main(): Promise<void> {
       const fillStart = performance.now();
       if ((await store.countEvents()) !== size) await fill(store, repo, size);
       const fillMs = performance.now() - fillStart;
-      const deps: ReasonDeps = {
-        memory: new StoreMemory(store),
-        models: benchModels(new RuntimeModels(repo)),
-        settings: ReasonSchema.parse({ reinforce: false }),
-        timeZone: 'UTC',
-      };
+      const profile: StoreProfile = new Map();
+      const models = benchModels(new RuntimeModels(repo));
+      const settings = ReasonSchema.parse({ reinforce: false });
+      const deps: ReasonDeps = { memory: new StoreMemory(profiled(store, profile)), models, settings, timeZone: 'UTC' };
       // Right after writing: new rows are not in any index yet (what a query sees between optimizations).
-      const fresh = process.argv.includes('--optimized-only') ? undefined : await measure(deps, rounds);
+      const fresh = process.argv.includes('--optimized-only') ? undefined : await measure(deps, rounds, profile);
       // What the consolidate role's OptimizeTables job does: compaction, then vector and full-text indexes.
       const optimizeStart = performance.now();
       await store.compact();
       const built = await store.buildIndexes({ vectorMinRows: 10_000, ftsMinRows: 256, growth: 2 });
       const optimizeMs = performance.now() - optimizeStart;
-      const optimized = await measure(deps, rounds);
+      const optimized = await measure(deps, rounds, profile);
+      const exactStore = await MemoryStore.open(join(dir, `lancedb-${size}`), { exact: true });
+      const recall = await vectorRecall(store, exactStore, settings.candidates);
+      await exactStore.close();
       results.push({
         events: size,
         fillSeconds: round(fillMs / 1000),
         ...(fresh ? { beforeOptimize: fresh } : {}),
-        afterOptimize: { indexes: built, optimizeSeconds: round(optimizeMs / 1000), ...optimized },
+        afterOptimize: { indexes: built, optimizeSeconds: round(optimizeMs / 1000), vectorRecallAtCandidates: recall, ...optimized },
       });
       await store.close();
     }

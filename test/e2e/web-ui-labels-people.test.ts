@@ -69,11 +69,17 @@ async function seedBottles(loaded: ReturnType<typeof env.loaded>): Promise<Store
     tracks: [track(1, 'bottle'), track(2, 'bottle'), track(3, 'bottle'), track(4, 'dining table')],
   };
   closed.closedBy = 'presence';
+  // A later event with only a person in it, for the legend's filter to leave out.
+  const later = syntheticEvent({ stream: STREAM, start: 30, length: 4, epoch: EPOCH, tags: ['motion-low'], seed: 6, dims: 64 });
+  later.objects = { labels: ['person'], counts: { person: { distinct: 1, max: 1 } }, tracks: [{ ...track(5, 'person'), enter: 30, leave: 33, enteredAt: EPOCH + 30_000, leftAt: EPOCH + 33_000 }] };
+  later.closedBy = 'presence';
   const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
   try {
     const summarizer = makeSummarizer(new LlmClient(config.llm), async () => undefined, { maxImages: 0 });
-    const outcome = await consolidateEvent(closed, { store, summarizer, memory: config.memory });
-    if (outcome.status !== 'stored') throw new Error(`seeding ${closed.id}: ${outcome.status}`);
+    for (const event of [closed, later]) {
+      const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory });
+      if (outcome.status !== 'stored') throw new Error(`seeding ${event.id}: ${outcome.status}`);
+    }
     return (await store.getEvent(closed.id))!;
   } finally {
     await store.close();
@@ -119,29 +125,42 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
+/** Polls wait this long: on a shared 2-core machine a page often needs more than vitest's default second. */
+const POLL = { timeout: 15_000 };
+
 const people = async () => (await (await fetch(`${base}/api/people`)).json()) as PersonLine[];
 
 describe('web UI: what the detector saw', () => {
   it('colours the timeline by label with counts on hover, a legend names the colours, and live events list their labels', async () => {
     const { page, errors } = await open();
-    const bar = page.locator('#timeline .lane', { hasText: STREAM }).locator('.ev');
-    await bar.waitFor();
-    expect(await bar.getAttribute('data-labels')).toBe('bottle,dining table');
+    const bars = page.locator('#timeline .lane', { hasText: STREAM }).locator('.ev');
+    await expect.poll(() => bars.count(), POLL).toBe(2);
+    // Newest first in the page; each bar says what it held.
+    expect((await bars.evaluateAll((list) => list.map((b) => (b as { dataset: { labels: string } }).dataset.labels))).sort()).toEqual(['bottle,dining table', 'person']);
+    const bar = page.locator('#timeline .ev[data-labels="bottle,dining table"]');
     const hover = (await bar.getAttribute('title')) ?? '';
     expect(hover).toContain('bottle ×3');
     expect(hover).toContain('dining table ×1');
     // Two labels, two bands of different colours; the legend shows the same colours by name.
     const background = await bar.evaluate(computed, 'backgroundImage');
     const legend = page.locator('#timeline-legend li');
-    expect(await legend.allTextContents()).toEqual(['bottle', 'dining table']);
+    expect(await legend.allTextContents()).toEqual(['bottle', 'dining table', 'person']);
     for (const label of ['bottle', 'dining table']) {
       const colour = await legend.filter({ hasText: label }).locator('.swatch').evaluate(computed, 'backgroundColor');
       expect(background).toContain(colour);
     }
+    // A legend entry narrows the timeline to its label, and lets go again.
+    await page.getByRole('button', { name: 'person', exact: true }).click();
+    await page.locator('#timeline-filter', { hasText: 'Showing only events where the detector saw “person”' }).waitFor();
+    await expect.poll(async () => (await bars.all()).length, POLL).toBe(1);
+    expect(await bars.first().getAttribute('data-labels')).toBe('person');
+    expect(await page.getByRole('button', { name: 'person', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: 'Show all events' }).click();
+    await expect.poll(() => bars.count(), POLL).toBe(2);
     // The same event announced live lists what it held.
     await page.locator('#live-state', { hasText: 'live' }).waitFor();
     await new LivePublisher(context.redis, 'uilp').publishEvent(stored);
-    await expect.poll(() => page.locator('#live li ul.labels li').allTextContents()).toEqual(['bottle ×3', 'dining table ×1']);
+    await expect.poll(() => page.locator('#live li ul.labels li').allTextContents(), POLL).toEqual(['bottle ×3', 'dining table ×1']);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -155,9 +174,9 @@ describe('web UI: what the detector saw', () => {
     expect(await page.textContent('#answer-text')).toMatch(/3 bottles/);
     expect(await card.locator('ul.labels li').allTextContents()).toEqual(['bottle ×3', 'dining table ×1']);
     const img = card.locator('.thumb img');
-    await expect.poll(() => img.evaluate(naturalWidth)).toBe(320);
+    await expect.poll(() => img.evaluate(naturalWidth), POLL).toBe(320);
     const boxes = card.locator('.boxes .box');
-    await expect.poll(() => boxes.count()).toBe(SEEN.length);
+    await expect.poll(() => boxes.count(), POLL).toBe(SEEN.length);
     expect(await boxes.locator('.box-label').allTextContents()).toEqual(['bottle 81%', 'bottle 64%', 'bottle 42%', 'dining table 55%']);
     // Each box sits over the same part of the shown picture as in the keyframe the detector saw.
     const shown = (await img.boundingBox())!;
@@ -191,8 +210,8 @@ describe('web UI: people', () => {
   it('shows each person with a face crop; naming and merging in the browser change what the API returns', async () => {
     const { page, errors } = await open();
     const cards = page.locator('#people article.person');
-    await expect.poll(() => cards.count()).toBe(3);
-    for (const face of await cards.locator('img.face').all()) await expect.poll(() => face.evaluate(naturalWidth)).toBe(112);
+    await expect.poll(() => cards.count(), POLL).toBe(3);
+    for (const face of await cards.locator('img.face').all()) await expect.poll(() => face.evaluate(naturalWidth), POLL).toBe(112);
 
     // Name the person seen in the kitchen event (three faces).
     const kitchen = page.locator(`#people article[data-id="${ids[0]}"]`);
@@ -211,7 +230,7 @@ describe('web UI: people', () => {
       void dialog.accept();
     });
     await porch.getByRole('button', { name: 'Merge' }).click();
-    await expect.poll(() => cards.count()).toBe(2);
+    await expect.poll(() => cards.count(), POLL).toBe(2);
     expect(dialogs[0]).toContain('into Alice');
     const after = await people();
     expect(after.map((p) => p.id).sort()).toEqual([ids[0], ids[2]].sort());
@@ -219,12 +238,12 @@ describe('web UI: people', () => {
     expect(alice).toMatchObject({ name: 'Alice', faces: 5 });
     expect(alice.sightings.map((s) => s.stream).sort()).toEqual([STREAM, 'porch']);
     const merged = page.locator(`#people article[data-id="${ids[0]}"]`);
-    await expect.poll(() => merged.textContent()).toContain('5 faces');
+    await expect.poll(() => merged.textContent(), POLL).toContain('5 faces');
     // Opening "All 5 faces" shows every kept face of both, each crop decoded.
     await merged.getByText('All 5 faces').click();
     const small = merged.locator('img.face-small');
-    await expect.poll(() => small.count()).toBe(5);
-    for (const img of await small.all()) await expect.poll(() => img.evaluate(naturalWidth)).toBe(112);
+    await expect.poll(() => small.count(), POLL).toBe(5);
+    for (const img of await small.all()) await expect.poll(() => img.evaluate(naturalWidth), POLL).toBe(112);
     expect((await small.evaluateAll((imgs) => imgs.map((i) => (i as { alt: string }).alt))).filter((alt) => alt.includes('porch'))).toHaveLength(2);
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-people.png'), fullPage: true });
     expect(errors).toEqual([]);
@@ -241,7 +260,7 @@ describe('web UI: people', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await garden.getByRole('button', { name: /forget/i }).click();
     await page.locator('#people-status', { hasText: 'Forgot' }).waitFor();
-    await expect.poll(async () => (await people()).map((p) => p.id)).toEqual([ids[0]]);
+    await expect.poll(async () => (await people()).map((p) => p.id), POLL).toEqual([ids[0]]);
     expect(await page.locator('#people article.person').count()).toBe(1);
     expect((await fetch(`${base}/api/people/${ids[2]}/crop`)).status).toBe(404);
     expect(errors).toEqual([]);

@@ -153,6 +153,18 @@ describe('/api/people', () => {
   });
 });
 
+describe('/api/people in the API description', () => {
+  it('lists every people route in the OpenAPI document and on /docs', async () => {
+    const spec = (await app.inject({ url: '/docs/json', headers: auth })).json() as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(spec.paths['/api/people']!)).toEqual(['get']);
+    expect(Object.keys(spec.paths['/api/people/{id}']!).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(spec.paths['/api/people/merge']).toHaveProperty('post');
+    for (const path of ['/api/people/{id}/crop', '/api/people/{id}/faces', '/api/people/{id}/faces/{face}/crop', '/api/events/{id}/detections']) expect(spec.paths[path], path).toHaveProperty('get');
+    const page = (await app.inject({ url: '/docs', headers: auth })).body;
+    expect(page).toContain('/api/people/merge');
+  });
+});
+
 describe('/api/people with faces turned off', () => {
   it('says faces are off (409) instead of showing an empty list', async () => {
     const context = await EngramContext.open(env.loaded({ redis: { prefix: 'people-off' }, api: { port: 0 }, faces: { enabled: false } }), silentLogger());

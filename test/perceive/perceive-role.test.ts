@@ -1,5 +1,5 @@
 // The perceive role on real chunks from the real ingest role: one record per chunk in short-term
-// memory, keyframe thumbnails on disk, OCR at its configured rate, speech spans where the voice
+// memory, keyframe thumbnails on disk, OCR at its configured rate and only where the picture changed, speech spans where the voice
 // is, chunks released, progress handed from perceive to segment, and one pending tick per stream.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,16 @@ describe('perceive role', () => {
     expect(read.length).toBeLessThanOrEqual(Math.ceil(video.duration / 3));
     const sign = read.filter((k) => k.t < 4).flatMap((k) => k.ocr!.map((l) => l.text.toLowerCase())).join(' ');
     expect(sign).toMatch(/loading.*dock/);
+
+    // Change gating: the still sign was read once; the next due keyframe on the same picture
+    // carried that read (and still shows the sign), and the change signal stands out at the cut.
+    const still = read.filter((k) => k.t < 4);
+    expect(still.filter((k) => k.carried?.ocr === undefined).length).toBe(1);
+    expect(still.filter((k) => k.carried?.ocr !== undefined).every((k) => k.ocr!.map((l) => l.text.toLowerCase()).join(' ').match(/loading.*dock/))).toBe(true);
+    expect(keyframes[0]!.change).toBeNull();
+    const change = (from: number, to: number) => Math.max(...keyframes.filter((k) => k.t > from && k.t < to).map((k) => k.change ?? 0));
+    expect(change(0.5, 3.5)).toBeLessThan(0.004);
+    expect(change(3.5, 4.5)).toBeGreaterThan(0.2);
 
     // Voice activity where the sentence is, silence elsewhere; levels for every half second.
     const speech = records.flatMap((r) => r.audio?.speech ?? []);

@@ -204,17 +204,38 @@ $('ask').addEventListener('submit', async (event) => {
 
 // ---- timeline --------------------------------------------------------------------------
 
+/** What the timeline is narrowed to: a detector label (from the legend) or a person (from the people view). */
+const timelineFilter = { label: null, person: null };
+
+function setTimelineFilter(kind, value) {
+  timelineFilter.label = kind === 'label' ? value : null;
+  timelineFilter.person = kind === 'person' ? value : null;
+  loadTimeline();
+}
+
+function renderTimelineFilter() {
+  const { label, person } = timelineFilter;
+  if (!label && !person) return $('timeline-filter').replaceChildren();
+  const what = label ? `events where the detector saw “${label}”` : `events where ${peopleText([person])} was seen`;
+  $('timeline-filter').replaceChildren(`Showing only ${what}. `, el('button', { type: 'button', class: 'link', text: 'Show all events', onclick: () => setTimelineFilter(null, null) }));
+}
+
 async function loadTimeline() {
+  renderTimelineFilter();
   try {
-    const { events } = await api('/api/events?limit=500');
+    const query = new URLSearchParams({ limit: '500' });
+    if (timelineFilter.label) query.set('label', timelineFilter.label);
+    if (timelineFilter.person) query.set('person', timelineFilter.person);
+    const { events } = await api(`/api/events?${query}`);
     const byStream = new Map();
     for (const e of events) {
       if (!byStream.has(e.stream)) byStream.set(e.stream, []);
       byStream.get(e.stream).push(e);
     }
     if (events.length === 0) {
-      $('timeline').replaceChildren(el('p', { class: 'hint', text: 'No events yet.' }));
+      $('timeline').replaceChildren(el('p', { class: 'hint', text: timelineFilter.label || timelineFilter.person ? 'No events match.' : 'No events yet.' }));
       $('timeline-range').textContent = '';
+      $('timeline-legend').replaceChildren();
       return;
     }
     const from = Math.min(...events.map((e) => e.startedAt));
@@ -246,7 +267,10 @@ async function loadTimeline() {
       ...[...seen].sort().map((label) => {
         const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
         swatch.style.background = labelColour(label);
-        return el('li', { 'data-label': label }, swatch, label);
+        // A legend entry is also the filter for its label: pressed, the timeline shows only its events.
+        const pressed = timelineFilter.label === label;
+        const button = el('button', { type: 'button', class: 'legend-item', 'aria-pressed': String(pressed), title: pressed ? 'show all events' : `show only events with ${label}`, onclick: () => setTimelineFilter(pressed ? null : 'label', label) }, swatch, label);
+        return el('li', { 'data-label': label }, button);
       }),
     );
   } catch (error) {
