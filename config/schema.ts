@@ -110,7 +110,7 @@ export const S3Schema = z
      * Endpoint URL of an S3-compatible service (MinIO, Ceph, a local test server); empty for AWS
      * S3 itself. An http:// endpoint also allows plain HTTP for LanceDB. @defaultValue ''
      */
-    endpoint: z.union([z.literal(''), z.string().url()]).default(''),
+    endpoint: z.string().regex(/^$|^https?:\/\/[^\s/]+(\/.*)?$/, 'an http:// or https:// URL ("http://minio:9000"), or empty for AWS S3').default(''),
     /** Region; S3-compatible services usually accept any. @defaultValue 'us-east-1' */
     region: z.string().min(1).default('us-east-1'),
     /** Bucket of the blob backend (storage.blobs s3); it must exist. @defaultValue '' */

@@ -60,9 +60,10 @@ describe('LanceDB on object storage', () => {
     }
   });
 
-  // Without the lock (storage.commitLock: off) the same run fails on s3rver: a writer reads a
-  // manifest another is still writing ("Range started at 0 and ended at 0" from lance-table's
-  // manifest.rs), since s3rver neither makes PUTs atomic to readers nor honours If-None-Match.
+  // Without the lock (storage.commitLock: off) the same run fails on s3rver within seconds: it
+  // ignores If-None-Match, so two writers both write version N's manifest, the later replaces
+  // the earlier, and a reader fails with lance-table's "manifest length does not match. Expected
+  // 275461, got 1077" (the other writer's manifest) — and the commit it replaced is lost.
   it('keeps every commit of four writers writing at once under the commit lock', async () => {
     const writers = 4;
     const each = 6;
