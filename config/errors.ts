@@ -35,8 +35,8 @@ export class ConfigError extends EngramError {
  */
 export class ExampleError extends EngramError {
   override readonly name = 'ExampleError';
-  readonly example: 'image' | 'audio';
-  constructor(example: 'image' | 'audio', message: string) {
+  readonly example: 'image' | 'audio' | 'face';
+  constructor(example: 'image' | 'audio' | 'face', message: string) {
     super(message, { exitCode: 2 });
     this.example = example;
   }

@@ -78,6 +78,8 @@ export interface AnswerQueryJob {
     /** Base64 of an image or audio file for query by example. */
     image?: string;
     audio?: string;
+    /** Base64 of a photo of a face: "when was this person here?". */
+    face?: string;
   };
 }
 

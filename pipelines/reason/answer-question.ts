@@ -8,7 +8,9 @@ import { EvidenceRole, QuoteSource, writeExtractiveAnswer, type ScoredEvent } fr
 import { SourceKind } from './fusion.js';
 import { buildAnswerMessages, parseAnswerReply } from './llm-answer.js';
 import { parseQuestion, type ParsedQuestion } from './question.js';
-import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels } from './ports.js';
+import type { MemoryFilter, ReasonChat, ReasonMedia, ReasonMemory, ReasonModels, ReasonPeople } from './ports.js';
+import { answerPeople } from './person-answer.js';
+import { PersonAsk, readPersonQuestion, type PersonQuestion } from './person-question.js';
 import { COCO_LABELS } from '../../models/convert/coco-labels.js';
 import type { LabelWords } from './label-words.js';
 import { answerObjects } from './object-answer.js';
@@ -34,6 +36,8 @@ export interface ReasonDeps {
    * label comes into view this soon was moved, not taken away. Without it only simultaneous changes cancel.
    */
   trackMemorySeconds?: number;
+  /** Face identities; without them (faces off) questions about people go to the object detector or retrieval. */
+  people?: ReasonPeople;
   /** Work that must not delay the answer (reinforcement); the owner awaits it before closing. */
   background?: (work: Promise<unknown>) => void;
 }
@@ -142,7 +146,7 @@ interface Understood {
 async function understandQuestion(deps: ReasonDeps, request: QueryRequest, now: number): Promise<Understood> {
   const { memory, timeZone } = deps;
   const question = request.question.trim();
-  if (!question && !request.image && !request.audio) throw new EngramError('the question is empty: ask in words, or give an example with --image or --audio');
+  if (!question && !request.image && !request.audio && !request.face) throw new EngramError('the question is empty: ask in words, or give an example with --image, --audio or --face');
   if (request.since !== undefined && request.until !== undefined && request.since >= request.until) {
     throw new EngramError(`--since (${new Date(request.since).toISOString()}) is not before --until (${new Date(request.until).toISOString()})`);
   }
@@ -161,7 +165,7 @@ async function understandQuestion(deps: ReasonDeps, request: QueryRequest, now: 
     ...(parsed.streamTime ? { streamTime: parsed.streamTime } : {}),
   };
   const words = parsed.order ? parsed.order.anchorKeywords : parsed.keywords;
-  const hasExample = request.image !== undefined || request.audio !== undefined;
+  const hasExample = request.image !== undefined || request.audio !== undefined || request.face !== undefined;
   const browse = words.length === 0 && parsed.quoted.length === 0 && !hasExample;
   return { question, parsed, streams, wall, filter, words, browse };
 }
@@ -244,6 +248,34 @@ async function answerAboutObjects(deps: ReasonDeps, understood: Understood, obje
   return { answer: written.answer, items, searchMs, answerMs: ms(answerStart) };
 }
 
+/** What the question asks about people, when it does (or a face photo came with it) and identities exist. */
+async function personQuestionOf(deps: ReasonDeps, request: QueryRequest, understood: Understood, signal: AbortSignal): Promise<(PersonQuestion & { byPhoto: boolean }) | { unknownFace: true } | undefined> {
+  if (request.face !== undefined) {
+    if (!deps.people) throw new ExampleError('face', 'query by face needs face recognition, which is turned off (faces.enabled: false) or not installed (blazeface and faceres; npm run setup converts them)');
+    if (!deps.media) throw new ExampleError('face', 'query by face needs the media repository (ffmpeg), which this process did not open');
+    const found = await deps.people.recognise(await deps.media.decodeImage(request.face, signal), signal);
+    return found ? { ask: PersonAsk.When, person: { id: found.id, name: found.name }, byPhoto: true } : { unknownFace: true };
+  }
+  if (!deps.people || request.image !== undefined || request.audio !== undefined) return undefined;
+  const people = await deps.people.identities();
+  if (people.length === 0) return undefined;
+  const read = readPersonQuestion(understood.parsed, people);
+  return read ? { ...read, byPhoto: false } : undefined;
+}
+
+/** Identities are facts consolidation recorded: the answer is read from events' people, named at answer time. */
+async function answerAboutPeople(deps: ReasonDeps, understood: Understood, question: PersonQuestion & { byPhoto: boolean }, now: number): Promise<{ answer: string; items: ScoredEvent[]; searchMs: number; answerMs: number }> {
+  const searchStart = performance.now();
+  const filter = question.person ? { ...understood.filter, people: [question.person.id] } : understood.filter;
+  const [events, people] = await Promise.all([deps.memory.listEvents(filter, OBJECT_EVENTS_LIMIT), (deps.people as ReasonPeople).identities()]);
+  const searchMs = ms(searchStart);
+  const answerStart = performance.now();
+  const { wall, streams } = understood;
+  const written = answerPeople(question, events, people, { timeZone: deps.timeZone, now, maxEvidence: deps.settings.maxEvidence, streams, byPhoto: question.byPhoto, ...(wall ? { wall } : {}) });
+  const items = written.cited.map((event) => ({ event, score: 1, confidence: 1, role: EvidenceRole.Hit, quote: '', quoteSource: QuoteSource.None, thumbnail: event.thumbnail }));
+  return { answer: written.answer, items, searchMs, answerMs: ms(answerStart) };
+}
+
 /** Answers one question from memory. Throws EngramError for a request that can never be answered. */
 export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, signal: AbortSignal): Promise<QueryAnswer> {
   const started = performance.now();
@@ -255,8 +287,23 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   const parseStart = performance.now();
   const understood = await understandQuestion(deps, request, now);
   const { parsed, wall, filter, words, browse } = understood;
-  const objects = await objectQuestionOf(deps, request, understood);
+  const persons = await personQuestionOf(deps, request, understood, signal);
+  const objects = persons ? undefined : await objectQuestionOf(deps, request, understood);
   const parseMs = ms(parseStart);
+
+  if (persons && 'unknownFace' in persons) {
+    return { question: request.question, answer: 'No one in memory has this face: this person was not seen (or not recognised).', evidence: [], timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs: 0, fusionMs: 0, detailMs: 0, answerMs: 0 } };
+  }
+  if (persons) {
+    const found = await answerAboutPeople(deps, understood, persons, now);
+    reinforceRecalled(deps, found.items, now);
+    return {
+      question: request.question,
+      answer: found.answer,
+      evidence: found.items.map(toEvidence),
+      timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs: found.searchMs, fusionMs: 0, detailMs: 0, answerMs: found.answerMs },
+    };
+  }
 
   if (objects) {
     const found = await answerAboutObjects(deps, understood, objects, now);

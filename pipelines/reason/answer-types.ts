@@ -51,6 +51,8 @@ export interface QueryRequest {
   /** Query by example: an image or audio file's bytes. */
   image?: Uint8Array;
   audio?: Uint8Array;
+  /** "When was this person here?": a photo of a face, recognised against the face identities. */
+  face?: Uint8Array;
   /** Epoch ms the question is asked at; defaults to the clock. Tests pin it. */
   now?: number;
 }

@@ -35,7 +35,8 @@ function labelPhrase(labels: readonly string[]): string {
   return `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
 }
 
-function where(context: ObjectAnswerContext): string {
+/** " on garage between 14:00 and 15:00": the streams and window a question was limited to; "" when none. */
+export function where(context: Pick<ObjectAnswerContext, 'streams' | 'wall' | 'timeZone' | 'now'>): string {
   const parts: string[] = [];
   if (context.streams.length > 0) parts.push(`on ${context.streams.join(', ')}`);
   if (context.wall) {

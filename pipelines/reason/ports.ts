@@ -92,6 +92,17 @@ export interface ReasonMedia {
   decodeAudio(bytes: Uint8Array, signal: AbortSignal): Promise<Float32Array>;
 }
 
+/** The face identities (PeopleStore) and the face models, for questions about people. */
+export interface ReasonPeople {
+  /** Every identity with its name (null when unnamed). */
+  identities(): Promise<{ id: string; name: string | null }[]>;
+  /**
+   * The known identity of the clearest face in a photo, or undefined when nobody in memory is near
+   * enough. Throws ExampleError('face', ...) when the photo holds no usable face.
+   */
+  recognise(image: DecodedImage, signal: AbortSignal): Promise<{ id: string; name: string | null; distance: number } | undefined>;
+}
+
 export interface ReasonChat {
   /** The model's reply text (JSON asked for). Throws on transport errors. */
   complete(messages: ChatMessage[], signal: AbortSignal): Promise<string>;

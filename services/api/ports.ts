@@ -81,6 +81,8 @@ export interface QueryInput {
   /** Query by example: an image or audio file's bytes (decoded by ffmpeg when answering). */
   image?: Uint8Array;
   audio?: Uint8Array;
+  /** A photo of a face: the person it is recognised as is looked up in memory. */
+  face?: Uint8Array;
 }
 
 export interface QueryPort {

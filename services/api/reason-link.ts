@@ -29,6 +29,7 @@ export async function linkReason(loaded: LoadedConfig, log: Logger, redis: Redis
             ...(input.until !== undefined ? { until: input.until } : {}),
             ...(input.image !== undefined ? { image: input.image } : {}),
             ...(input.audio !== undefined ? { audio: input.audio } : {}),
+            ...(input.face !== undefined ? { face: input.face } : {}),
           },
           signal,
         ),

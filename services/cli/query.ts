@@ -19,6 +19,7 @@ export interface QueryOptions {
   until?: string;
   image?: string;
   audio?: string;
+  face?: string;
   json?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function registerQuery(program: Command): void {
     .option('--until <time>', 'only before (same forms as --since)')
     .option('--image <file>', 'query by example: find scenes that look like this picture')
     .option('--audio <file>', 'query by example: find moments that sound like this clip')
+    .option('--face <file>', 'a photo of a face: "when was this person here?" answers from the person it is recognised as')
     .option('--json', 'print the answer as JSON')
     .action(async (question: string | undefined, options: QueryOptions, command: Command) => {
       const loaded = load(command);
@@ -75,7 +77,9 @@ export function registerQuery(program: Command): void {
       const audio = await readExample('--audio', options.audio);
       if (image !== undefined) data.image = image;
       if (audio !== undefined) data.audio = audio;
-      if (!data.question && image === undefined && audio === undefined) throw new EngramError('ask a question, or give --image or --audio to search by example', { exitCode: 2 });
+      const face = await readExample('--face', options.face);
+      if (face !== undefined) data.face = face;
+      if (!data.question && image === undefined && audio === undefined && face === undefined) throw new EngramError('ask a question, or give --image, --audio or --face to search by example', { exitCode: 2 });
       // Parse the bounds here too, so a typo fails before anything starts.
       const now = Date.now();
       const request = requestFromJob(data, now, timeZone);

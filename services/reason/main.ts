@@ -31,6 +31,7 @@ export function requestFromJob(data: JobOf<JobName.AnswerQuery>, now: number, ti
     ...(until !== undefined ? { until } : {}),
     ...(data.image !== undefined ? { image: Buffer.from(data.image, 'base64') } : {}),
     ...(data.audio !== undefined ? { audio: Buffer.from(data.audio, 'base64') } : {}),
+    ...(data.face !== undefined ? { face: Buffer.from(data.face, 'base64') } : {}),
   };
 }
 

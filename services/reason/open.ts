@@ -13,6 +13,9 @@ import { loadLabelWords } from './label-words.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
+import { PeopleStore } from '../../pipelines/repositories/people.js';
+import { FaceRecognition } from '../../pipelines/reason/face-recognition.js';
+import { blobStore } from '../runtime/storage.js';
 import type { RedisRepository } from '../../pipelines/repositories/redis.js';
 import type { LanceAccess } from '../../pipelines/repositories/memory-tables.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +43,15 @@ export async function openReason(loaded: LoadedConfig, log: Logger, redis: Redis
     await store.close();
     throw error;
   }
+  // Faces off: no people tables are opened, and questions about people go to the detector or retrieval.
+  let people: PeopleStore | undefined;
+  try {
+    people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobStore(loaded), config.faces, access.storageOptions) : undefined;
+  } catch (error) {
+    await models.close();
+    await store.close();
+    throw error;
+  }
   const pending = new Set<Promise<unknown>>();
   const chat = config.reason.useLlm ? chatPort(new LlmClient(config.llm)) : undefined;
   const labelWords = () => loadLabelWords(join(paths.dataDir, 'cache'));
@@ -49,6 +61,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, redis: Redis
     memory: new StoreMemory(store, { writeLock: new MemoryWriteLock(redis.connection('memory-lock'), config.redis.prefix, { waitMs: config.reason.reinforceLockWaitMs }) }),
     models: new RuntimeModels(models),
     media: new ExampleMedia(),
+    ...(people ? { people: new FaceRecognition(people, models, config.faces) } : {}),
     ...(chat ? { chat } : {}),
     settings: config.reason,
     labelWords,
@@ -68,6 +81,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, redis: Redis
       closing ??= (async () => {
         await Promise.allSettled([...pending]);
         await models.close();
+        await people?.close();
         await store.close();
       })();
       return closing;

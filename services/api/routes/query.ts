@@ -76,10 +76,12 @@ export const QueryBody = z
     until: TimeBound.optional(),
     image: exampleField('image').optional(),
     audio: exampleField('audio').optional(),
+    /** A photo of a face, as a data URL: "when was this person here?" (engram query --face). */
+    face: exampleField('image').optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
-    if (!body.question && body.image === undefined && body.audio === undefined) {
+    if (!body.question && body.image === undefined && body.audio === undefined && body.face === undefined) {
       ctx.addIssue({ code: 'custom', path: ['question'], message: 'ask a question: text is empty (or give an image or audio example)' });
     }
   });
@@ -121,6 +123,7 @@ export function registerQuery(app: FastifyInstance, deps: ApiDeps, config: ApiCo
           ...(until !== undefined ? { until } : {}),
           ...(body.image !== undefined ? { image: body.image } : {}),
           ...(body.audio !== undefined ? { audio: body.audio } : {}),
+          ...(body.face !== undefined ? { face: body.face } : {}),
         };
         // Race the signal too: an answer function that ignores it still cannot hold the request.
         return await new Promise<unknown>((resolve, reject) => {
