@@ -18,16 +18,18 @@ import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
+import { DESCRIPTOR_DIMS, PeopleStore } from '../../pipelines/repositories/people.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { apiDeps } from '../../services/api/main.js';
 import { buildServer } from '../../services/api/server.js';
 import { silentLogger } from '../../services/logger.js';
-import type { PersonLine } from '../../services/runtime/person-line.js';
+import { personLine, type PersonLine } from '../../services/runtime/person-line.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { useTestEnv } from '../helpers/env.js';
 import { EPOCH, syntheticEvent } from '../helpers/events.js';
 import { BOTTLE_DETECTION } from '../helpers/media.js';
-import { seedPeople } from '../helpers/people-memory.js';
+import { faceCrop, seedPeople } from '../helpers/people-memory.js';
 
 const run = promisify(execFile);
 const env = useTestEnv();
@@ -48,6 +50,8 @@ let base: string;
 let browser: Browser;
 let stored: StoredEvent;
 let ids: string[];
+/** The person consolidate recognised on the later kitchen event. */
+let later: PersonLine;
 let stop: () => Promise<void>;
 
 /** Stores one 2..8 s event of the bottle footage with its detections, labels, counts and tracks. */
@@ -69,19 +73,26 @@ async function seedBottles(loaded: ReturnType<typeof env.loaded>): Promise<Store
     tracks: [track(1, 'bottle'), track(2, 'bottle'), track(3, 'bottle'), track(4, 'dining table')],
   };
   closed.closedBy = 'presence';
-  // A later event with only a person in it, for the legend's filter to leave out.
+  // A later event with only a person in it, for the legend's filter to leave out; consolidate
+  // recognises the face on it as a person of its own (descriptor axis 9, far from seedPeople's).
   const later = syntheticEvent({ stream: STREAM, start: 30, length: 4, epoch: EPOCH, tags: ['motion-low'], seed: 6, dims: 64 });
+  const blobs = new LocalBlobStore(paths.blobsDir);
+  const axis = new Float32Array(DESCRIPTOR_DIMS);
+  axis[9] = 1;
+  later.faces = [{ t: 31, score: 0.9, box: [200, 40, 320, 160], descriptor: axis, crop: await blobs.write(`faces/${STREAM}/31000.bmp`, await faceCrop('night', 0)) }];
   later.objects = { labels: ['person'], counts: { person: { distinct: 1, max: 1 } }, tracks: [{ ...track(5, 'person'), enter: 30, leave: 33, enteredAt: EPOCH + 30_000, leftAt: EPOCH + 33_000 }] };
   later.closedBy = 'presence';
   const store = await MemoryStore.open(paths.lancedbUri, { reinforceDays: config.memory.reinforceDays });
+  const people = await PeopleStore.open(paths.lancedbUri, blobs, config.faces);
   try {
     const summarizer = makeSummarizer(new LlmClient(config.llm), async () => undefined, { maxImages: 0 });
     for (const event of [closed, later]) {
-      const outcome = await consolidateEvent(event, { store, summarizer, memory: config.memory });
+      const outcome = await consolidateEvent(event, { store, people, summarizer, memory: config.memory });
       if (outcome.status !== 'stored') throw new Error(`seeding ${event.id}: ${outcome.status}`);
     }
     return (await store.getEvent(closed.id))!;
   } finally {
+    await people.close();
     await store.close();
   }
 }
@@ -96,6 +107,13 @@ beforeAll(async () => {
     { clip: 'bird', stream: 'garden', times: [2] },
   ]);
   context = await EngramContext.open(loaded, silentLogger());
+  const { paths, config } = loaded;
+  const peopleStore = await PeopleStore.open(paths.lancedbUri, new LocalBlobStore(paths.blobsDir), config.faces);
+  try {
+    later = personLine((await peopleStore.list()).find((p) => !ids.includes(p.id))!);
+  } finally {
+    await peopleStore.close();
+  }
   const { deps, close } = await apiDeps(context);
   app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -210,7 +228,7 @@ describe('web UI: people', () => {
   it('shows each person with a face crop; naming and merging in the browser change what the API returns', async () => {
     const { page, errors } = await open();
     const cards = page.locator('#people article.person');
-    await expect.poll(() => cards.count(), POLL).toBe(3);
+    await expect.poll(() => cards.count(), POLL).toBe(4);
     for (const face of await cards.locator('img.face').all()) await expect.poll(() => face.evaluate(naturalWidth), POLL).toBe(112);
 
     // Name the person seen in the kitchen event (three faces).
@@ -230,10 +248,10 @@ describe('web UI: people', () => {
       void dialog.accept();
     });
     await porch.getByRole('button', { name: 'Merge' }).click();
-    await expect.poll(() => cards.count(), POLL).toBe(2);
+    await expect.poll(() => cards.count(), POLL).toBe(3);
     expect(dialogs[0]).toContain('into Alice');
     const after = await people();
-    expect(after.map((p) => p.id).sort()).toEqual([ids[0], ids[2]].sort());
+    expect(after.map((p) => p.id).sort()).toEqual([ids[0], ids[2], later.id].sort());
     const alice = after.find((p) => p.id === ids[0])!;
     expect(alice).toMatchObject({ name: 'Alice', faces: 5 });
     expect(alice.sightings.map((s) => s.stream).sort()).toEqual([STREAM, 'porch']);
@@ -250,6 +268,25 @@ describe('web UI: people', () => {
     await page.close();
   });
 
+  it('narrows the timeline to the events a person was seen in', async () => {
+    const { page, errors } = await open();
+    // Consolidate stored the later event with the identity it recognised there.
+    expect(later.sightings).toEqual([{ eventId: `${STREAM}.0000030000`, stream: STREAM, start: 31, end: 31 }]);
+    const card = page.locator(`#people article[data-id="${later.id}"]`);
+    const asked = page.waitForRequest((r) => r.url().includes('/api/events?') && r.url().includes(`person=${later.id}`));
+    await card.getByRole('button', { name: 'Show on the timeline' }).click();
+    expect((await (await asked).response())?.status()).toBe(200);
+    await page.locator('#timeline-filter', { hasText: `Showing only events where Unnamed ${later.id.slice(0, 8)} was seen` }).waitFor();
+    const bars = page.locator('#timeline .ev');
+    await expect.poll(() => bars.count(), POLL).toBe(1);
+    expect(await bars.first().getAttribute('data-labels')).toBe('person');
+    expect(await bars.first().getAttribute('title')).toContain(`People: Unnamed ${later.id.slice(0, 8)}`);
+    await page.getByRole('button', { name: 'Show all events' }).click();
+    await expect.poll(() => bars.count(), POLL).toBe(2);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('forgets a person only after the confirm is accepted', async () => {
     const { page, errors } = await open();
     const garden = page.locator(`#people article[data-id="${ids[2]}"]`);
@@ -260,8 +297,8 @@ describe('web UI: people', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await garden.getByRole('button', { name: /forget/i }).click();
     await page.locator('#people-status', { hasText: 'Forgot' }).waitFor();
-    await expect.poll(async () => (await people()).map((p) => p.id), POLL).toEqual([ids[0]]);
-    expect(await page.locator('#people article.person').count()).toBe(1);
+    await expect.poll(async () => (await people()).map((p) => p.id).sort(), POLL).toEqual([ids[0], later.id].sort());
+    expect(await page.locator('#people article.person').count()).toBe(2);
     expect((await fetch(`${base}/api/people/${ids[2]}/crop`)).status).toBe(404);
     expect(errors).toEqual([]);
     await page.close();

@@ -400,6 +400,15 @@ function personCard(p) {
     target,
     el('button', { type: 'submit', text: 'Merge' }),
   );
+  const onTimeline = el('button', {
+    type: 'button',
+    class: 'link',
+    text: 'Show on the timeline',
+    onclick: () => {
+      setTimelineFilter('person', p.id);
+      $('timeline-section').scrollIntoView({ behavior: 'smooth' });
+    },
+  });
   const forget = el('button', {
     type: 'button',
     class: 'danger',
@@ -454,6 +463,7 @@ function personCard(p) {
       el('div', { class: 'muted', text: `${p.faces} face${p.faces === 1 ? '' : 's'} · first seen ${fmtTime(p.firstSeen)} · last seen ${fmtTime(p.lastSeen)}` }),
       sightings,
       more,
+      onTimeline,
       allFaces,
       nameForm,
       mergeForm,
