@@ -29,7 +29,17 @@ describe('what a summary says was there', () => {
     const cars: EventObjects = { labels: ['car'], counts: { car: { distinct: 2, max: 1 } }, tracks: [track(1, 'car', 5, 8), track(2, 'car', 14, 18)] };
     expect(describeObjects(cars)).toEqual(['2 cars passed.']);
     const bottles: EventObjects = { labels: ['bottle'], counts: { bottle: { distinct: 3, max: 3 } }, tracks: [track(1, 'bottle', 0, 40, false, false), track(2, 'bottle', 0, 40, false, false), track(3, 'bottle', 0, 12, false, true)] };
-    expect(describeObjects(bottles)).toEqual(['3 bottles were seen, at most 3 at once.']);
+    // One of three bottles taken away at 0:12: how many stood there, and when that changed.
+    expect(describeObjects(bottles)).toEqual(['Up to 3 bottles were in view: 3 at first, 2 at 0:12.']);
+    const seen: EventObjects = { labels: ['bottle'], counts: { bottle: { distinct: 3, max: 3 } }, tracks: [track(1, 'bottle', 0, 40, false, false), track(2, 'bottle', 0, 40, false, false), track(3, 'bottle', 0, 40, false, false)] };
+    expect(describeObjects(seen)).toEqual(['3 bottles were seen, at most 3 at once.']);
+    // The footage's bottles: lifted and put back; a track lost at 0:10 and found again at 0:11 is one bottle moved.
+    const table: EventObjects = {
+      labels: ['bottle'],
+      counts: { bottle: { distinct: 6, max: 3 } },
+      tracks: [track(1, 'bottle', 0, 17, false, true), track(2, 'bottle', 0, 10, false, true), track(3, 'bottle', 0, 6, false, true), track(4, 'bottle', 11, 39, true, false), track(5, 'bottle', 12, 39, true, false), track(6, 'bottle', 23, 39, true, false)],
+    };
+    expect(describeObjects(table, 3)).toEqual(['Up to 3 bottles were in view: 3 at first, 2 at 0:06, 3 at 0:12, 2 at 0:17, 3 at 0:23.']);
     const still: EventObjects = { labels: ['person'], counts: { person: { distinct: 1, max: 1 } }, tracks: [track(1, 'person', 0, 3, false, false)] };
     expect(describeObjects(still)).toEqual(['A person was in view.']);
     expect(describeObjects(NO_OBJECTS)).toEqual([]);

@@ -1,6 +1,7 @@
 // What the detector saw during an event, as consolidation needs it: merging two events' labels,
 // counts and tracks (pattern completion), whether two events differ in who or what is present
 // (such events are never merged), and the plain-words account the extractive summary gives.
+import { countChanges } from '../records/count-changes.js';
 import type { EventObjects, LabelCount, TrackSpan } from '../records/event.js';
 
 export const NO_OBJECTS: EventObjects = { labels: [], counts: {}, tracks: [] };
@@ -93,12 +94,18 @@ export function plural(label: string, n: number): string {
 
 const article = (label: string) => (/^[aeiou]/.test(label) ? 'An' : 'A');
 
+/** How many changes of one label's count a summary lists before it stops. */
+const MAX_LISTED_CHANGES = 8;
+
 /**
  * Sentences saying what was there: a single tracked object with its entry and exit ("A person
  * came into view at 0:06 and left at 0:19"), several of a label as a count ("2 cars passed" when
- * they all came and went, "3 bottles, at most 2 at once" otherwise).
+ * they all came and went), or, when some stayed while others came and went, how many were in
+ * view and when that changed ("Up to 3 bottles were in view: 3 at first, 2 at 0:06, 3 at 0:12.").
+ * `trackMemorySeconds` is the tracker's memory: a track ending and another starting this soon
+ * after is one object moved, not one taken and one brought.
  */
-export function describeObjects(objects: EventObjects): string[] {
+export function describeObjects(objects: EventObjects, trackMemorySeconds = 0): string[] {
   const out: string[] = [];
   for (const label of objects.labels) {
     const tracks = objects.tracks.filter((t) => t.label === label);
@@ -117,8 +124,19 @@ export function describeObjects(objects: EventObjects): string[] {
     }
     const passed = tracks.length > 0 && tracks.every((t) => t.entered && t.left);
     const word = plural(label, distinct);
-    if (passed) out.push(`${distinct} ${word} passed${max > 1 ? `, at most ${max} at once` : ''}.`);
-    else out.push(`${distinct} ${word} were seen${max > 1 ? `, at most ${max} at once` : ''}.`);
+    if (passed) {
+      out.push(`${distinct} ${word} passed${max > 1 ? `, at most ${max} at once` : ''}.`);
+      continue;
+    }
+    // Tracks counted one by one overstate things that stay while others come and go (7 bottle
+    // tracks for 3 bottles, some lifted and put back): say how many were there, and when.
+    const changes = countChanges([{ stream: '', tracks }], [label], trackMemorySeconds);
+    const first = changes[0];
+    if (first && tracks.some((t) => !t.entered)) {
+      const listed = changes.slice(0, MAX_LISTED_CHANGES).map((c) => `${c.to} at ${clock(c.at)}`);
+      const more = changes.length > MAX_LISTED_CHANGES ? `, and ${changes.length - MAX_LISTED_CHANGES} more changes` : '';
+      out.push(`Up to ${max} ${plural(label, max)} were in view: ${first.from} at first, ${listed.join(', ')}${more}.`);
+    } else out.push(`${distinct} ${word} were seen${max > 1 ? `, at most ${max} at once` : ''}.`);
   }
   return out;
 }

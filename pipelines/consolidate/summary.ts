@@ -50,14 +50,17 @@ function describeTags(tags: string[], hasTranscript: boolean): string {
   return parts.join(', ');
 }
 
-/** A readable one-to-three sentence summary built only from what was perceived. */
-export function extractiveSummary(input: SummaryInput): string {
+/**
+ * A readable one-to-three sentence summary built only from what was perceived. `trackMemorySeconds`
+ * (segment.tracks.memorySeconds) tells an object moved from one taken away (objects.ts).
+ */
+export function extractiveSummary(input: SummaryInput, trackMemorySeconds = 0): string {
   const seconds = Math.max(0, input.end - input.start);
   const parts: string[] = [];
   const speech = input.transcript.replace(/\s+/g, ' ').trim();
   const text = input.ocr.replace(/\s+/g, ' ').trim();
   // What was there comes first: it is what people ask a camera about.
-  if (input.objects) parts.push(...describeObjects(input.objects));
+  if (input.objects) parts.push(...describeObjects(input.objects, trackMemorySeconds));
   if (speech) parts.push(`Speech: "${clip(speech, 200)}".`);
   if (text) parts.push(`On screen: "${clip(text, 120)}".`);
   const scene = describeTags(input.tags, speech.length > 0);
@@ -114,7 +117,7 @@ export interface Summarizer {
 export function makeSummarizer(
   model: ChatModel,
   loadImage: (blobPath: string) => Promise<string | undefined>,
-  options: { maxImages: number; onError?: (error: unknown) => void; failureCooldownMs?: number; now?: () => number },
+  options: { maxImages: number; onError?: (error: unknown) => void; failureCooldownMs?: number; now?: () => number; trackMemorySeconds?: number },
 ): Summarizer {
   const now = options.now ?? Date.now;
   // After a failure the endpoint is left alone for a while: every event would otherwise wait
@@ -122,7 +125,7 @@ export function makeSummarizer(
   let skipUntil = 0;
   return {
     async summarize(input, signal) {
-      const fallback: SummaryResult = { summary: extractiveSummary(input), tags: [], needsSummary: true };
+      const fallback: SummaryResult = { summary: extractiveSummary(input, options.trackMemorySeconds), tags: [], needsSummary: true };
       if (!model.isConfigured || now() < skipUntil) return fallback;
       const failed = (error: unknown) => {
         skipUntil = now() + (options.failureCooldownMs ?? 0);

@@ -5,7 +5,7 @@
 import type { StoredEvent, TrackSpan } from '../records/event.js';
 import { plural } from '../consolidate/objects.js';
 import { formatClock, formatDate, formatStreamTime } from './clock.js';
-import { countChanges } from './count-changes.js';
+import { countChanges } from '../records/count-changes.js';
 import { describeWhen } from './extractive-answer.js';
 import { ObjectAsk, type ObjectQuestion } from './object-question.js';
 

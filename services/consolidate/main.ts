@@ -40,6 +40,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const summarizer = makeSummarizer(llm, (p) => blobDataUrl(blobs, p), {
     maxImages: config.llm.maxImages,
     failureCooldownMs: config.llm.failureCooldownMs,
+    trackMemorySeconds: config.segment.tracks.memorySeconds,
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
   });
   // Faces off: no people tables are opened, and events' faces (there are none) would be ignored.

@@ -282,6 +282,8 @@ async function modelCosts(source: string) {
       ocrUnchangedLines: await cost(frames.length, (i) => models.readText(frame(i), undefined, reads[i % reads.length])),
       vadPerAudioSecond: await cost(10, (i) => models.detectSpeech(pcm.subarray(i * 16_000, (i + 1) * 16_000))),
     };
+    // Faces run on every keyframe (not gated): blazeface, and faceres on the faces it finds.
+    if (models.faceDescriptorSize() !== undefined) out.faces = await cost(frames.length, (i) => models.detectFaces([frame(i)], { minScore: 0.6, nmsIou: 0.3, maxFaces: 10 }));
     if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
     return out;
   } finally {
@@ -315,6 +317,7 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   };
   const models = {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
+    faces: cpu('faces'),
     detect: cpu('detect') * perKeyframe.detect,
     ocr: cpu('ocr') * perKeyframe.ocr,
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,

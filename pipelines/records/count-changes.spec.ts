@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent, TrackSpan } from '../records/event.js';
+import type { StoredEvent, TrackSpan } from './event.js';
 import { storedEvent } from '../../test/helpers/garage-memory.js';
 import { countChanges } from './count-changes.js';
 

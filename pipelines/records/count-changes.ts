@@ -2,10 +2,16 @@
 // went down ("when was a bottle taken away?") or up ("when was it put back?"). A track ending and
 // another of the same label starting elsewhere moments later is the same object moved (or the
 // tracker losing it), not one taken away: such pairs cancel out.
-import type { StoredEvent, TrackSpan } from '../records/event.js';
+import type { TrackSpan } from './event.js';
+
+/** What count changes are read from: an event's stream and tracks. */
+export interface Tracked {
+  stream: string;
+  tracks: readonly TrackSpan[];
+}
 
 /** One change in how many of a label were in view on a stream. */
-export interface CountChange {
+export interface CountChange<E extends Tracked = Tracked> {
   stream: string;
   label: string;
   /** Stream seconds and wall-clock epoch ms of the first track leaving (a drop) or entering (a rise). */
@@ -15,24 +21,24 @@ export interface CountChange {
   from: number;
   to: number;
   /** The event where it happened. */
-  event: StoredEvent;
+  event: E;
 }
 
-interface Step {
+interface Step<E> {
   t: number;
   wall: number;
   delta: 1 | -1;
-  event: StoredEvent;
+  event: E;
 }
 
 /** One object's whole track on a stream: its spans in several events joined by track id. */
-interface Joined {
-  first: { span: TrackSpan; event: StoredEvent };
-  last: { span: TrackSpan; event: StoredEvent };
+interface Joined<E> {
+  first: { span: TrackSpan; event: E };
+  last: { span: TrackSpan; event: E };
 }
 
-function joinTracks(events: readonly StoredEvent[], label: string): Map<string, Joined> {
-  const joined = new Map<string, Joined>();
+function joinTracks<E extends Tracked>(events: readonly E[], label: string): Map<string, Joined<E>> {
+  const joined = new Map<string, Joined<E>>();
   for (const event of events) {
     for (const span of event.tracks) {
       if (span.label !== label) continue;
@@ -53,8 +59,8 @@ function joinTracks(events: readonly StoredEvent[], label: string): Map<string, 
  * object was seen again elsewhere, so it moved. An arrival before a departure is not such a pair:
  * both were in view at once, so they are two objects.
  */
-function cancelMoves(steps: readonly Step[], swapSeconds: number): Step[] {
-  const cancelled = new Set<Step>();
+function cancelMoves<E>(steps: readonly Step<E>[], swapSeconds: number): Step<E>[] {
+  const cancelled = new Set<Step<E>>();
   for (const leave of steps) {
     if (leave.delta !== -1) continue;
     const arrival = steps.find((s) => s.delta === 1 && !cancelled.has(s) && s.t >= leave.t && s.t - leave.t <= swapSeconds);
@@ -71,10 +77,10 @@ function cancelMoves(steps: readonly Step[], swapSeconds: number): Step[] {
  * arrival must follow a departure to cancel it: the tracker's memory, the time within which it
  * would have kept the same track had the object stayed put.
  */
-export function countChanges(events: readonly StoredEvent[], labels: Iterable<string>, swapSeconds: number): CountChange[] {
-  const out: CountChange[] = [];
+export function countChanges<E extends Tracked>(events: readonly E[], labels: Iterable<string>, swapSeconds: number): CountChange<E>[] {
+  const out: CountChange<E>[] = [];
   for (const label of labels) {
-    const byStream = new Map<string, { start: number; steps: Step[] }>();
+    const byStream = new Map<string, { start: number; steps: Step<E>[] }>();
     for (const [key, track] of joinTracks(events, label)) {
       const stream = key.slice(0, key.indexOf('\u0000'));
       const line = byStream.get(stream) ?? { start: 0, steps: [] };
