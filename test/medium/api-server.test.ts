@@ -117,7 +117,7 @@ describe('open loopback server (no keys configured)', () => {
     const query = spec.paths['/api/query']?.post?.requestBody?.content['application/json']?.schema;
     // A question, an example, or both: none of the fields is required on its own.
     expect(query?.required ?? []).toEqual([]);
-    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until', 'image', 'audio']);
+    expect(Object.keys(query?.properties ?? {})).toEqual(['question', 'stream', 'since', 'until', 'image', 'audio', 'face']);
     const page = await app.inject('/docs');
     expect(page.body).toContain('<code>/api/query</code>');
   });
