@@ -43,8 +43,8 @@ describe('engram events', () => {
     expect(r.code).toBe(0);
     const lines = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(lines.map((e) => [e.stream, e.start])).toEqual([['porch', 0], ['porch', 5400], ['garage', 10_500], ['garage', 10_600]]);
-    expect(Object.keys(lines[0]!).sort()).toEqual(['counts', 'end', 'endedAt', 'id', 'labels', 'ocr', 'startedAt', 'stream', 'start', 'summary', 'tags', 'thumbnail', 'tracks', 'transcript'].sort());
-    expect(lines[0]).toMatchObject({ id: 'porch.0000000000', transcript: 'hello', thumbnail: 'porch/0.jpg', startedAt: new Date(now - 3 * 3_600_000).toISOString() });
+    expect(Object.keys(lines[0]!).sort()).toEqual(['counts', 'end', 'endedAt', 'id', 'labels', 'ocr', 'people', 'startedAt', 'stream', 'start', 'summary', 'tags', 'thumbnail', 'tracks', 'transcript'].sort());
+    expect(lines[0]).toMatchObject({ id: 'porch.0000000000', transcript: 'hello', thumbnail: 'porch/0.jpg', people: [], startedAt: new Date(now - 3 * 3_600_000).toISOString() });
     expect(lines[1]).toMatchObject({ ocr: 'OPEN' });
   });
 
