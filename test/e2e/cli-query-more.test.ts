@@ -24,7 +24,7 @@ describe('engram query: bad input', () => {
   it('refuses bad input with one line that names the problem', async () => {
     const noQuestion = await cli(['query']);
     expect(noQuestion.code).toBe(2);
-    expect(noQuestion.stderr).toBe('engram: ask a question, or give --image or --audio to search by example\n');
+    expect(noQuestion.stderr).toBe('engram: ask a question, or give --image, --audio or --face to search by example\n');
     const badSince = await cli(['query', 'cars', '--since', 'soonish']);
     expect(badSince.code).toBe(2);
     expect(badSince.stderr).toContain('--since "soonish" is not a time');

@@ -128,6 +128,9 @@ describe('losing Redis', () => {
     const report = JSON.parse(ingest.stdout) as IngestReport;
     expect(report).toMatchObject({ state: 'done', gaps: 0 });
     expect(report.events).toBeGreaterThanOrEqual(3);
+    // A worker with nothing left to do reconnects on its own retry schedule, which may end after
+    // the ingest did: give every worker time to say so before reading their logs.
+    await until('every worker to log its reconnection', () => workers.every((w) => /reconnected to Redis after/.test(w.stderr)), 30_000).catch(() => undefined);
     if (process.env.FAULT_VERBOSE) for (const worker of workers) process.stderr.write(`--- ${worker.name}\n${worker.stderr}\n`);
     for (const worker of workers) {
       expect(worker.child.exitCode, `${worker.name}:\n${worker.stderr}`).toBeNull();
