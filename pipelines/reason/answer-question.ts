@@ -294,19 +294,9 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   if (persons && 'unknownFace' in persons) {
     return { question: request.question, answer: 'No one in memory has this face: this person was not seen (or not recognised).', evidence: [], timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs: 0, fusionMs: 0, detailMs: 0, answerMs: 0 } };
   }
-  if (persons) {
-    const found = await answerAboutPeople(deps, understood, persons, now);
-    reinforceRecalled(deps, found.items, now);
-    return {
-      question: request.question,
-      answer: found.answer,
-      evidence: found.items.map(toEvidence),
-      timings: { totalMs: ms(started), parseMs, embedMs: 0, searchMs: found.searchMs, fusionMs: 0, detailMs: 0, answerMs: found.answerMs },
-    };
-  }
-
-  if (objects) {
-    const found = await answerAboutObjects(deps, understood, objects, now);
+  // Person and object questions are answered from memory's identities and detections, without search.
+  const found = persons ? await answerAboutPeople(deps, understood, persons, now) : objects ? await answerAboutObjects(deps, understood, objects, now) : undefined;
+  if (found) {
     reinforceRecalled(deps, found.items, now);
     return {
       question: request.question,

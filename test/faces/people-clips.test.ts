@@ -16,13 +16,11 @@ import { PeopleStore } from '../../pipelines/repositories/people.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/env.js';
 import { SHARED_MEDIA } from '../helpers/media.js';
+import { CLIPS, PERSON, pairwiseF1 } from '../helpers/people-truth.js';
 
 const run = promisify(execFile);
 const config = ConfigSchema.parse({});
 const WALL = Date.UTC(2026, 10, 28, 9, 0, 0);
-/** ATTRIBUTION.md: who is in which clip. */
-const PERSON: Record<string, string> = { again: 'misfits', brother: 'misfits', bird: 'grey', milk: 'grey', book: 'yellow', learn: 'yellow', eat: 'black', night: 'black', hungry: 'glasses' };
-const CLIPS = Object.keys(PERSON);
 
 async function keyframes(file: string): Promise<{ rgb: Uint8Array; width: number; height: number }[]> {
   const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'fps=1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 1 << 28 });
@@ -30,23 +28,6 @@ async function keyframes(file: string): Promise<{ rgb: Uint8Array; width: number
   const out = [];
   for (let o = 0; o + per <= stdout.length; o += per) out.push({ rgb: new Uint8Array(stdout.buffer, stdout.byteOffset + o, per), width: 640, height: 480 });
   return out;
-}
-
-/** Pairwise precision/recall over clip pairs: same identity predicted vs same person in truth. */
-function pairwiseF1(assigned: Record<string, string>): number {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  for (let a = 0; a < CLIPS.length; a += 1) {
-    for (let b = a + 1; b < CLIPS.length; b += 1) {
-      const truth = PERSON[CLIPS[a]!] === PERSON[CLIPS[b]!];
-      const predicted = assigned[CLIPS[a]!] !== undefined && assigned[CLIPS[a]!] === assigned[CLIPS[b]!];
-      if (truth && predicted) tp += 1;
-      else if (predicted) fp += 1;
-      else if (truth) fn += 1;
-    }
-  }
-  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
 let models: ModelRepository;

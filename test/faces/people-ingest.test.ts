@@ -19,12 +19,10 @@ import { ConfigSchema } from '../../config/schema.js';
 import { queryCli, runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { SHARED_MEDIA } from '../helpers/media.js';
+import { CLIPS, pairwiseF1 } from '../helpers/people-truth.js';
 
 const env = useTestEnv();
 const PEOPLE = join(SHARED_MEDIA, 'people');
-/** ATTRIBUTION.md: who is in which clip. */
-const PERSON: Record<string, string> = { again: 'misfits', brother: 'misfits', bird: 'grey', milk: 'grey', book: 'yellow', learn: 'yellow', eat: 'black', night: 'black', hungry: 'glasses' };
-const CLIPS = Object.keys(PERSON);
 
 interface PersonLine { id: string; name: string | null; faces: number; firstSeen: string; lastSeen: string; sightings: { eventId: string; stream: string; start: number; end: number }[] }
 interface EventLine { id: string; stream: string; people: string[]; startedAt: string }
@@ -45,23 +43,6 @@ function crops(stream: string): string[] {
   const dir = join(env.dataDir, 'blobs', 'faces', stream);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.bmp'));
-}
-
-/** Pairwise F1 over clip pairs: same identity given vs same person in truth. */
-function pairwiseF1(assigned: Record<string, string | undefined>): number {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  for (let a = 0; a < CLIPS.length; a += 1) {
-    for (let b = a + 1; b < CLIPS.length; b += 1) {
-      const truth = PERSON[CLIPS[a]!] === PERSON[CLIPS[b]!];
-      const given = assigned[CLIPS[a]!] !== undefined && assigned[CLIPS[a]!] === assigned[CLIPS[b]!];
-      if (truth && given) tp += 1;
-      else if (given) fp += 1;
-      else if (truth) fn += 1;
-    }
-  }
-  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
 beforeAll(async () => {
