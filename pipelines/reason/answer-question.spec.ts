@@ -69,6 +69,7 @@ function matches(e: StoredEvent, f: MemoryFilter): boolean {
   if (f.streams && !f.streams.includes(e.stream)) return false;
   if (f.wall && !(e.startedAt < f.wall.to && e.endedAt > f.wall.from)) return false;
   if (f.streamTime && !(e.start <= f.streamTime.end && e.end >= f.streamTime.start)) return false;
+  if (f.streamTimes && !f.streamTimes.some((w) => e.start <= w.end && e.end >= w.start)) return false;
   if (f.eventIds && !f.eventIds.includes(e.id)) return false;
   return true;
 }
@@ -128,9 +129,9 @@ class ListMemory implements ReasonMemory {
     const i = list.findIndex((e) => e.id === event.id);
     return [...list.slice(Math.max(0, i - before), i), ...list.slice(i + 1, i + 1 + after)];
   }
-  async momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]> {
+  async momentsInWindows(stream: string, windows: readonly { start: number; end: number }[]): Promise<MomentHit[]> {
     return this.events
-      .filter((e) => e.stream === stream && e.start <= end && e.end >= start)
+      .filter((e) => e.stream === stream && windows.some((w) => e.start <= w.end && e.end >= w.start))
       .map((e) => ({ eventId: e.id, stream, t: e.start, kind: 'keyframe' as const, thumbnail: `thumbs/${e.id}.jpg`, similarity: 0 }));
   }
   async getEvents(ids: readonly string[]) {

@@ -116,29 +116,32 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     const windows = browse
       ? []
       : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
-    // One events read per stretch of a stream that holds completion windows or the best hit's
-    // neighbourhood (stretches that overlap share a read), and one moments read per cluster of
-    // nearby windows; all in parallel. Hits far apart in one stream get a read each: one read
-    // spanning both sorted and cut everything between them.
+    // The stretches of a stream that hold completion windows or the best hit's neighbourhood
+    // (overlapping ones merged), and the clusters of nearby windows. Hits far apart in one stream
+    // are separate stretches: one stretch spanning both sorted and cut everything between them.
     const reads = clusterWindows(windows, 60);
     const wantNeighbours = best !== undefined && neighbourSlots > 0;
     const spans = mergeSpans([
       ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
       ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
     ]);
-    // The stretches are listed as spans (id and times) only: of the ~40 events ten minutes of a
-    // busy stream hold, a question cites two or three, and only those rows are read in full.
-    const [spansByStretch, momentsByRead] = await Promise.all([
-      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEventSpans({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
-      Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
+    // One span listing and one moments read per stream, each covering all of that stream's
+    // stretches (an OR of windows), in parallel: every LanceDB query costs ~5 ms CPU whatever it
+    // returns, and a read per stretch made four or five of them per question. The stretches are
+    // listed as spans (id and times) only: of the ~40 events ten minutes of a busy stream hold, a
+    // question cites two or three, and only those rows are read in full.
+    const byStream = <T extends { stream: string }>(xs: readonly T[]): [string, T[]][] => {
+      const groups = new Map<string, T[]>();
+      for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
+      return [...groups];
+    };
+    const [spansOfStreams, momentsOfStreams] = await Promise.all([
+      Promise.all(byStream(spans).map(async ([stream, stretches]) => [stream, await memory.listEventSpans({ streams: [stream], streamTimes: stretches }, 200 * stretches.length)] as const)),
+      Promise.all(byStream(reads).map(async ([stream, clusters]) => [stream, await memory.momentsInWindows(stream, clusters)] as const)),
     ]);
-    const nearby = new Map<string, EventSpan[]>();
-    for (const { stream, events } of spansByStretch) {
-      const list = nearby.get(stream) ?? [];
-      // An event that straddles two stretches comes back from both reads.
-      for (const e of events) if (!list.some((x) => x.id === e.id)) list.push(e);
-      nearby.set(stream, list);
-    }
+    const nearby = new Map<string, EventSpan[]>(spansOfStreams);
+    const streamMoments = new Map(momentsOfStreams);
+    const momentsByRead = reads.map((read) => ({ read, moments: (streamMoments.get(read.stream) ?? []).filter((m) => m.t >= read.start && m.t <= read.end) }));
     // Context events in the order they join the evidence, up to the slots left.
     const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const context: string[] = [];
