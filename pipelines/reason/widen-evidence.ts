@@ -62,6 +62,13 @@ export function mergeSpans(spans: readonly { stream: string; start: number; end:
   return out;
 }
 
+/** Items grouped by stream, in the order their streams first appear. */
+function byStream<T extends { stream: string }>(xs: readonly T[]): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
+  return [...groups];
+}
+
 /** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
 async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
   const after = parsed.order?.direction === OrderDirection.After;
@@ -125,23 +132,14 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
       ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
       ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
     ]);
-    // One span listing and one moments read per stream, each covering all of that stream's
-    // stretches (an OR of windows), in parallel: every LanceDB query costs ~5 ms CPU whatever it
-    // returns, and a read per stretch made four or five of them per question. The stretches are
-    // listed as spans (id and times) only: of the ~40 events ten minutes of a busy stream hold, a
-    // question cites two or three, and only those rows are read in full.
-    const byStream = <T extends { stream: string }>(xs: readonly T[]): [string, T[]][] => {
-      const groups = new Map<string, T[]>();
-      for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
-      return [...groups];
-    };
-    const [spansOfStreams, momentsOfStreams] = await Promise.all([
-      Promise.all(byStream(spans).map(async ([stream, stretches]) => [stream, await memory.listEventSpans({ streams: [stream], streamTimes: stretches }, 200 * stretches.length)] as const)),
-      Promise.all(byStream(reads).map(async ([stream, clusters]) => [stream, await memory.momentsInWindows(stream, clusters)] as const)),
-    ]);
-    const nearby = new Map<string, EventSpan[]>(spansOfStreams);
-    const streamMoments = new Map(momentsOfStreams);
-    const momentsByRead = reads.map((read) => ({ read, moments: (streamMoments.get(read.stream) ?? []).filter((m) => m.t >= read.start && m.t <= read.end) }));
+    // One span listing per stream, covering all of that stream's stretches (an OR of windows), in
+    // parallel: every LanceDB query costs ~5 ms CPU whatever it returns, and a listing per stretch
+    // made two or three of them per question. The stretches are listed as spans (id and times)
+    // only: of the ~40 events ten minutes of a busy stream hold, a question cites two or three,
+    // and only those rows are read in full.
+    const nearby = new Map<string, EventSpan[]>(
+      await Promise.all(byStream(spans).map(async ([stream, stretches]) => [stream, await memory.listEventSpans({ streams: [stream], streamTimes: stretches }, 200 * stretches.length)] as const)),
+    );
     // Context events in the order they join the evidence, up to the slots left.
     const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const context: string[] = [];
@@ -163,15 +161,21 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     }
     // Cross-modal completion: events of the other sense inside the windows.
     const inside = (read: (typeof reads)[number], from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
-    for (const { read } of momentsByRead) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
+    for (const read of reads) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
     const unread = context.filter((id) => !known.has(id));
     if (unread.length > 0) for (const e of await memory.getEvents(unread)) known.set(e.id, e);
     for (const id of context) {
       const event = known.get(id);
       if (event) push({ event, score: 0, confidence: 0 }, EvidenceRole.Context);
     }
-    // Keyframe thumbnails for evidence that has none, from the moments inside the windows.
-    for (const { read, moments } of momentsByRead) {
+    // Keyframe thumbnails for evidence that has none, from the moments inside the windows. Events
+    // nearly always carry their own, so the moments are read only for streams where one is missing
+    // (one read per stream): reading them for every question was one more LanceDB query per stream.
+    const bareStreams = new Set(items.filter((i) => !i.thumbnail).map((i) => i.event.stream));
+    const momentReads = byStream(reads.filter((r) => bareStreams.has(r.stream)));
+    const streamMoments = new Map(await Promise.all(momentReads.map(async ([stream, clusters]) => [stream, await memory.momentsInWindows(stream, clusters)] as const)));
+    for (const read of reads) {
+      const moments = streamMoments.get(read.stream) ?? [];
       for (const item of items) {
         if (item.thumbnail) continue;
         const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(read, m.t, m.t));
