@@ -20,7 +20,7 @@ afterAll(() => {
 });
 
 function tempDir(): string {
-  const dir = tempDir();
+  const dir = makeTempDir();
   dirs.push(dir);
   return dir;
 }
