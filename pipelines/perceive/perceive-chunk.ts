@@ -100,17 +100,15 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   // The change signal first: everything after it may be skipped because of it.
   const gated: GatedFrame[] = chunk.keyframes.map((k, i) => ({ t: k.t, grey: greyCopy(frames[i] as Frame, gating.width) }));
   const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
-  // Thumbnails, audio and faces are not gated and do not wait for the stream's lane (blazeface
-  // costs a few ms a frame, and the descriptor runs only on faces found).
+  // Thumbnails and audio are not gated and do not wait for the stream's lane.
   const ungated = Promise.all([
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
-    perceiveKeyframeFaces(chunk, frames, deps, signal),
   ]);
   ungated.catch(() => undefined); // awaited below; a rejection must not go unhandled while the lane waits
   const visual = () => perceiveGated(chunk, frames, gated, options, deps, signal);
-  const [seen, [audio, thumbnails, faces]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
-  const { imageVectors, detections, ocr, change, carried } = seen;
+  const [seen, [audio, thumbnails]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
+  const { imageVectors, detections, ocr, faces, change, carried } = seen;
 
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
     const vectors: Record<string, Float32Array> = {};
@@ -186,36 +184,63 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   };
   const [, detections] = await Promise.all([frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))), detectAll()]);
 
-  const ocr = await readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal);
+  // Faces wait for the detector: they are looked for only where it sees a person.
+  const [ocr, faces] = await Promise.all([
+    readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal),
+    perceiveKeyframeFaces(chunk, frames, gated, detections, state.marks.faces as GateMark<KeyframeFace[]> | undefined, options, deps, signal),
+  ]);
   writes.push(ocr.write);
   noteCarried('ocr', ocr.carriedFrom, ocr.plan);
+  if (faces) {
+    writes.push(faces.write);
+    noteCarried('faces', faces.carriedFrom, faces.plan);
+  }
   await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
-  return { imageVectors, detections, ocr: ocr.lines, change: background.change, carried };
+  return { imageVectors, detections, ocr: ocr.lines, faces: faces?.results, change: background.change, carried };
 }
 
+/** Whether a keyframe's detections (run or carried) hold a person; undefined when the detector cannot say (not run, or person not among its kept labels). */
+function personSeen(detections: (Detection[] | null)[] | undefined, detect: DetectOptions | undefined, i: number): boolean | undefined {
+  if (!detections || !detect || (detect.labels.length > 0 && !detect.labels.includes(PERSON))) return undefined;
+  return (detections[i] ?? []).some((d) => d.label === PERSON);
+}
+
+const PERSON = 'person';
+
 /**
- * Gated, described faces per keyframe, each crop stored; undefined when the face stage is off or
- * its models are missing. It runs on every keyframe rather than only on those with a person
- * detection: blazeface took ~46 ms a frame (one thread, shared machine) next to the object detector's hundreds, the
- * descriptor runs only on faces found, and it then needs no detector at all (README "Faces").
+ * Described faces per keyframe, each crop stored; undefined when the face stage is off or its
+ * models are missing. Gated like the other models, and by the detector: a face needs a person, so
+ * where the detector runs (its result fresh or carried) faces are looked for only on keyframes
+ * with a person (null elsewhere: not looked for); of those, only where the picture changed since
+ * the face stage last ran or its refresh interval passed. The rest carry the faces of that run,
+ * the same crops and descriptors (close-event.ts counts each crop once per event). Without a
+ * detector every keyframe is eligible, so faces still work alone.
  */
-async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], deps: PerceiveDeps, signal?: AbortSignal): Promise<KeyframeFace[][] | undefined> {
-  const { models, faces: options, saveFaceCrop } = deps;
-  if (frames.length === 0 || options?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
+async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], gated: GatedFrame[], detections: (Detection[] | null)[] | undefined, mark: GateMark<KeyframeFace[]> | undefined, options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal) {
+  const { models, faces: faceOptions, saveFaceCrop } = deps;
+  if (frames.length === 0 || faceOptions?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
   if (models.faceDescriptorSize() === undefined) return undefined;
-  const found = await perceiveFaces(frames, options, { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) }, signal);
-  const out: KeyframeFace[][] = frames.map(() => []);
-  await Promise.all(
-    found.map(async (face) => {
-      const k = chunk.keyframes[face.frame];
-      if (!k) return;
-      const list = out[face.frame] as KeyframeFace[];
-      const index = list.length;
-      list.push({ score: face.score, box: face.box, descriptor: face.descriptor, crop: '' });
-      (list[index] as KeyframeFace).crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
-    }),
-  );
-  return out;
+  const gate = options.gating.faces;
+  const eligible = gated.map((_g, i) => !gate.enabled || personSeen(detections, deps.detect, i) !== false);
+  const plan = planGate(gated, eligible, mark, gate, options.gating);
+  const faceModels = { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) };
+  const run = async (indices: number[]): Promise<KeyframeFace[][]> => {
+    const found = await perceiveFaces(indices.map((i) => frames[i] as Frame), faceOptions, faceModels, signal);
+    const out: KeyframeFace[][] = indices.map(() => []);
+    await Promise.all(
+      found.map(async (face) => {
+        const k = chunk.keyframes[indices[face.frame] as number];
+        const list = out[face.frame];
+        if (!k || !list) return;
+        const index = list.length;
+        const entry: KeyframeFace = { score: face.score, box: face.box, descriptor: face.descriptor, crop: '' };
+        list.push(entry);
+        entry.crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
+      }),
+    );
+    return out;
+  };
+  return { ...(await runGated('faces', gated, plan, mark, run)), plan };
 }
 
 /**

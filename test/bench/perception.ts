@@ -11,7 +11,8 @@
 //     sum(model cost x how often it ran) + ingest can be read on a quiet machine, whatever this
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off] [--file] [--no-costs]   (prints JSON)
+//   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off] [--file] [--no-costs] [--compare-threads]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -140,8 +141,10 @@ function ranFractions(records: PerceptionRecord[]) {
     keyframes: kfs.length,
     detectRunsPerKeyframe: runsPerKeyframe((k) => k.detections !== null && k.detections !== undefined && k.carried?.detect === undefined),
     ocrRunsPerKeyframe: runsPerKeyframe((k) => k.ocr !== null && k.carried?.ocr === undefined),
+    facesRunsPerKeyframe: runsPerKeyframe((k) => k.faces !== null && k.faces !== undefined && k.carried?.faces === undefined),
     detect: fraction((k) => k.detections !== null && k.detections !== undefined, 'detect'),
     ocr: fraction((k) => k.ocr !== null, 'ocr'),
+    faces: fraction((k) => k.faces !== null && k.faces !== undefined, 'faces'),
     image: fraction((k) => Object.keys(k.vectors).length > 0, 'image'),
     vad: audio.length === 0 ? null : +(audio.filter((r) => !r.audio?.quiet).length / audio.length).toFixed(3),
   };
@@ -259,11 +262,11 @@ async function capacity(gating: 'on' | 'off', source: string) {
 }
 
 /** CPU seconds per call of each model alone on real keyframes of the footage (640x360, as ingest scales them). */
-async function modelCosts(source: string) {
+async function modelCosts(source: string, intraOpThreads?: number) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', 'fps=1,scale=640:360', '-frames:v', '12', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
   const frames = Array.from({ length: raw.length / (640 * 360 * 3) }, (_v, i) => ({ rgb: raw.subarray(i * 640 * 360 * 3, (i + 1) * 640 * 360 * 3), width: 640, height: 360 }));
   const pcm = new Float32Array(execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-t', '10', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 26 }).buffer.slice(0));
-  const models = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir }, log: { info() {}, warn() {} } });
+  const models = await ModelRepository.open({ config: ModelsSchema.parse(intraOpThreads === undefined ? {} : { intraOpThreads }), paths: { modelsDir }, log: { info() {}, warn() {} } });
   try {
     await models.warmUp();
     const cost = async (calls: number, fn: (i: number) => unknown) => {
@@ -282,7 +285,7 @@ async function modelCosts(source: string) {
       ocrUnchangedLines: await cost(frames.length, (i) => models.readText(frame(i), undefined, reads[i % reads.length])),
       vadPerAudioSecond: await cost(10, (i) => models.detectSpeech(pcm.subarray(i * 16_000, (i + 1) * 16_000))),
     };
-    // Faces run on every keyframe (not gated): blazeface, and faceres on the faces it finds.
+    // Blazeface, and faceres on the faces it finds (gated: only where the detector sees a person).
     if (models.faceDescriptorSize() !== undefined) out.faces = await cost(frames.length, (i) => models.detectFaces([frame(i)], { minScore: 0.6, nmsIou: 0.3, maxFaces: 10 }));
     if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
     return out;
@@ -294,6 +297,9 @@ async function modelCosts(source: string) {
 const source = await liveSource();
 const costs = process.argv.includes('--no-costs') ? undefined : await modelCosts(source);
 process.stderr.write(`${JSON.stringify({ costs })}\n`);
+// The same costs with onnxruntime choosing its intra-op threads (one per core), the default before models.intraOpThreads 1.
+const costsAllCoreThreads = process.argv.includes('--compare-threads') ? await modelCosts(source, 0) : undefined;
+if (costsAllCoreThreads) process.stderr.write(`${JSON.stringify({ costsAllCoreThreads })}\n`);
 const file = process.argv.includes('--file') ? await fileThroughput(CAR_DETECTION) : undefined;
 const live = [];
 for (const mode of modes) live.push(await capacity(mode, source));
@@ -313,11 +319,12 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   const perKeyframe = {
     detect: weighted((t) => t.ran.detectRunsPerKeyframe),
     ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
+    faces: weighted((t) => t.ran.facesRunsPerKeyframe),
     vad: weighted((t) => t.ran.vad ?? 0),
   };
   const models = {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
-    faces: cpu('faces'),
+    faces: cpu('faces') * perKeyframe.faces,
     detect: cpu('detect') * perKeyframe.detect,
     ocr: cpu('ocr') * perKeyframe.ocr,
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,
@@ -340,5 +347,5 @@ const probe = await ModelRepository.open({ config: ModelsSchema.parse({}), paths
 const installed = probe.status().filter((m) => m.installed).map((m) => m.name);
 await probe.close();
 process.stdout.write(
-  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
 );
