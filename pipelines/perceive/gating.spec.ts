@@ -36,7 +36,7 @@ class MemoryGates implements GateMarks {
 
 /** Models that count their runs; the detector reports the bright square where it is. */
 function countingModels() {
-  const runs = { detect: 0, ocr: 0, vad: 0 };
+  const runs = { detect: 0, ocr: 0, vad: 0, ocrRegions: [] as ([number, number, number, number] | undefined)[] };
   const models: PerceptionModels = {
     spaces: () => [{ id: 'visual-signature', modalities: ['image'] }],
     status: () => [
@@ -53,8 +53,9 @@ function countingModels() {
       return [{ start: 0.1, end: 0.9 }];
     },
     transcribe: async () => undefined,
-    readText: async (f, _signal, previous?: readonly ReadLine[]): Promise<ReadLine[]> => {
+    readText: async (f, _signal, previous?: readonly ReadLine[], region?: [number, number, number, number]): Promise<ReadLine[]> => {
       runs.ocr += 1;
+      runs.ocrRegions.push(region);
       return previous && previous.length > 0 ? previous.map((l) => ({ ...l, reused: true })) : [{ text: 'EXIT', confidence: 0.9, box: [0, 0, 10, 10] }];
     },
     detectObjects: async (frames) => {
@@ -166,6 +167,12 @@ describe('gated perception', () => {
     expect(kfs.filter((k) => k.carried?.ocr !== undefined).map((k) => [k.t, k.carried!.ocr])).toEqual([[2, 0], [6, 4]]);
     expect(runs.ocr).toBe(2);
     expect(kfs.find((k) => k.t === 6)!.ocr!.map((l) => l.text)).toEqual(['EXIT']);
+    // The first read sees the whole frame; the read after the change is told where it changed
+    // (the 30x30 square at x 60-90, y 30-60, in frame pixels, rounded out to the grey copy's 2.5 px cells).
+    expect(runs.ocrRegions[0]).toBeUndefined();
+    const [x0, y0, x1, y1] = runs.ocrRegions[1]!;
+    expect([x0, y0]).toEqual([expect.closeTo(60, -0.7), expect.closeTo(30, -0.7)]);
+    expect([x1, y1]).toEqual([expect.closeTo(90, -0.7), expect.closeTo(60, -0.7)]);
   });
 
   it('looks for faces only where the detector sees a person and the picture changed, and carries the same sighting elsewhere', async () => {

@@ -13,7 +13,7 @@ import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from '../record
 import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
-import { greyCopy, type GreyFrame } from './change-signal.js';
+import { changedBox, greyCopy, type GreyFrame } from './change-signal.js';
 import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
 import type { StreamLanes } from './stream-lanes.js';
 
@@ -36,14 +36,28 @@ export interface PerceptionModels {
   audioLevels(pcm: Float32Array, sampleRate: number): { windows: { t: number; rmsDb: number }[] };
   detectSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]>;
   transcribe(pcm: Float32Array, signal?: AbortSignal): Promise<{ start: number; end: number; text: string }[] | undefined>;
-  /** Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading (ModelRepository.readText). */
-  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[]): Promise<ReadLine[]>;
+  /**
+   * Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading, and
+   * with `region` (frame pixels where the picture changed since `previous` was read) text is
+   * looked for only there, the previous lines elsewhere kept (ModelRepository.readText).
+   */
+  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[], region?: Box): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
   /** Face detection and descriptors (ModelRepository); faceDescriptorSize() is undefined while blazeface or faceres is missing. */
   detectFaces?: FaceModels['detectFaces'];
   faceDescriptorSize?: FaceModels['faceDescriptorSize'];
   describeFaces?: FaceModels['describeFaces'];
+}
+
+/** [x0, y0, x1, y1] in frame pixels. */
+type Box = [number, number, number, number];
+
+/** A box on the grey copy, in the frame's pixels (rounded outwards). */
+function inFrame(box: Box, grey: GreyFrame, frame: { width: number; height: number }): Box {
+  const sx = frame.width / grey.width;
+  const sy = frame.height / grey.height;
+  return [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.min(frame.width, Math.ceil(box[2] * sx)), Math.min(frame.height, Math.ceil(box[3] * sy))];
 }
 
 /** One line as the OCR runtime returns it: with its box and a fingerprint of its pixels, kept in the OCR gate's mark. */
@@ -280,7 +294,12 @@ async function readTexts(chunk: Chunk, gated: GatedFrame[], mark: GateMark<ReadL
     if (!decision) continue;
     let result: ReadLine[];
     if (decision.run) {
-      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined);
+      // Run because the picture changed since the last read: text can only have changed where the picture did.
+      const grey = (gated[i] as GatedFrame).grey;
+      const box = gate.enabled && decision.since ? changedBox(grey, decision.since, options.gating.pixelThreshold) : null;
+      const region = box ? inFrame(box, grey, k) : undefined;
+      if (region) observeGate('ocr', 'region');
+      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined, region);
       previous = result;
       write = markWrite('ocr', gated[i] as GatedFrame, result);
     } else {

@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off] [--file] [--no-costs] [--compare-threads]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--file] [--no-costs] [--compare-threads]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -22,7 +22,9 @@ import { loadConfig, packageRoot } from '../../config/load.js';
 import { ModelsSchema } from '../../config/schema.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { metricsRegistry } from '../../pipelines/metrics.js';
-import { greyCopy } from '../../pipelines/perceive/change-signal.js';
+import { changedArea, changedBox, greyCopy } from '../../pipelines/perceive/change-signal.js';
+import { GatingSchema } from '../../config/schema.js';
+import { detectionWindow } from '../../models/runtime/ocr.js';
 import type { PerceptionRecord } from '../../pipelines/records/perception.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
@@ -41,7 +43,8 @@ const seconds = Number(arg('seconds', '30'));
 /** Connection, probing and the first chunks are not steady state. */
 const warmupSeconds = 10;
 const maxStreams = Number(arg('max', '32'));
-const modes = arg('modes', 'on,off').split(',') as ('on' | 'off')[];
+/** `--modes none`: the per-call costs only, no live trials. */
+const modes = arg('modes', 'on,off').split(',').filter((m): m is 'on' | 'off' => m === 'on' || m === 'off');
 const cacheDir = join(tmpdir(), 'engram-bench-media');
 const modelsDir = join(packageRoot(), 'data/models');
 const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, vad: { enabled: false } };
@@ -128,6 +131,14 @@ async function inferenceSeconds(): Promise<Record<string, number>> {
   return out;
 }
 
+/** The gate counter so far (engram_perceive_gate_total), by "gate/outcome". */
+async function gateCounts(): Promise<Record<string, number>> {
+  const metric = metricsRegistry.getSingleMetric('engram_perceive_gate_total');
+  const out: Record<string, number> = {};
+  for (const v of ((await metric?.get())?.values ?? []) as { value: number; labels: Record<string, unknown> }[]) out[`${String(v.labels.gate)}/${String(v.labels.outcome)}`] = v.value;
+  return out;
+}
+
 /** Of the keyframes (or audio chunks) a gated model applied to, the fraction it ran on. */
 function ranFractions(records: PerceptionRecord[]) {
   const kfs = records.flatMap((r) => r.keyframes);
@@ -159,11 +170,13 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
       await Promise.all(servers.map((s, i) => streams.add({ name: names[i] as string, source: s.url, live: true })));
       const started = Date.now();
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), at: performance.now() };
+      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
       await new Promise((r) => setTimeout(r, (seconds - warmupSeconds) * 1000));
       const children = childCpu();
       const node = process.cpuUsage(cpu0.node);
       const inference = await inferenceSeconds();
+      const gates = await gateCounts();
+      const gateDelta = (key: string) => (gates[key] ?? 0) - (cpu0.gates[key] ?? 0);
       const steadySeconds = (performance.now() - cpu0.at) / 1000;
       const streamSeconds = n * steadySeconds;
       const warm = started + warmupSeconds * 1000;
@@ -217,6 +230,8 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ...(failed.length > 0 ? { failedPerceiveJobs: failed.length, failedReason: failed[0]?.failedReason } : {}),
         ...(streamErrors.length > 0 ? { streamErrors } : {}),
         ran: ranFractions(steady),
+        // Of the OCR runs (all records since the warm-up, per the gate counter), those that looked only where the picture changed.
+        ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
           ingestFfmpeg: perStreamSecond(children.ingestFfmpeg - cpu0.children.ingestFfmpeg),
@@ -278,11 +293,34 @@ async function modelCosts(source: string, intraOpThreads?: number) {
     };
     const frame = (i: number) => frames[i % frames.length]!;
     const reads = await Promise.all(frames.map((f) => models.readText(f)));
+    // OCR as the gate runs it after a change: each keyframe against the one a second before, where
+    // the change signal says it changed, looking only where it changed (a full read when that is most of the frame).
+    const gating = GatingSchema.parse({});
+    const greys = frames.map((f) => greyCopy(f, gating.width));
+    const changed = frames.flatMap((f, i) => {
+      const [grey, before, previous] = [greys[i]!, greys[i - 1], reads[i - 1]];
+      if (!before || !previous || changedArea(grey, before, gating.pixelThreshold) < gating.minArea) return [];
+      const box = changedBox(grey, before, gating.pixelThreshold)!;
+      const sx = f.width / grey.width;
+      const sy = f.height / grey.height;
+      const region: [number, number, number, number] = [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.ceil(box[2] * sx), Math.ceil(box[3] * sy)];
+      const window = detectionWindow(region, previous, f, 1);
+      return [{ frame: f, previous, region, share: window ? (window.w * window.h) / (f.width * f.height) : 1 }];
+    });
     const out: Record<string, unknown> = {
       changeSignal: await cost(frames.length * 5, (i) => greyCopy(frame(i), 64)),
       visualSignature: await cost(frames.length * 5, (i) => models.visualSignature(frame(i))),
       ocr: await cost(frames.length, (i) => models.readText(frame(i))),
       ocrUnchangedLines: await cost(frames.length, (i) => models.readText(frame(i), undefined, reads[i % reads.length])),
+      ...(changed.length > 0
+        ? {
+            ocrChangedRegion: {
+              ...(await cost(changed.length, (i) => models.readText(changed[i]!.frame, undefined, changed[i]!.previous, changed[i]!.region))),
+              changedKeyframes: changed.length,
+              meanShareOfFrameRead: +(changed.reduce((sum, c) => sum + c.share, 0) / changed.length).toFixed(3),
+            },
+          }
+        : {}),
       vadPerAudioSecond: await cost(10, (i) => models.detectSpeech(pcm.subarray(i * 16_000, (i + 1) * 16_000))),
     };
     // Blazeface, and faceres on the faces it finds (gated: only where the detector sees a person).
@@ -319,6 +357,7 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   const perKeyframe = {
     detect: weighted((t) => t.ran.detectRunsPerKeyframe),
     ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
+    ocrRegionShare: weighted((t) => t.ocrRegionShareOfRuns ?? 0),
     faces: weighted((t) => t.ran.facesRunsPerKeyframe),
     vad: weighted((t) => t.ran.vad ?? 0),
   };
@@ -326,7 +365,8 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
     faces: cpu('faces') * perKeyframe.faces,
     detect: cpu('detect') * perKeyframe.detect,
-    ocr: cpu('ocr') * perKeyframe.ocr,
+    // OCR runs after a change look only where it changed (ocrChangedRegion's cost); first reads and refreshes read it all.
+    ocr: perKeyframe.ocr * (perKeyframe.ocrRegionShare * (cpu('ocrChangedRegion') || cpu('ocr')) + (1 - perKeyframe.ocrRegionShare) * cpu('ocr')),
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,
   };
   const modelTotal = Object.values(models).reduce((a, b) => a + b, 0);
