@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--file] [--no-costs] [--compare-threads]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -47,7 +47,9 @@ const maxStreams = Number(arg('max', '32'));
 const modes = arg('modes', 'on,off').split(',').filter((m): m is 'on' | 'off' => m === 'on' || m === 'off');
 const cacheDir = join(tmpdir(), 'engram-bench-media');
 const modelsDir = join(packageRoot(), 'data/models');
-const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, vad: { enabled: false } };
+const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, faces: { enabled: false }, vad: { enabled: false } };
+/** `--streams 4,8`: one trial per count and mode instead of the capacity search (per-stream costs at a load the machine can carry). */
+const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(Number);
 
 async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
@@ -246,9 +248,17 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
   }
 }
 
-/** Doubles until a trial fails, then bisects between the last success and the failure. */
+/** Doubles until a trial fails, then bisects between the last success and the failure (or runs the --streams counts). */
 async function capacity(gating: 'on' | 'off', source: string) {
   const trials = [];
+  if (fixedStreams.length > 0) {
+    for (const n of fixedStreams) {
+      const trial = await liveTrial(gating, n, source);
+      trials.push(trial);
+      process.stderr.write(`${JSON.stringify(trial)}\n`);
+    }
+    return { gating, maxStreamsKeptUp: Math.max(0, ...trials.filter((t) => t.keptUp).map((t) => t.streams)), trials };
+  }
   let best = 0;
   let lo = 0;
   let hi = 0;
