@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { isEngramError } from '../../config/errors.js';
 import type { QueueCounts } from '../../pipelines/repositories/queue.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
@@ -12,7 +11,7 @@ import type { ModelStatus } from '../../models/runtime/model-repository.js';
 import { modelStatus } from './models.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { lanceBackend, probeLance } from '../../pipelines/repositories/lance-connect.js';
-import { blobStore, lanceAccess, needsCommitLock } from '../runtime/storage.js';
+import { blobStore, lanceAccess, needsCommitLock, recordingRepository } from '../runtime/storage.js';
 
 export interface StoreStatus {
   /** local, s3, gs, az... */
@@ -36,7 +35,7 @@ export interface StatusReport {
 async function streamsWithRecordings(context: EngramContext): Promise<StatusReport['streams']> {
   const redis = context.redis.connection('cli-status');
   const list = await new StreamRepository(redis, context.config.redis.prefix).list();
-  const bytes = await RecordingRepository.local(redis, context.config.redis.prefix, context.paths.recordingsDir).bytes();
+  const bytes = await recordingRepository(context.loaded, redis).bytes();
   return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
 }
 
