@@ -10,11 +10,11 @@
 //    generated, and go through the real consolidation path (consolidateEvent + MaintainMemory).
 // Run: npx tsx test/bench/memory.ts [--sizes 10000,100000] [--dims 512] [--queries 50]
 //      (--sizes 10000,100000,1000000 for 1M: needs ~2 GB for the brute-force copy of the vectors)
-// The 1M run in well under an hour (same rows, queries and exact answers; only less of what the
-// recall/speed goal does not need): --batch 50000 --singles 3 --scan-queries 5 --skip-hour.
-// Each merge-insert joins its batch against the whole table, so 5,000-row batches made the 1M
-// insert quadratic (2518 s); the unindexed LanceDB searches read every vector, so a handful gives
-// their median. The exact answers (recall's truth) are always the JS scan over every query.
+// The 1M run, cut to what its goal needs (same rows, queries and exact answers; only less of what the
+// recall/speed goal does not need): --batch 100000 --singles 3 --scan-queries 5 --skip-hour.
+// Each merge-insert joins its batch against the whole table: in 5,000-row batches the 1M insert
+// took 2518 s. The unindexed LanceDB searches read every vector, so a handful gives their median.
+// The exact answers (recall's truth) are always the JS scan over every query.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
