@@ -30,7 +30,7 @@ export class LanceCommitLock implements CommitLock {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
-    const busy = () => new EngramError(`LanceDB commit lock stayed taken by another process for ${Math.round(this.#waitMs / 1000)} s; will retry`);
+    const busy = () => new EngramError(`LanceDB commit lock stayed taken by another process for ${Math.round(this.#waitMs / 1000)} s; gave up waiting, so this write was not made`);
     return this.#lock.hold(NAME, { ttlMs: TTL_MS, renewMs: RENEW_MS, waitMs: this.#waitMs }, busy, () => {
       this.stats.waitMs += performance.now() - t0;
       this.stats.commits += 1;
