@@ -11,8 +11,9 @@ import type { MemoryTables } from './memory-tables.js';
 
 /**
  * IVF partitions probed per search (LanceDB's default), of sqrt(n) built (buildIndexes). On 100k
- * clustered 512-d events (test/bench/memory.ts) recall@10 was the same at 10, 20 and 40 probes:
- * what limits IVF-PQ is the PQ ranking, which the refine step below corrects.
+ * clustered 512-d events (test/bench/memory.ts) recall@10 was the same at 10, 20 and 40 probes,
+ * and at 1M (1000 partitions) the same at 20 and 40: what limits IVF-PQ is the PQ ranking, which
+ * the refine step below corrects.
  */
 export const NPROBES = 20;
 /**
@@ -22,11 +23,16 @@ export const NPROBES = 20;
  */
 export const REFINE_CANDIDATES = 300;
 /**
- * Larger tables need more candidates: at 1M the fixed 300 recalled 0.70 at 10, 1000 recalled 0.93
- * (51.6 ms vs 37.8 ms p50). Without an explicit refineCandidates, a search re-ranks at least one
- * candidate per this many rows of its table.
+ * Larger tables need more candidates. Measured at 1M (test/bench/memory.ts, one index, 50 queries,
+ * shared 2-core machine): 300 recalled 0.70 at 10 (an earlier run), 1000 recalled 0.952 (p50
+ * 45-51 ms), 2000 recalled 0.996 (p50 51-69 ms), 3000 and 4000 1.0; the JS brute-force scan took
+ * 2053 ms p50. 1000 is at the 0.95 goal's edge, and two index builds over the same 100k rows
+ * recalled 0.978 and 0.988 (k-means training differs per build), so one candidate per 500 rows:
+ * 2000 at 1M, ~30x faster than the scan; up to 150k rows REFINE_CANDIDATES' 300 still rules.
+ * Without an explicit refineCandidates, a search re-ranks at least one candidate per this many
+ * rows of its table.
  */
-export const ROWS_PER_REFINE_CANDIDATE = 1000;
+export const ROWS_PER_REFINE_CANDIDATE = 500;
 /** How long a table's row count (for the refine depth) is reused before it is counted again. */
 const ROW_COUNT_TTL_MS = 30_000;
 // Detector labels are searchable words too: "person" finds the events a person was seen in.
