@@ -172,10 +172,11 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
       await Promise.all(servers.map((s, i) => streams.add({ name: names[i] as string, source: s.url, live: true })));
       const started = Date.now();
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
+      const cpu0 = { node: process.cpuUsage(), elu: performance.eventLoopUtilization(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
       await new Promise((r) => setTimeout(r, (seconds - warmupSeconds) * 1000));
       const children = childCpu();
       const node = process.cpuUsage(cpu0.node);
+      const elu = performance.eventLoopUtilization(cpu0.elu);
       const inference = await inferenceSeconds();
       const gates = await gateCounts();
       const gateDelta = (key: string) => (gates[key] ?? 0) - (cpu0.gates[key] ?? 0);
@@ -236,6 +237,9 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
+          // onnxruntime-node runs each graph synchronously on the JS thread, so this thread's busy
+          // time (models included) is what caps the streams one process can carry: 1 / this.
+          engramJsThreadBusy: perStreamSecond(elu.active / 1000),
           ingestFfmpeg: perStreamSecond(children.ingestFfmpeg - cpu0.children.ingestFfmpeg),
           redis: perStreamSecond(children.redis - cpu0.children.redis),
         },
@@ -390,6 +394,9 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
     runsPerKeyframe: Object.fromEntries(Object.entries(perKeyframe).map(([k, v]) => [k, round(v)])),
     cpuSecondsPerStreamSecond: { ...Object.fromEntries(Object.entries(models).map(([k, v]) => [k, round(v)])), ingestFfmpeg: round(ingestFfmpeg), redis: round(redis), otherEngram: round(otherEngram), total: round(total) },
     streamsOn2QuietCores: Math.floor(2 / total),
+    // What one engram process carries whatever the cores: its JS thread (models run on it) is busy this long per stream-second.
+    jsThreadBusyPerStreamSecond: round(median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramJsThreadBusy))),
+    streamsPerProcessJsThread: Math.floor(1 / Math.max(1e-6, median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramJsThreadBusy)))),
   };
 }
 
