@@ -107,7 +107,9 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   const flush = (chunks: Chunk[]) => {
     if (chunks.length === 0) return;
     pending.push(...chunks);
-    if (pending.length > 4 && !session.paused) session.pause();
+    // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is
+    // paused (it stalls on its pipes) until the pump catches up.
+    if (pending.length > CHUNKS_PER_WRITE && !session.paused) session.pause();
     pumping ??= pump().finally(() => (pumping = undefined));
   };
   // Chunks waiting when the pump comes round are stored, checkpointed and enqueued together: two
