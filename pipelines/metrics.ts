@@ -36,13 +36,13 @@ const inferenceBatch = new Histogram({
 
 const gatedKeyframes = new Counter({
   name: 'engram_perceive_gate_total',
-  help: 'Keyframes a change-gated model ran on or carried its last result to, per gate (detect, ocr, image) and outcome',
+  help: 'Keyframes a change-gated model ran on or carried its last result to, per gate (detect, ocr, image, faces) and outcome (ran, carried; region: of ran, looked only where the picture changed)',
   labelNames: ['gate', 'outcome'] as const,
   registers: [metricsRegistry],
 });
 
-/** Called by perceive for each keyframe a gated model applied to: whether it ran or carried its last result. */
-export function observeGate(gate: string, outcome: 'ran' | 'carried', count = 1): void {
+/** Called by perceive for each keyframe a gated model applied to: whether it ran or carried its last result ('region': a run, counted in 'ran' too, that looked only where the picture changed). */
+export function observeGate(gate: string, outcome: 'ran' | 'carried' | 'region', count = 1): void {
   if (count > 0) gatedKeyframes.inc({ gate, outcome }, count);
 }
 

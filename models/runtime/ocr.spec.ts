@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelsSchema } from '../../config/schema.js';
 import { makeTempDir } from '../../test/helpers/env.js';
 import { ModelRepository } from './model-repository.js';
+import { detectionWindow } from './ocr.js';
 
 const FONTS = '/usr/share/fonts/truetype';
 const W = 768;
@@ -73,6 +74,46 @@ describe('on-screen text', () => {
     expect(changed.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
       ['gate opened at 18:07', false],
       ['front door camera', true],
+    ]);
+  });
+
+  it.runIf(existsSync(join(FONTS, 'dejavu/DejaVuSans.ttf')))('looks for text only where the picture changed, reading a line touched there whole and keeping the others', async () => {
+    const font = 'dejavu/DejaVuSans.ttf';
+    const before = drawn(font, 30, 'white', 'black', ['Gate closed at 18:05', 'Front door camera', 'Exit only']);
+    const first = await repo.readText({ rgb: before, width: W, height: H });
+    expect(first.map((l) => l.text.toLowerCase())).toEqual(['gate closed at 18:05', 'front door camera', 'exit only']);
+    // The box around the pixels that differ, as the change signal gives perceive.
+    const changedRegion = (a: Uint8Array, b: Uint8Array): [number, number, number, number] => {
+      let [x0, y0, x1, y1] = [W, H, 0, 0];
+      for (let p = 0; p < W * H; p += 1) {
+        if (Math.abs((a[p * 3] as number) - (b[p * 3] as number)) < 40) continue;
+        const x = p % W;
+        const y = (p - x) / W;
+        [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
+      }
+      return [x0, y0, x1, y1];
+    };
+    // A new line appears below the others: only the part of the frame around it is looked at.
+    const added = drawn(font, 30, 'white', 'black', ['Gate closed at 18:05', 'Front door camera', 'Exit only', 'Parcel left on the step']);
+    const region = changedRegion(before, added);
+    const window = detectionWindow(region, first, { width: W, height: H }, 1)!;
+    expect(window.w * window.h).toBeLessThan(0.3 * W * H);
+    const read = await repo.readText({ rgb: added, width: W, height: H }, undefined, first, region);
+    expect(read.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
+      ['gate closed at 18:05', true],
+      ['front door camera', true],
+      ['exit only', true],
+      ['parcel left on the step', false],
+    ]);
+    // One digit changes: the window grows to the whole line the change touches, which is read again whole.
+    const ticked = drawn(font, 30, 'white', 'black', ['Gate closed at 18:07', 'Front door camera', 'Exit only']);
+    const tick = changedRegion(before, ticked);
+    expect(tick[2] - tick[0]).toBeLessThan(40);
+    const reread = await repo.readText({ rgb: ticked, width: W, height: H }, undefined, first, tick);
+    expect(reread.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
+      ['gate closed at 18:07', false],
+      ['front door camera', true],
+      ['exit only', true],
     ]);
   });
 

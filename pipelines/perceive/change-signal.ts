@@ -35,16 +35,18 @@ export function greyCopy(frame: { rgb: Uint8Array; width: number; height: number
   return { grey, width: w, height: h };
 }
 
+type Comparable = { width: number; height: number; grey?: ArrayLike<number>; mean?: ArrayLike<number> };
+
 /**
- * Fraction (0..1) of pixels of `a` that differ from `b` by more than pixelThreshold grey levels,
- * after a small median difference (up to twice the threshold) is taken out: a camera's auto exposure
- * or a cloud shifts the whole picture at once, which is not a change in what is there. Pictures of
- * different sizes differ wholly.
+ * Per pixel of `a`, whether it differs from `b` by more than pixelThreshold grey levels, after a
+ * small median difference (up to twice the threshold) is taken out: a camera's auto exposure or a
+ * cloud shifts the whole picture at once, which is not a change in what is there. Undefined when
+ * the pictures differ in size (they differ wholly).
  */
-export function changedArea(a: GreyFrame, b: { width: number; height: number; grey?: ArrayLike<number>; mean?: ArrayLike<number> }, pixelThreshold: number): number {
+function changedPixels(a: GreyFrame, b: Comparable, pixelThreshold: number): Uint8Array | undefined {
   const other = b.grey ?? b.mean;
   const n = a.grey.length;
-  if (!other || a.width !== b.width || a.height !== b.height || other.length !== n || n === 0) return 1;
+  if (!other || a.width !== b.width || a.height !== b.height || other.length !== n || n === 0) return undefined;
   const diffs = new Int16Array(n);
   const histogram = new Uint32Array(511);
   for (let i = 0; i < n; i += 1) {
@@ -63,9 +65,38 @@ export function changedArea(a: GreyFrame, b: { width: number; height: number; gr
   // Only a shift of the size auto exposure makes between two keyframes is taken out; a bigger one
   // (lights switched on, a cut to another scene of another colour) is a change of the picture.
   const shift = Math.abs(median) <= 2 * pixelThreshold ? median : 0;
-  let changed = 0;
-  for (let i = 0; i < n; i += 1) if (Math.abs((diffs[i] as number) - shift) > pixelThreshold) changed += 1;
-  return changed / n;
+  const changed = new Uint8Array(n);
+  for (let i = 0; i < n; i += 1) if (Math.abs((diffs[i] as number) - shift) > pixelThreshold) changed[i] = 1;
+  return changed;
+}
+
+/** Fraction (0..1) of pixels of `a` that changed against `b` (changedPixels); pictures of different sizes differ wholly. */
+export function changedArea(a: GreyFrame, b: Comparable, pixelThreshold: number): number {
+  const changed = changedPixels(a, b, pixelThreshold);
+  if (!changed) return 1;
+  let count = 0;
+  for (let i = 0; i < changed.length; i += 1) count += changed[i] as number;
+  return count / changed.length;
+}
+
+/**
+ * Where `a` changed against `b`: the box around every changed pixel, [x0, y0, x1, y1) in pixels of
+ * the grey copy; null when nothing changed, the whole picture when the sizes differ.
+ */
+export function changedBox(a: GreyFrame, b: Comparable, pixelThreshold: number): [number, number, number, number] | null {
+  const changed = changedPixels(a, b, pixelThreshold);
+  if (!changed) return [0, 0, a.width, a.height];
+  let x0 = a.width, y0 = a.height, x1 = 0, y1 = 0;
+  for (let y = 0; y < a.height; y += 1) {
+    for (let x = 0; x < a.width; x += 1) {
+      if (!changed[y * a.width + x]) continue;
+      if (x < x0) x0 = x;
+      if (y < y0) y0 = y;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y + 1 > y1) y1 = y + 1;
+    }
+  }
+  return x1 > x0 ? [x0, y0, x1, y1] : null;
 }
 
 /** Folds a keyframe into a running background average (in place); a new size starts it afresh. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PerceiveSchema, DetectSchema } from '../../config/schema.js';
+import { PerceiveSchema, DetectSchema, FacesSchema } from '../../config/schema.js';
 import type { Chunk } from '../records/chunk.js';
 import type { Detection } from '../records/event.js';
 import { decodeGateState, type GateMarks, type GateState, type GateWrite } from '../records/gate-state.js';
@@ -36,7 +36,7 @@ class MemoryGates implements GateMarks {
 
 /** Models that count their runs; the detector reports the bright square where it is. */
 function countingModels() {
-  const runs = { detect: 0, ocr: 0, vad: 0 };
+  const runs = { detect: 0, ocr: 0, vad: 0, ocrRegions: [] as ([number, number, number, number] | undefined)[] };
   const models: PerceptionModels = {
     spaces: () => [{ id: 'visual-signature', modalities: ['image'] }],
     status: () => [
@@ -53,8 +53,9 @@ function countingModels() {
       return [{ start: 0.1, end: 0.9 }];
     },
     transcribe: async () => undefined,
-    readText: async (f, _signal, previous?: readonly ReadLine[]): Promise<ReadLine[]> => {
+    readText: async (f, _signal, previous?: readonly ReadLine[], region?: [number, number, number, number]): Promise<ReadLine[]> => {
       runs.ocr += 1;
+      runs.ocrRegions.push(region);
       return previous && previous.length > 0 ? previous.map((l) => ({ ...l, reused: true })) : [{ text: 'EXIT', confidence: 0.9, box: [0, 0, 10, 10] }];
     },
     detectObjects: async (frames) => {
@@ -166,6 +167,59 @@ describe('gated perception', () => {
     expect(kfs.filter((k) => k.carried?.ocr !== undefined).map((k) => [k.t, k.carried!.ocr])).toEqual([[2, 0], [6, 4]]);
     expect(runs.ocr).toBe(2);
     expect(kfs.find((k) => k.t === 6)!.ocr!.map((l) => l.text)).toEqual(['EXIT']);
+    // The first read sees the whole frame; the read after the change is told where it changed
+    // (the 30x30 square at x 60-90, y 30-60, in frame pixels, rounded out to the grey copy's 2.5 px cells).
+    expect(runs.ocrRegions[0]).toBeUndefined();
+    const [x0, y0, x1, y1] = runs.ocrRegions[1]!;
+    expect([x0, y0]).toEqual([expect.closeTo(60, -0.7), expect.closeTo(30, -0.7)]);
+    expect([x1, y1]).toEqual([expect.closeTo(90, -0.7), expect.closeTo(60, -0.7)]);
+  });
+
+  it('looks for faces only where the detector sees a person and the picture changed, and carries the same sighting elsewhere', async () => {
+    const { runs, models } = countingModels();
+    let faceRuns = 0;
+    // The fake face detector finds a face on the bright square; the descriptor says where it was.
+    const faceModels: PerceptionModels = {
+      ...models,
+      faceDescriptorSize: () => 8,
+      detectFaces: async (frames) => {
+        faceRuns += frames.length;
+        return frames.map((f) => {
+          const x = Array.from({ length: W }, (_v, i) => i).find((i) => f.rgb[(45 * W + i) * 3] === 240);
+          return x === undefined ? [] : [{ score: 0.9, box: [x, 30, x + 30, 60] as [number, number, number, number], landmarks: [[x + 8, 40], [x + 22, 40]] as [number, number][] }];
+        });
+      },
+      describeFaces: async (crops) => crops.map((_c, i) => ({ descriptor: Float32Array.from({ length: 8 }, () => i + 1) })),
+    };
+    const faces = FacesSchema.parse({ minSize: 8, minSharpness: 0 });
+    const saved: string[] = [];
+    const faceDeps = (gating: object) => ({
+      options: PerceiveSchema.parse({ ocrIntervalSeconds: 0, gating: { detect: { refreshSeconds: 5 }, faces: { refreshSeconds: 5 }, ...gating } }),
+      deps: { ...deps(faceModels, new MemoryGates()), faces, saveFaceCrop: async (_s: string, wall: number, i: number) => (saved.push(`${wall}-${i}`), `faces/cam/${wall}-${i}.bmp`) },
+    });
+    // 0-3 empty, 4-6 a person at x=20, 7 moved to x=100, then still until 13.
+    const scene = (s: number) => (s < 4 ? frame() : s < 7 ? frame(20) : frame(100));
+    const gatedRun = faceDeps({});
+    const records = [];
+    for (let s = 0; s < 14; s += 1) records.push(decodeRecord(encodeRecord(await perceiveChunk(chunkAt(s, scene(s)), gatedRun.options, gatedRun.deps))));
+    const kfs = records.flatMap((r) => r.keyframes);
+    // No person before 4: not looked for. Then the arrival, the move and the 5 s refresh (7 + 5).
+    expect(kfs.filter((k) => k.faces === null).map((k) => k.t)).toEqual([0, 1, 2, 3]);
+    expect(kfs.filter((k) => k.faces !== null && k.carried?.faces === undefined).map((k) => k.t)).toEqual([4, 7, 12]);
+    expect(faceRuns).toBe(3);
+    expect(saved.length).toBe(3);
+    for (const k of kfs.filter((f) => f.t >= 4)) {
+      // Every keyframe with the person shows the face where it is; a carried one shows the run's own crop.
+      expect(k.faces?.map((f) => f.box[0])).toEqual([k.t < 7 ? 20 : 100]);
+      const from = k.carried?.faces ?? k.t;
+      expect(k.faces?.[0]?.crop).toBe(`faces/cam/${1_700_000_000_000 + from * 1000}-0.bmp`);
+    }
+    expect(runs.detect).toBe(4);
+    // Gating off for faces: blazeface on every keyframe, person or not (the stage works without a detector).
+    faceRuns = 0;
+    const off = faceDeps({ faces: { enabled: false } });
+    for (let s = 0; s < 6; s += 1) await perceiveChunk(chunkAt(s, scene(s)), off.options, off.deps);
+    expect(faceRuns).toBe(6);
   });
 
   it('skips voice activity on chunks below the quiet floor', async () => {

@@ -15,8 +15,12 @@ export interface ChangeOptions {
   minArea: number;
 }
 
-/** Per keyframe: null (not eligible: the model has nothing to do there), run, or carry from a run. */
-export type GateDecision = null | { run: true } | { run: false; from: 'mark' | number; t: number };
+/**
+ * Per keyframe: null (not eligible: the model has nothing to do there), run, or carry from a run.
+ * A run because the picture changed names the picture it changed from (`since`), so a model may
+ * look again only where it changed; a run without it (first, refresh, gating off) sees it all.
+ */
+export type GateDecision = null | { run: true; since?: GreyFrame } | { run: false; from: 'mark' | number; t: number };
 
 interface GatedKeyframe {
   t: number;
@@ -34,7 +38,12 @@ export function planGate(keyframes: GatedKeyframe[], eligible: boolean[], mark: 
       if (ref.from === 'mark' && Math.abs(ref.t - k.t) < SAME_T) return { run: false, from: 'mark', t: ref.t };
       // A reference from later stream time belongs to a chunk perceived before this one: no basis to skip.
       const usable = ref.t < k.t && k.t - ref.t < gate.refreshSeconds;
-      if (usable && changedArea(k.grey, ref.grey, change.pixelThreshold) < change.minArea) return { run: false, from: ref.from, t: ref.t };
+      if (usable) {
+        if (changedArea(k.grey, ref.grey, change.pixelThreshold) < change.minArea) return { run: false, from: ref.from, t: ref.t };
+        const since = ref.grey;
+        ref = { t: k.t, grey: k.grey, from: i };
+        return { run: true, since };
+      }
     }
     ref = { t: k.t, grey: k.grey, from: i };
     return { run: true };

@@ -13,7 +13,7 @@ import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from '../record
 import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
-import { greyCopy, type GreyFrame } from './change-signal.js';
+import { changedBox, greyCopy, type GreyFrame } from './change-signal.js';
 import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
 import type { StreamLanes } from './stream-lanes.js';
 
@@ -36,14 +36,28 @@ export interface PerceptionModels {
   audioLevels(pcm: Float32Array, sampleRate: number): { windows: { t: number; rmsDb: number }[] };
   detectSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechSpan[]>;
   transcribe(pcm: Float32Array, signal?: AbortSignal): Promise<{ start: number; end: number; text: string }[] | undefined>;
-  /** Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading (ModelRepository.readText). */
-  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[]): Promise<ReadLine[]>;
+  /**
+   * Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading, and
+   * with `region` (frame pixels where the picture changed since `previous` was read) text is
+   * looked for only there, the previous lines elsewhere kept (ModelRepository.readText).
+   */
+  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[], region?: Box): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
   /** Face detection and descriptors (ModelRepository); faceDescriptorSize() is undefined while blazeface or faceres is missing. */
   detectFaces?: FaceModels['detectFaces'];
   faceDescriptorSize?: FaceModels['faceDescriptorSize'];
   describeFaces?: FaceModels['describeFaces'];
+}
+
+/** [x0, y0, x1, y1] in frame pixels. */
+type Box = [number, number, number, number];
+
+/** A box on the grey copy, in the frame's pixels (rounded outwards). */
+function inFrame(box: Box, grey: GreyFrame, frame: { width: number; height: number }): Box {
+  const sx = frame.width / grey.width;
+  const sy = frame.height / grey.height;
+  return [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.min(frame.width, Math.ceil(box[2] * sx)), Math.min(frame.height, Math.ceil(box[3] * sy))];
 }
 
 /** One line as the OCR runtime returns it: with its box and a fingerprint of its pixels, kept in the OCR gate's mark. */
@@ -100,17 +114,15 @@ export async function perceiveChunk(chunk: Chunk, options: PerceiveOptions, deps
   // The change signal first: everything after it may be skipped because of it.
   const gated: GatedFrame[] = chunk.keyframes.map((k, i) => ({ t: k.t, grey: greyCopy(frames[i] as Frame, gating.width) }));
   const audioSpaces = models.spaces().filter((s) => s.modalities.includes('audio'));
-  // Thumbnails, audio and faces are not gated and do not wait for the stream's lane (blazeface
-  // costs a few ms a frame, and the descriptor runs only on faces found).
+  // Thumbnails and audio are not gated and do not wait for the stream's lane.
   const ungated = Promise.all([
     perceiveAudio(chunk, audioSpaces, options, models, signal),
     Promise.all(chunk.keyframes.map((k) => deps.saveThumbnail(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), k.jpeg))),
-    perceiveKeyframeFaces(chunk, frames, deps, signal),
   ]);
   ungated.catch(() => undefined); // awaited below; a rejection must not go unhandled while the lane waits
   const visual = () => perceiveGated(chunk, frames, gated, options, deps, signal);
-  const [seen, [audio, thumbnails, faces]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
-  const { imageVectors, detections, ocr, change, carried } = seen;
+  const [seen, [audio, thumbnails]] = await Promise.all([deps.lanes && frames.length > 0 ? deps.lanes.run(chunk.stream, visual) : visual(), ungated]);
+  const { imageVectors, detections, ocr, faces, change, carried } = seen;
 
   const keyframes: PerceivedKeyframe[] = chunk.keyframes.map((k, i) => {
     const vectors: Record<string, Float32Array> = {};
@@ -186,36 +198,63 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   };
   const [, detections] = await Promise.all([frames.length === 0 ? Promise.resolve() : Promise.all(imageSpaces.map((space) => embed(space.id))), detectAll()]);
 
-  const ocr = await readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal);
+  // Faces wait for the detector: they are looked for only where it sees a person.
+  const [ocr, faces] = await Promise.all([
+    readTexts(chunk, gated, state.marks.ocr as GateMark<ReadLine[]> | undefined, options, deps, signal),
+    perceiveKeyframeFaces(chunk, frames, gated, detections, state.marks.faces as GateMark<KeyframeFace[]> | undefined, options, deps, signal),
+  ]);
   writes.push(ocr.write);
   noteCarried('ocr', ocr.carriedFrom, ocr.plan);
+  if (faces) {
+    writes.push(faces.write);
+    noteCarried('faces', faces.carriedFrom, faces.plan);
+  }
   await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
-  return { imageVectors, detections, ocr: ocr.lines, change: background.change, carried };
+  return { imageVectors, detections, ocr: ocr.lines, faces: faces?.results, change: background.change, carried };
 }
 
+/** Whether a keyframe's detections (run or carried) hold a person; undefined when the detector cannot say (not run, or person not among its kept labels). */
+function personSeen(detections: (Detection[] | null)[] | undefined, detect: DetectOptions | undefined, i: number): boolean | undefined {
+  if (!detections || !detect || (detect.labels.length > 0 && !detect.labels.includes(PERSON))) return undefined;
+  return (detections[i] ?? []).some((d) => d.label === PERSON);
+}
+
+const PERSON = 'person';
+
 /**
- * Gated, described faces per keyframe, each crop stored; undefined when the face stage is off or
- * its models are missing. It runs on every keyframe rather than only on those with a person
- * detection: blazeface took ~46 ms a frame (one thread, shared machine) next to the object detector's hundreds, the
- * descriptor runs only on faces found, and it then needs no detector at all (README "Faces").
+ * Described faces per keyframe, each crop stored; undefined when the face stage is off or its
+ * models are missing. Gated like the other models, and by the detector: a face needs a person, so
+ * where the detector runs (its result fresh or carried) faces are looked for only on keyframes
+ * with a person (null elsewhere: not looked for); of those, only where the picture changed since
+ * the face stage last ran or its refresh interval passed. The rest carry the faces of that run,
+ * the same crops and descriptors (close-event.ts counts each crop once per event). Without a
+ * detector every keyframe is eligible, so faces still work alone.
  */
-async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], deps: PerceiveDeps, signal?: AbortSignal): Promise<KeyframeFace[][] | undefined> {
-  const { models, faces: options, saveFaceCrop } = deps;
-  if (frames.length === 0 || options?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
+async function perceiveKeyframeFaces(chunk: Chunk, frames: Frame[], gated: GatedFrame[], detections: (Detection[] | null)[] | undefined, mark: GateMark<KeyframeFace[]> | undefined, options: PerceiveOptions, deps: PerceiveDeps, signal?: AbortSignal) {
+  const { models, faces: faceOptions, saveFaceCrop } = deps;
+  if (frames.length === 0 || faceOptions?.enabled !== true || !saveFaceCrop || !models.detectFaces || !models.describeFaces || !models.faceDescriptorSize) return undefined;
   if (models.faceDescriptorSize() === undefined) return undefined;
-  const found = await perceiveFaces(frames, options, { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) }, signal);
-  const out: KeyframeFace[][] = frames.map(() => []);
-  await Promise.all(
-    found.map(async (face) => {
-      const k = chunk.keyframes[face.frame];
-      if (!k) return;
-      const list = out[face.frame] as KeyframeFace[];
-      const index = list.length;
-      list.push({ score: face.score, box: face.box, descriptor: face.descriptor, crop: '' });
-      (list[index] as KeyframeFace).crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
-    }),
-  );
-  return out;
+  const gate = options.gating.faces;
+  const eligible = gated.map((_g, i) => !gate.enabled || personSeen(detections, deps.detect, i) !== false);
+  const plan = planGate(gated, eligible, mark, gate, options.gating);
+  const faceModels = { detectFaces: models.detectFaces.bind(models), describeFaces: models.describeFaces.bind(models), faceDescriptorSize: models.faceDescriptorSize.bind(models) };
+  const run = async (indices: number[]): Promise<KeyframeFace[][]> => {
+    const found = await perceiveFaces(indices.map((i) => frames[i] as Frame), faceOptions, faceModels, signal);
+    const out: KeyframeFace[][] = indices.map(() => []);
+    await Promise.all(
+      found.map(async (face) => {
+        const k = chunk.keyframes[indices[face.frame] as number];
+        const list = out[face.frame];
+        if (!k || !list) return;
+        const index = list.length;
+        const entry: KeyframeFace = { score: face.score, box: face.box, descriptor: face.descriptor, crop: '' };
+        list.push(entry);
+        entry.crop = await saveFaceCrop(chunk.stream, Math.round(chunk.wallStart + (k.t - chunk.start) * 1000), index, face.crop);
+      }),
+    );
+    return out;
+  };
+  return { ...(await runGated('faces', gated, plan, mark, run)), plan };
 }
 
 /**
@@ -255,7 +294,12 @@ async function readTexts(chunk: Chunk, gated: GatedFrame[], mark: GateMark<ReadL
     if (!decision) continue;
     let result: ReadLine[];
     if (decision.run) {
-      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined);
+      // Run because the picture changed since the last read: text can only have changed where the picture did.
+      const grey = (gated[i] as GatedFrame).grey;
+      const box = gate.enabled && decision.since ? changedBox(grey, decision.since, options.gating.pixelThreshold) : null;
+      const region = box ? inFrame(box, grey, k) : undefined;
+      if (region) observeGate('ocr', 'region');
+      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined, region);
       previous = result;
       write = markWrite('ocr', gated[i] as GatedFrame, result);
     } else {

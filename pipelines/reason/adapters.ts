@@ -6,7 +6,7 @@ import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 import type { EventSpan, ListEventsOptions } from '../repositories/memory-schema.js';
-import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, TextSpace } from './ports.js';
+import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, StreamWindow, TextSpace } from './ports.js';
 
 interface StoreMoment {
   id: string;
@@ -36,7 +36,7 @@ export interface MemoryStoreLike {
   listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
   listEventSpans(options: ListEventsOptions): Promise<EventSpan[]>;
   countEvents(filter?: MemoryFilter): Promise<number>;
-  momentsInWindow(stream: string, from: number, to: number): Promise<StoreMoment[]>;
+  momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<StoreMoment[]>;
   /** Events by id, in one read; ids merged into another event find that event. */
   getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
   reinforce(ids: string[], now: number): Promise<void>;
@@ -208,8 +208,8 @@ export class StoreMemory implements ReasonMemory {
     return [...earlier.reverse(), ...later.filter((e) => e.id !== event.id && e.start > event.start).slice(0, after)];
   }
 
-  async momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]> {
-    const moments = await this.#store.momentsInWindow(stream, start, end);
+  async momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<MomentHit[]> {
+    const moments = await this.#store.momentsInWindows(stream, windows);
     return moments.map((m) => ({ eventId: m.eventId, stream: m.stream, t: m.t, kind: m.kind, thumbnail: m.thumbnail, similarity: 0 }));
   }
 

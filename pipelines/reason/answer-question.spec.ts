@@ -69,6 +69,7 @@ function matches(e: StoredEvent, f: MemoryFilter): boolean {
   if (f.streams && !f.streams.includes(e.stream)) return false;
   if (f.wall && !(e.startedAt < f.wall.to && e.endedAt > f.wall.from)) return false;
   if (f.streamTime && !(e.start <= f.streamTime.end && e.end >= f.streamTime.start)) return false;
+  if (f.streamTimes && !f.streamTimes.some((w) => e.start <= w.end && e.end >= w.start)) return false;
   if (f.eventIds && !f.eventIds.includes(e.id)) return false;
   return true;
 }
@@ -128,9 +129,11 @@ class ListMemory implements ReasonMemory {
     const i = list.findIndex((e) => e.id === event.id);
     return [...list.slice(Math.max(0, i - before), i), ...list.slice(i + 1, i + 1 + after)];
   }
-  async momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]> {
+  momentReads = 0;
+  async momentsInWindows(stream: string, windows: readonly { start: number; end: number }[]): Promise<MomentHit[]> {
+    this.momentReads += 1;
     return this.events
-      .filter((e) => e.stream === stream && e.start <= end && e.end >= start)
+      .filter((e) => e.stream === stream && windows.some((w) => e.start <= w.end && e.end >= w.start))
       .map((e) => ({ eventId: e.id, stream, t: e.start, kind: 'keyframe' as const, thumbnail: `thumbs/${e.id}.jpg`, similarity: 0 }));
   }
   async getEvents(ids: readonly string[]) {
@@ -180,6 +183,19 @@ describe('answerQuestion', () => {
     const a = await answerQuestion(deps(memory), { question: 'When did I see a red scene?', now: NOW }, signal);
     expect(a.evidence[0]?.eventId).toBe('garage.0000000000');
     expect(a.evidence[0]?.thumbnail).toBe('thumbs/garage.0000000000.jpg');
+  });
+
+  it('reads keyframe moments only for evidence without its own thumbnail', async () => {
+    const bare = new ListMemory(SCENE);
+    const a = await answerQuestion(deps(bare), { question: 'What did the delivery notice say?', now: NOW }, signal);
+    expect(a.evidence[0]?.thumbnail).toBe('thumbs/garage.0000030000.jpg');
+    expect(bare.momentReads).toBe(1);
+    // Events that carry their thumbnail (what consolidation stores) need no moments read.
+    const own = new ListMemory(SCENE.map((e) => ({ ...e, thumbnail: `own/${e.id}.jpg` })));
+    const b = await answerQuestion(deps(own), { question: 'What did the delivery notice say?', now: NOW }, signal);
+    expect(b.evidence.map((e) => e.thumbnail)).toEqual(b.evidence.map((e) => `own/${e.eventId}.jpg`));
+    expect(b.evidence.length).toBeGreaterThan(1);
+    expect(own.momentReads).toBe(0);
   });
 
   it('answers "what happened after X" with the event that follows X, by time', async () => {

@@ -209,7 +209,7 @@ function reinforceRecalled(deps: ReasonDeps, evidenceItems: readonly ScoredEvent
   if (settings.reinforce) {
     const recalled = evidenceItems.filter((i) => i.role !== EvidenceRole.Context).map((i) => i.event.id);
     if (recalled.length > 0) {
-      const work = memory.reinforce(recalled, now).catch((error: unknown) => log.warn({ err: error }, 'could not reinforce recalled events'));
+      const work = memory.reinforce(recalled, now).catch((error: unknown) => log.warn({ err: error, events: recalled }, 'could not reinforce recalled events; this recall is not counted (their strength stays as it was)'));
       deps.background?.(work);
     }
   }

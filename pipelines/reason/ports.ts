@@ -2,12 +2,12 @@
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
 import type { StoredEvent } from '../records/event.js';
-import type { EventSpan, MemoryFilter } from '../repositories/memory-schema.js';
+import type { EventSpan, MemoryFilter, StreamWindow } from '../repositories/memory-schema.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 
 /** Which rows a search may return: the store's one filter type, used as is. */
-export type { EventSpan, MemoryFilter };
+export type { EventSpan, MemoryFilter, StreamWindow };
 
 /** A ranked search's hit: the event's id only; retrieval reads the rows it keeps in one go. */
 export interface EventHit {
@@ -54,7 +54,8 @@ export interface ReasonMemory {
   countEvents(filter: MemoryFilter): Promise<number>;
   /** Up to `before` events before and `after` events after one event on its stream, in time order. */
   neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]>;
-  momentsInWindow(stream: string, start: number, end: number): Promise<MomentHit[]>;
+  /** A stream's moments inside any of the windows (stream seconds), in time order: one read for all of them. */
+  momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<MomentHit[]>;
   getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
   /** MemoryBank reinforcement: recalled events get stronger. */
   reinforce(ids: readonly string[], at: number): Promise<void>;

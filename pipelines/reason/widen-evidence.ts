@@ -62,6 +62,13 @@ export function mergeSpans(spans: readonly { stream: string; start: number; end:
   return out;
 }
 
+/** Items grouped by stream, in the order their streams first appear. */
+function byStream<T extends { stream: string }>(xs: readonly T[]): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
+  return [...groups];
+}
+
 /** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
 async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
   const after = parsed.order?.direction === OrderDirection.After;
@@ -116,29 +123,23 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     const windows = browse
       ? []
       : completionWindows(ranked.slice(0, 3).flatMap(anchorsOf), { visualS: settings.visualWindowS, audioS: settings.audioWindowS, mergeGapS: settings.mergeGapS });
-    // One events read per stretch of a stream that holds completion windows or the best hit's
-    // neighbourhood (stretches that overlap share a read), and one moments read per cluster of
-    // nearby windows; all in parallel. Hits far apart in one stream get a read each: one read
-    // spanning both sorted and cut everything between them.
+    // The stretches of a stream that hold completion windows or the best hit's neighbourhood
+    // (overlapping ones merged), and the clusters of nearby windows. Hits far apart in one stream
+    // are separate stretches: one stretch spanning both sorted and cut everything between them.
     const reads = clusterWindows(windows, 60);
     const wantNeighbours = best !== undefined && neighbourSlots > 0;
     const spans = mergeSpans([
       ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
       ...(best && wantNeighbours ? [{ stream: best.event.stream, start: best.event.start - NEIGHBOURHOOD_S, end: best.event.end + NEIGHBOURHOOD_S }] : []),
     ]);
-    // The stretches are listed as spans (id and times) only: of the ~40 events ten minutes of a
-    // busy stream hold, a question cites two or three, and only those rows are read in full.
-    const [spansByStretch, momentsByRead] = await Promise.all([
-      Promise.all(spans.map(async (span) => ({ stream: span.stream, events: await memory.listEventSpans({ streams: [span.stream], streamTime: { start: span.start, end: span.end } }, 200) }))),
-      Promise.all(reads.map(async (read) => ({ read, moments: await memory.momentsInWindow(read.stream, read.start, read.end) }))),
-    ]);
-    const nearby = new Map<string, EventSpan[]>();
-    for (const { stream, events } of spansByStretch) {
-      const list = nearby.get(stream) ?? [];
-      // An event that straddles two stretches comes back from both reads.
-      for (const e of events) if (!list.some((x) => x.id === e.id)) list.push(e);
-      nearby.set(stream, list);
-    }
+    // One span listing per stream, covering all of that stream's stretches (an OR of windows), in
+    // parallel: every LanceDB query costs ~5 ms CPU whatever it returns, and a listing per stretch
+    // made two or three of them per question. The stretches are listed as spans (id and times)
+    // only: of the ~40 events ten minutes of a busy stream hold, a question cites two or three,
+    // and only those rows are read in full.
+    const nearby = new Map<string, EventSpan[]>(
+      await Promise.all(byStream(spans).map(async ([stream, stretches]) => [stream, await memory.listEventSpans({ streams: [stream], streamTimes: stretches }, 200 * stretches.length)] as const)),
+    );
     // Context events in the order they join the evidence, up to the slots left.
     const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const context: string[] = [];
@@ -160,15 +161,21 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     }
     // Cross-modal completion: events of the other sense inside the windows.
     const inside = (read: (typeof reads)[number], from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
-    for (const { read } of momentsByRead) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
+    for (const read of reads) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
     const unread = context.filter((id) => !known.has(id));
     if (unread.length > 0) for (const e of await memory.getEvents(unread)) known.set(e.id, e);
     for (const id of context) {
       const event = known.get(id);
       if (event) push({ event, score: 0, confidence: 0 }, EvidenceRole.Context);
     }
-    // Keyframe thumbnails for evidence that has none, from the moments inside the windows.
-    for (const { read, moments } of momentsByRead) {
+    // Keyframe thumbnails for evidence that has none, from the moments inside the windows. Events
+    // nearly always carry their own, so the moments are read only for streams where one is missing
+    // (one read per stream): reading them for every question was one more LanceDB query per stream.
+    const bareStreams = new Set(items.filter((i) => !i.thumbnail).map((i) => i.event.stream));
+    const momentReads = byStream(reads.filter((r) => bareStreams.has(r.stream)));
+    const streamMoments = new Map(await Promise.all(momentReads.map(async ([stream, clusters]) => [stream, await memory.momentsInWindows(stream, clusters)] as const)));
+    for (const read of reads) {
+      const moments = streamMoments.get(read.stream) ?? [];
       for (const item of items) {
         if (item.thumbnail) continue;
         const keyframe = moments.find((m) => m.eventId === item.event.id && m.thumbnail && inside(read, m.t, m.t));

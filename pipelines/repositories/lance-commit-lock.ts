@@ -30,16 +30,11 @@ export class LanceCommitLock implements CommitLock {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
-    const token = await this.#lock.acquire(NAME, { ttlMs: TTL_MS, waitMs: this.#waitMs });
-    if (token === undefined) throw new EngramError(`LanceDB commit lock stayed taken by another process for ${Math.round(this.#waitMs / 1000)} s; will retry`);
-    this.stats.waitMs += performance.now() - t0;
-    this.stats.commits += 1;
-    const renew = setInterval(() => void this.#lock.extend(NAME, token, TTL_MS).catch(() => undefined), RENEW_MS);
-    try {
-      return await fn();
-    } finally {
-      clearInterval(renew);
-      await this.#lock.release(NAME, token).catch(() => undefined);
-    }
+    const busy = () => new EngramError(`LanceDB commit lock stayed taken by another process for ${Math.round(this.#waitMs / 1000)} s; gave up waiting, so this write was not made`);
+    return this.#lock.hold(NAME, { ttlMs: TTL_MS, renewMs: RENEW_MS, waitMs: this.#waitMs }, busy, () => {
+      this.stats.waitMs += performance.now() - t0;
+      this.stats.commits += 1;
+      return fn();
+    });
   }
 }

@@ -30,19 +30,35 @@ function peopleFilter(ids: readonly string[]): string {
     .join(' OR ');
 }
 
+/** Rows inside (moments) or overlapping (events, episodes) a stream-time window; undefined when it is unbounded. */
+function streamTimeWhere(moments: boolean, st: { start: number; end: number } | undefined): string | undefined {
+  const parts = [
+    // Moments are instants at `t`; events and episodes are spans [start, end] that must overlap.
+    finite(st?.start) && (moments ? `t >= ${sqlNumber(st.start)}` : `${sqlQuoted('end')} >= ${sqlNumber(st.start)}`),
+    finite(st?.end) && (moments ? `t <= ${sqlNumber(st.end)}` : `start <= ${sqlNumber(st.end)}`),
+  ].filter((p): p is string => typeof p === 'string');
+  return parts.length > 0 ? parts.join(' AND ') : undefined;
+}
+
+/** Any of several stream-time windows: an unbounded one matches everything, none matches nothing. */
+function streamTimesWhere(moments: boolean, windows: readonly { start: number; end: number }[]): string | undefined {
+  if (windows.length === 0) return 'false';
+  const each = windows.map((w) => streamTimeWhere(moments, w));
+  if (each.some((w) => w === undefined)) return undefined;
+  return each.map((w) => `(${w as string})`).join(' OR ');
+}
+
 /** The predicate for `filter` on `table`; undefined when the filter has no bounds. */
 export function memoryWhere(table: MemoryTableName, filter: MemoryFilter = {}): string | undefined {
   const streams = filter.streams;
   const wall = filter.wall;
-  const st = filter.streamTime;
   const moments = table === 'moments';
   return sqlAnd([
     streams !== undefined && (streams.length === 1 ? `stream = ${sqlStream(streams[0] as string)}` : `stream IN (${streams.length === 0 ? "''" : streams.map(sqlStream).join(', ')})`),
     finite(wall?.from) && `${sqlQuoted('endedAt')} >= ${sqlNumber(wall.from)}`,
     finite(wall?.to) && `${sqlQuoted('startedAt')} <= ${sqlNumber(wall.to)}`,
-    // Moments are instants at `t`; events and episodes are spans [start, end] that must overlap.
-    finite(st?.start) && (moments ? `t >= ${sqlNumber(st.start)}` : `${sqlQuoted('end')} >= ${sqlNumber(st.start)}`),
-    finite(st?.end) && (moments ? `t <= ${sqlNumber(st.end)}` : `start <= ${sqlNumber(st.end)}`),
+    streamTimeWhere(moments, filter.streamTime),
+    filter.streamTimes !== undefined && streamTimesWhere(moments, filter.streamTimes),
     filter.eventIds !== undefined && sqlIn(moments ? 'eventId' : 'id', filter.eventIds),
     filter.level !== undefined && !moments && `level = ${sqlNumber(filter.level)}`,
     filter.labels !== undefined && table === 'events' && labelsFilter(filter.labels),

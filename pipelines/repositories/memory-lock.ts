@@ -22,7 +22,11 @@ export class MemoryWriteLock {
   /** Milliseconds spent waiting for and holding the lock, for the benchmark. */
   readonly stats = { runs: 0, waitMs: 0, heldMs: 0 };
 
-  /** `waitMs`: how long a writer waits for the lock before its job fails and is retried. */
+  /**
+   * `waitMs`: how long a writer waits for the lock before giving up. What then happens is the
+   * caller's: a consolidate job fails and BullMQ retries it while attempts remain; reinforcement
+   * is dropped (the recall goes uncounted) and logged.
+   */
   constructor(redis: Redis, prefix: string, options: { waitMs?: number } = {}) {
     this.#lock = new StreamLock(redis, prefix);
     this.#waitMs = options.waitMs ?? 600_000;
@@ -31,18 +35,19 @@ export class MemoryWriteLock {
   /** Runs `fn` holding the lock, renewing it while `fn` runs. */
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const t0 = performance.now();
-    const token = await this.#lock.acquire(NAME, { ttlMs: TTL_MS, waitMs: this.#waitMs, ...(signal ? { signal } : {}) });
-    if (token === undefined) throw new EngramError(`long-term memory stayed locked by another writer for ${Math.round(this.#waitMs / 1000)} s; will retry`);
-    const t1 = performance.now();
-    const renew = setInterval(() => void this.#lock.extend(NAME, token, TTL_MS).catch(() => undefined), RENEW_MS);
+    let t1: number | undefined;
+    const busy = () => new EngramError(`long-term memory stayed locked by another writer for ${Math.round(this.#waitMs / 1000)} s; gave up waiting, so this write was not made`);
     try {
-      return await fn();
+      return await this.#lock.hold(NAME, { ttlMs: TTL_MS, renewMs: RENEW_MS, waitMs: this.#waitMs, ...(signal ? { signal } : {}) }, busy, () => {
+        t1 = performance.now();
+        return fn();
+      });
     } finally {
-      clearInterval(renew);
-      await this.#lock.release(NAME, token).catch(() => undefined);
-      this.stats.runs += 1;
-      this.stats.waitMs += t1 - t0;
-      this.stats.heldMs += performance.now() - t1;
+      if (t1 !== undefined) {
+        this.stats.runs += 1;
+        this.stats.waitMs += t1 - t0;
+        this.stats.heldMs += performance.now() - t1;
+      }
     }
   }
 }

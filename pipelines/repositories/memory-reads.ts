@@ -6,7 +6,7 @@ import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import {
   CONVERT, num, PLAIN_COLUMNS, splitWords, toEvent, toF32,
-  type EventSpan, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type Vectors,
+  type EventSpan, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type StreamWindow, type Vectors,
 } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream, sqlString } from './sql.js';
@@ -204,8 +204,14 @@ export class MemoryReads {
   }
 
   /** Moments of a stream between two stream times, in time order. */
-  async momentsInWindow(stream: string, from: number, to: number): Promise<StoredMoment[]> {
-    const rows = await this.rows('moments', memoryWhere('moments', { streams: [stream], streamTime: { start: from, end: to } }), { order: [{ columnName: 't', ascending: true }] });
+  momentsInWindow(stream: string, from: number, to: number): Promise<StoredMoment[]> {
+    return this.momentsInWindows(stream, [{ start: from, end: to }]);
+  }
+
+  /** Moments of a stream inside any of several stream-time windows, in time order: one read, not one per window. */
+  async momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<StoredMoment[]> {
+    if (windows.length === 0) return [];
+    const rows = await this.rows('moments', memoryWhere('moments', { streams: [stream], streamTimes: windows }), { order: [{ columnName: 't', ascending: true }] });
     return this.visibleMoments(rows);
   }
 

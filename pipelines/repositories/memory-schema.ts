@@ -99,6 +99,11 @@ export interface MemoryFilter {
   wall?: WallWindow;
   /** Stream-time window, seconds: events and episodes whose span overlaps it, moments inside it. */
   streamTime?: StreamWindow;
+  /**
+   * Several stream-time windows, any of which matches (as `streamTime` each): the stretches of one
+   * stream a question widens into are read together, one LanceDB query instead of one per stretch.
+   */
+  streamTimes?: readonly StreamWindow[];
   /** Only these events (events and episodes: id; moments: eventId). */
   eventIds?: readonly string[];
   /** Episodes only: 1 hour, 2 day. */

@@ -9,7 +9,7 @@ import { MemoryRetention } from './memory-retention.js';
 import { MemorySearch, type SearchOptions } from './memory-search.js';
 import type {
   EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
-  SpaceInfo, StoredEpisode, StoredMoment, Vectors,
+  SpaceInfo, StoredEpisode, StoredMoment, StreamWindow, Vectors,
 } from './memory-schema.js';
 import { MemoryTables, type LanceAccess } from './memory-tables.js';
 
@@ -130,6 +130,10 @@ export class MemoryStore {
   /** Moments of a stream between two stream times, in time order. */
   momentsInWindow(stream: string, from: number, to: number): Promise<StoredMoment[]> {
     return this.#reads.momentsInWindow(stream, from, to);
+  }
+  /** Moments of a stream inside any of several stream-time windows, in time order (one read). */
+  momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<StoredMoment[]> {
+    return this.#reads.momentsInWindows(stream, windows);
   }
   momentsOfEvent(eventId: string): Promise<StoredMoment[]> {
     return this.#reads.momentsOfEvent(eventId);

@@ -2,12 +2,16 @@
 // its crop's blob path) and `people` (one row per identity: name, centroid, counts, first and last
 // seen). Faces are assigned online to the nearest identity (pipelines/faces/identities.ts); name,
 // merge, forget and the re-clustering pass rewrite these two tables and the crops in the blob store.
+// Every write is a read-modify-write of an identity (its centroid and counts): on object storage
+// each runs whole under the Redis commit lock (lance-commit-lock.ts), so consolidate, the API and
+// `engram people` on any host write identities one at a time, each from the latest version.
 import type * as lancedb from '@lancedb/lancedb';
 import { randomUUID } from 'node:crypto';
 import { EngramError } from '../../config/errors.js';
 import { mergePlan, meanDescriptor, nearestIdentity, updateCentroid, type IdentityCentroid } from '../records/identities.js';
 import type { BlobStore } from './blob-store.js';
 import { connectLance, openOrCreateTable } from './lance-connect.js';
+import type { CommitLock, LanceAccess } from './memory-tables.js';
 import { arrow, f, vectorField } from './memory-schema.js';
 import { sqlString } from './sql.js';
 import { toF32 } from '../vectors.js';
@@ -94,23 +98,31 @@ export class PeopleStore {
   readonly #people: lancedb.Table;
   readonly #blobs: BlobStore;
   readonly #options: PeopleOptions;
+  readonly #commitLock: CommitLock | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #cache: Map<string, PersonRow> | undefined;
   /** The people table's version the cache was read at: another process's write makes it stale. */
   #cacheVersion = -1;
 
-  private constructor(faces: lancedb.Table, people: lancedb.Table, blobs: BlobStore, options: PeopleOptions) {
+  private constructor(faces: lancedb.Table, people: lancedb.Table, blobs: BlobStore, options: PeopleOptions, commitLock: CommitLock | undefined) {
+    this.#commitLock = commitLock;
     this.#faces = faces;
     this.#people = people;
     this.#blobs = blobs;
     this.#options = options;
   }
 
-  /** `storageOptions`: LanceDB's, for an object-store URI (lance-connect.ts). */
-  static async open(uri: string, blobs: BlobStore, options: PeopleOptions, storageOptions: Record<string, string> = {}): Promise<PeopleStore> {
-    const db = await connectLance(uri, 0, storageOptions);
+  /**
+   * `access`: LanceDB's storage options for an object-store URI and the commit lock its writes
+   * take (services/runtime/storage.ts lanceAccess); a reader passes no lock.
+   */
+  static async open(uri: string, blobs: BlobStore, options: PeopleOptions, access: Pick<LanceAccess, 'storageOptions' | 'commitLock'> = {}): Promise<PeopleStore> {
+    const db = await connectLance(uri, 0, access.storageOptions ?? {});
     const names = new Set(await db.tableNames());
-    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) => openOrCreateTable(db, names, name, fields);
+    const lock = access.commitLock;
+    // Creating a table is a commit too: two hosts starting on an empty bucket must not both write its first version.
+    const openOrCreate = (name: string, fields: import('apache-arrow').Field[]) =>
+      names.has(name) || !lock ? openOrCreateTable(db, names, name, fields) : lock.run(async () => openOrCreateTable(db, new Set(await db.tableNames()), name, fields));
     const faces = await openOrCreate('faces', [
       f('id', new arrow.Utf8()), f('person', new arrow.Utf8()), f('stream', new arrow.Utf8()), f('t', new arrow.Float64()),
       f('wall', new arrow.Float64()), f('eventId', new arrow.Utf8()), f('score', new arrow.Float64()), f('crop', new arrow.Utf8()),
@@ -120,12 +132,14 @@ export class PeopleStore {
       f('id', new arrow.Utf8()), f('name', new arrow.Utf8()), f('faces', new arrow.Int32()), f('firstSeen', new arrow.Float64()),
       f('lastSeen', new arrow.Float64()), vectorField('centroid', DESCRIPTOR_DIMS),
     ]);
-    return new PeopleStore(faces, people, blobs, options);
+    return new PeopleStore(faces, people, blobs, options, lock);
   }
 
-  /** Serialises this process's writes (and the cache that goes with them). */
+  /** Serialises this process's writes (and the cache that goes with them), each under the commit lock when there is one. */
   #write<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#chain.then(work, work);
+    const lock = this.#commitLock;
+    const locked = lock ? () => lock.run(work) : work;
+    const next = this.#chain.then(locked, locked);
     this.#chain = next.catch(() => undefined);
     return next;
   }

@@ -6,11 +6,15 @@
 //
 // The result is a file, not a pipe, because browsers seek with range requests: they need a length
 // and the same bytes each time. Files are cached by what they contain and removed after
-// recordings.clipCacheSeconds.
+// recordings.clipCacheSeconds. They are kept beside the segments (recording-files.ts): in the
+// shared bucket with storage.blobs s3, so any API host serves a cut another host made, and the
+// range requests of one browser may land on different hosts.
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../../config/errors.js';
 import type { CutPlan } from '../records/cut-plan.js';
@@ -42,17 +46,23 @@ export class RecordingCutter {
   async cut(plan: CutPlan, signal?: AbortSignal): Promise<CutFile> {
     const key = createHash('sha1').update(JSON.stringify([plan.files, plan.seekS.toFixed(3), plan.durationS.toFixed(3)])).digest('hex').slice(0, 24);
     const blob = `${CUTS_FOLDER}/${key}.mp4`;
-    const cached = await this.#recordings.blobs.stat(blob);
+    const files = this.#recordings.files;
+    const cached = await files.stat(blob);
     if (cached) return { path: blob, size: cached.size };
-    const out = await this.#recordings.resolve(blob);
+    const out = await this.#recordings.localPath(blob);
     await this.#recordings.streamDir(CUTS_FOLDER);
     const temp = `${out}.${randomBytes(4).toString('hex')}`;
     const list = `${temp}.ffconcat`;
     // Durations from the index keep the concatenation's timeline equal to the plan's arithmetic.
     const lines = ['ffconcat version 1.0'];
-    for (const f of plan.files) lines.push(`file '${await this.#recordings.resolve(f.file)}'`, `duration ${f.seconds.toFixed(6)}`);
-    await writeFile(list, `${lines.join('\n')}\n`);
     try {
+      for (const f of plan.files) {
+        const input = await files.input(f.file);
+        // Swept by retention between the listing and now.
+        if (input === undefined) throw new EngramError(`recording segment ${f.file} was deleted while the cut was being made; ask again`);
+        lines.push(`file '${input}'`, `duration ${f.seconds.toFixed(6)}`);
+      }
+      await writeFile(list, `${lines.join('\n')}\n`);
       await new Promise<void>((resolvePromise, reject) => {
         let stderr = '';
         const command = ffmpeg()
@@ -92,7 +102,9 @@ export class RecordingCutter {
     } finally {
       await unlink(list).catch(() => undefined);
     }
-    return { path: blob, size: (await stat(out)).size };
+    const size = (await stat(out)).size;
+    await files.keep(blob);
+    return { path: blob, size };
   }
 
   /** Reads a cut file, whole or a byte range (inclusive end). */
@@ -107,8 +119,9 @@ export class RecordingCutter {
   async saveAs(cut: CutFile, dest: string): Promise<void> {
     const info = await stat(dest).catch(() => null);
     if (info?.isDirectory()) throw new EngramError(`${dest} is a directory; give a file name like ${join(dest, 'export.mp4')}`, { exitCode: 2 });
+    const source = await this.read(cut);
     try {
-      await copyFile(await this.#recordings.resolve(cut.path), dest);
+      await pipeline(source, createWriteStream(dest));
     } catch (error) {
       throw new EngramError(`cannot write ${dest}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
@@ -128,8 +141,8 @@ export class RecordingCutter {
   /** Removes cached cuts older than maxAgeMs. */
   async sweep(now: number, maxAgeMs: number): Promise<number> {
     let removed = 0;
-    for (const blob of await this.#recordings.blobs.list(`${CUTS_FOLDER}/`)) {
-      if (now - blob.modifiedAt > maxAgeMs && (await this.#recordings.blobs.delete(blob.path))) removed += 1;
+    for (const blob of await this.#recordings.files.list(`${CUTS_FOLDER}/`)) {
+      if (now - blob.modifiedAt > maxAgeMs && (await this.#recordings.files.delete(blob.path))) removed += 1;
     }
     return removed;
   }

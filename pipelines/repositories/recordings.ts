@@ -15,9 +15,10 @@
 //   :pruned            hash   stream -> latest wallEnd deleted by retention (410 vs 404)
 //   :holds:<stream>    zset   hold JSON scored by its until (events keep their segments longer)
 //
-// Files are blobs of a blob store rooted at the recordings directory (blob-store.ts): addressed by
-// relative paths, confined to the root (symlinks too), read, listed and deleted through it. ffmpeg
-// writes and reads them by their local path, which the local store resolves.
+// Files are addressed by paths relative to the recordings root, confined to it (symlinks too)
+// and kept where recording-files.ts says: the local recordings directory, or the shared bucket
+// under recordings/ when storage.blobs is s3. A segment is indexed only once it is kept there, so
+// every host that lists it can read it.
 import { mkdir } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Redis } from 'ioredis';
@@ -25,6 +26,7 @@ import { ageCutoff, isHeld, type RecordingHold, type RetentionPolicy } from '../
 import type { RecordedSegment } from '../records/recording.js';
 import { confineBlobPath, type ByteRange, type OpenedBlob } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
+import { RecordingFiles, type SharedRecordingStore } from './recording-files.js';
 
 /** Atomically removes a segment from the index; returns its JSON when this caller removed it. */
 const REMOVE = `
@@ -49,30 +51,35 @@ export interface SweepResult {
 }
 
 export class RecordingRepository {
-  readonly blobs: LocalBlobStore;
+  readonly files: RecordingFiles;
   readonly #redis: Redis;
   readonly #key: string;
   readonly #made = new Set<string>();
 
-  constructor(redis: Redis, prefix: string, blobs: LocalBlobStore) {
+  constructor(redis: Redis, prefix: string, files: RecordingFiles) {
     this.#redis = redis;
     this.#key = `${prefix}:rec`;
-    this.blobs = blobs;
+    this.files = files;
   }
 
   /** Recordings in a local directory (recordings.dir). */
   static local(redis: Redis, prefix: string, dir: string): RecordingRepository {
-    return new RecordingRepository(redis, prefix, new LocalBlobStore(dir));
+    return new RecordingRepository(redis, prefix, new RecordingFiles(new LocalBlobStore(dir)));
   }
 
-  /** Local path of a recording file (for ffmpeg); BlobPathError for paths that would leave the store. */
-  resolve(file: string): Promise<string> {
-    return this.blobs.resolve(file);
+  /** Recordings written under `dir` and kept in a shared blob store (storage.blobs s3). */
+  static shared(redis: Redis, prefix: string, dir: string, shared: SharedRecordingStore): RecordingRepository {
+    return new RecordingRepository(redis, prefix, new RecordingFiles(new LocalBlobStore(dir), shared));
   }
 
-  /** The stream's segment directory, created on first use. */
+  /** This host's path of a file ffmpeg writes (for ffmpeg); BlobPathError for paths that would leave the store. */
+  localPath(file: string): Promise<string> {
+    return this.files.local.resolve(file);
+  }
+
+  /** The stream's segment directory on this host, created on first use. */
   async streamDir(stream: string): Promise<string> {
-    const dir = await this.resolve(stream);
+    const dir = await this.localPath(stream);
     if (!this.#made.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.#made.add(dir);
@@ -80,9 +87,9 @@ export class RecordingRepository {
     return dir;
   }
 
-  /** Size of a recording file, or null when it does not exist. */
+  /** Size of a segment file ffmpeg wrote on this host, or null when it does not exist. */
   async size(file: string): Promise<number | null> {
-    return (await this.blobs.stat(file))?.size ?? null;
+    return (await this.files.local.stat(file))?.size ?? null;
   }
 
   /**
@@ -90,7 +97,7 @@ export class RecordingRepository {
    * a segment cut short by a kill holds more than ingest had decoded when it stopped.
    */
   async mediaSeconds(file: string): Promise<number | null> {
-    const path = await this.resolve(file);
+    const path = await this.localPath(file);
     return new Promise((done) => {
       ffmpeg.ffprobe(path, (error: Error | null, data: ffmpeg.FfprobeData) => {
         const seconds = Number(data?.format?.duration);
@@ -99,9 +106,10 @@ export class RecordingRepository {
     });
   }
 
-  /** Indexes a finished segment file. */
+  /** Keeps a finished segment file where every host reads recordings (recording-files.ts), then indexes it. */
   async add(segment: RecordedSegment): Promise<void> {
     confineBlobPath(segment.file);
+    await this.files.keep(segment.file);
     const added = await this.#redis
       .multi()
       .hsetnx(`${this.#key}:seg`, segment.file, JSON.stringify(segment))
@@ -118,7 +126,7 @@ export class RecordingRepository {
 
   /** Deletes a file that never made it into the index (an empty trailing segment). */
   async discard(file: string): Promise<void> {
-    await this.blobs.delete(file);
+    await this.files.local.delete(file);
   }
 
   /** The stream's segments overlapping [fromMs, toMs), by wall-clock start. */
@@ -161,7 +169,7 @@ export class RecordingRepository {
     const json = (await this.#redis.eval(REMOVE, 5, `${k}:seg`, `${k}:all`, `${k}:s:`, `${k}:bytes`, `${k}:pruned`, file)) as string | null;
     if (!json) return null;
     // Only the caller that removed the entry unlinks the file.
-    await this.blobs.delete(file).catch(() => undefined);
+    await this.files.delete(file).catch(() => undefined);
     return JSON.parse(json) as RecordedSegment;
   }
 
@@ -223,7 +231,7 @@ export class RecordingRepository {
 
   /** Reads a recording file, whole or a byte range (inclusive end); undefined when it is gone. */
   open(file: string, range?: ByteRange): Promise<OpenedBlob | undefined> {
-    return this.blobs.open(file, range);
+    return this.files.open(file, range);
   }
 }
 

@@ -1,5 +1,7 @@
 // A per-stream mutual exclusion lock in Redis (SET NX PX with a random token, released only by
 // its holder): segment ticks for one stream must never run at once, whichever worker takes them.
+// hold() is the shape the long-lived locks share (memory-lock.ts, lance-commit-lock.ts): wait,
+// run while renewing, release.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -38,5 +40,23 @@ export class StreamLock {
 
   async release(name: string, token: string): Promise<void> {
     await this.#redis.eval(RELEASE, 1, this.key(name), token);
+  }
+
+  /**
+   * Runs `fn` holding the lock: waits up to `waitMs` for it (throwing `busy()` when it stays
+   * taken), renews it every `renewMs` while `fn` runs, so only a holder that died lets it lapse
+   * after `ttlMs`, and releases it when `fn` settles.
+   */
+  async hold<T>(name: string, options: { ttlMs: number; renewMs: number; waitMs: number; signal?: AbortSignal }, busy: () => Error, fn: () => Promise<T>): Promise<T> {
+    const { renewMs, ...acquire } = options;
+    const token = await this.acquire(name, acquire);
+    if (token === undefined) throw busy();
+    const renew = setInterval(() => void this.extend(name, token, options.ttlMs).catch(() => undefined), renewMs);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      await this.release(name, token).catch(() => undefined);
+    }
   }
 }

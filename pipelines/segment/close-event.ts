@@ -189,9 +189,20 @@ export function buildEvent(parts: EventParts, options: SegmentOptions): ClosedEv
 
   const objects = eventObjects(parts, options.presence.hits);
   // Every keyframe's faces, near-duplicate pictures included: a steady face seen several times
-  // gives consolidation a steadier mean descriptor to recognise the person by.
+  // gives consolidation a steadier mean descriptor to recognise the person by. A face carried
+  // forward by gating (same crop) is one sighting, counted once: at its first keyframe in the event.
   const watched = parts.keyframes.filter((k) => k.faces !== undefined);
-  const faces: EventFace[] | undefined = watched.length > 0 ? watched.flatMap((k) => (k.faces ?? []).map((face) => ({ ...face, t: k.t }))) : undefined;
+  const crops = new Set<string>();
+  const faces: EventFace[] | undefined =
+    watched.length > 0
+      ? watched.flatMap((k) =>
+          (k.faces ?? []).flatMap((face) => {
+            if (crops.has(face.crop)) return [];
+            crops.add(face.crop);
+            return [{ ...face, t: k.t }];
+          }),
+        )
+      : undefined;
   return {
     ...(objects ? { objects } : {}),
     ...(faces ? { faces } : {}),

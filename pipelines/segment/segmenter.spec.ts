@@ -224,3 +224,20 @@ describe('stream start', () => {
     expect(eventBoundaries(events)).toEqual([3]);
   });
 });
+
+describe('faces in a closed event', () => {
+  it('counts a face carried forward by gating once, and every face that ran', () => {
+    const records = recordsFor([{ seconds: 8, look: 1 }]);
+    const face = (crop: string) => ({ score: 0.9, box: [10, 10, 50, 50] as [number, number, number, number], descriptor: Float32Array.from({ length: 4 }, () => 0.5), crop });
+    records.forEach((r, i) => {
+      const k = r.keyframes[0]!;
+      // ran at 0 and 4, carried (the same crop) from those runs on the other keyframes
+      const from = i < 4 ? 0 : 4;
+      k.faces = [face(`faces/cam/${from}-0.bmp`)];
+      if (i !== from) k.carried = { faces: from };
+    });
+    const events = run(records);
+    const faces = events.flatMap((e) => e.faces ?? []);
+    expect(faces.map((f) => [f.t, f.crop])).toEqual([[0, 'faces/cam/0-0.bmp'], [4, 'faces/cam/4-0.bmp']]);
+  });
+});

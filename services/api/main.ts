@@ -1,9 +1,7 @@
 // The api role's composition root: adapts the process's repositories to the routes' ports,
 // builds the server and listens on api.host:api.port until the process stops.
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { BlobPathError, sourceBlobPrefix } from '../../pipelines/repositories/blob-store.js';
-import { BlobSpool } from '../../pipelines/repositories/blob-spool.js';
 import { ClipRepository } from '../../pipelines/repositories/clips.js';
 import { HealthProbes } from '../../pipelines/repositories/health.js';
 import { LiveSubscriber } from '../../pipelines/repositories/live.js';
@@ -15,7 +13,6 @@ import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
@@ -31,7 +28,7 @@ import { linkReason } from './reason-link.js';
 import type { RoleModule, StartedRole } from '../runtime/role-module.js';
 import type { ApiDeps, PeoplePort } from './ports.js';
 import { buildServer } from './server.js';
-import { blobStore as openBlobs, lanceAccess } from '../runtime/storage.js';
+import { blobSpool, blobStore as openBlobs, lanceAccess, recordingRepository } from '../runtime/storage.js';
 
 /** The routes' dependencies from a running context. Parts whose roles are not built stay undefined (503). */
 export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; close(): Promise<void> }> {
@@ -51,10 +48,10 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
   const clips = new ClipRepository();
   const streams = new StreamRepository(context.redis.connection('api-streams'), context.config.redis.prefix, context.queues);
   // Face identities share LanceDB and the blob store with memory; none of it when faces are off.
-  const people = context.config.faces.enabled ? await PeopleStore.open(context.paths.lancedbUri, blobStore, context.config.faces, access.storageOptions) : undefined;
-  const recordings = RecordingRepository.local(context.redis.connection('api-streams'), context.config.redis.prefix, context.paths.recordingsDir);
+  const people = context.config.faces.enabled ? await PeopleStore.open(context.paths.lancedbUri, blobStore, context.config.faces, access) : undefined;
+  const spool = blobSpool(context.loaded, blobStore);
+  const recordings = recordingRepository(context.loaded, context.redis.connection('api-streams'), { blobs: blobStore, spool });
   const cutter = new RecordingCutter(recordings);
-  const spool = new BlobSpool(blobStore, join(context.paths.dataDir, 'spool'), context.config.storage.spoolMaxBytes);
   // A file source another host ingested: its copy in object storage, spooled for ffmpeg.
   const sharedSource = async (stream: string): Promise<string | null> => {
     if (blobStore.backend === 'local') return null;

@@ -5,7 +5,7 @@ import { EngramError } from '../../config/errors.js';
 import { STREAM_NAME } from '../../pipelines/records/event.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
+import { recordingRepository } from '../runtime/storage.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { parseTimeArg } from './events.js';
 import { formatBytes } from './streams.js';
@@ -46,7 +46,7 @@ export function registerExport(program: Command): void {
       if ((to - from) / 1000 > max) throw new EngramError(`the range is ${((to - from) / 1000).toFixed(0)} s; at most recordings.exportMaxSeconds (${max} s) per export`, { exitCode: 2 });
       const log = logger(loaded, { cmd: 'export' });
       const report = await withContext(loaded, log, async (context) => {
-        const recordings = RecordingRepository.local(context.redis.connection('cli-export'), context.config.redis.prefix, context.paths.recordingsDir);
+        const recordings = recordingRepository(context.loaded, context.redis.connection('cli-export'));
         const cutter = new RecordingCutter(recordings);
         const outcome = await exportRange(cutter.ports(), stream, from, to);
         const range = `stream "${stream}" between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`;

@@ -5,6 +5,7 @@
 // consolidation holds while it writes, and wait for a batch in progress.
 import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
+import type { LoadedConfig } from '../../config/load.js';
 import { forgetIdentity, mergeIdentities } from '../../pipelines/faces/identity-upkeep.js';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
@@ -14,10 +15,14 @@ import { personLine } from '../runtime/person-line.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { blobStore, lanceAccess } from '../runtime/storage.js';
 
-async function withPeople<T>(command: Command, work: (people: PeopleStore) => Promise<T>): Promise<T> {
-  const loaded = load(command);
+function requireFaces(loaded: LoadedConfig): void {
   if (!loaded.config.faces.enabled) throw new EngramError('faces are turned off (faces.enabled: false); there are no people to show or change', { exitCode: 2 });
-  const people = await PeopleStore.open(loaded.paths.lancedbUri, blobStore(loaded), loaded.config.faces, lanceAccess(loaded).storageOptions);
+}
+
+/** Opens the people tables; `access` carries the commit lock when the command writes (changePeople). */
+async function withPeople<T>(loaded: LoadedConfig, work: (people: PeopleStore) => Promise<T>, access = lanceAccess(loaded)): Promise<T> {
+  requireFaces(loaded);
+  const people = await PeopleStore.open(loaded.paths.lancedbUri, blobStore(loaded), loaded.config.faces, access);
   try {
     return await work(people);
   } finally {
@@ -25,20 +30,25 @@ async function withPeople<T>(command: Command, work: (people: PeopleStore) => Pr
   }
 }
 
-/** A change to people and the events that carry them, under the memory write lock. */
+/**
+ * A change to people and the events that carry them, under the memory write lock, each commit
+ * under the commit lock on object storage: safe while consolidate and the API write too.
+ */
 async function changePeople<T>(command: Command, work: (stores: { people: PeopleStore; events: MemoryStore }) => Promise<T>): Promise<T> {
   const loaded = load(command);
-  return withPeople(command, (people) =>
-    withContext(loaded, logger(loaded), async (context) => {
-      const events = await MemoryStore.open(loaded.paths.lancedbUri, { ...lanceAccess(loaded, context.redis), readConsistencySeconds: 0 });
+  requireFaces(loaded);
+  return withContext(loaded, logger(loaded), async (context) => {
+    const access = lanceAccess(loaded, context.redis);
+    return withPeople(loaded, async (people) => {
+      const events = await MemoryStore.open(loaded.paths.lancedbUri, { ...access, readConsistencySeconds: 0 });
       try {
         const lock = new MemoryWriteLock(context.redis.connection('memory-lock'), loaded.config.redis.prefix);
         return await lock.run(() => work({ people, events }), context.signal);
       } finally {
         await events.close();
       }
-    }),
-  );
+    }, access);
+  });
 }
 
 export function registerPeople(program: Command): void {
@@ -48,7 +58,7 @@ export function registerPeople(program: Command): void {
     .description('list identities, most recently seen first, with their sightings')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const lines = (await withPeople(command, (p) => p.list())).map(personLine);
+      const lines = (await withPeople(load(command), (p) => p.list())).map(personLine);
       if (options.json) return printJson(lines);
       if (lines.length === 0) return void process.stdout.write('no people yet\n');
       for (const l of lines) {

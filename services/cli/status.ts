@@ -1,10 +1,9 @@
 // engram status: Redis, where long-term memory and blobs are (backend, reachable or not), queue
 // counts, streams and models, as text or JSON.
 import type { Command } from 'commander';
-import { isEngramError } from '../../config/errors.js';
+import { EngramError, isEngramError } from '../../config/errors.js';
 import type { QueueCounts } from '../../pipelines/repositories/queue.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
 import { streamLine } from './streams.js';
@@ -12,7 +11,7 @@ import type { ModelStatus } from '../../models/runtime/model-repository.js';
 import { modelStatus } from './models.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { lanceBackend, probeLance } from '../../pipelines/repositories/lance-connect.js';
-import { blobStore, lanceAccess, needsCommitLock } from '../runtime/storage.js';
+import { blobStore, lanceAccess, needsCommitLock, recordingRepository } from '../runtime/storage.js';
 
 export interface StoreStatus {
   /** local, s3, gs, az... */
@@ -36,7 +35,7 @@ export interface StatusReport {
 async function streamsWithRecordings(context: EngramContext): Promise<StatusReport['streams']> {
   const redis = context.redis.connection('cli-status');
   const list = await new StreamRepository(redis, context.config.redis.prefix).list();
-  const bytes = await RecordingRepository.local(redis, context.config.redis.prefix, context.paths.recordingsDir).bytes();
+  const bytes = await recordingRepository(context.loaded, redis).bytes();
   return list.map((s) => ({ ...s, recordingBytes: bytes[s.name] ?? 0 }));
 }
 
@@ -65,6 +64,19 @@ export async function storageStatus(loaded: LoadedConfig): Promise<StatusReport[
   };
 }
 
+/**
+ * Exit status when Redis answered but LanceDB or the blob store did not: scripts and health
+ * checks see the deployment is degraded, apart from 1 (status could not run: Redis is down) and
+ * 2 (bad usage or configuration). The report is printed in full first.
+ */
+export const STORE_UNREACHABLE_EXIT = 3;
+
+/** Throws (exit STORE_UNREACHABLE_EXIT) naming each store that did not answer. */
+function failOnUnreachable(storage: StatusReport['storage']): void {
+  const down = Object.entries(storage).filter(([, s]) => !s.ok).map(([name, s]) => `${name} (${s.backend} ${s.location}: ${s.error ?? 'no answer'})`);
+  if (down.length > 0) throw new EngramError(`unreachable: ${down.join('; ')}`, { exitCode: STORE_UNREACHABLE_EXIT });
+}
+
 function storeLine(name: string, s: StoreStatus, extra = ''): string {
   return `${name}: ${s.backend} ${s.location}${extra} ${s.ok ? 'ok' : `UNREACHABLE: ${s.error ?? ''}`}`;
 }
@@ -72,7 +84,8 @@ function storeLine(name: string, s: StoreStatus, extra = ''): string {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('show Redis, queue counts, streams and models')
+    .description('show Redis, the stores, queue counts, streams and models')
+    .addHelpText('after', `\nExit status: 0 all reachable; 1 Redis unreachable (or another error); 2 bad usage or configuration;\n${STORE_UNREACHABLE_EXIT} Redis answered but LanceDB or the blob store did not (the report is printed first).`)
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const loaded = load(command);
@@ -101,6 +114,7 @@ export function registerStatus(program: Command): void {
       }
       if (options.json) {
         printJson(report);
+        failOnUnreachable(report.storage);
         return;
       }
       const lines = [
@@ -117,5 +131,6 @@ export function registerStatus(program: Command): void {
       lines.push('models:');
       for (const m of report.models) lines.push(`  ${m.name.padEnd(20)} ${m.installed ? 'installed' : 'not installed'}  checksum ${m.checksum}`);
       process.stdout.write(`${lines.join('\n')}\n`);
+      failOnUnreachable(report.storage);
     });
 }

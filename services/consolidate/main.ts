@@ -9,7 +9,6 @@ import { runBuildEpisodes, runMaintainMemory, runOptimizeTables } from '../../pi
 import { makeSummarizer } from '../../pipelines/consolidate/summary.js';
 import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { holdFor } from '../../pipelines/records/recording-retention.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { LlmClient } from '../../pipelines/repositories/llm.js';
@@ -24,7 +23,7 @@ import { MicroBatcher } from '../../models/runtime/batcher.js';
 import type { Closeable, EngramContext } from '../runtime/context.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
-import { blobStore, lanceAccess } from '../runtime/storage.js';
+import { blobStore, lanceAccess, recordingRepository } from '../runtime/storage.js';
 
 export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const { config, paths } = context;
@@ -33,7 +32,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
   const inbox = new EventInbox(context.redis.connection('event-inbox'), config.redis.prefix);
   const streams = new StreamRepository(context.redis.connection('consolidate-progress'), config.redis.prefix);
   const live = new LivePublisher(context.redis, config.redis.prefix);
-  const recordings = RecordingRepository.local(context.redis.connection('consolidate-progress'), config.redis.prefix, paths.recordingsDir);
+  const recordings = recordingRepository(context.loaded, context.redis.connection('consolidate-progress'));
   const llm = new LlmClient(config.llm);
   const blobs = blobStore(context.loaded);
   const log = context.log.child({ role: 'consolidate' });
@@ -44,7 +43,7 @@ export async function handlers(context: EngramContext): Promise<HandlerMap> {
     onError: (error) => log.warn({ err: error }, 'LLM summary failed; stored an extractive summary to upgrade later'),
   });
   // Faces off: no people tables are opened, and events' faces (there are none) would be ignored.
-  const people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobs, config.faces, lanceAccess(context.loaded).storageOptions) : undefined;
+  const people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobs, config.faces, lanceAccess(context.loaded, context.redis)) : undefined;
   if (people) context.onClose('people-store', people);
   const lock = new MemoryWriteLock(context.redis.connection('memory-lock'), config.redis.prefix);
   // Closed events from every job this process holds, written together: one merge-insert per

@@ -10,14 +10,13 @@ import { checkSourceNetwork } from '../../pipelines/ingest/network-guard.js';
 import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { handBack } from '../../pipelines/repositories/queue.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
-import { RecordingRepository } from '../../pipelines/repositories/recordings.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import type { RecordingDeps } from '../../pipelines/ingest/recorder.js';
 import type { EngramContext } from '../runtime/context.js';
 import { fileRoots } from '../runtime/file-roots.js';
 import type { HandlerMap } from '../runtime/registry.js';
 import type { RoleModule } from '../runtime/role-module.js';
-import { blobStore } from '../runtime/storage.js';
+import { blobStore, recordingRepository } from '../runtime/storage.js';
 import { resolveSource } from '../../pipelines/ingest/source.js';
 import { shareSourceFile } from '../../pipelines/repositories/source-share.js';
 
@@ -25,7 +24,7 @@ import { shareSourceFile } from '../../pipelines/repositories/source-share.js';
 export function recordingDeps(context: EngramContext): RecordingDeps | undefined {
   const config = context.config.recordings;
   if (!config.enabled) return undefined;
-  const recordings = RecordingRepository.local(context.redis.connection('recordings'), context.config.redis.prefix, context.paths.recordingsDir);
+  const recordings = recordingRepository(context.loaded, context.redis.connection('recordings'));
   const cuts = new RecordingCutter(recordings);
   const log = context.log.child({ role: 'ingest' });
   // Every finished segment asks for a sweep; one every few seconds per process is plenty.

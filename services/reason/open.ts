@@ -46,7 +46,7 @@ export async function openReason(loaded: LoadedConfig, log: Logger, redis: Redis
   // Faces off: no people tables are opened, and questions about people go to the detector or retrieval.
   let people: PeopleStore | undefined;
   try {
-    people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobStore(loaded), config.faces, access.storageOptions) : undefined;
+    people = config.faces.enabled ? await PeopleStore.open(paths.lancedbUri, blobStore(loaded), config.faces, access) : undefined;
   } catch (error) {
     await models.close();
     await store.close();

@@ -10,6 +10,11 @@
 //    generated, and go through the real consolidation path (consolidateEvent + MaintainMemory).
 // Run: npx tsx test/bench/memory.ts [--sizes 10000,100000] [--dims 512] [--queries 50]
 //      (--sizes 10000,100000,1000000 for 1M: needs ~2 GB for the brute-force copy of the vectors)
+// The 1M run, cut to what its goal needs (same rows, queries and exact answers; only less of what the
+// recall/speed goal does not need): --batch 100000 --singles 3 --scan-queries 5 --skip-hour.
+// Each merge-insert joins its batch against the whole table: in 5,000-row batches the 1M insert
+// took 2518 s. The unindexed LanceDB searches read every vector, so a handful gives their median.
+// The exact answers (recall's truth) are always the JS scan over every query.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +33,12 @@ const { values } = parseArgs({
     dims: { type: 'string', default: '512' },
     queries: { type: 'string', default: '50' },
     'skip-hour': { type: 'boolean', default: false },
+    // Rows per upsertEvents call while filling (one merge-insert each).
+    batch: { type: 'string', default: '5000' },
+    // Single-event upserts timed on the grown table (the consolidate role's write).
+    singles: { type: 'string', default: '20' },
+    // Queries the unindexed LanceDB searches run (the first of --queries); default all of them.
+    'scan-queries': { type: 'string' },
     // PQ code widths (dimensions per sub-vector) to build and sweep, one index after the other on
     // the same table: the first is what the sizes' headline numbers use.
     'pq-widths': { type: 'string', default: String(PQ_DIMS_PER_SUB_VECTOR) },
@@ -41,6 +52,9 @@ const dims = Number(values.dims);
 const queries = Number(values.queries);
 const K = 10;
 const pqWidths = values['pq-widths'].split(',').map(Number);
+const batch = Number(values.batch);
+const singles = Math.min(20, Number(values.singles));
+const scanQueries = Math.min(queries, Number(values['scan-queries'] ?? queries));
 const probeSweep = values.nprobes.split(',').map(Number);
 const refineSweepDepths = values.refines.split(',').map(Number);
 
@@ -87,7 +101,6 @@ async function sizeRun(n: number) {
   // Clustered vectors (scenes recur), like camera footage, so an IVF index has structure to use.
   const centroids = Array.from({ length: 256 }, () => unitVector(dims, rand));
   const all = new Float32Array(n * dims);
-  const batch = 5_000;
   const t0 = performance.now();
   for (let b = 0; b < n; b += batch) {
     const rows: EventWrite[] = [];
@@ -97,15 +110,17 @@ async function sizeRun(n: number) {
       rows.push(eventRow(i, v));
     }
     await store.upsertEvents(rows);
+    if (n >= 500_000) progress(n, `${Math.min(n, b + batch)} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const insertSeconds = (performance.now() - t0) / 1000;
   progress(n, `inserted in ${insertSeconds.toFixed(1)} s`);
   // Single-event upserts (the consolidate role's path) on the grown table.
   const single: number[] = [];
-  for (let j = 0; j < 20; j += 1) {
-    const i = n + j;
+  // Twenty vectors drawn whatever --singles says, so the queries after them are the same.
+  const singleVectors = Array.from({ length: 20 }, () => unitVector(dims, rand));
+  for (let j = 0; j < singles; j += 1) {
     const t = performance.now();
-    await store.upsertEvent(eventRow(i, unitVector(dims, rand)));
+    await store.upsertEvent(eventRow(n + j, singleVectors[j] as Float32Array));
     single.push(performance.now() - t);
   }
   await store.compact({ keepVersionsMs: 0 });
@@ -128,10 +143,10 @@ async function sizeRun(n: number) {
     });
     return Number((hit / (got.length * K)).toFixed(3));
   };
-  const search = async (on: MemoryStore = store) => {
+  const search = async (on: MemoryStore = store, count = queries) => {
     const times: number[] = [];
     const ids: string[][] = [];
-    for (const q of qs) {
+    for (const q of qs.slice(0, count)) {
       const t = performance.now();
       const hits = await on.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K });
       times.push(performance.now() - t);
@@ -139,9 +154,9 @@ async function sizeRun(n: number) {
     }
     return { ...lat(times), recallAt10: recall(ids) };
   };
-  const filtered = async () => {
+  const filtered = async (count = queries) => {
     const times: number[] = [];
-    for (const q of qs) {
+    for (const q of qs.slice(0, count)) {
       const t = performance.now();
       await store.vectorSearch({ table: 'events', space: 'clip', vector: q, limit: K, filter: { streams: ['bench'], wall: { from: EPOCH + n * 5_000, to: Infinity } } });
       times.push(performance.now() - t);
@@ -159,8 +174,8 @@ async function sizeRun(n: number) {
   };
 
   progress(n, 'brute force done; searches without an index next');
-  const noIndex = await search();
-  const noIndexFiltered = await filtered();
+  const noIndex = { ...(await search(store, scanQueries)), queries: scanQueries };
+  const noIndexFiltered = { ...(await filtered(scanQueries)), queries: scanQueries };
   const textNoRebuild = await text();
   progress(n, `no-index searches done (p50 ${noIndex.p50Ms} ms); building indexes`);
   // One index per PQ width, built in turn on the same rows (replacing the last), each swept over

@@ -11,7 +11,8 @@
 //     sum(model cost x how often it ran) + ingest can be read on a quiet machine, whatever this
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off] [--file] [--no-costs]   (prints JSON)
+//   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -21,7 +22,9 @@ import { loadConfig, packageRoot } from '../../config/load.js';
 import { ModelsSchema } from '../../config/schema.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { metricsRegistry } from '../../pipelines/metrics.js';
-import { greyCopy } from '../../pipelines/perceive/change-signal.js';
+import { changedArea, changedBox, greyCopy } from '../../pipelines/perceive/change-signal.js';
+import { GatingSchema } from '../../config/schema.js';
+import { detectionWindow } from '../../models/runtime/ocr.js';
 import type { PerceptionRecord } from '../../pipelines/records/perception.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
@@ -40,10 +43,13 @@ const seconds = Number(arg('seconds', '30'));
 /** Connection, probing and the first chunks are not steady state. */
 const warmupSeconds = 10;
 const maxStreams = Number(arg('max', '32'));
-const modes = arg('modes', 'on,off').split(',') as ('on' | 'off')[];
+/** `--modes none`: the per-call costs only, no live trials. */
+const modes = arg('modes', 'on,off').split(',').filter((m): m is 'on' | 'off' => m === 'on' || m === 'off');
 const cacheDir = join(tmpdir(), 'engram-bench-media');
 const modelsDir = join(packageRoot(), 'data/models');
-const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, vad: { enabled: false } };
+const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, faces: { enabled: false }, vad: { enabled: false } };
+/** `--streams 4,8`: one trial per count and mode instead of the capacity search (per-stream costs at a load the machine can carry). */
+const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(Number);
 
 async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
@@ -127,6 +133,14 @@ async function inferenceSeconds(): Promise<Record<string, number>> {
   return out;
 }
 
+/** The gate counter so far (engram_perceive_gate_total), by "gate/outcome". */
+async function gateCounts(): Promise<Record<string, number>> {
+  const metric = metricsRegistry.getSingleMetric('engram_perceive_gate_total');
+  const out: Record<string, number> = {};
+  for (const v of ((await metric?.get())?.values ?? []) as { value: number; labels: Record<string, unknown> }[]) out[`${String(v.labels.gate)}/${String(v.labels.outcome)}`] = v.value;
+  return out;
+}
+
 /** Of the keyframes (or audio chunks) a gated model applied to, the fraction it ran on. */
 function ranFractions(records: PerceptionRecord[]) {
   const kfs = records.flatMap((r) => r.keyframes);
@@ -140,8 +154,10 @@ function ranFractions(records: PerceptionRecord[]) {
     keyframes: kfs.length,
     detectRunsPerKeyframe: runsPerKeyframe((k) => k.detections !== null && k.detections !== undefined && k.carried?.detect === undefined),
     ocrRunsPerKeyframe: runsPerKeyframe((k) => k.ocr !== null && k.carried?.ocr === undefined),
+    facesRunsPerKeyframe: runsPerKeyframe((k) => k.faces !== null && k.faces !== undefined && k.carried?.faces === undefined),
     detect: fraction((k) => k.detections !== null && k.detections !== undefined, 'detect'),
     ocr: fraction((k) => k.ocr !== null, 'ocr'),
+    faces: fraction((k) => k.faces !== null && k.faces !== undefined, 'faces'),
     image: fraction((k) => Object.keys(k.vectors).length > 0, 'image'),
     vad: audio.length === 0 ? null : +(audio.filter((r) => !r.audio?.quiet).length / audio.length).toFixed(3),
   };
@@ -156,11 +172,13 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
       await Promise.all(servers.map((s, i) => streams.add({ name: names[i] as string, source: s.url, live: true })));
       const started = Date.now();
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), at: performance.now() };
+      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
       await new Promise((r) => setTimeout(r, (seconds - warmupSeconds) * 1000));
       const children = childCpu();
       const node = process.cpuUsage(cpu0.node);
       const inference = await inferenceSeconds();
+      const gates = await gateCounts();
+      const gateDelta = (key: string) => (gates[key] ?? 0) - (cpu0.gates[key] ?? 0);
       const steadySeconds = (performance.now() - cpu0.at) / 1000;
       const streamSeconds = n * steadySeconds;
       const warm = started + warmupSeconds * 1000;
@@ -214,6 +232,8 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ...(failed.length > 0 ? { failedPerceiveJobs: failed.length, failedReason: failed[0]?.failedReason } : {}),
         ...(streamErrors.length > 0 ? { streamErrors } : {}),
         ran: ranFractions(steady),
+        // Of the OCR runs (all records since the warm-up, per the gate counter), those that looked only where the picture changed.
+        ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
           ingestFfmpeg: perStreamSecond(children.ingestFfmpeg - cpu0.children.ingestFfmpeg),
@@ -228,9 +248,17 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
   }
 }
 
-/** Doubles until a trial fails, then bisects between the last success and the failure. */
+/** Doubles until a trial fails, then bisects between the last success and the failure (or runs the --streams counts). */
 async function capacity(gating: 'on' | 'off', source: string) {
   const trials = [];
+  if (fixedStreams.length > 0) {
+    for (const n of fixedStreams) {
+      const trial = await liveTrial(gating, n, source);
+      trials.push(trial);
+      process.stderr.write(`${JSON.stringify(trial)}\n`);
+    }
+    return { gating, maxStreamsKeptUp: Math.max(0, ...trials.filter((t) => t.keptUp).map((t) => t.streams)), trials };
+  }
   let best = 0;
   let lo = 0;
   let hi = 0;
@@ -259,11 +287,11 @@ async function capacity(gating: 'on' | 'off', source: string) {
 }
 
 /** CPU seconds per call of each model alone on real keyframes of the footage (640x360, as ingest scales them). */
-async function modelCosts(source: string) {
+async function modelCosts(source: string, intraOpThreads?: number) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', 'fps=1,scale=640:360', '-frames:v', '12', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
   const frames = Array.from({ length: raw.length / (640 * 360 * 3) }, (_v, i) => ({ rgb: raw.subarray(i * 640 * 360 * 3, (i + 1) * 640 * 360 * 3), width: 640, height: 360 }));
   const pcm = new Float32Array(execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-t', '10', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 26 }).buffer.slice(0));
-  const models = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir }, log: { info() {}, warn() {} } });
+  const models = await ModelRepository.open({ config: ModelsSchema.parse(intraOpThreads === undefined ? {} : { intraOpThreads }), paths: { modelsDir }, log: { info() {}, warn() {} } });
   try {
     await models.warmUp();
     const cost = async (calls: number, fn: (i: number) => unknown) => {
@@ -275,14 +303,37 @@ async function modelCosts(source: string) {
     };
     const frame = (i: number) => frames[i % frames.length]!;
     const reads = await Promise.all(frames.map((f) => models.readText(f)));
+    // OCR as the gate runs it after a change: each keyframe against the one a second before, where
+    // the change signal says it changed, looking only where it changed (a full read when that is most of the frame).
+    const gating = GatingSchema.parse({});
+    const greys = frames.map((f) => greyCopy(f, gating.width));
+    const changed = frames.flatMap((f, i) => {
+      const [grey, before, previous] = [greys[i]!, greys[i - 1], reads[i - 1]];
+      if (!before || !previous || changedArea(grey, before, gating.pixelThreshold) < gating.minArea) return [];
+      const box = changedBox(grey, before, gating.pixelThreshold)!;
+      const sx = f.width / grey.width;
+      const sy = f.height / grey.height;
+      const region: [number, number, number, number] = [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.ceil(box[2] * sx), Math.ceil(box[3] * sy)];
+      const window = detectionWindow(region, previous, f, 1);
+      return [{ frame: f, previous, region, share: window ? (window.w * window.h) / (f.width * f.height) : 1 }];
+    });
     const out: Record<string, unknown> = {
       changeSignal: await cost(frames.length * 5, (i) => greyCopy(frame(i), 64)),
       visualSignature: await cost(frames.length * 5, (i) => models.visualSignature(frame(i))),
       ocr: await cost(frames.length, (i) => models.readText(frame(i))),
       ocrUnchangedLines: await cost(frames.length, (i) => models.readText(frame(i), undefined, reads[i % reads.length])),
+      ...(changed.length > 0
+        ? {
+            ocrChangedRegion: {
+              ...(await cost(changed.length, (i) => models.readText(changed[i]!.frame, undefined, changed[i]!.previous, changed[i]!.region))),
+              changedKeyframes: changed.length,
+              meanShareOfFrameRead: +(changed.reduce((sum, c) => sum + c.share, 0) / changed.length).toFixed(3),
+            },
+          }
+        : {}),
       vadPerAudioSecond: await cost(10, (i) => models.detectSpeech(pcm.subarray(i * 16_000, (i + 1) * 16_000))),
     };
-    // Faces run on every keyframe (not gated): blazeface, and faceres on the faces it finds.
+    // Blazeface, and faceres on the faces it finds (gated: only where the detector sees a person).
     if (models.faceDescriptorSize() !== undefined) out.faces = await cost(frames.length, (i) => models.detectFaces([frame(i)], { minScore: 0.6, nmsIou: 0.3, maxFaces: 10 }));
     if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
     return out;
@@ -294,6 +345,9 @@ async function modelCosts(source: string) {
 const source = await liveSource();
 const costs = process.argv.includes('--no-costs') ? undefined : await modelCosts(source);
 process.stderr.write(`${JSON.stringify({ costs })}\n`);
+// The same costs with onnxruntime choosing its intra-op threads (one per core), the default before models.intraOpThreads 1.
+const costsAllCoreThreads = process.argv.includes('--compare-threads') ? await modelCosts(source, 0) : undefined;
+if (costsAllCoreThreads) process.stderr.write(`${JSON.stringify({ costsAllCoreThreads })}\n`);
 const file = process.argv.includes('--file') ? await fileThroughput(CAR_DETECTION) : undefined;
 const live = [];
 for (const mode of modes) live.push(await capacity(mode, source));
@@ -313,13 +367,16 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   const perKeyframe = {
     detect: weighted((t) => t.ran.detectRunsPerKeyframe),
     ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
+    ocrRegionShare: weighted((t) => t.ocrRegionShareOfRuns ?? 0),
+    faces: weighted((t) => t.ran.facesRunsPerKeyframe),
     vad: weighted((t) => t.ran.vad ?? 0),
   };
   const models = {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
-    faces: cpu('faces'),
+    faces: cpu('faces') * perKeyframe.faces,
     detect: cpu('detect') * perKeyframe.detect,
-    ocr: cpu('ocr') * perKeyframe.ocr,
+    // OCR runs after a change look only where it changed (ocrChangedRegion's cost); first reads and refreshes read it all.
+    ocr: perKeyframe.ocr * (perKeyframe.ocrRegionShare * (cpu('ocrChangedRegion') || cpu('ocr')) + (1 - perKeyframe.ocrRegionShare) * cpu('ocr')),
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,
   };
   const modelTotal = Object.values(models).reduce((a, b) => a + b, 0);
@@ -340,5 +397,5 @@ const probe = await ModelRepository.open({ config: ModelsSchema.parse({}), paths
 const installed = probe.status().filter((m) => m.installed).map((m) => m.name);
 await probe.close();
 process.stdout.write(
-  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
 );

@@ -1,5 +1,5 @@
 // Where the stores are and whether they answer, as an operator asks: `engram status` (text and
-// --json) names each store's backend and location, and /readyz turns 503 naming the blob store
+// --json) names each store's backend and location, exits 3 when one does not answer, and /readyz turns 503 naming the blob store
 // when its object storage cannot be reached — while Redis and LanceDB still report ok.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,10 +33,22 @@ describe('engram status and /readyz report each store', () => {
     expect((JSON.parse(shared.stdout) as StatusReport).storage.blobs).toEqual({ backend: 's3', location: `s3://engram/site/ at ${s3.server.endpoint}`, ok: true });
 
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const down = await runCli(['status'], { env: env.childEnv({ ...s3.server.env(), ENGRAM_STORAGE__S3__ENDPOINT: closed }), timeoutMs: 60_000 });
-    expect(down.code, down.stderr).toBe(0);
+    // A store that does not answer: the whole report, then exit status 3 (scripts and health
+    // checks see it), the unreachable store named on stderr.
+    const downEnv = env.childEnv({ ...s3.server.env(), ENGRAM_STORAGE__S3__ENDPOINT: closed });
+    const down = await runCli(['status'], { env: downEnv, timeoutMs: 60_000 });
+    expect(down.code, down.stderr).toBe(3);
     expect(down.stdout).toMatch(new RegExp(`^blobs: s3 s3://engram/ at ${closed.replace(/\./g, '\\.')} UNREACHABLE: object storage .*checking the bucket failed`, 'm'));
     expect(down.stdout).toMatch(/^redis: .* ok$/m);
+    expect(down.stdout).toMatch(/^models:$/m);
+    expect(down.stderr).toMatch(/^engram: unreachable: blobs \(s3 s3:\/\/engram\/ at .*checking the bucket failed/m);
+    expect(down.stderr).not.toContain('lancedb');
+    const downJson = await runCli(['status', '--json'], { env: downEnv, timeoutMs: 60_000 });
+    expect(downJson.code, downJson.stderr).toBe(3);
+    const report = JSON.parse(downJson.stdout) as StatusReport;
+    expect(report.storage.blobs.ok).toBe(false);
+    expect(report.storage.lancedb.ok).toBe(true);
+    expect(report.redis.ok).toBe(true);
   }, 120_000);
 
   it('answers /readyz 503 naming the blob store when its bucket does not exist', async () => {

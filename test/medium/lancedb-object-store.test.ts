@@ -4,11 +4,14 @@
 // under the Redis commit lock — on a store that, like s3rver, ignores S3's If-None-Match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lanceStorageOptions } from '../../pipelines/repositories/lance-connect.js';
+import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
+import { DESCRIPTOR_DIMS, PeopleStore, type FaceWrite } from '../../pipelines/repositories/people.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { lanceAccess } from '../../services/runtime/storage.js';
 import { silentLogger } from '../../services/logger.js';
 import { useTestEnv } from '../helpers/env.js';
+import { near, seeded } from '../helpers/events.js';
 import { storedEvent } from '../helpers/garage-memory.js';
 import { useTestS3 } from '../helpers/s3.js';
 
@@ -29,6 +32,12 @@ afterAll(async () => {
 async function host(uri: string, commitLock: 'auto' | 'off'): Promise<MemoryStore> {
   const loaded = env.loaded({ storage: { ...s3.server.storage({ lancedbUri: uri }), commitLock } });
   return MemoryStore.open(uri, lanceAccess(loaded, context.redis));
+}
+
+/** The people tables as one process opens them (consolidate, the API, `engram people`): its own lock client. */
+async function peopleHost(uri: string): Promise<PeopleStore> {
+  const loaded = env.loaded({ storage: s3.server.storage({ lancedbUri: uri }) });
+  return PeopleStore.open(uri, new LocalBlobStore(loaded.paths.blobsDir), loaded.config.faces, lanceAccess(loaded, context.redis));
 }
 
 describe('LanceDB on object storage', () => {
@@ -85,6 +94,57 @@ describe('LanceDB on object storage', () => {
       expect(recalled.length).toBe(each - 1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  // Without the lock (storage.commitLock: off) the same run on s3rver fails (2 of 2 runs: 3
+  // identities for 2 people): both writers read the people table before either committed, so a
+  // person's first sightings make two identities, and a face count or a name can be written back
+  // from a stale row. The lock is held for each whole read-modify-write, not only the commit.
+  it('keeps identities whole when two processes write people at once under the commit lock', async () => {
+    const uri = 's3://engram/people';
+    const [a, b] = [await peopleHost(uri), await peopleHost(uri)];
+    const rand = seeded(3);
+    const axis = (n: number) => {
+      const v = new Float32Array(DESCRIPTOR_DIMS);
+      v[n] = 1;
+      return v;
+    };
+    // A sighting of person `who` (2 faces near its own axis), as consolidate writes one.
+    const sighting = (who: number, writer: number, i: number): FaceWrite[] =>
+      [0, 1].map((k) => ({ id: `w${writer}.p${who}.s${i}.${k}`, stream: `cam${writer}`, t: i * 10 + k, wall: EPOCH + i * 10_000 + k * 1000, eventId: '', score: 0.9, descriptor: near(axis(who), 0.05, rand), crop: `faces/cam${writer}/${i}-${k}.bmp` }));
+    const each = 4;
+    let alice = '';
+    try {
+      // Both writers start on empty tables: the first sighting of each person must make one identity, not two.
+      await Promise.all(
+        [a, b].map(async (store, w) => {
+          for (let i = 0; i < each; i += 1) for (const who of [0, 1]) await store.addFaces(sighting(who, w, i));
+        }),
+      );
+      alice = (await a.match(axis(0)))!.id;
+      // One process names a person while the other adds sightings of her: neither write is lost.
+      await Promise.all([
+        b.name(alice, 'Alice'),
+        (async () => {
+          for (let i = each; i < each + 2; i += 1) await a.addFaces(sighting(0, 0, i));
+        })(),
+      ]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    const reader = await peopleHost(uri);
+    try {
+      const people = await reader.list();
+      expect(people.length).toBe(2);
+      const counts = await reader.counts();
+      expect(counts).toEqual({ faces: 2 * 2 * (2 * each) + 2 * 2, people: 2 });
+      // Each identity's count is the faces it holds, and one of them carries the name.
+      for (const p of people) expect((await reader.faces(p.id)).length).toBe(p.faces);
+      expect(people.find((p) => p.id === alice)).toMatchObject({ name: 'Alice', faces: 2 * 2 * each + 4 });
+      expect(people.find((p) => p.id !== alice)).toMatchObject({ name: null, faces: 2 * 2 * each });
+    } finally {
+      await reader.close();
     }
   });
 });

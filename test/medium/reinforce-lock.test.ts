@@ -64,4 +64,28 @@ describe('reinforcement beside a consolidate worker', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a reinforcement that cannot get the lock in time says it was not made, and changes nothing', async () => {
+    const loaded = env.loaded();
+    const dir = mkdtempSync(join(tmpdir(), 'engram-reinforce-'));
+    const store = await MemoryStore.open(join(dir, 'lancedb'));
+    const summarizer = makeSummarizer(new LlmClient(loaded.config.llm), async () => undefined, { maxImages: 0 });
+    try {
+      const [event] = streamEvents({ streams: 1, perStream: 1, sceneEvents: 1, dims: 32, prefix: 'held' });
+      await consolidateBatch([event!], { store, summarizer, memory: loaded.config.memory });
+      const holder = new MemoryWriteLock(context.redis.connection('holder'), loaded.config.redis.prefix);
+      const answering = new StoreMemory(store, { writeLock: new MemoryWriteLock(context.redis.connection('waiter'), loaded.config.redis.prefix, { waitMs: 1000 }) });
+      let release = () => {};
+      const held = holder.run(() => new Promise<void>((resolve) => (release = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Not "will retry": nothing retries a reinforcement.
+      await expect(answering.reinforce([event!.id], EPOCH + 60_000)).rejects.toThrow(/stayed locked by another writer for 1 s; gave up waiting, so this write was not made/);
+      release();
+      await held;
+      expect((await store.getEvents([event!.id]))[0]?.recallCount).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
