@@ -312,7 +312,11 @@ export const RecordingsSchema = z
      * their own recording. @defaultValue true
      */
     enabled: z.boolean().default(true),
-    /** Where segments go; relative paths are under the data directory. @defaultValue 'recordings' */
+    /**
+     * Where ffmpeg writes segments; relative paths are under the data directory. With
+     * storage.blobs s3 each closed segment moves to the bucket (recordings/ under storage.s3.prefix)
+     * and this folder holds only the segments being written. @defaultValue 'recordings'
+     */
     dir: z.string().min(1).default('recordings'),
     /**
      * Target length of one segment file in seconds; a segment starts on a keyframe, so it is
@@ -322,8 +326,9 @@ export const RecordingsSchema = z
     /** Segments older than this many days are deleted (unless an event holds them longer). @defaultValue 7 */
     retainDays: z.number().positive().default(7),
     /**
-     * Disk cap over all streams' segments, in bytes; over it the oldest segments go first,
-     * events' or not (a full disk stops recording altogether). 0: no cap, only the days.
+     * Cap over all streams' stored segments, in bytes (on disk, or in the bucket with
+     * storage.blobs s3); over it the oldest segments go first, events' or not (a full disk stops
+     * recording altogether). 0: no cap, only the days.
      * @defaultValue 0
      */
     maxBytes: z.number().int().nonnegative().default(0),

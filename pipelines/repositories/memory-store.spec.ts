@@ -80,6 +80,17 @@ describe('MemoryStore', () => {
     expect((await store.listEvents({ streams: ['cam'], streamTime: { start: 12, end: 20 } })).map((e) => e.start)).toEqual([10, 20]);
   });
 
+  it('reads a stream\'s events and moments in several stretches of stream time with one query each', async () => {
+    const moment = (eventId: string, t: number) => ({ id: `${eventId}.m${t}`, eventId, stream: 'cam', kind: 'keyframe' as const, t, startedAt: EPOCH + t * 1000, thumbnail: `k/${t}.jpg`, vectors: {} });
+    await store.upsertMoments([moment('cam.0000000000', 1), moment('cam.0000000000', 5), moment('cam.0000010000', 12), moment('cam.0000020000', 22), moment('cam.0000020000', 25)]);
+    const stretches = [{ start: 0, end: 3 }, { start: 21, end: 23 }];
+    // Events overlapping either stretch, not the one between them; moments inside either, in time order.
+    expect((await store.listEventSpans({ streams: ['cam'], streamTimes: stretches })).map((e) => e.id)).toEqual(['cam.0000000000', 'cam.0000020000']);
+    expect((await store.momentsInWindows('cam', stretches)).map((m) => m.t)).toEqual([1, 22]);
+    expect(await store.momentsInWindows('cam', [])).toEqual([]);
+    expect((await store.momentsInWindow('cam', 4, 12)).map((m) => m.t)).toEqual([5, 12]);
+  });
+
   it('lists the streams that have events', async () => {
     expect(await store.streams()).toEqual(['cam', 'door']);
     const empty = await MemoryStore.open(tempUri());

@@ -55,6 +55,7 @@ export class RecordingCutter {
     const list = `${temp}.ffconcat`;
     // Durations from the index keep the concatenation's timeline equal to the plan's arithmetic.
     const lines = ['ffconcat version 1.0'];
+    let size = 0;
     try {
       for (const f of plan.files) {
         const input = await files.input(f.file);
@@ -95,6 +96,8 @@ export class RecordingCutter {
         });
         command.run();
       });
+      // Its size before it is moved: another request for the same cut may upload and remove it.
+      size = (await stat(temp)).size;
       await rename(temp, out);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
@@ -102,7 +105,6 @@ export class RecordingCutter {
     } finally {
       await unlink(list).catch(() => undefined);
     }
-    const size = (await stat(out)).size;
     await files.keep(blob);
     return { path: blob, size };
   }

@@ -14,6 +14,7 @@ import { localNetwork } from '../../pipelines/repositories/source-network.js';
 import { StreamExistsError, StreamRepository } from '../../pipelines/repositories/streams.js';
 import { RecordingCutter } from '../../pipelines/repositories/recording-cuts.js';
 import { exportRange } from '../../pipelines/recordings/export-range.js';
+import { recordedSpans } from '../../pipelines/records/recorded-spans.js';
 import { EngramError } from '../../config/errors.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore, streamSinceUntil } from '../../pipelines/repositories/memory-store.js';
@@ -145,6 +146,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
     recordings: {
       export: (stream, fromMs, toMs, signal) => exportRange(cutter.ports(), stream, fromMs, toMs, signal),
       bytes: () => recordings.bytes(),
+      spans: async (stream, fromMs, toMs) => ({ spans: recordedSpans(await recordings.list(stream, fromMs, toMs)), prunedUntil: await recordings.prunedUntil(stream) }),
       segmentSeconds: context.config.recordings.segmentSeconds,
       exportMaxSeconds: context.config.recordings.exportMaxSeconds,
     },

@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { Detection, StoredEvent } from '../../pipelines/records/event.js';
 import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
+import type { RecordedSpan } from '../../pipelines/records/recorded-spans.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { PersonFace } from '../../pipelines/repositories/people.js';
 import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
@@ -108,8 +109,10 @@ export interface ClipsPort {
 export interface RecordingsPort {
   /** A wall-clock range of a stream's recording as an MP4 (pipelines/recordings/export-range.ts). */
   export(stream: string, fromMs: number, toMs: number, signal: AbortSignal): Promise<ExportOutcome>;
-  /** Recording bytes on disk per stream. */
+  /** Recording bytes stored per stream (on disk, or in the bucket with storage.blobs s3). */
   bytes(): Promise<Record<string, number>>;
+  /** What a stream has recorded overlapping [fromMs, toMs), and up to when retention deleted it (null: never). */
+  spans(stream: string, fromMs: number, toMs: number): Promise<{ spans: RecordedSpan[]; prunedUntil: number | null }>;
   /** recordings.segmentSeconds: how long until the segment being written is indexed, at most. */
   readonly segmentSeconds: number;
   /** recordings.exportMaxSeconds. */

@@ -6,7 +6,11 @@
 // the stand-in) plus the ingest ffmpeg's (from /proc), per stream-second decoded. Runs alternate
 // off/on `--pairs` times (default 3) for `--seconds` each (default 20); the ratio reported is the
 // median of the pairs' on/off ratios (goal: at most 1.05).
-// Run: npx tsx test/bench/recording.ts [--seconds N] [--pairs N]   (prints JSON)
+// It also reports the live tail: how long after a segment's wall-clock end it is listed in the
+// index (what another host can export). With --s3 the recordings go to an s3rver started in this
+// process (storage.blobs s3: each closed segment is uploaded before it is listed); the CPU then
+// includes the server's, so compare the tail, not the ratio, against a run without --s3.
+// Run: npx tsx test/bench/recording.ts [--seconds N] [--pairs N] [--segment S] [--s3]   (prints JSON)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import { silentLogger } from '../../services/logger.js';
 import { ingestDeps } from '../../services/ingest/main.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { LiveTsServer, generateVideo } from '../helpers/media.js';
+import { startS3 } from '../helpers/s3-server.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -28,6 +33,9 @@ const arg = (name: string, fallback: number) => {
 };
 const seconds = arg('--seconds', 20);
 const pairs = arg('--pairs', 3);
+const onS3 = process.argv.includes('--s3');
+/** recordings.segmentSeconds; a short one gives more samples of the tail. */
+const segmentSeconds = arg('--segment', 10);
 
 /** utime + stime of a process in seconds, or undefined once it is gone. */
 function procCpu(pid: number): number | undefined {
@@ -47,6 +55,8 @@ interface RunResult {
   ffmpegCpuS: number;
   cpuPerStreamSecond: number;
   recordedBytes: number;
+  /** Per segment: ms from its wall-clock end until the index listed it (polled every 100 ms). */
+  tailMs: number[];
 }
 
 async function measure(context: EngramContext, base: IngestDeps, url: string, name: string, recording: boolean): Promise<RunResult> {
@@ -73,6 +83,13 @@ async function measure(context: EngramContext, base: IngestDeps, url: string, na
       if (cpu !== undefined) ffmpegCpu.set(s.pid, Math.max(cpu, ffmpegCpu.get(s.pid) ?? 0));
     }
   }, 100);
+  const recordings = RecordingRepository.local(redis, prefix, context.paths.recordingsDir);
+  const listedAt = new Map<string, number>();
+  const watch = setInterval(() => {
+    void recordings.list(name, 0, Date.now() + 3_600_000).then((segments) => {
+      for (const segment of segments) if (!listedAt.has(segment.file)) listedAt.set(segment.file, Date.now() - segment.wallEnd);
+    });
+  }, 100);
   // The stand-in perceive: takes every chunk as it arrives, so live ingest never drops keyframes.
   let taken = 0;
   const consume = setInterval(() => {
@@ -94,11 +111,12 @@ async function measure(context: EngramContext, base: IngestDeps, url: string, na
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sample);
   clearInterval(consume);
+  clearInterval(watch);
   const info = (await streams.get(name))!;
-  const recordedBytes = (await RecordingRepository.local(redis, prefix, context.paths.recordingsDir).bytes())[name] ?? 0;
+  const recordedBytes = (await recordings.bytes())[name] ?? 0;
   const nodeCpuS = (cpu.user + cpu.system) / 1e6;
   const ffmpegCpuS = [...ffmpegCpu.values()].reduce((a, b) => a + b, 0);
-  return { recording, streamSeconds: info.mediaTime, nodeCpuS, ffmpegCpuS, cpuPerStreamSecond: (nodeCpuS + ffmpegCpuS) / Math.max(info.mediaTime, 1e-9), recordedBytes };
+  return { recording, streamSeconds: info.mediaTime, nodeCpuS, ffmpegCpuS, cpuPerStreamSecond: (nodeCpuS + ffmpegCpuS) / Math.max(info.mediaTime, 1e-9), recordedBytes, tailMs: [...listedAt.values()] };
 }
 
 const median = (values: number[]) => {
@@ -109,7 +127,8 @@ const median = (values: number[]) => {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-rec-'));
-  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' } } });
+  const s3 = onS3 ? await startS3() : undefined;
+  const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, recordings: { segmentSeconds }, ...(s3 ? { storage: s3.storage({ prefix: 'blobs/' }) } : {}) } });
   const context = await EngramContext.open(loaded, silentLogger());
   const clip = await generateVideo(dataDir, 'camera', { duration: 60, size: '1280x720', fps: 25, audio: 'sine', outputOptions: ['-g', '50'] });
   const camera = new LiveTsServer(clip);
@@ -130,12 +149,17 @@ async function main(): Promise<void> {
       `${JSON.stringify(
         {
           source: 'generated 1280x720 25 fps H.264 (keyframe every 2 s) + AAC, as live MPEG-TS over TCP in real time',
+          recordingsTo: s3 ? 's3rver (storage.blobs s3), in this process' : 'local recordings.dir',
+          // The last segment of each run is listed as the run closes, not as it is written: left out.
+          tailMsMedian: round(median(runs.filter((r) => r.recording).flatMap((r) => r.tailMs.slice(0, -1)))),
+          tailMsMax: round(Math.max(...runs.filter((r) => r.recording).flatMap((r) => r.tailMs.slice(0, -1)))),
           secondsPerRun: seconds,
+          segmentSeconds,
           pairs,
           onOverOffMedian: round(median(ratios)),
           ratios: ratios.map(round),
           goal: 1.05,
-          runs: runs.map((r) => ({ ...r, nodeCpuS: round(r.nodeCpuS), ffmpegCpuS: round(r.ffmpegCpuS), cpuPerStreamSecond: round(r.cpuPerStreamSecond), streamSeconds: round(r.streamSeconds) })),
+          runs: runs.map(({ tailMs: _tail, ...r }) => ({ ...r, nodeCpuS: round(r.nodeCpuS), ffmpegCpuS: round(r.ffmpegCpuS), cpuPerStreamSecond: round(r.cpuPerStreamSecond), streamSeconds: round(r.streamSeconds) })),
         },
         null,
         2,
@@ -144,6 +168,7 @@ async function main(): Promise<void> {
   } finally {
     await camera.stop();
     await context.close();
+    await s3?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@
 // S3-compatible object store (s3rver, started here), with storage.blobs s3. The first host runs
 // ingest: every closed segment goes to the bucket under recordings/ and leaves the host's disk.
 // With that host's recordings folder deleted, the third host (its own data directory, LanceDB
-// on the bucket too) lists the recording, exports a range, cuts an event's clip with range
+// on the bucket too) lists what is recorded, exports a range, cuts an event's clip with range
 // requests, and `engram export` there writes a file; retention deletes segments from the bucket.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -128,6 +128,14 @@ describe('recordings of live streams with blobs on object storage', () => {
     const total = segments.reduce((n, s) => n + s.bytes, 0);
     const listed = (await (await fetch(`${api}/api/streams`)).json()) as { streams: { name: string; recordingBytes: number }[] };
     expect(listed.streams.find((s) => s.name === 'cam')?.recordingBytes).toBe(total);
+    // What is recorded, as spans of time: one run, from the first segment to the last.
+    const spans = (await (await fetch(`${api}/api/streams/cam/recordings`)).json()) as { spans: { from: string; to: string; segments: number; bytes: number }[]; prunedUntil: string | null };
+    expect(spans).toEqual({
+      stream: 'cam',
+      spans: [{ from: new Date(segments[0]!.wallStart).toISOString(), to: new Date(segments.at(-1)!.wallEnd).toISOString(), seconds: expect.any(Number), segments: segments.length, bytes: total }],
+      prunedUntil: null,
+    });
+    expect((await fetch(`${api}/api/streams/nowhere/recordings`)).status).toBe(404);
     const [a, b] = [segments[1]!, segments[2]!];
     const from = Math.round(a.wallStart + 500);
     const to = Math.round(b.wallStart + 1_000);
@@ -176,5 +184,8 @@ describe('recordings of live streams with blobs on object storage', () => {
     expect((await bucket.list('recordings/cam/')).map((x) => x.path)).toEqual(newest.map((s) => `recordings/${s.file}`));
     const gone = await fetch(`${api}/api/streams/cam/export?from=${from}&to=${to}`);
     expect(gone.status).toBe(410);
+    const after = (await (await fetch(`${api}/api/streams/cam/recordings`)).json()) as { spans: { from: string; segments: number }[]; prunedUntil: string | null };
+    expect(after.spans).toMatchObject([{ from: new Date(newest[0]!.wallStart).toISOString(), segments: 2 }]);
+    expect(after.prunedUntil).toBe(new Date(segments.at(-3)!.wallEnd).toISOString());
   }, 240_000);
 });

@@ -151,6 +151,30 @@ describe('recording a live stream', () => {
     for (const s of full) expect(s.end - s.start).toBeLessThan(SEGMENT_S + 1.1);
   });
 
+  it('lists what is recorded as two spans, one per run, split at the reconnect', async () => {
+    const res = await fetch(`${base}/api/streams/cam/recordings`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { stream: string; spans: { from: string; to: string; seconds: number; segments: number; bytes: number }[]; prunedUntil: string | null };
+    const runs = [...new Set(segments.map((s) => s.run))].map((run) => segments.filter((s) => s.run === run));
+    expect(body).toEqual({
+      stream: 'cam',
+      spans: runs.map((r) => ({
+        from: new Date(r[0]!.wallStart).toISOString(),
+        to: new Date(r.at(-1)!.wallEnd).toISOString(),
+        seconds: Number(((r.at(-1)!.wallEnd - r[0]!.wallStart) / 1000).toFixed(3)),
+        segments: r.length,
+        bytes: r.reduce((n, s) => n + s.bytes, 0),
+      })),
+      prunedUntil: null,
+    });
+    // Between two times: only the spans that overlap them.
+    const second = runs[1]![0]!;
+    const later = (await (await fetch(`${base}/api/streams/cam/recordings?from=${Math.round(second.wallStart + 100)}&to=${Math.round(second.wallEnd)}`)).json()) as { spans: unknown[] };
+    expect(later.spans).toHaveLength(1);
+    const bad = await fetch(`${base}/api/streams/cam/recordings?from=tomorrow`);
+    expect(bad.status).toBe(400);
+  });
+
   it('exports a range across two segments as an MP4 that plays', async () => {
     const [a, b] = [segments[0]!, segments[1]!];
     const from = a.wallStart + 1_500;

@@ -1,6 +1,7 @@
-// Recordings of live streams over HTTP: GET /api/streams/:name/export?from=&to= cuts any range
-// (across segments and gaps) into one MP4, and the event clip route of a live stream answers
-// through sendRecording. Both honour Range so a browser can seek; gaps travel in headers.
+// Recordings of live streams over HTTP: GET /api/streams/:name/recordings lists what is recorded
+// (spans of time, not files), GET /api/streams/:name/export?from=&to= cuts any range (across
+// segments and gaps) into one MP4, and the event clip route of a live stream answers through
+// sendRecording. Both honour Range so a browser can seek; gaps travel in headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ExportOutcome } from '../../../pipelines/recordings/export-range.js';
@@ -14,6 +15,11 @@ const ExportQuery = z
   .object({ from: TimeParam, to: TimeParam })
   .strict()
   .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] });
+
+const SpansQuery = z
+  .object({ from: TimeParam.optional(), to: TimeParam.optional() })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['from'] });
 
 export function recordingsPort(deps: ApiDeps): RecordingsPort {
   if (!deps.recordings) throw unavailable('recordings');
@@ -49,6 +55,29 @@ export function sendRecording(request: FastifyRequest, reply: FastifyReply, outc
 }
 
 export function registerRecordings(app: FastifyInstance, deps: ApiDeps): void {
+  app.get(
+    '/api/streams/:name/recordings',
+    {
+      schema: {
+        summary: 'What a live stream has recorded: spans of wall-clock time (a reconnect or retention starts a new one), optionally between two times',
+        tags: ['streams'],
+        params: NameParams,
+        querystring: SpansQuery,
+      },
+    },
+    async (request) => {
+      const { name } = request.params as z.infer<typeof NameParams>;
+      const { from, to } = request.query as z.infer<typeof SpansQuery>;
+      const port = recordingsPort(deps);
+      const { spans, prunedUntil } = await port.spans(name, from ?? 0, to ?? Number.MAX_SAFE_INTEGER);
+      if (spans.length === 0 && prunedUntil === null && deps.streams && !(await deps.streams.get(name))) throw notFound(`no stream named "${name}"`);
+      return {
+        stream: name,
+        spans: spans.map((x) => ({ from: iso(x.wallFrom), to: iso(x.wallTo), seconds: Number(((x.wallTo - x.wallFrom) / 1000).toFixed(3)), segments: x.segments, bytes: x.bytes })),
+        prunedUntil: prunedUntil === null ? null : iso(prunedUntil),
+      };
+    },
+  );
   app.get(
     '/api/streams/:name/export',
     { schema: { summary: 'An MP4 of a stream’s recording between two times (gaps in x-engram-gaps)', tags: ['streams'], params: NameParams, querystring: ExportQuery } },
