@@ -13,6 +13,13 @@ import { checkMedia } from './decode-plan.js';
 import { SourceError } from '../records/source.js';
 import type { InputDump } from '../repositories/ffmpeg-output.js';
 
+/**
+ * The most chunks stored, checkpointed and enqueued in one round trip each. A takeover enqueues
+ * this many chunks before its checkpoint again (ingest-stream.ts): a worker that died between a
+ * batch's checkpoint and its enqueue left at most that many unannounced.
+ */
+export const CHUNKS_PER_WRITE = 8;
+
 /** How many chunks of audio a live stream lets pass while its video track delivers nothing. */
 const LIVE_MAX_SKEW_CHUNKS = 3;
 
@@ -100,58 +107,77 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   const flush = (chunks: Chunk[]) => {
     if (chunks.length === 0) return;
     pending.push(...chunks);
-    if (pending.length > 4 && !session.paused) session.pause();
+    // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is
+    // paused (it stalls on its pipes) until the pump catches up.
+    if (pending.length > CHUNKS_PER_WRITE && !session.paused) session.pause();
     pumping ??= pump().finally(() => (pumping = undefined));
   };
-  const store = async (chunk: Chunk) => {
+  // Chunks waiting when the pump comes round are stored, checkpointed and enqueued together: two
+  // round trips for up to CHUNKS_PER_WRITE chunks instead of two each. A file decodes many chunks
+  // per round trip on a busy machine, where each round trip hands the CPU to redis-server.
+  const storeBatch = async () => {
     if (!gapRecorded && gapBefore) {
       gapRecorded = true;
       await streams.addGap(name, gapBefore);
     }
-    // The count the last checkpoint returned saves a round trip per chunk; perception only
+    // The count the last checkpoint returned saves a round trip per batch; perception only
     // lowers it meanwhile, so it is read afresh only when it says the limit is reached.
     let inFlight = knownInFlight ?? (await streams.outstanding(name, NEXT_STAGE));
     if (inFlight >= config.maxChunksInFlight) inFlight = await streams.outstanding(name, NEXT_STAGE);
-    if (inFlight >= config.maxChunksInFlight) {
-      if (live) {
+    if (inFlight >= config.maxChunksInFlight && !live) {
+      // A file waits for perception; ffmpeg stalls on its full pipes meanwhile.
+      session.pause();
+      while (inFlight >= config.maxChunksInFlight && !stop.signal.aborted) {
+        await streams.setState(name, 'waiting');
+        await sleep(100, stop.signal);
+        inFlight = await streams.outstanding(name, NEXT_STAGE);
+      }
+      if (stop.signal.aborted) return;
+      await streams.setState(name, 'running');
+    }
+    // A file takes no more than perception has room for; a live stream stores every chunk and
+    // drops the keyframes (never the audio) of those past the limit.
+    const room = live ? CHUNKS_PER_WRITE : Math.min(CHUNKS_PER_WRITE, config.maxChunksInFlight - inFlight);
+    const batch = pending.splice(0, Math.max(1, room));
+    batch.forEach((chunk, i) => {
+      if (live && inFlight + i >= config.maxChunksInFlight) {
         chunk.droppedKeyframes = chunk.keyframes.length;
         chunk.keyframes = [];
-      } else {
-        // A file waits for perception; ffmpeg stalls on its full pipes meanwhile.
-        session.pause();
-        while (inFlight >= config.maxChunksInFlight && !stop.signal.aborted) {
-          await streams.setState(name, 'waiting');
-          await sleep(100, stop.signal);
-          inFlight = await streams.outstanding(name, NEXT_STAGE);
-        }
-        if (stop.signal.aborted) return;
-        await streams.setState(name, 'running');
       }
-    }
-    const wallEnd = chunk.wallStart + (chunk.end - chunk.start) * 1000;
-    const lagS = live ? Math.max(0, (Date.now() - runStarted) / 1000 - (chunk.end - offset)) : 0;
+    });
+    const elapsedS = (Date.now() - runStarted) / 1000;
+    const progress = batch.map((chunk) => ({
+      seq: chunk.seq,
+      end: chunk.end,
+      wallEnd: chunk.wallStart + (chunk.end - chunk.start) * 1000,
+      keyframes: chunk.keyframes.length,
+      droppedKeyframes: chunk.droppedKeyframes,
+      lagS: live ? Math.max(0, elapsedS - (chunk.end - offset)) : 0,
+      ...(chunk.final ? { final: true } : {}),
+    }));
+    const seqs = batch.map((chunk) => chunk.seq);
     // Stored and checkpointed in one round trip (were two, plus one for the in-flight count).
-    knownInFlight = await streams.recordChunk(
+    knownInFlight = await streams.recordChunks(
       name,
-      { seq: chunk.seq, end: chunk.end, wallEnd, keyframes: chunk.keyframes.length, droppedKeyframes: chunk.droppedKeyframes, lagS, ...(chunk.final ? { final: true } : {}) },
+      progress,
       NEXT_STAGE,
-      chunkUnit(runtime0.jobId, chunk.seq),
-      deps.chunks.write(chunk),
+      seqs.map((seq) => chunkUnit(runtime0.jobId, seq)),
+      batch.map((chunk) => deps.chunks.write(chunk)),
     );
-    await deps.enqueuePerceive(name, chunk.seq, runtime0.jobId);
-    state.nextSeq = chunk.seq + 1;
-    state.lastEnd = chunk.end;
-    state.lastWallEnd = wallEnd;
+    await deps.enqueuePerceive(name, seqs, runtime0.jobId);
+    const last = progress[progress.length - 1]!;
+    state.nextSeq = last.seq + 1;
+    state.lastEnd = last.end;
+    state.lastWallEnd = last.wallEnd;
   };
   const pump = async () => {
     try {
       while (pending.length > 0) {
-        const chunk = pending.shift()!;
         if (stop.signal.aborted) {
           pending.length = 0;
           break;
         }
-        await store(chunk);
+        await storeBatch();
       }
     } catch (error) {
       pumpError = error;

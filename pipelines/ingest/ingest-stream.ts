@@ -9,7 +9,7 @@ import { SourceError, type SourceSpec } from '../records/source.js';
 import type { MediaInfo } from '../repositories/media-types.js';
 import { checkStdinHead, STDIN_TERMINAL_MESSAGE, stdinOwnerGoneMessage } from './stdin.js';
 import { TERMINAL_STATES, type StreamRuntime } from '../repositories/streams.js';
-import { decodeRun } from './decode-run.js';
+import { CHUNKS_PER_WRITE, decodeRun } from './decode-run.js';
 import { adoptMedia, backOff, IngestInterrupted, type IngestDeps, type IngestOutcome, type RunResult, type RunState, type StreamRun } from './stream-run.js';
 
 export { IngestInterrupted, NEXT_STAGE, type Decoding, type IngestDeps, type IngestOutcome, type StdinInput } from './stream-run.js';
@@ -113,8 +113,10 @@ async function openSource(deps: IngestDeps, name: string, runtime0: StreamRuntim
 async function resumeFromCheckpoint(run: StreamRun): Promise<RunState | 'done'> {
   const { deps, name, runtime0, spec } = run;
   if (run.takeover && runtime0.nextSeq > 0) {
-    // The previous worker may have died between checkpoint and enqueue; adding again is a no-op otherwise.
-    await deps.enqueuePerceive(name, runtime0.nextSeq - 1, runtime0.jobId);
+    // The previous worker may have died between a batch's checkpoint and its enqueue; adding
+    // again is a no-op otherwise.
+    const from = Math.max(0, runtime0.nextSeq - CHUNKS_PER_WRITE);
+    await deps.enqueuePerceive(name, Array.from({ length: runtime0.nextSeq - from }, (_, i) => from + i), runtime0.jobId);
   }
   if (runtime0.finished && runtime0.liveRequested !== true) {
     // The previous worker stored the final chunk and died before saying so: decoding again from

@@ -41,11 +41,12 @@ export interface IngestDeps {
   probe(spec: SourceSpec, options: { timeoutMs: number; signal: AbortSignal; head?: Buffer }): Promise<MediaInfo>;
   decode(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number): Decoding;
   /**
-   * Enqueues the perceive job for a stored chunk, idempotent by its job id. `run` is the id of
-   * this ingest run (the ingest job id): completed jobs are kept for the dashboard, so an id of
-   * stream and seq alone would make a second ingest of the same stream skip perception.
+   * Enqueues the perceive jobs for stored chunks (in one round trip), each idempotent by its job
+   * id. `run` is the id of this ingest run (the ingest job id): completed jobs are kept for the
+   * dashboard, so an id of stream and seq alone would make a second ingest of the same stream
+   * skip perception.
    */
-  enqueuePerceive(stream: string, seq: number, run: string): Promise<void>;
+  enqueuePerceive(stream: string, seqs: readonly number[], run: string): Promise<void>;
   /**
    * The pipe a "-" source means, present only in the `engram ingest -` process that added the
    * stream (its decode() feeds this pipe to ffmpeg). A worker has none and fails such a stream.

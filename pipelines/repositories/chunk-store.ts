@@ -42,7 +42,7 @@ export class ChunkStore {
 
   /**
    * The chunk's stored form, for a caller that sends it with its own commands in the same round
-   * trip (ingest stores and checkpoints a chunk together: StreamRepository.recordChunk).
+   * trip (ingest stores and checkpoints a chunk together: StreamRepository.recordChunks).
    */
   write(chunk: Chunk): ChunkWrite {
     return { key: this.key(chunk.stream, chunk.seq), parts: encodeChunkParts(chunk), ttlSeconds: this.#ttlSeconds };

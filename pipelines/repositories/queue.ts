@@ -90,6 +90,16 @@ export class QueueRepository {
     return this.add(followUp.name, followUp.data, followUp.options);
   }
 
+  /**
+   * Adds several follow-ups of one kind in one round trip (BullMQ addBulk), each idempotent by
+   * its job id as with addFollowUp.
+   */
+  async addFollowUps<T extends JobName>(followUps: FollowUp<T>[]): Promise<void> {
+    const first = followUps[0];
+    if (!first) return;
+    await this.queue(JOB_QUEUE[first.name]).addBulk(followUps.map((f) => ({ name: f.name, data: f.data, opts: f.options ?? {} })));
+  }
+
   /** Adds a job to the queue that carries it. A jobId makes the add idempotent. */
   async add<T extends JobName>(name: T, data: JobOf<T>, options: JobsOptions = {}): Promise<Job> {
     return this.queue(JOB_QUEUE[name]).add(name, data, options);

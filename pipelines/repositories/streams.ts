@@ -323,35 +323,40 @@ export class StreamRepository {
   }
 
   /**
-   * Checkpoint after a chunk is stored: counters, resume point, and one unit of work for perceive
-   * (id `unit`, the perceive job id). The final chunk also tracks the stream's end on segment.
-   * With `store`, the chunk's bytes are sent just before the checkpoint, in the same round trip
-   * (Redis runs them in order; outside the transaction, see sendChunkWrite). Returns the work now
-   * outstanding on nextStage.
+   * Checkpoint after chunks are stored: counters, resume point, and one unit of work for perceive
+   * per chunk (ids `units`, the perceive job ids), all in one transaction, so the resume point
+   * never passes a chunk that is not owed to perceive. The final chunk also tracks the stream's
+   * end on segment. With `stores`, the chunks' bytes are sent just before the checkpoint, in the
+   * same round trip (Redis runs them in order; outside the transaction, see sendChunkWrite).
+   * Chunks are in order, `units` and `stores` one per chunk. Returns the work now outstanding on
+   * nextStage.
    */
-  async recordChunk(name: string, chunk: ChunkProgress, nextStage: string, unit: string, store?: ChunkWrite): Promise<number> {
-    const stored = store ? sendChunkWrite(this.#redis, store) : [];
+  async recordChunks(name: string, chunks: readonly ChunkProgress[], nextStage: string, units: readonly string[], stores: readonly ChunkWrite[] = []): Promise<number> {
+    const last = chunks[chunks.length - 1];
+    if (!last) throw new Error(`recording chunks of ${name}: none given`);
+    const stored = stores.flatMap((store) => sendChunkWrite(this.#redis, store));
+    const sum = (pick: (chunk: ChunkProgress) => number) => chunks.reduce((total, chunk) => total + pick(chunk), 0);
     const multi = this.#redis.multi();
     multi
       .hset(this.#key(name), {
-        nextSeq: chunk.seq + 1,
-        lastEnd: chunk.end,
-        lastWallEnd: chunk.wallEnd,
-        mediaTime: chunk.end,
-        lagS: chunk.lagS,
+        nextSeq: last.seq + 1,
+        lastEnd: last.end,
+        lastWallEnd: last.wallEnd,
+        mediaTime: last.end,
+        lagS: last.lagS,
         updatedAt: Date.now(),
       })
-      .hincrby(this.#key(name), 'chunks', 1)
-      .hincrby(this.#key(name), 'keyframes', chunk.keyframes)
-      .hincrby(this.#key(name), 'droppedFrames', chunk.droppedKeyframes);
+      .hincrby(this.#key(name), 'chunks', chunks.length)
+      .hincrby(this.#key(name), 'keyframes', sum((c) => c.keyframes))
+      .hincrby(this.#key(name), 'droppedFrames', sum((c) => c.droppedKeyframes));
+    const final = chunks.some((chunk) => chunk.final);
     // A worker that takes the stream over after this must not decode past the end again.
-    if (chunk.final) multi.hset(this.#key(name), { finished: '1' });
-    // In the same transaction: a chunk is never checkpointed without being owed to perceive.
-    if (chunk.final) multi.eval(TRACK, 3, ...this.#unitArgs(name, Role.Segment, 1, [END_UNIT]));
-    const checkpoint = multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [unit])).hget(this.#key(name, 'progress'), nextStage).exec();
+    if (final) multi.hset(this.#key(name), { finished: '1' });
+    if (final) multi.eval(TRACK, 3, ...this.#unitArgs(name, Role.Segment, 1, [END_UNIT]));
+    const checkpoint = multi.eval(TRACK, 3, ...this.#unitArgs(name, nextStage, 1, [...units])).hget(this.#key(name, 'progress'), nextStage).exec();
     const [results] = await Promise.all([checkpoint, ...stored]);
     const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error(`recording chunk ${chunk.seq} of ${name}: transaction aborted`);
+    if (!results || failed) throw failed?.[0] ?? new Error(`recording chunks ${chunks[0]!.seq}-${last.seq} of ${name}: transaction aborted`);
     return num((results[results.length - 1]?.[1] as string | null) ?? undefined);
   }
 

@@ -67,9 +67,7 @@ export function ingestDeps(context: EngramContext): IngestDeps {
     checkNetwork: (spec) => checkSourceNetwork(spec, context.config, localNetwork),
     probe,
     decode,
-    enqueuePerceive: async (stream, seq, run) => {
-      await context.queues.addFollowUp(perceiveChunk(stream, seq, run));
-    },
+    enqueuePerceive: (stream, seqs, run) => context.queues.addFollowUps(seqs.map((seq) => perceiveChunk(stream, seq, run))),
     log: context.log.child({ role: 'ingest' }),
   };
   const recording = recordingDeps(context);

@@ -12,8 +12,8 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads]   (prints JSON)
-import { execFile, execFileSync } from 'node:child_process';
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N]   (prints JSON)
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
 import { CAR_DETECTION, LiveTsServer, SHARED_MEDIA, ffmpegRun, mediaDuration } from '../helpers/media.js';
+import { ENGRAM_BIN } from '../helpers/cli.js';
+import { waitForWorkers } from '../helpers/fleet.js';
 
 const run = promisify(execFile);
 const arg = (name: string, fallback: string) => {
@@ -50,6 +52,35 @@ const modelsDir = join(packageRoot(), 'data/models');
 const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: { enabled: false }, faces: { enabled: false }, vad: { enabled: false } };
 /** `--streams 4,8`: one trial per count and mode instead of the capacity search (per-stream costs at a load the machine can carry). */
 const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(Number);
+/**
+ * `--perceive-workers N`: perception in N `engram worker perceive` processes (dist/: npm run build)
+ * instead of the bench's own, as a deployment runs one per core: onnxruntime-node runs each graph
+ * on the JS thread, so one process does one inference at a time.
+ */
+const perceiveWorkers = Number(arg('perceive-workers', '0'));
+
+/** `engram worker perceive` children sharing the bench's Redis and data directory, with the mode's gating. */
+async function startPerceiveWorkers(context: EngramContext, dataDir: string, gating: 'on' | 'off'): Promise<ChildProcess[]> {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENGRAM_') && k !== 'REDIS_URL'));
+  Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
+  if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
+  const children = Array.from({ length: perceiveWorkers }, () => spawn(process.execPath, [ENGRAM_BIN, 'worker', 'perceive'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  await waitForWorkers(context.queues, { [QueueName.Perceive]: perceiveWorkers }, 120_000);
+  return children;
+}
+
+async function stopChildren(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
 
 async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
@@ -58,13 +89,16 @@ async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramCo
     overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : {}) },
   });
   const context = await EngramContext.open(loaded, silentLogger());
+  let workers: ChildProcess[] = [];
   try {
-    await startRoles(context, [Role.Ingest, Role.Perceive, Role.Segment]);
+    await startRoles(context, perceiveWorkers > 0 ? [Role.Ingest, Role.Segment] : [Role.Ingest, Role.Perceive, Role.Segment]);
+    if (perceiveWorkers > 0) workers = await startPerceiveWorkers(context, dataDir, gating);
     const redis = context.redis.connection('bench');
     const streams = new StreamRepository(redis, loaded.config.redis.prefix, context.queues);
     const memory = new ShortTermMemory(redis, loaded.config.redis.prefix, { spanSeconds: 3600 });
     return await fn({ context, streams, memory });
   } finally {
+    await stopChildren(workers);
     await context.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -107,8 +141,8 @@ function percentile(values: number[], p: number): number {
 const TICK = 100; // USER_HZ: /proc times are in 1/100 s on Linux
 
 /** CPU seconds so far of this process's children, by kind: the ingest ffmpegs (decoding tcp://), redis-server. */
-function childCpu(): { ingestFfmpeg: number; redis: number } {
-  const out = { ingestFfmpeg: 0, redis: 0 };
+function childCpu(): { ingestFfmpeg: number; redis: number; perceiveWorkers: number } {
+  const out = { ingestFfmpeg: 0, redis: 0, perceiveWorkers: 0 };
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -118,6 +152,7 @@ function childCpu(): { ingestFfmpeg: number; redis: number } {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (cmd[0]?.includes('redis-server')) out.redis += cpu; // redis rewrites its title: 'redis-server unixsocket:...'
       else if (cmd[0]?.endsWith('ffmpeg') && cmd.some((a) => a.startsWith('tcp://'))) out.ingestFfmpeg += cpu;
+      else if (cmd.includes('worker') && cmd.includes('perceive')) out.perceiveWorkers += cpu;
     } catch {
       // a process that ended between the listing and the read
     }
@@ -172,10 +207,11 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
       await Promise.all(servers.map((s, i) => streams.add({ name: names[i] as string, source: s.url, live: true })));
       const started = Date.now();
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      const cpu0 = { node: process.cpuUsage(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
+      const cpu0 = { node: process.cpuUsage(), elu: performance.eventLoopUtilization(), children: childCpu(), inference: await inferenceSeconds(), gates: await gateCounts(), at: performance.now() };
       await new Promise((r) => setTimeout(r, (seconds - warmupSeconds) * 1000));
       const children = childCpu();
       const node = process.cpuUsage(cpu0.node);
+      const elu = performance.eventLoopUtilization(cpu0.elu);
       const inference = await inferenceSeconds();
       const gates = await gateCounts();
       const gateDelta = (key: string) => (gates[key] ?? 0) - (cpu0.gates[key] ?? 0);
@@ -236,7 +272,11 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
+          // onnxruntime-node runs each graph synchronously on the JS thread, so this thread's busy
+          // time (models included) is what caps the streams one process can carry: 1 / this.
+          engramJsThreadBusy: perStreamSecond(elu.active / 1000),
           ingestFfmpeg: perStreamSecond(children.ingestFfmpeg - cpu0.children.ingestFfmpeg),
+          perceiveWorkers: perStreamSecond(children.perceiveWorkers - cpu0.children.perceiveWorkers),
           redis: perStreamSecond(children.redis - cpu0.children.redis),
         },
         inferenceWallSecondsPerStreamSecond: Object.fromEntries(Object.entries(inference).map(([m, v]) => [m, perStreamSecond(v - (cpu0.inference[m] ?? 0))]).filter(([, v]) => (v as number) > 0)),
@@ -383,13 +423,16 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const ingestFfmpeg = median(trials.map((t) => t.cpuSecondsPerStreamSecond.ingestFfmpeg));
   const redis = median(trials.map((t) => t.cpuSecondsPerStreamSecond.redis));
-  const otherEngram = Math.max(0, median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramProcess)) - modelTotal);
+  const otherEngram = Math.max(0, median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramProcess + t.cpuSecondsPerStreamSecond.perceiveWorkers)) - modelTotal);
   const total = modelTotal + ingestFfmpeg + redis + otherEngram;
   const round = (v: number) => +v.toFixed(4);
   return {
     runsPerKeyframe: Object.fromEntries(Object.entries(perKeyframe).map(([k, v]) => [k, round(v)])),
     cpuSecondsPerStreamSecond: { ...Object.fromEntries(Object.entries(models).map(([k, v]) => [k, round(v)])), ingestFfmpeg: round(ingestFfmpeg), redis: round(redis), otherEngram: round(otherEngram), total: round(total) },
     streamsOn2QuietCores: Math.floor(2 / total),
+    // What one engram process carries whatever the cores: its JS thread (models run on it) is busy this long per stream-second.
+    jsThreadBusyPerStreamSecond: round(median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramJsThreadBusy))),
+    streamsPerProcessJsThread: Math.floor(1 / Math.max(1e-6, median(trials.map((t) => t.cpuSecondsPerStreamSecond.engramJsThreadBusy)))),
   };
 }
 
