@@ -5,7 +5,7 @@ import type * as lancedb from '@lancedb/lancedb';
 import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import {
-  CONVERT, num, PLAIN_COLUMNS, rowIdOf, splitWords, toEvent, toF32,
+  CONVERT, num, PLAIN_COLUMNS, RECORD_COLUMNS, rowIdOf, splitWords, toEvent, toF32,
   type EventSpan, type RowAddresses, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type StreamWindow, type Vectors,
 } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
@@ -29,7 +29,7 @@ export class MemoryReads {
   }
 
   async rows<T extends MemoryTableName>(table: T, where: string | undefined, options: { limit?: number; order?: lancedb.ColumnOrdering[]; offset?: number } = {}): Promise<RowOf[T][]> {
-    let query = this.#t.table(table).query().select(PLAIN_COLUMNS[table]);
+    let query = this.#t.table(table).query().select(RECORD_COLUMNS[table]);
     if (where) query = query.where(where);
     if (options.order) query = query.orderBy(options.order);
     if (options.offset) query = query.offset(options.offset);
@@ -98,7 +98,7 @@ export class MemoryReads {
       rows = (await this.#t
         .table('events')
         .takeRowIds(addressed.map((id) => at.get(id) as bigint))
-        .select(PLAIN_COLUMNS.events)
+        .select(RECORD_COLUMNS.events)
         .toArray()) as Record<string, unknown>[];
     } catch {
       return out;

@@ -6,7 +6,7 @@ import { EngramError } from '../../config/errors.js';
 import type { StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import type { MemoryReads } from './memory-reads.js';
-import { CONVERT, num, PLAIN_COLUMNS, rowIdOf, toEvent, type Hit, type MemoryFilter, type MemoryTableName, type RowOf, type StoredMoment } from './memory-schema.js';
+import { CONVERT, num, RECORD_COLUMNS, rowIdOf, toEvent, type Hit, type MemoryFilter, type MemoryTableName, type RowOf, type StoredMoment } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
 
 /**
@@ -84,7 +84,7 @@ export class MemorySearch {
     const limit = options.limit ?? 10;
     // Orphaned moments are dropped after the search, so ask for a few more.
     const fetch = options.table === 'moments' ? limit * 2 + 10 : limit + 2;
-    const rows = await this.#nearest(options.table, options.space, options.vector, fetch, options.filter, PLAIN_COLUMNS[options.table]);
+    const rows = await this.#nearest(options.table, options.space, options.vector, fetch, options.filter, RECORD_COLUMNS[options.table]);
     let hits: Hit<RowOf[T]>[] = [];
     for (const r of rows) {
       const distance = r._distance;
@@ -148,7 +148,7 @@ export class MemorySearch {
 
   /** BM25 full-text search over summary, transcript and OCR text of events (index or not). */
   async textSearch(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<Hit<StoredEvent>[]> {
-    const rows = await this.#bm25(options, PLAIN_COLUMNS.events);
+    const rows = await this.#bm25(options, RECORD_COLUMNS.events);
     return rows.map((r) => ({ score: num(r._score), row: toEvent(r) }));
   }
 

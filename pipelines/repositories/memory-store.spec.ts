@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EPOCH, near, seeded, unitVector } from '../../test/helpers/events.js';
-import { MemoryStore, SCHEMA_VERSION, type EventWrite } from './memory-store.js';
+import { MemoryStore, SCHEMA_VERSION, toEvent, type EventWrite } from './memory-store.js';
 
 const dirs: string[] = [];
 function tempUri(): string {
@@ -260,6 +260,7 @@ describe('MemoryStore reads of searched rows by address', () => {
   // must still return each event's current row, never an old copy or another event.
   const rand = seeded(23);
   let store: MemoryStore;
+  let uri: string;
   const ids = Array.from({ length: 30 }, (_, i) => `cam.${String(i * 10_000).padStart(10, '0')}`);
   const write = (from: number, to: number, summary: (i: number) => string) =>
     store.upsertEvents(ids.slice(from, to).map((id, k) => event({ id, start: (from + k) * 10, summary: summary(from + k), vectors: { clip: unitVector(8, rand) } })));
@@ -269,7 +270,8 @@ describe('MemoryStore reads of searched rows by address', () => {
   };
 
   beforeAll(async () => {
-    store = await MemoryStore.open(tempUri());
+    uri = tempUri();
+    store = await MemoryStore.open(uri);
     // Three writes: three fragments, so addresses differ in fragment as well as offset.
     for (let f = 0; f < 3; f += 1) await write(f * 10, f * 10 + 10, (i) => `scene ${i}`);
   });
@@ -290,6 +292,18 @@ describe('MemoryStore reads of searched rows by address', () => {
     expect(spans.map((s) => s.id)).toEqual([ids[9], ids[10], ids[11], ids[12]]);
     const spanAt = new Map(spans.map((s) => [s.id, s.rowId as bigint]));
     expect((await store.getEvents([ids[11] as string], spanAt)).map((e) => e.summary)).toEqual(['scene 11']);
+  });
+
+  it('records read with their own columns only equal records built from every column', async () => {
+    await store.upsertEvents([
+      event({ id: 'cam.0009990000', start: 999, transcript: 'hello', ocr: 'EXIT', thumbnail: 'k/1.jpg', lastRecalledAt: EPOCH, labels: ['car', 'person'], counts: { car: { distinct: 2, max: 1 } }, tracks: [{ id: 1, label: 'car', enter: 999, leave: 1001, enteredAt: EPOCH, leftAt: EPOCH + 2000, entered: true, left: true, score: 0.9 }], people: ['p-1'] }),
+    ]);
+    const db = await lancedb.connect(uri);
+    const full = (await (await db.openTable('events')).query().where("id = 'cam.0009990000'").toArray()) as Record<string, unknown>[];
+    db.close();
+    const [read] = await store.getEvents(['cam.0009990000']);
+    expect(read).toEqual(toEvent(full[0] as Record<string, unknown>));
+    expect(read).toMatchObject({ labels: ['car', 'person'], people: ['p-1'], lastRecalledAt: EPOCH, thumbnail: 'k/1.jpg' });
   });
 
   it('an address the row has left (rewritten, compacted, or another event\'s) still reads the current row of that id', async () => {
