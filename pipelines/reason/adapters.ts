@@ -6,7 +6,7 @@ import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 import type { EventSpan, ListEventsOptions } from '../repositories/memory-schema.js';
-import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, RowAddresses, StreamWindow, TextSpace } from './ports.js';
+import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, StreamWindow, TextSpace } from './ports.js';
 
 interface StoreMoment {
   id: string;
@@ -31,14 +31,14 @@ export interface MemoryStoreLike {
   episodes(filter?: MemoryFilter, limit?: number): Promise<unknown[]>;
   spaces(): Promise<{ space: string; dims: number }[]>;
   vectorSearch(options: { table: 'events' | 'moments' | 'episodes'; space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ score: number; row: unknown }[]>;
-  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number; rowId?: bigint }[]>;
-  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number; rowId?: bigint }[]>;
+  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
+  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]>;
   listEvents(options: ListEventsOptions): Promise<StoredEvent[]>;
   listEventSpans(options: ListEventsOptions): Promise<EventSpan[]>;
   countEvents(filter?: MemoryFilter): Promise<number>;
   momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<StoreMoment[]>;
-  /** Events by id, in one read; ids merged into another event find that event; `at` holds row addresses to take rows by. */
-  getEvents(ids: readonly string[], at?: RowAddresses): Promise<StoredEvent[]>;
+  /** Events by id, in one read; ids merged into another event find that event. */
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
   reinforce(ids: string[], now: number): Promise<void>;
 }
 
@@ -141,7 +141,7 @@ export class StoreMemory implements ReasonMemory {
   async searchEvents(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
     if (!(await this.#spaceOk(space, vector))) return [];
     const hits = await this.#store.eventVectorHits({ space, vector, limit, filter });
-    return hits.map((h) => ({ id: h.id, similarity: h.score, ...(h.rowId !== undefined ? { rowId: h.rowId } : {}) }));
+    return hits.map((h) => ({ id: h.id, similarity: h.score }));
   }
 
   async searchMoments(space: string, vector: Float32Array, limit: number, filter: MemoryFilter): Promise<MomentHit[]> {
@@ -157,7 +157,7 @@ export class StoreMemory implements ReasonMemory {
 
   async textSearchEvents(query: string, limit: number, filter: MemoryFilter): Promise<EventHit[]> {
     const hits = await this.#store.eventTextHits({ query, limit, filter });
-    return hits.map((h) => ({ id: h.id, ...(h.rowId !== undefined ? { rowId: h.rowId } : {}) }));
+    return hits.map((h) => ({ id: h.id }));
   }
 
   async textSearchEpisodes(): Promise<EpisodeHit[]> {
@@ -213,8 +213,8 @@ export class StoreMemory implements ReasonMemory {
     return moments.map((m) => ({ eventId: m.eventId, stream: m.stream, t: m.t, kind: m.kind, thumbnail: m.thumbnail, similarity: 0 }));
   }
 
-  getEvents(ids: readonly string[], at?: RowAddresses): Promise<StoredEvent[]> {
-    return this.#store.getEvents(ids, at);
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
+    return this.#store.getEvents(ids);
   }
 
   reinforce(ids: readonly string[], at: number): Promise<void> {

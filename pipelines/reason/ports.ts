@@ -2,20 +2,18 @@
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
 import type { StoredEvent } from '../records/event.js';
-import type { EventSpan, MemoryFilter, RowAddresses, StreamWindow } from '../repositories/memory-schema.js';
+import type { EventSpan, MemoryFilter, StreamWindow } from '../repositories/memory-schema.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 
 /** Which rows a search may return: the store's one filter type, used as is. */
-export type { EventSpan, MemoryFilter, RowAddresses, StreamWindow };
+export type { EventSpan, MemoryFilter, StreamWindow };
 
 /** A ranked search's hit: the event's id only; retrieval reads the rows it keeps in one go. */
 export interface EventHit {
   id: string;
   /** Cosine similarity for vector searches; undefined for full-text. */
   similarity?: number;
-  /** Where its row lay when found (RowAddresses), for reading it with getEvents. */
-  rowId?: bigint;
 }
 
 export interface MomentHit {
@@ -58,8 +56,7 @@ export interface ReasonMemory {
   neighbours(event: StoredEvent, before: number, after: number): Promise<StoredEvent[]>;
   /** A stream's moments inside any of the windows (stream seconds), in time order: one read for all of them. */
   momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<MomentHit[]>;
-  /** Events by id; `at` (row addresses from the searches or listings that found them) is a hint for a cheaper read. */
-  getEvents(ids: readonly string[], at?: RowAddresses): Promise<StoredEvent[]>;
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
   /** MemoryBank reinforcement: recalled events get stronger. */
   reinforce(ids: readonly string[], at: number): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { fuseByRank, routedWeight, SourceKind, type FusedHit, type RankedList } 
 import { calibrate, confidence, gate, Stage, type SimilarityScale } from './gating.js';
 import { compounds, coverage } from './keywords.js';
 import { ModalityHint, type ParsedQuestion } from './question.js';
-import type { EpisodeHit, EventHit, MemoryFilter, ReasonMemory } from './ports.js';
+import type { EpisodeHit, MemoryFilter, ReasonMemory } from './ports.js';
 
 export type ReasonSettings = Config['reason'];
 
@@ -93,14 +93,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     const current = bestSource.get(id);
     if (!current || weight > current.weight) bestSource.set(id, { kind, weight });
   };
-  // Where the searches found each row: the rows kept are then taken by address (RowAddresses).
-  const addresses = new Map<string, bigint>();
-  const noteAddresses = (hits: readonly EventHit[]) => {
-    for (const h of hits) if (h.rowId !== undefined && !addresses.has(h.id)) addresses.set(h.id, h.rowId);
-  };
   const readRows = async (ids: string[]) => {
     const wanted = ids.filter((id) => !events.has(id));
-    if (wanted.length > 0) for (const e of await memory.getEvents(wanted, addresses)) events.set(e.id, e);
+    if (wanted.length > 0) for (const e of await memory.getEvents(wanted)) events.set(e.id, e);
   };
   const noteSimilarity = (id: string, q: QueryVector, raw: number) => {
     const value = calibrate(raw, scaleFor(q, settings));
@@ -133,7 +128,6 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
     jobs.push(
       (async () => {
         const hits = await memory.textSearchEvents(textQuery, limit, filter);
-        noteAddresses(hits);
         const weight = routedWeight(SourceKind.FullText, 'events', type, settings.weights);
         for (const h of hits) noteSource(h.id, SourceKind.FullText, weight);
         lists.push({ source: 'fulltext:events', weight, ids: hits.map((h) => h.id) });
@@ -150,7 +144,6 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
         (async () => {
           const min = scaleFor(q, settings).min;
           const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) * q.scale >= min);
-          noteAddresses(hits);
           const weight = routedWeight(q.kind, 'events', type, settings.weights);
           for (const h of hits) {
             noteSimilarity(h.id, q, (h.similarity ?? -1) * q.scale);

@@ -163,11 +163,7 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     const inside = (read: (typeof reads)[number], from: number, to: number) => read.windows.some((w) => from <= w.end && to >= w.start);
     for (const read of reads) for (const e of nearby.get(read.stream) ?? []) if (inside(read, e.start, e.end)) addContext(e.id);
     const unread = context.filter((id) => !known.has(id));
-    if (unread.length > 0) {
-      const addresses = new Map<string, bigint>();
-      for (const list of nearby.values()) for (const e of list) if (e.rowId !== undefined) addresses.set(e.id, e.rowId);
-      for (const e of await memory.getEvents(unread, addresses)) known.set(e.id, e);
-    }
+    if (unread.length > 0) for (const e of await memory.getEvents(unread)) known.set(e.id, e);
     for (const id of context) {
       const event = known.get(id);
       if (event) push({ event, score: 0, confidence: 0 }, EvidenceRole.Context);

@@ -5,8 +5,8 @@ import type * as lancedb from '@lancedb/lancedb';
 import { STREAM_NAME, type StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import {
-  CONVERT, num, PLAIN_COLUMNS, RECORD_COLUMNS, rowIdOf, splitWords, toEvent, toF32,
-  type EventSpan, type RowAddresses, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type StreamWindow, type Vectors,
+  CONVERT, num, PLAIN_COLUMNS, RECORD_COLUMNS, splitWords, toEvent, toF32,
+  type EventSpan, type ListEventsOptions, type MemoryFilter, type MemoryTableName, type PreviousEvent, type RowOf, type SpaceInfo, type StoredEpisode, type StoredMoment, type StreamWindow, type Vectors,
 } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
 import { sqlAnd, sqlIn, sqlNumber, sqlQuoted, sqlStream, sqlString } from './sql.js';
@@ -60,16 +60,14 @@ export class MemoryReads {
 
   /**
    * Events by id in one read (the reasoner's completion and fused candidates), in the order asked;
-   * only ids not found as rows (merged into another event) are looked up one by one. Ids with a
-   * row address (`at`, from the search or listing that found them) are taken by address.
+   * only ids not found as rows (merged into another event) are looked up one by one.
    */
-  async getEvents(ids: readonly string[], at?: RowAddresses): Promise<StoredEvent[]> {
+  async getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
-    const byId = at ? await this.#takeEvents(unique, at) : new Map<string, StoredEvent>();
-    const rest = unique.filter((id) => !byId.has(id));
-    for (let i = 0; i < rest.length; i += 500) {
-      for (const e of await this.rows('events', sqlIn('id', rest.slice(i, i + 500)))) byId.set(e.id, e);
+    const byId = new Map<string, StoredEvent>();
+    for (let i = 0; i < unique.length; i += 500) {
+      for (const e of await this.rows('events', sqlIn('id', unique.slice(i, i + 500)))) byId.set(e.id, e);
     }
     const out: StoredEvent[] = [];
     const seen = new Set<string>();
@@ -79,34 +77,6 @@ export class MemoryReads {
         seen.add(event.id);
         out.push(event);
       }
-    }
-    return out;
-  }
-
-  /**
-   * The rows at the addresses of those ids that have one, kept only where the row found there is
-   * still that event. Taking rows by address skips the id index lookup an `id IN (...)` read makes
-   * (MEASURED). Compaction between the search and this read moves rows; a take of an address that
-   * no longer exists fails, and then every id is read by id instead.
-   */
-  async #takeEvents(ids: readonly string[], at: RowAddresses): Promise<Map<string, StoredEvent>> {
-    const out = new Map<string, StoredEvent>();
-    const addressed = ids.filter((id) => at.has(id));
-    if (addressed.length === 0) return out;
-    let rows: Record<string, unknown>[];
-    try {
-      rows = (await this.#t
-        .table('events')
-        .takeRowIds(addressed.map((id) => at.get(id) as bigint))
-        .select(RECORD_COLUMNS.events)
-        .toArray()) as Record<string, unknown>[];
-    } catch {
-      return out;
-    }
-    const wanted = new Set(addressed);
-    for (const r of rows) {
-      const e = toEvent(r);
-      if (wanted.has(e.id)) out.set(e.id, e);
     }
     return out;
   }
@@ -204,13 +174,12 @@ export class MemoryReads {
       // startedAt: LanceDB 0.31 needs the ordering columns among the selected ones.
       .select(['id', 'stream', 'start', 'end', 'startedAt'])
       .orderBy([{ columnName: 'startedAt', ascending }, { columnName: 'start', ascending }, { columnName: 'id', ascending }])
-      .withRowId()
       .limit(options.limit ?? 100);
     const where = memoryWhere('events', options);
     if (where) query = query.where(where);
     if (options.offset) query = query.offset(options.offset);
     const rows = (await query.toArray()) as Record<string, unknown>[];
-    return rows.map((r) => ({ id: r.id as string, stream: r.stream as string, start: num(r.start), end: num(r.end), ...rowIdOf(r) }));
+    return rows.map((r) => ({ id: r.id as string, stream: r.stream as string, start: num(r.start), end: num(r.end) }));
   }
 
   async countEvents(filter: MemoryFilter = {}): Promise<number> {

@@ -157,20 +157,6 @@ export interface EventSpan {
   /** Stream seconds. */
   start: number;
   end: number;
-  /** Where the row lay when listed (see RowAddresses): lets a read of it take the row directly. */
-  rowId?: bigint;
-}
-
-/**
- * LanceDB row ids (`_rowid`) of events, by event id, as a search or listing returned them. A read
- * of those rows takes them by address instead of looking each id up; an address is a hint only
- * (compaction moves rows, an update rewrites one), so a read checks the id it finds there.
- */
-export type RowAddresses = ReadonlyMap<string, bigint>;
-
-/** A row's `_rowid`, when the query asked for it (withRowId), as an optional field. */
-export function rowIdOf(row: Record<string, unknown>): { rowId?: bigint } {
-  return typeof row._rowid === 'bigint' ? { rowId: row._rowid } : {};
 }
 
 export interface TableStats {

@@ -6,7 +6,7 @@ import { EngramError } from '../../config/errors.js';
 import type { StoredEvent } from '../records/event.js';
 import { memoryWhere } from './memory-filter.js';
 import type { MemoryReads } from './memory-reads.js';
-import { CONVERT, num, RECORD_COLUMNS, rowIdOf, toEvent, type Hit, type MemoryFilter, type MemoryTableName, type RowOf, type StoredMoment } from './memory-schema.js';
+import { CONVERT, num, RECORD_COLUMNS, toEvent, type Hit, type MemoryFilter, type MemoryTableName, type RowOf, type StoredMoment } from './memory-schema.js';
 import type { MemoryTables } from './memory-tables.js';
 
 /**
@@ -37,13 +37,6 @@ export const ROWS_PER_REFINE_CANDIDATE = 500;
 const ROW_COUNT_TTL_MS = 30_000;
 // Detector labels are searchable words too: "person" finds the events a person was seen in.
 export const TEXT_COLUMNS = ['summary', 'transcript', 'ocr', 'labels'] as const;
-
-/** An event a search found: its id, score and where its row lay (RowAddresses). */
-export interface EventIdHit {
-  id: string;
-  score: number;
-  rowId?: bigint;
-}
 
 export interface SearchOptions {
   /** IVF partitions probed per vector search. @defaultValue NPROBES */
@@ -103,18 +96,18 @@ export class MemorySearch {
    * lists and reads the rows of the fused candidates once (getEvents), instead of every search
    * reading and converting two dozen columns of rows that fusion then drops.
    */
-  async eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<EventIdHit[]> {
+  async eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
     const limit = options.limit ?? 10;
-    const rows = await this.#nearest('events', options.space, options.vector, limit + 2, options.filter, ['id'], true);
-    const hits: EventIdHit[] = [];
+    const rows = await this.#nearest('events', options.space, options.vector, limit + 2, options.filter, ['id']);
+    const hits: { id: string; score: number }[] = [];
     for (const r of rows) {
       const distance = r._distance;
-      if (typeof distance === 'number' && Number.isFinite(distance)) hits.push({ id: r.id as string, score: 1 - distance, ...rowIdOf(r) });
+      if (typeof distance === 'number' && Number.isFinite(distance)) hits.push({ id: r.id as string, score: 1 - distance });
     }
     return hits.slice(0, limit);
   }
 
-  async #nearest(table: MemoryTableName, space: string, vector: Float32Array, fetch: number, filter: MemoryFilter | undefined, columns: string[], rowIds = false): Promise<Record<string, unknown>[]> {
+  async #nearest(table: MemoryTableName, space: string, vector: Float32Array, fetch: number, filter: MemoryFilter | undefined, columns: string[]): Promise<Record<string, unknown>[]> {
     const info = await this.#t.space(space);
     if (vector.length !== info.dims) throw new EngramError(`embedding space "${space}" stores ${info.dims}-d vectors; query has ${vector.length}`);
     const where = memoryWhere(table, filter);
@@ -130,7 +123,6 @@ export class MemorySearch {
       .select([...columns, '_distance'])
       .limit(fetch);
     if (where) query = query.where(where);
-    if (rowIds) query = query.withRowId();
     if (this.#exact) query = query.bypassVectorIndex();
     return (await query.toArray()) as Record<string, unknown>[];
   }
@@ -153,19 +145,18 @@ export class MemorySearch {
   }
 
   /** The same search, ids and BM25 scores only (see eventVectorHits). */
-  async eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<EventIdHit[]> {
-    const rows = await this.#bm25(options, ['id'], true);
-    return rows.map((r) => ({ id: r.id as string, score: num(r._score), ...rowIdOf(r) }));
+  async eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
+    const rows = await this.#bm25(options, ['id']);
+    return rows.map((r) => ({ id: r.id as string, score: num(r._score) }));
   }
 
-  async #bm25(options: { query: string; limit?: number; filter?: MemoryFilter }, columns: string[], rowIds = false): Promise<Record<string, unknown>[]> {
+  async #bm25(options: { query: string; limit?: number; filter?: MemoryFilter }, columns: string[]): Promise<Record<string, unknown>[]> {
     const text = options.query.trim();
     if (text === '') return [];
     const where = memoryWhere('events', options.filter);
     // The query text goes to the full-text engine as a value, never into the filter string.
     let query = this.#t.table('events').query().fullTextSearch(new lancedb.MultiMatchQuery(text, [...TEXT_COLUMNS])).select([...columns, '_score']).limit(options.limit ?? 10);
     if (where) query = query.where(where);
-    if (rowIds) query = query.withRowId();
     return (await query.toArray()) as Record<string, unknown>[];
   }
 }

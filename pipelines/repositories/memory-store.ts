@@ -6,15 +6,15 @@ import type { StoredEvent } from '../records/event.js';
 import { MemoryIndexes, type BuildIndexOptions } from './memory-indexes.js';
 import { MemoryReads } from './memory-reads.js';
 import { MemoryRetention } from './memory-retention.js';
-import { MemorySearch, type EventIdHit, type SearchOptions } from './memory-search.js';
+import { MemorySearch, type SearchOptions } from './memory-search.js';
 import type {
-  EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowAddresses, RowOf,
+  EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
   SpaceInfo, StoredEpisode, StoredMoment, StreamWindow, Vectors,
 } from './memory-schema.js';
 import { MemoryTables, type LanceAccess } from './memory-tables.js';
 
 export * from './memory-schema.js';
-export { NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE, type EventIdHit } from './memory-search.js';
+export { NPROBES, REFINE_CANDIDATES, ROWS_PER_REFINE_CANDIDATE } from './memory-search.js';
 export { SCHEMA_VERSION } from './memory-tables.js';
 export { PQ_DIMS_PER_SUB_VECTOR, type BuildIndexOptions } from './memory-indexes.js';
 export { streamSinceUntil } from './memory-filter.js';
@@ -86,8 +86,8 @@ export class MemoryStore {
     return this.#reads.getEvent(id);
   }
   /** Events by id in one read, in the order asked (merged ids find the event that absorbed them). */
-  getEvents(ids: readonly string[], at?: RowAddresses): Promise<StoredEvent[]> {
-    return this.#reads.getEvents(ids, at);
+  getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
+    return this.#reads.getEvents(ids);
   }
   hasEvent(id: string): Promise<boolean> {
     return this.#reads.hasEvent(id);
@@ -158,11 +158,11 @@ export class MemoryStore {
     return this.#search.textSearch(options);
   }
   /** Nearest events, ids and similarity only (read the rows of those kept with getEvents). */
-  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<EventIdHit[]> {
+  eventVectorHits(options: { space: string; vector: Float32Array; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
     return this.#search.eventVectorHits(options);
   }
   /** Full-text search of events, ids and BM25 scores only. */
-  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<EventIdHit[]> {
+  eventTextHits(options: { query: string; limit?: number; filter?: MemoryFilter }): Promise<{ id: string; score: number }[]> {
     return this.#search.eventTextHits(options);
   }
 
