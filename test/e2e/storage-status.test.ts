@@ -4,11 +4,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
 import type { StatusReport } from '../../services/cli/status.js';
-import { silentLogger } from '../../services/logger.js';
-import { EngramContext } from '../../services/runtime/context.js';
+import { openApi } from '../helpers/api.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir, useTestEnv } from '../helpers/env.js';
 import { freePort } from '../helpers/ports.js';
@@ -55,13 +52,9 @@ describe('engram status and /readyz report each store', () => {
     // A data directory of its own: the API's background work (the label-word cache) may still be
     // writing in it when the test ends, so it is removed with retries.
     const dataDir = makeTempDir();
-    const context = await EngramContext.open(env.loaded({ dataDir, api: { port: 0 }, storage: s3.server.storage({ bucket: 'missing-bucket' }) }), silentLogger());
-    const { deps, close } = await apiDeps(context);
-    const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+    const { app, stop } = await openApi(env.loaded({ dataDir, api: { port: 0 }, storage: s3.server.storage({ bucket: 'missing-bucket' }) }));
     cleanups.push(async () => {
-      await app.close();
-      await close();
-      await context.close();
+      await stop();
       rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     });
     const ready = await app.inject('/readyz');

@@ -7,10 +7,7 @@ import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../services/api/auth.js';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
-import { silentLogger } from '../../services/logger.js';
-import { EngramContext } from '../../services/runtime/context.js';
+import { openApi } from '../helpers/api.js';
 import { useTestEnv } from '../helpers/env.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -21,15 +18,9 @@ const cleanups: (() => Promise<void>)[] = [];
 async function serve(overrides: Record<string, unknown>, prefix: string): Promise<{ port: number; app: FastifyInstance }> {
   const port = await freePort();
   const loaded = env.loaded({ redis: { prefix }, ...overrides, api: { port, ...((overrides.api as object | undefined) ?? {}) } });
-  const context = await EngramContext.open(loaded, silentLogger());
-  const { deps, close } = await apiDeps(context);
-  const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+  const { app, stop } = await openApi(loaded);
+  cleanups.push(stop);
   await app.listen({ host: '127.0.0.1', port });
-  cleanups.push(async () => {
-    await app.close();
-    await close();
-    await context.close();
-  });
   return { port, app };
 }
 

@@ -9,10 +9,7 @@ import type { ModelsConfig } from '../../config/schema.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import type { StoredEvent } from '../../pipelines/records/event.js';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
-import { silentLogger } from '../../services/logger.js';
-import { EngramContext } from '../../services/runtime/context.js';
+import { openApi } from '../helpers/api.js';
 import { useTestEnv } from '../helpers/env.js';
 import { testModelsConfig } from '../helpers/test-models.js';
 import { EPOCH } from '../helpers/events.js';
@@ -36,15 +33,8 @@ beforeAll(async () => {
   modelsDir = loaded.paths.modelsDir;
   lancedbUri = loaded.paths.lancedbUri;
   modelsConfig = loaded.config.models;
-  const context = await EngramContext.open(loaded, silentLogger());
-  const { deps, close } = await apiDeps(context);
-  app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+  ({ app, stop } = await openApi(loaded));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
-  stop = async () => {
-    await app.close();
-    await close();
-    await context.close();
-  };
 });
 afterAll(async () => stop?.());
 

@@ -2,10 +2,7 @@
 // be refused with a 4xx that names the problem, and none may reach a 5xx.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
-import { silentLogger } from '../../services/logger.js';
-import { EngramContext } from '../../services/runtime/context.js';
+import { openApi } from '../helpers/api.js';
 import { useTestEnv } from '../helpers/env.js';
 
 const env = useTestEnv();
@@ -13,14 +10,7 @@ let app: FastifyInstance;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  const context = await EngramContext.open(env.loaded({ redis: { prefix: 'fuzz' }, api: { queryRateMax: 100_000 } }), silentLogger());
-  const { deps, close } = await apiDeps(context);
-  app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
-  stop = async () => {
-    await app.close();
-    await close();
-    await context.close();
-  };
+  ({ app, stop } = await openApi(env.loaded({ redis: { prefix: 'fuzz' }, api: { queryRateMax: 100_000 } })));
 });
 afterAll(async () => stop?.());
 

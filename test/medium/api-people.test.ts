@@ -9,11 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../pipelines/repositories/local-blob-store.js';
 import { PeopleStore } from '../../pipelines/repositories/people.js';
 import { hashKey } from '../../services/api/auth.js';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
-import { silentLogger } from '../../services/logger.js';
 import type { PersonLine } from '../../services/runtime/person-line.js';
-import { EngramContext } from '../../services/runtime/context.js';
+import { openApi } from '../helpers/api.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { seedPeople } from '../helpers/people-memory.js';
@@ -32,14 +29,7 @@ beforeAll(async () => {
     { clip: 'brother', stream: 'porch', times: [4, 5] },
     { clip: 'bird', stream: 'garden', times: [2] },
   ]);
-  const context = await EngramContext.open(loaded, silentLogger());
-  const { deps, close } = await apiDeps(context);
-  app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
-  stop = async () => {
-    await app.close();
-    await close();
-    await context.close();
-  };
+  ({ app, stop } = await openApi(loaded));
 }, 60_000);
 afterAll(async () => stop?.());
 
@@ -167,17 +157,13 @@ describe('/api/people in the API description', () => {
 
 describe('/api/people with faces turned off', () => {
   it('says faces are off (409) instead of showing an empty list', async () => {
-    const context = await EngramContext.open(env.loaded({ redis: { prefix: 'people-off' }, api: { port: 0 }, faces: { enabled: false } }), silentLogger());
-    const { deps, close } = await apiDeps(context);
-    const server = await buildServer({ config: context.config.api, deps, log: silentLogger() });
+    const { app: server, stop } = await openApi(env.loaded({ redis: { prefix: 'people-off' }, api: { port: 0 }, faces: { enabled: false } }));
     try {
       const res = await server.inject('/api/people');
       expect(res.statusCode).toBe(409);
       expect(res.json().message).toContain('faces.enabled: false');
     } finally {
-      await server.close();
-      await close();
-      await context.close();
+      await stop();
     }
   });
 });

@@ -9,11 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { LivePublisher } from '../../pipelines/repositories/live.js';
 import { hashKey } from '../../services/api/auth.js';
-import { apiDeps } from '../../services/api/main.js';
-import { buildServer } from '../../services/api/server.js';
-import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { defineRoleForTest, startRoles } from '../../services/runtime/roles.js';
+import { openApi } from '../helpers/api.js';
 import { makeTempDir, useTestEnv } from '../helpers/env.js';
 import { CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
@@ -24,14 +22,8 @@ const KEY = 'correct horse battery staple';
 const cleanups: (() => Promise<void>)[] = [];
 
 async function server(api: Record<string, unknown> = {}, prefix = 'api', more: Record<string, unknown> = {}): Promise<{ app: FastifyInstance; context: EngramContext }> {
-  const context = await EngramContext.open(env.loaded({ redis: { prefix }, api: { port: 0, ...api }, ...more }), silentLogger());
-  const { deps, close } = await apiDeps(context);
-  const app = await buildServer({ config: context.config.api, deps, log: silentLogger() });
-  cleanups.push(async () => {
-    await app.close();
-    await close();
-    await context.close();
-  });
+  const { app, context, stop } = await openApi(env.loaded({ redis: { prefix }, api: { port: 0, ...api }, ...more }));
+  cleanups.push(stop);
   return { app, context };
 }
 
