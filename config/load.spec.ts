@@ -4,21 +4,11 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
 import { defaultConfigPath, envOverrides, loadConfig, parseConfig } from './load.js';
 import { ConfigSchema } from './schema.js';
+import { problemsOf } from '../test/helpers/config-problems.js';
 
 const noEnv = {};
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration', () => {
   it('default.yaml says exactly what the schema defaults are', () => {

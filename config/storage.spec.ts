@@ -1,18 +1,8 @@
 // storage.* as an operator sets it: S3 credentials from the AWS variables every S3 tool reads,
 // ENGRAM_STORAGE__S3__* winning over them, and a clear error for blobs on S3 without a bucket.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
 import { loadConfig } from './load.js';
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../test/helpers/config-problems.js';
 
 describe('storage config', () => {
   it('defaults to local blobs and a local LanceDB directory, with the commit lock on auto', () => {
@@ -39,8 +29,8 @@ describe('storage config', () => {
   });
 
   it('names the key that is wrong: a missing bucket, a bad bucket name, a prefix without its slash, an unknown backend', () => {
-    expect(problems(() => loadConfig({ env: { ENGRAM_STORAGE__BLOBS: 's3' } }))).toEqual(['storage.s3.bucket: required when storage.blobs is s3 (the bucket thumbnails and clips go to) (got "")']);
-    const many = problems(() => loadConfig({ env: {}, overrides: { storage: { blobs: 'nfs', s3: { bucket: 'Bad_Bucket', prefix: 'engram', endpoint: 'minio:9000' } } } }));
+    expect(problemsOf(() => loadConfig({ env: { ENGRAM_STORAGE__BLOBS: 's3' } }))).toEqual(['storage.s3.bucket: required when storage.blobs is s3 (the bucket thumbnails and clips go to) (got "")']);
+    const many = problemsOf(() => loadConfig({ env: {}, overrides: { storage: { blobs: 'nfs', s3: { bucket: 'Bad_Bucket', prefix: 'engram', endpoint: 'minio:9000' } } } }));
     expect(many.join('\n')).toMatch(/storage\.blobs: .*"nfs"/);
     expect(many.join('\n')).toMatch(/storage\.s3\.bucket: an S3 bucket name/);
     expect(many.join('\n')).toMatch(/storage\.s3\.prefix: empty, or a key prefix ending in "\/"/);
