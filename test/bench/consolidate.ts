@@ -10,14 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import type { ClosedEvent } from '../../pipelines/records/event.js';
-import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { MemoryWriteLock } from '../../pipelines/repositories/memory-lock.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { startRoles } from '../../services/runtime/roles.js';
+import { drainConsolidateBacklog } from '../helpers/consolidate-backlog.js';
 import { streamEvents } from '../helpers/stream-events.js';
 
 const arg = (name: string, fallback: number) => {
@@ -41,31 +39,9 @@ async function run(events: ClosedEvent[], overrides: Record<string, unknown>): P
   const loaded = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, ...overrides } });
   const context = await EngramContext.open(loaded, silentLogger());
   try {
-    const inbox = new EventInbox(context.redis.connection('bench-inbox'), loaded.config.redis.prefix);
-    for (const e of events) await inbox.put(e);
     // The backlog is queued before the role starts; the clock starts when the first job is taken.
-    for (const e of events) await context.queues.add(JobName.ConsolidateEvent, { stream: e.stream, eventId: e.id }, { jobId: e.id });
+    const { t0, half, t1, roles } = await drainConsolidateBacklog(context, events);
     const store = await MemoryStore.open(loaded.paths.lancedbUri);
-    const queue = context.queues.queue(QueueName.Consolidate);
-    const roles = await startRoles(context, [Role.Consolidate]);
-    for (;;) {
-      const c = await queue.getJobCounts('active', 'completed');
-      if ((c.active ?? 0) + (c.completed ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const t0 = performance.now();
-    let half = 0;
-    for (;;) {
-      const c = await queue.getJobCounts('completed', 'failed');
-      const done = (c.completed ?? 0) + (c.failed ?? 0);
-      if (!half && done >= events.length / 2) half = performance.now();
-      if (done >= events.length) {
-        if ((c.failed ?? 0) > 0) throw new Error(`${c.failed} consolidate jobs failed`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const t1 = performance.now();
     const rows = await store.countEvents();
     await store.close();
     await roles.close();

@@ -10,15 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import type { ClosedEvent } from '../../pipelines/records/event.js';
-import { EventInbox } from '../../pipelines/repositories/event-inbox.js';
 import { MemoryStore } from '../../pipelines/repositories/memory-store.js';
 import { silentLogger } from '../../services/logger.js';
 import { openReason } from '../../services/reason/open.js';
 import { EngramContext } from '../../services/runtime/context.js';
-import { startRoles } from '../../services/runtime/roles.js';
 import { lanceAccess } from '../../services/runtime/storage.js';
+import { drainConsolidateBacklog } from '../helpers/consolidate-backlog.js';
 import { startS3 } from '../helpers/s3-server.js';
 import { streamEvents } from '../helpers/stream-events.js';
 
@@ -49,24 +47,8 @@ async function measure(events: ClosedEvent[], storage: Record<string, unknown>):
   const loaded: LoadedConfig = loadConfig({ env: {}, overrides: { dataDir, log: { level: 'silent' }, storage } });
   const context = await EngramContext.open(loaded, silentLogger());
   try {
-    const inbox = new EventInbox(context.redis.connection('bench-inbox'), loaded.config.redis.prefix);
-    for (const e of events) await inbox.put(e);
-    for (const e of events) await context.queues.add(JobName.ConsolidateEvent, { stream: e.stream, eventId: e.id }, { jobId: e.id });
-    const queue = context.queues.queue(QueueName.Consolidate);
-    const roles = await startRoles(context, [Role.Consolidate]);
-    for (;;) {
-      const c = await queue.getJobCounts('active', 'completed');
-      if ((c.active ?? 0) + (c.completed ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const t0 = performance.now();
-    for (;;) {
-      const c = await queue.getJobCounts('completed', 'failed');
-      if ((c.failed ?? 0) > 0) throw new Error(`${c.failed} consolidate jobs failed: ${(await queue.getFailed(0, 0))[0]?.failedReason ?? ''}`);
-      if ((c.completed ?? 0) >= events.length) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const seconds = (performance.now() - t0) / 1000;
+    const { t0, t1, roles } = await drainConsolidateBacklog(context, events);
+    const seconds = (t1 - t0) / 1000;
     await roles.close();
     const store = await MemoryStore.open(loaded.paths.lancedbUri, lanceAccess(loaded, context.redis));
     const rows = await store.countEvents();
