@@ -12,7 +12,7 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 /**
  * fitSize as ffmpeg scale expressions of the input's own size (iw, ih): the plan needs no size
  * known in advance (a file decoded without ffprobe first, a rotated or resized source), and each
- * PPM frame says what it got. Quoted: the commas inside must not split the filter chain.
+ * pgmyuv frame says what it got. Quoted: the commas inside must not split the filter chain.
  */
 export function fitSizeExpressions(maxSide: number): { w: string; h: string } {
   const scale = `min(1,${maxSide}/max(iw,ih))`;
