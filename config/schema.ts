@@ -588,6 +588,19 @@ export const PerceiveSchema = z
     transcribe: z.boolean().default(true),
     /** Change-gated models: run the expensive models only where the picture changed (see GatingSchema). */
     gating: GatingSchema,
+    /**
+     * How many `engram worker perceive` processes `engram serve` starts and supervises when it runs
+     * the perceive role: onnxruntime-node runs each model call synchronously on a process's
+     * JavaScript thread, so one process uses one core (at `models.intraOpThreads` 1) and a plain
+     * serve would leave the other cores idle. `auto`: one per core divided by
+     * `models.intraOpThreads` (os.availableParallelism(); a single one when intraOpThreads is 0,
+     * since onnxruntime then spreads each call over every core). 0: perceive inside the serve
+     * process, as `engram worker perceive`, `engram ingest` and `engram demo` always do. The serve
+     * process itself does not perceive when this is above 0: it runs ingest, segment, consolidate
+     * and the API on its JavaScript thread, which a 0.1-0.6 s model call would stall.
+     * @defaultValue 'auto'
+     */
+    processes: z.union([z.literal('auto'), z.number().int().nonnegative()]).default('auto'),
   })
   .strict()
   .prefault({});
