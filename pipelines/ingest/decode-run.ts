@@ -2,7 +2,7 @@
 // one async pump, counted and handed to perceive, with backpressure (files wait, live drops
 // keyframes) and the recording of a live stream riding on the same ffmpeg.
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk } from '../records/chunk.js';
+import type { Chunk, IngestKeyframe } from '../records/chunk.js';
 import { buildDecodePlan } from './decode-plan.js';
 import { RunRecorder } from './recorder.js';
 import type { MediaInfo } from '../repositories/media-types.js';
@@ -73,7 +73,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   });
 
   // ---- decode: chunks flow through one async pump so Redis writes keep their order ----
-  const pending: Chunk[] = [];
+  const pending: Chunk<IngestKeyframe>[] = [];
   let pumping: Promise<void> | undefined;
   let pumpError: unknown;
   let gapRecorded = false;
@@ -104,7 +104,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     await adoptMedia(run, state, info);
     session.resume();
   }
-  const flush = (chunks: Chunk[]) => {
+  const flush = (chunks: Chunk<IngestKeyframe>[]) => {
     if (chunks.length === 0) return;
     pending.push(...chunks);
     // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is
