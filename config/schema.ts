@@ -359,7 +359,7 @@ export const ModelsSchema = z
     /**
      * Threads inside one operator; 0 lets onnxruntime choose (one per core). One thread by default:
      * onnxruntime-node runs each call on the process's JavaScript thread, so a daemon perceiving
-     * many streams gets its parallelism from one perceive worker process per core, and on CPU a
+     * many streams gets its parallelism from one perceive process per core (perceive.processes), and on CPU a
      * call split over two threads cost 1.5-2x the CPU seconds of the same call on one (thread
      * hand-offs and spin-waiting; detector 0.12 vs 0.08, OCR text detection 0.20 vs 0.11,
      * blazeface 0.026 vs 0.012 on a quiet 2-core machine). Raise it for the lowest latency of a

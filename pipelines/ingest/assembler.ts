@@ -93,6 +93,7 @@ export class ChunkAssembler {
     this.#advance(false);
   }
 
+  /** Takes `samples` over: a tail may be kept as a view until video catches up, so the caller must not reuse the array. */
   addAudio(samples: Float32Array): void {
     this.addAudioQuiet(samples);
     this.#advance(false);
@@ -193,7 +194,9 @@ export class ChunkAssembler {
     while (at < samples.length) {
       if (this.#audioFill === this.#samplesPerChunk) {
         // The current chunk's audio is full but video has not caught up: keep the rest for later.
-        this.#audioLater.push(samples.slice(at));
+        // A view, not a copy: a file's audio runs ahead of its video, and this tail is re-added at
+        // every chunk until video catches up (addAudio takes the array over).
+        this.#audioLater.push(samples.subarray(at));
         break;
       }
       const n = Math.min(this.#samplesPerChunk - this.#audioFill, samples.length - at);

@@ -15,7 +15,8 @@ import { exitWhenRedisLost, globals, load, logger, untilStopped } from './common
 function sameCommand(command: Command): ChildCommand {
   const { config } = globals(command);
   return {
-    entry: [...process.execArgv, process.argv[1] as string],
+    // Not the debugger flags: a second process cannot listen on the parent's inspector port.
+    entry: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1] as string],
     globalArgs: config ? ['--config', resolve(config)] : [],
     env: process.env,
     cwd: process.cwd(),
