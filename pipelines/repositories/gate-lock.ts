@@ -1,9 +1,9 @@
 // The gated part of one stream's chunks across processes: `engram serve` perceives in one process
 // per core, so two consecutive chunks of a stream are often perceived at once in two processes,
 // and the later one would compare against the gate state before the earlier one's run was stored
-// and run its models again (measured: the detector on 66-68 % of keyframes with two processes
-// against 55-59 % in one). A per-stream Redis lock makes them take turns, as StreamLanes does in
-// one process. It is an optimisation, not a guard: the state's forward-only writes keep results
+// and run its models again: in a backlog (a file read faster than real time, a machine behind)
+// gating would switch itself off, as StreamLanes' comment says for one process. A per-stream Redis
+// lock makes them take turns, as StreamLanes does in one process. It is an optimisation, not a guard: the state's forward-only writes keep results
 // correct without it, so a lock that stays taken (a holder that died, a machine far behind) is
 // waited for at most `waitMs`, and the chunk then runs without it.
 import type { Redis } from 'ioredis';
