@@ -270,6 +270,8 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ran: ranFractions(steady),
         // Of the OCR runs (all records since the warm-up, per the gate counter), those that looked only where the picture changed.
         ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
+        // Of the detector runs, those on a window of the change with the 320x320 crop graph.
+        detectRegionShareOfRuns: gateDelta('detect/ran') > 0 ? +(gateDelta('detect/region') / gateDelta('detect/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
           // onnxruntime-node runs each graph synchronously on the JS thread, so this thread's busy
@@ -375,7 +377,10 @@ async function modelCosts(source: string, intraOpThreads?: number) {
     };
     // Blazeface, and faceres on the faces it finds (gated: only where the detector sees a person).
     if (models.faceDescriptorSize() !== undefined) out.faces = await cost(frames.length, (i) => models.detectFaces([frame(i)], { minScore: 0.6, nmsIou: 0.3, maxFaces: 10 }));
-    if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
+    const filter = { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 };
+    if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], filter));
+    // The crop graph on a window the size detect-window.ts picks for a small change on a 640x360 keyframe (352x198).
+    if (models.detectorSizes()?.crop) out.detectCrop = await cost(frames.length, (i) => models.detectObjectsIn([{ frame: frame(i), window: { x: 200, y: 100, w: 352, h: 198 } }], filter));
     return out;
   } finally {
     await models.close();
@@ -408,13 +413,15 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
     detect: weighted((t) => t.ran.detectRunsPerKeyframe),
     ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
     ocrRegionShare: weighted((t) => t.ocrRegionShareOfRuns ?? 0),
+    detectRegionShare: weighted((t) => t.detectRegionShareOfRuns ?? 0),
     faces: weighted((t) => t.ran.facesRunsPerKeyframe),
     vad: weighted((t) => t.ran.vad ?? 0),
   };
   const models = {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
     faces: cpu('faces') * perKeyframe.faces,
-    detect: cpu('detect') * perKeyframe.detect,
+    // Detector runs after a small change look at a window with the crop graph; the rest see the whole frame.
+    detect: perKeyframe.detect * (perKeyframe.detectRegionShare * (cpu('detectCrop') || cpu('detect')) + (1 - perKeyframe.detectRegionShare) * cpu('detect')),
     // OCR runs after a change look only where it changed (ocrChangedRegion's cost); first reads and refreshes read it all.
     ocr: perKeyframe.ocr * (perKeyframe.ocrRegionShare * (cpu('ocrChangedRegion') || cpu('ocr')) + (1 - perKeyframe.ocrRegionShare) * cpu('ocr')),
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,
