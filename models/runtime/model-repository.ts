@@ -230,7 +230,9 @@ export class ModelRepository {
     if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
     if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
     if (this.installed(ModelTask.SpeechRecognition).length > 0) await this.transcribe(new Float32Array(16_000));
-    if (this.detector()) await this.detectObjects([frame], { labels: [], minScore: 1, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 1 });
+    const quiet = { labels: [], minScore: 1, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 1 };
+    if (this.detector()) await this.detectObjects([frame], quiet);
+    if (this.cropDetector()) await this.detectObjectsIn([{ frame, window: { x: 0, y: 0, w: frame.width, h: frame.height } }], quiet);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
