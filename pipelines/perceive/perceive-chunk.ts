@@ -182,7 +182,8 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   const imageSpaces = models.spaces().filter((s) => s.modalities.includes('image') && s.id !== SIGNATURE_SPACE);
   const imageVectors = new Map<string, Float32Array[]>();
   const detect = deps.detect;
-  const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection');
+  // The crop graph alone (centernet-coco-320 without centernet-coco) is no detector: detectorSizes says so.
+  const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection') && (models.detectorSizes ? models.detectorSizes() !== undefined : true);
   const embed = async (space: string) => {
     const field = `image:${space}`;
     const mark = state.marks[field] as GateMark<Float32Array> | undefined;

@@ -20,7 +20,8 @@ const H = 360;
 const PERSON = { w: 200, h: 150 };
 const BOTTLE = { x: 10, y: 100, w: 100, h: 230 };
 const config = ConfigSchema.parse({});
-const options = { ...config.perceive, ocr: false, transcribe: false };
+// Crops are off by default (models/runtime/DETECT-NOTES.md); these tests are about what they do when on.
+const options = { ...config.perceive, ocr: false, transcribe: false, gating: { ...config.perceive.gating, detect: { ...config.perceive.gating.detect, crops: true } } };
 
 const grab = (file: string, t: number, w: number, h: number) =>
   new Uint8Array(execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', String(t), '-i', file, '-frames:v', '1', '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']));
@@ -90,6 +91,14 @@ describe('detector on the changed window', () => {
     const moved = centre(seen[2]!.find((d) => d.label === 'person')!) - centre(seen[1]!.find((d) => d.label === 'person')!);
     expect(moved).toBeGreaterThan(25);
     expect(moved).toBeLessThan(55);
+  }, 120_000);
+
+  it('looks at the whole frame when crops are off (the default)', async () => {
+    const gates = new MemoryGates();
+    const deps = { models, gates, detect: config.detect, saveThumbnail: async () => 'x.jpg' };
+    const before = await regionRuns();
+    for (const [seq, x] of [300, 340].entries()) await perceiveChunk(chunkAt(seq, picture(x, 100)), config.perceive, deps);
+    expect((await regionRuns()) - before).toBe(0);
   }, 120_000);
 
   it('sees the whole frame again when the change is too large for a window', async () => {
