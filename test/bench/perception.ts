@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N] [--crops]   (prints JSON)
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -58,12 +58,15 @@ const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(N
  * on the JS thread, so one process does one inference at a time.
  */
 const perceiveWorkers = Number(arg('perceive-workers', '0'));
+/** `--crops`: gated trials detect on windows of small changes with the 320x320 crop graph (perceive.gating.detect.crops, off by default). */
+const crops = process.argv.includes('--crops');
 
 /** `engram worker perceive` children sharing the bench's Redis and data directory, with the mode's gating. */
 async function startPerceiveWorkers(context: EngramContext, dataDir: string, gating: 'on' | 'off'): Promise<ChildProcess[]> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENGRAM_') && k !== 'REDIS_URL'));
   Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
+  if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
   const children = Array.from({ length: perceiveWorkers }, () => spawn(process.execPath, [ENGRAM_BIN, 'worker', 'perceive'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
   await waitForWorkers(context.queues, { [QueueName.Perceive]: perceiveWorkers }, 120_000);
   return children;
@@ -86,7 +89,7 @@ async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramCo
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
   const loaded = loadConfig({
     env: {},
-    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : {}) },
+    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : crops ? { perceive: { gating: { detect: { crops: true } } } } : {}) },
   });
   const context = await EngramContext.open(loaded, silentLogger());
   let workers: ChildProcess[] = [];
