@@ -359,7 +359,7 @@ export const ModelsSchema = z
     /**
      * Threads inside one operator; 0 lets onnxruntime choose (one per core). One thread by default:
      * onnxruntime-node runs each call on the process's JavaScript thread, so a daemon perceiving
-     * many streams gets its parallelism from one perceive worker process per core, and on CPU a
+     * many streams gets its parallelism from one perceive process per core (perceive.processes), and on CPU a
      * call split over two threads cost 1.5-2x the CPU seconds of the same call on one (thread
      * hand-offs and spin-waiting; detector 0.12 vs 0.08, OCR text detection 0.20 vs 0.11,
      * blazeface 0.026 vs 0.012 on a quiet 2-core machine). Raise it for the lowest latency of a
@@ -605,6 +605,19 @@ export const PerceiveSchema = z
     transcribe: z.boolean().default(true),
     /** Change-gated models: run the expensive models only where the picture changed (see GatingSchema). */
     gating: GatingSchema,
+    /**
+     * How many `engram worker perceive` processes `engram serve` starts and supervises when it runs
+     * the perceive role: onnxruntime-node runs each model call synchronously on a process's
+     * JavaScript thread, so one process uses one core (at `models.intraOpThreads` 1) and a plain
+     * serve would leave the other cores idle. `auto`: one per core divided by
+     * `models.intraOpThreads` (os.availableParallelism(); a single one when intraOpThreads is 0,
+     * since onnxruntime then spreads each call over every core). 0: perceive inside the serve
+     * process, as `engram worker perceive`, `engram ingest` and `engram demo` always do. The serve
+     * process itself does not perceive when this is above 0: it runs ingest, segment, consolidate
+     * and the API on its JavaScript thread, which a 0.1-0.6 s model call would stall.
+     * @defaultValue 'auto'
+     */
+    processes: z.union([z.literal('auto'), z.number().int().nonnegative()]).default('auto'),
   })
   .strict()
   .prefault({});

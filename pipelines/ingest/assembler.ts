@@ -2,7 +2,8 @@
 // fed frames and samples in arrival order and hands back the chunks that are complete. Audio
 // sample n of the run is at run time n / 16000 s (ffmpeg pads and trims to the timestamps), so a
 // chunk's audio is exactly the samples of [start, end).
-import { AUDIO_RATE, type Chunk, type Gap, type Keyframe } from '../records/chunk.js';
+import { AUDIO_RATE, type Chunk, type Gap, type IngestKeyframe } from '../records/chunk.js';
+import type { I420Frame } from '../records/i420.js';
 
 export interface AssemblerOptions {
   stream: string;
@@ -38,9 +39,8 @@ export interface AssemblerFrame {
   /** Run seconds. */
   t: number;
   scene: boolean;
-  width: number;
-  height: number;
-  rgb: Uint8Array;
+  /** The keyframe's pixels as ffmpeg wrote them (its size is the keyframe's). */
+  i420: I420Frame;
   jpeg: Buffer;
 }
 
@@ -49,15 +49,15 @@ export class ChunkAssembler {
   readonly #samplesPerChunk: number;
   /** Index of the chunk being filled, relative to this run. */
   #index = 0;
-  #frames: Keyframe[] = [];
+  #frames: IngestKeyframe[] = [];
   /** Frames that belong to later chunks than the one being filled. */
-  #later: Keyframe[] = [];
+  #later: IngestKeyframe[] = [];
   #audio: Float32Array | null;
   #audioFill = 0;
   /** Audio for later chunks, when a burst of samples overruns the current one. */
   #audioLater: Float32Array[] = [];
   #videoTime = -1;
-  #ready: Chunk[] = [];
+  #ready: Chunk<IngestKeyframe>[] = [];
   #frameCount = 0;
   #finished = false;
   #videoEnded = false;
@@ -80,7 +80,7 @@ export class ChunkAssembler {
   addFrame(frame: AssemblerFrame): void {
     this.#frameCount += 1;
     const t = this.#o.offset + frame.t;
-    const keyframe: Keyframe = { t, width: frame.width, height: frame.height, rgb: frame.rgb, jpeg: frame.jpeg, scene: frame.scene };
+    const keyframe: IngestKeyframe = { t, width: frame.i420.width, height: frame.i420.height, i420: frame.i420, jpeg: frame.jpeg, scene: frame.scene };
     this.#videoTime = Math.max(this.#videoTime, frame.t);
     if (this.#chunkOf(frame.t) <= this.#index) this.#frames.push(keyframe);
     else this.#later.push(keyframe);
@@ -93,13 +93,14 @@ export class ChunkAssembler {
     this.#advance(false);
   }
 
+  /** Takes `samples` over: a tail may be kept as a view until video catches up, so the caller must not reuse the array. */
   addAudio(samples: Float32Array): void {
     this.addAudioQuiet(samples);
     this.#advance(false);
   }
 
   /** End of the run: emits what is left (a partial last chunk when it holds anything). */
-  finish(final: boolean, endRunTime?: number): Chunk[] {
+  finish(final: boolean, endRunTime?: number): Chunk<IngestKeyframe>[] {
     this.#advance(true);
     this.#finished = true;
     const hasAny = this.#audioFill > 0 || this.#frames.length > 0;
@@ -124,7 +125,7 @@ export class ChunkAssembler {
   }
 
   /** Chunks completed since the last call, in order. */
-  take(): Chunk[] {
+  take(): Chunk<IngestKeyframe>[] {
     if (this.#o.holdLast && !this.#finished) {
       const out = this.#ready.slice(0, -1);
       this.#ready = this.#ready.slice(-1);
@@ -156,7 +157,7 @@ export class ChunkAssembler {
 
   #emit(seconds: number, final: boolean): void {
     const start = this.#o.offset + this.#index * this.#o.chunkSeconds;
-    const chunk: Chunk = {
+    const chunk: Chunk<IngestKeyframe> = {
       stream: this.#o.stream,
       seq: this.#o.firstSeq + this.#index,
       start,
@@ -193,7 +194,9 @@ export class ChunkAssembler {
     while (at < samples.length) {
       if (this.#audioFill === this.#samplesPerChunk) {
         // The current chunk's audio is full but video has not caught up: keep the rest for later.
-        this.#audioLater.push(samples.slice(at));
+        // A view, not a copy: a file's audio runs ahead of its video, and this tail is re-added at
+        // every chunk until video catches up (addAudio takes the array over).
+        this.#audioLater.push(samples.subarray(at));
         break;
       }
       const n = Math.min(this.#samplesPerChunk - this.#audioFill, samples.length - at);

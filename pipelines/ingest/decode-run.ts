@@ -2,7 +2,7 @@
 // one async pump, counted and handed to perceive, with backpressure (files wait, live drops
 // keyframes) and the recording of a live stream riding on the same ffmpeg.
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk } from '../records/chunk.js';
+import type { Chunk, IngestKeyframe } from '../records/chunk.js';
 import { buildDecodePlan } from './decode-plan.js';
 import { RunRecorder } from './recorder.js';
 import type { MediaInfo } from '../repositories/media-types.js';
@@ -19,6 +19,14 @@ import type { InputDump } from '../repositories/ffmpeg-output.js';
  * batch's checkpoint and its enqueue left at most that many unannounced.
  */
 export const CHUNKS_PER_WRITE = 8;
+
+/**
+ * How long a file's first chunk waits for a full batch: a file decodes many chunks a second, so
+ * storing them CHUNKS_PER_WRITE at a time saves round trips (and CPU that ffmpeg could use) at
+ * the cost of perception starting a fraction of a second later; a slow decode still hands chunks
+ * on within this.
+ */
+const FILE_BATCH_WAIT_MS = 500;
 
 /** How many chunks of audio a live stream lets pass while its video track delivers nothing. */
 const LIVE_MAX_SKEW_CHUNKS = 3;
@@ -73,7 +81,13 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   });
 
   // ---- decode: chunks flow through one async pump so Redis writes keep their order ----
-  const pending: Chunk[] = [];
+  const pending: Chunk<IngestKeyframe>[] = [];
+  // A live stream stores each chunk as soon as it is whole (latency); a file waits for a full
+  // batch, up to FILE_BATCH_WAIT_MS, and stores whatever is left once ffmpeg is done.
+  const fullBatch = live ? 1 : CHUNKS_PER_WRITE;
+  let pendingSince = 0;
+  let draining = false;
+  const batchReady = () => pending.length >= fullBatch || (pending.length > 0 && (draining || Date.now() - pendingSince >= FILE_BATCH_WAIT_MS));
   let pumping: Promise<void> | undefined;
   let pumpError: unknown;
   let gapRecorded = false;
@@ -104,13 +118,13 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     await adoptMedia(run, state, info);
     session.resume();
   }
-  const flush = (chunks: Chunk[]) => {
-    if (chunks.length === 0) return;
+  const flush = (chunks: Chunk<IngestKeyframe>[]) => {
+    if (pending.length === 0) pendingSince = Date.now();
     pending.push(...chunks);
     // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is
     // paused (it stalls on its pipes) until the pump catches up.
     if (pending.length > CHUNKS_PER_WRITE && !session.paused) session.pause();
-    pumping ??= pump().finally(() => (pumping = undefined));
+    if (batchReady()) pumping ??= pump().finally(() => (pumping = undefined));
   };
   // Chunks waiting when the pump comes round are stored, checkpointed and enqueued together: two
   // round trips for up to CHUNKS_PER_WRITE chunks instead of two each. A file decodes many chunks
@@ -139,6 +153,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     // drops the keyframes (never the audio) of those past the limit.
     const room = live ? CHUNKS_PER_WRITE : Math.min(CHUNKS_PER_WRITE, config.maxChunksInFlight - inFlight);
     const batch = pending.splice(0, Math.max(1, room));
+    pendingSince = Date.now();
     batch.forEach((chunk, i) => {
       if (live && inFlight + i >= config.maxChunksInFlight) {
         chunk.droppedKeyframes = chunk.keyframes.length;
@@ -172,7 +187,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   };
   const pump = async () => {
     try {
-      while (pending.length > 0) {
+      while (batchReady()) {
         if (stop.signal.aborted) {
           pending.length = 0;
           break;
@@ -207,6 +222,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   const killedByStop = result.outcome === 'killed' && stop.signal.aborted;
   const ended = result.outcome === 'ended';
   const media = assembler.framesSeen > 0 || assembler.emittedUntil > offset;
+  draining = true;
   if (killedByStop) flush(assembler.take());
   else flush(assembler.finish(!live && ended, info.duration !== undefined ? info.duration - offset : undefined));
   while (pumping) await pumping;

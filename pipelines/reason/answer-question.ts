@@ -16,6 +16,7 @@ import type { LabelWords } from './label-words.js';
 import { answerObjects } from './object-answer.js';
 import { mayAskAboutObjects, readObjectQuestion, type ObjectQuestion } from './object-question.js';
 import { retrieve, type QueryVector, type ReasonSettings } from './retrieve.js';
+import { GuessedListing } from './stretch-listing.js';
 import { widenEvidence } from './widen-evidence.js';
 
 export interface ReasonDeps {
@@ -313,13 +314,19 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   signal.throwIfAborted();
 
   // Retrieve.
-  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse }, settings);
+  // Widening lists the stretches around the leading hits; guessed from the fused ids, that listing
+  // runs beside the candidates' row read (order questions and overviews list nothing of the kind).
+  let guessed: GuessedListing | undefined;
+  const onFused = browse || parsed.order ? undefined : (ids: readonly string[]) => {
+    guessed = GuessedListing.start(memory, ids, Math.max(settings.visualWindowS, settings.audioWindowS));
+  };
+  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse, ...(onFused ? { onFused } : {}) }, settings);
   signal.throwIfAborted();
   log.debug({ stage: retrieval.stage, confidence: retrieval.firstConfidence, hits: retrieval.ranked.length }, 'retrieved');
 
   // Widen in time: order, neighbours, cross-modal completion.
   const widenStart = performance.now();
-  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked);
+  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked, guessed);
   const detailMs = Math.round((retrieval.detailMs + (performance.now() - widenStart)) * 100) / 100;
 
   // Answer.

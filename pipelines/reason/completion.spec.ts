@@ -57,7 +57,7 @@ describe('clusterWindows', () => {
 
 describe('mergeSpans', () => {
   it('shares a read between overlapping stretches of a stream and keeps far ones apart', async () => {
-    const { mergeSpans } = await import('./widen-evidence.js');
+    const { mergeSpans } = await import('./stretch-listing.js');
     const spans = mergeSpans([
       { stream: 'a', start: 498, end: 502 },
       { stream: 'a', start: 9, end: 41 },

@@ -59,6 +59,11 @@ export interface RetrieveInput {
   quoted: string[];
   /** No words and no example: list the filtered window instead of searching it. */
   browse: boolean;
+  /**
+   * Told the first stage's fused ids, best first, as their rows are read: work that depends on
+   * which events lead (widening's listing) can start beside that read instead of after it.
+   */
+  onFused?: (ids: readonly string[]) => void;
 }
 
 function scaleFor(q: QueryVector, settings: ReasonSettings): SimilarityScale {
@@ -181,6 +186,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   }
   // The searches returned ids; the rows of the best fused candidates are read once, together.
   const firstFused = fuseByRank(lists, settings.rrfK);
+  input.onFused?.(firstFused.map((f) => f.id));
   await readRows(firstFused.slice(0, rowsToRead).map((f) => f.id));
   const searchMs = now() - searchStart;
 

@@ -8,6 +8,7 @@ import { bestQuote, coverage } from './keywords.js';
 import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
 import type { EventSpan, MemoryFilter, ReasonMemory } from './ports.js';
 import { anchorsOf, type RankedEvent, type ReasonSettings } from './retrieve.js';
+import { byStream, CLUSTER_GAP_S, listStretches, mergeSpans, NEIGHBOURHOOD_S, type GuessedListing } from './stretch-listing.js';
 
 /** The quote an evidence item shows: the spoken or written words that match, guided by the hints. */
 export function pickQuote(event: StoredEvent, parsed: ParsedQuestion, words: readonly string[]): { quote: string; source: QuoteSource } {
@@ -32,9 +33,6 @@ export function pickQuote(event: StoredEvent, parsed: ParsedQuestion, words: rea
  * question's own words add over it is what counts as similarity (see reason.minSimilarity).
  */
 
-/** How far around the best hit the neighbourhood read reaches, in stream seconds. */
-const NEIGHBOURHOOD_S = 300;
-
 /** Groups a stream's windows that lie within `gapS` of each other into one read. */
 export function clusterWindows(windows: readonly CompletionWindow[], gapS: number): { stream: string; start: number; end: number; windows: CompletionWindow[] }[] {
   const out: { stream: string; start: number; end: number; windows: CompletionWindow[] }[] = [];
@@ -48,25 +46,6 @@ export function clusterWindows(windows: readonly CompletionWindow[], gapS: numbe
     }
   }
   return out;
-}
-
-/** Stretches of stream time, merged where they overlap within a stream; sorted by stream, then start. */
-export function mergeSpans(spans: readonly { stream: string; start: number; end: number }[]): { stream: string; start: number; end: number }[] {
-  const sorted = spans.map((x) => ({ ...x, start: Math.max(0, x.start) })).sort((a, b) => a.stream.localeCompare(b.stream) || a.start - b.start);
-  const out: { stream: string; start: number; end: number }[] = [];
-  for (const span of sorted) {
-    const last = out[out.length - 1];
-    if (last && last.stream === span.stream && span.start <= last.end) last.end = Math.max(last.end, span.end);
-    else out.push({ ...span });
-  }
-  return out;
-}
-
-/** Items grouped by stream, in the order their streams first appear. */
-function byStream<T extends { stream: string }>(xs: readonly T[]): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
-  return [...groups];
 }
 
 /** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
@@ -94,7 +73,13 @@ export interface WidenQuestion {
 }
 
 /** The evidence, at most settings.maxEvidence items, each with its role and quote. */
-export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettings, question: WidenQuestion, ranked: readonly RankedEvent[]): Promise<ScoredEvent[]> {
+export async function widenEvidence(
+  memory: ReasonMemory,
+  settings: ReasonSettings,
+  question: WidenQuestion,
+  ranked: readonly RankedEvent[],
+  guessed?: GuessedListing,
+): Promise<ScoredEvent[]> {
   const { parsed, words, wall, browse } = question;
   const items: ScoredEvent[] = [];
   const seen = new Set<string>();
@@ -126,7 +111,7 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     // The stretches of a stream that hold completion windows or the best hit's neighbourhood
     // (overlapping ones merged), and the clusters of nearby windows. Hits far apart in one stream
     // are separate stretches: one stretch spanning both sorted and cut everything between them.
-    const reads = clusterWindows(windows, 60);
+    const reads = clusterWindows(windows, CLUSTER_GAP_S);
     const wantNeighbours = best !== undefined && neighbourSlots > 0;
     const spans = mergeSpans([
       ...reads.map((r) => ({ stream: r.stream, start: r.start, end: r.end })),
@@ -136,12 +121,19 @@ export async function widenEvidence(memory: ReasonMemory, settings: ReasonSettin
     // parallel: every LanceDB query costs ~5 ms CPU whatever it returns, and a listing per stretch
     // made two or three of them per question. The stretches are listed as spans (id and times)
     // only: of the ~40 events ten minutes of a busy stream hold, a question cites two or three,
-    // and only those rows are read in full.
+    // and only those rows are read in full. A listing guessed from the candidates' ids, started
+    // beside their row read, answers instead where it covers the stretches (with full rows).
+    const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const nearby = new Map<string, EventSpan[]>(
-      await Promise.all(byStream(spans).map(async ([stream, stretches]) => [stream, await memory.listEventSpans({ streams: [stream], streamTimes: stretches }, 200 * stretches.length)] as const)),
+      await Promise.all(
+        byStream(spans).map(async ([stream, stretches]) => {
+          const listed = await guessed?.covering(stream, stretches);
+          for (const e of listed ?? []) if (!known.has(e.id)) known.set(e.id, e);
+          return [stream, listed ?? (await listStretches(memory, stream, stretches))] as const;
+        }),
+      ),
     );
     // Context events in the order they join the evidence, up to the slots left.
-    const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const context: string[] = [];
     const addContext = (id: string) => {
       if (!seen.has(id) && !context.includes(id) && items.length + context.length < max) context.push(id);

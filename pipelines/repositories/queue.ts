@@ -1,5 +1,6 @@
 // BullMQ queues and workers for engram's roles. Queue options come from config; job names from
 // pipelines/jobs.ts. Everything else talks to queues through this repository.
+import { hostname } from 'node:os';
 import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import { PermanentError } from '../../config/errors.js';
 import type { Config, QueueOptions } from '../../config/schema.js';
@@ -16,6 +17,22 @@ export interface QueueCounts {
 }
 
 export type { Job };
+
+/** One worker connected to a queue, in any process on any host. */
+export interface QueueWorker {
+  host: string;
+  pid: number;
+  /** Seconds since it connected. */
+  ageSeconds: number;
+}
+
+/**
+ * The name each worker of this process gives BullMQ: it shows in Redis's client list (so status
+ * can say which processes serve a queue) and as a job's `processedBy`.
+ */
+export function workerName(pid = process.pid): string {
+  return `${hostname()}:${pid}`;
+}
 
 /** token: the lock the worker holds on the job (BullMQ passes it to every processor call). */
 export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
@@ -172,11 +189,31 @@ export class QueueRepository {
       lockDuration: this.options(name).lockDurationMs,
       stalledInterval: this.options(name).stalledIntervalMs,
       maxStalledCount: this.options(name).maxStalledCount,
+      name: workerName(),
       ...extra,
     });
     worker.on('error', () => undefined);
     this.#workers.push(worker);
     return worker;
+  }
+
+  /** The workers connected to a queue right now, by host and pid (oldest first). */
+  async workers(name: QueueName): Promise<QueueWorker[]> {
+    const out: QueueWorker[] = [];
+    for (const client of await this.queue(name).getWorkers()) {
+      const raw = client.rawname ?? '';
+      // BullMQ names a named worker's connection "<prefix>:<queue>:w:<name>"; ours is host:pid.
+      const own = raw.slice(raw.indexOf(':w:') + 3);
+      const colon = own.lastIndexOf(':');
+      const pid = Number(own.slice(colon + 1));
+      if (raw.includes(':w:') && colon > 0 && Number.isInteger(pid)) out.push({ host: own.slice(0, colon), pid, ageSeconds: Number(client.age ?? 0) });
+    }
+    return out.sort((a, b) => b.ageSeconds - a.ageSeconds || a.pid - b.pid);
+  }
+
+  /** The workers of every queue, by queue name. */
+  async allWorkers(): Promise<Record<string, QueueWorker[]>> {
+    return Object.fromEntries(await Promise.all(Object.values(QueueName).map(async (name) => [name, await this.workers(name)] as const)));
   }
 
   /** Workers connected to a queue right now, in any process (BullMQ's worker registry). */

@@ -77,6 +77,7 @@ export async function apiDeps(context: EngramContext): Promise<{ deps: ApiDeps; 
       all: () => context.queues.allQueues(),
       counts: () => context.queues.counts(),
       recentDurations: () => recentJobDurations(context.queues),
+      workers: () => context.queues.allWorkers(),
     },
     checks: { redis: () => probes.redis(), lancedb: () => probes.lancedb(), blobs: () => probes.blobs() },
     blobs: {

@@ -7,7 +7,7 @@ import type { ExportOutcome } from '../../pipelines/recordings/export-range.js';
 import type { RecordedSpan } from '../../pipelines/records/recorded-spans.js';
 import type { LiveListener } from '../../pipelines/repositories/live.js';
 import type { PersonFace } from '../../pipelines/repositories/people.js';
-import type { QueueCounts, QueueRepository } from '../../pipelines/repositories/queue.js';
+import type { QueueCounts, QueueRepository, QueueWorker } from '../../pipelines/repositories/queue.js';
 import type { PersonLine } from '../runtime/person-line.js';
 
 /** A stream as the API shows it (ingest's StreamInfo; its other fields pass through untouched). */
@@ -147,6 +147,8 @@ export interface QueuesPort {
   counts(): Promise<Record<string, QueueCounts>>;
   /** Mean run time of the most recent completed jobs per queue, seconds (null when none). */
   recentDurations(): Promise<Record<string, number | null>>;
+  /** The worker processes connected to each queue now, on every host. */
+  workers(): Promise<Record<string, QueueWorker[]>>;
 }
 
 export interface ModelView {

@@ -58,14 +58,18 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Resolves when SIGINT or SIGTERM arrives (or the signal aborts); a second signal exits at once. */
-export function untilStopped(signal?: AbortSignal): Promise<string> {
+/**
+ * Resolves when SIGINT or SIGTERM arrives (or the signal aborts, or `parentGone` resolves: the
+ * serve process that started this worker is gone); a second signal exits at once.
+ */
+export function untilStopped(signal?: AbortSignal, parentGone?: Promise<void>): Promise<string> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (name: string) => {
       if (stopping) {
-        // Closing the context aborts its signal too; only a second SIGINT/SIGTERM means "now".
-        if (name !== 'abort') process.exit(130);
+        // Closing the context aborts its signal too, and a parent may go while this one stops;
+        // only a second SIGINT/SIGTERM means "now".
+        if (name === 'SIGINT' || name === 'SIGTERM') process.exit(130);
         return;
       }
       stopping = true;
@@ -74,5 +78,6 @@ export function untilStopped(signal?: AbortSignal): Promise<string> {
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     signal?.addEventListener('abort', () => onSignal('abort'), { once: true });
+    void parentGone?.then(() => onSignal('parent gone'));
   });
 }

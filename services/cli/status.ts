@@ -2,7 +2,7 @@
 // counts, streams and models, as text or JSON.
 import type { Command } from 'commander';
 import { EngramError, isEngramError } from '../../config/errors.js';
-import type { QueueCounts } from '../../pipelines/repositories/queue.js';
+import type { QueueCounts, QueueWorker } from '../../pipelines/repositories/queue.js';
 import { StreamRepository, type StreamInfo } from '../../pipelines/repositories/streams.js';
 import type { EngramContext } from '../runtime/context.js';
 import { load, logger, printJson, withContext } from './common.js';
@@ -27,6 +27,8 @@ export interface StatusReport {
   /** Long-term memory (LanceDB; commitLock: commits take the Redis lock) and blobs. */
   storage: { lancedb: StoreStatus & { commitLock: boolean }; blobs: StoreStatus };
   queues: Record<string, QueueCounts>;
+  /** The worker processes connected to each queue now (host and pid), on every host. */
+  workers: Record<string, QueueWorker[]>;
   /** Each stream with recordingBytes: its recording's bytes on disk (0 when not recorded). */
   streams: (StreamInfo & { recordingBytes: number })[];
   models: ModelStatus[];
@@ -77,6 +79,15 @@ function failOnUnreachable(storage: StatusReport['storage']): void {
   if (down.length > 0) throw new EngramError(`unreachable: ${down.join('; ')}`, { exitCode: STORE_UNREACHABLE_EXIT });
 }
 
+/** "2 (host-a: pids 10, 11; host-b: pid 12)", or "none". */
+export function workersLine(list: QueueWorker[]): string {
+  if (list.length === 0) return 'none';
+  const byHost = new Map<string, number[]>();
+  for (const w of list) byHost.set(w.host, [...(byHost.get(w.host) ?? []), w.pid]);
+  const hosts = [...byHost].map(([host, pids]) => `${host}: ${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')}`);
+  return `${list.length} (${hosts.join('; ')})`;
+}
+
 function storeLine(name: string, s: StoreStatus, extra = ''): string {
   return `${name}: ${s.backend} ${s.location}${extra} ${s.ok ? 'ok' : `UNREACHABLE: ${s.error ?? ''}`}`;
 }
@@ -97,6 +108,7 @@ export function registerStatus(program: Command): void {
           redis: { url: context.redis.url, managed: context.redis.managed !== undefined, ok: true },
           storage,
           queues: await context.queues.counts(),
+          workers: await context.queues.allWorkers(),
           streams: await streamsWithRecordings(context),
           models: await modelStatus(loaded, log),
         }));
@@ -106,6 +118,7 @@ export function registerStatus(program: Command): void {
           redis: { url: loaded.config.redis.url ?? 'managed', managed: !loaded.config.redis.url, ok: false, error: error.message },
           storage,
           queues: {},
+          workers: {},
           streams: [],
           models: [],
         };
@@ -126,6 +139,8 @@ export function registerStatus(program: Command): void {
       for (const [name, c] of Object.entries(report.queues)) {
         lines.push(`  ${name.padEnd(12)} waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}  delayed ${c.delayed}`);
       }
+      lines.push('workers:');
+      for (const [name, list] of Object.entries(report.workers)) lines.push(`  ${name.padEnd(12)} ${workersLine(list)}`);
       lines.push(`streams: ${report.streams.length === 0 ? 'none' : report.streams.length}`);
       for (const stream of report.streams) lines.push(`  ${streamLine(stream)}`);
       lines.push('models:');

@@ -12,8 +12,8 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N] [--crops]   (prints JSON)
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops]   (prints JSON)
+import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,9 +32,9 @@ import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
+import { perceiveProcessCount, startPerceiveProcesses } from '../../services/runtime/perceive-processes.js';
 import { CAR_DETECTION, LiveTsServer, SHARED_MEDIA, ffmpegRun, mediaDuration } from '../helpers/media.js';
 import { ENGRAM_BIN } from '../helpers/cli.js';
-import { waitForWorkers } from '../helpers/fleet.js';
 
 const run = promisify(execFile);
 const arg = (name: string, fallback: string) => {
@@ -53,36 +53,32 @@ const GATES_OFF = { detect: { enabled: false }, image: { enabled: false }, ocr: 
 /** `--streams 4,8`: one trial per count and mode instead of the capacity search (per-stream costs at a load the machine can carry). */
 const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(Number);
 /**
- * `--perceive-workers N`: perception in N `engram worker perceive` processes (dist/: npm run build)
- * instead of the bench's own, as a deployment runs one per core: onnxruntime-node runs each graph
- * on the JS thread, so one process does one inference at a time.
+ * `--perceive-workers N|auto`: perception in N `engram worker perceive` processes (dist/: npm run
+ * build) started and supervised by the product's own mechanism, as `engram serve` does
+ * (perceive.processes; `auto`, the default, is serve's default: one per core); 0 perceives in the
+ * bench's own process. onnxruntime-node runs each graph on the JS thread, so one process does one
+ * inference at a time.
  */
-const perceiveWorkers = Number(arg('perceive-workers', '0'));
+const perceiveWorkersArg = arg('perceive-workers', 'auto');
 /** `--crops`: gated trials detect on windows of small changes with the 320x320 crop graph (perceive.gating.detect.crops, off by default). */
 const crops = process.argv.includes('--crops');
 
-/** `engram worker perceive` children sharing the bench's Redis and data directory, with the mode's gating. */
-async function startPerceiveWorkers(context: EngramContext, dataDir: string, gating: 'on' | 'off'): Promise<ChildProcess[]> {
+/** How many perceive processes: the product's count for `auto` (perceive.processes, models.intraOpThreads). */
+function perceiveWorkerCount(): number {
+  if (perceiveWorkersArg === 'auto') return perceiveProcessCount(loadConfig({ env: {} }).config);
+  const n = Number(perceiveWorkersArg);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--perceive-workers takes a count or auto, not ${perceiveWorkersArg}`);
+  return n;
+}
+
+/** Supervised `engram worker perceive` children sharing the bench's Redis and data directory, with the mode's gating. */
+async function startPerceiveWorkers(context: EngramContext, count: number, dataDir: string, gating: 'on' | 'off'): Promise<void> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENGRAM_') && k !== 'REDIS_URL'));
   Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
   if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
-  const children = Array.from({ length: perceiveWorkers }, () => spawn(process.execPath, [ENGRAM_BIN, 'worker', 'perceive'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-  await waitForWorkers(context.queues, { [QueueName.Perceive]: perceiveWorkers }, 120_000);
-  return children;
-}
-
-async function stopChildren(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  const processes = startPerceiveProcesses(context, count, { entry: [ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
+  if (!(await processes.whenReady(120_000))) throw new Error(`perceive worker processes not ready within 120 s: ${JSON.stringify(processes.list())}`);
 }
 
 async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramContext; streams: StreamRepository; memory: ShortTermMemory }) => Promise<T>): Promise<T> {
@@ -92,16 +88,16 @@ async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramCo
     overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : crops ? { perceive: { gating: { detect: { crops: true } } } } : {}) },
   });
   const context = await EngramContext.open(loaded, silentLogger());
-  let workers: ChildProcess[] = [];
+  const perceiveWorkers = perceiveWorkerCount();
   try {
+    // As serve: the children first, so they close after the in-process roles.
+    if (perceiveWorkers > 0) await startPerceiveWorkers(context, perceiveWorkers, dataDir, gating);
     await startRoles(context, perceiveWorkers > 0 ? [Role.Ingest, Role.Segment] : [Role.Ingest, Role.Perceive, Role.Segment]);
-    if (perceiveWorkers > 0) workers = await startPerceiveWorkers(context, dataDir, gating);
     const redis = context.redis.connection('bench');
     const streams = new StreamRepository(redis, loaded.config.redis.prefix, context.queues);
     const memory = new ShortTermMemory(redis, loaded.config.redis.prefix, { spanSeconds: 3600 });
     return await fn({ context, streams, memory });
   } finally {
-    await stopChildren(workers);
     await context.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -450,5 +446,5 @@ const probe = await ModelRepository.open({ config: ModelsSchema.parse({}), paths
 const installed = probe.status().filter((m) => m.installed).map((m) => m.name);
 await probe.close();
 process.stdout.write(
-  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, perceiveProcesses: perceiveWorkerCount(), models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
 );

@@ -25,7 +25,9 @@ afterAll(async () => {
 
 describe('batched chunk storage', () => {
   it('perceives every chunk when the worker died between a batch checkpoint and its enqueue', async () => {
-    const file = await generateVideo(env.dataDir, 'crash', { duration: 6, size: '320x240', fps: 25, audio: 'sine', frequency: 440 });
+    // Longer than two batches: a file stores CHUNKS_PER_WRITE chunks at a time.
+    const seconds = 20;
+    const file = await generateVideo(env.dataDir, 'crash', { duration: seconds, size: '320x240', fps: 25, audio: 'sine', frequency: 440 });
     const streams = new StreamRepository(context.redis.connection('test'), context.config.redis.prefix, context.queues);
     await streams.add({ name: 'crash', source: file });
     const jobId = (await streams.runtime('crash'))!.jobId;
@@ -59,10 +61,10 @@ describe('batched chunk storage', () => {
     await startRoles(context, [Role.Ingest]);
     const info = await streams.waitUntilProcessed('crash');
     expect(info.state, info.error ?? '').toBe('done');
-    expect(info.chunks).toBe(6);
+    expect(info.chunks).toBe(seconds);
     const ids = (await perceive.getJobs(['waiting', 'delayed', 'prioritized'])).map((job) => job.id).sort();
-    expect(ids).toEqual([...Array(6).keys()].map((seq) => chunkUnit(jobId, seq)).sort());
+    expect(ids).toEqual([...Array(seconds).keys()].map((seq) => chunkUnit(jobId, seq)).sort());
     // Each chunk is owed to perception once, whoever announced it.
-    expect(info.progress[Role.Perceive]).toBe(6);
+    expect(info.progress[Role.Perceive]).toBe(seconds);
   });
 });

@@ -39,6 +39,20 @@ function scrapeRegistry(deps: ApiDeps, app: FastifyInstance): Registry {
       }
     },
   });
+  new Gauge({
+    name: 'engram_queue_workers',
+    help: 'Worker processes connected to each queue, on every host (perceive: one per process engram serve supervises)',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const [queue, list] of Object.entries(await deps.queues.workers())) this.set({ queue }, list.length);
+      } catch (error) {
+        log('workers', error);
+      }
+    },
+  });
   const streamGauge = (name: string, help: string, pick: (s: StreamView) => number | null | undefined) =>
     new Gauge({
       name,

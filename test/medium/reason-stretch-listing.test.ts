@@ -1,0 +1,131 @@
+// The listing widening guesses from the fused candidates' ids (started beside their row read) must
+// cite exactly what widening's own listing cites, over the real LanceDB store: when the guess covers
+// (events up to a minute long) it replaces that listing, and when it does not (a merged event of
+// several minutes, hits that are not the first candidates) widening lists again and answers the same.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReasonSchema } from '../../config/schema.js';
+import { eventId, type StoredEvent } from '../../pipelines/records/event.js';
+import { StoreMemory } from '../../pipelines/reason/adapters.js';
+import { SourceKind } from '../../pipelines/reason/fusion.js';
+import type { ReasonMemory } from '../../pipelines/reason/ports.js';
+import { parseQuestion } from '../../pipelines/reason/question.js';
+import type { RankedEvent } from '../../pipelines/reason/retrieve.js';
+import { GuessedListing } from '../../pipelines/reason/stretch-listing.js';
+import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
+import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
+import { makeTempDir } from '../helpers/env.js';
+
+const dir = makeTempDir('engram-stretch-');
+const EPOCH = Date.UTC(2026, 10, 28, 9, 0, 0);
+const settings = ReasonSchema.parse({});
+const WINDOW_S = Math.max(settings.visualWindowS, settings.audioWindowS);
+
+let store: MemoryStore;
+let memory: StoreMemory;
+const events = new Map<string, StoredEvent>();
+
+/** Garage: 12 s events back to back, one 400 s merged event at 1000 s, a gap after 1800 s; porch: 20 s events. */
+function scene(): EventWrite[] {
+  const spans: { stream: string; start: number; end: number }[] = [];
+  for (let t = 0; t < 1000; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
+  spans.push({ stream: 'garage', start: 1000, end: 1400 });
+  for (let t = 1400; t < 1800; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
+  spans.push({ stream: 'garage', start: 2600, end: 2610 });
+  for (let t = 0; t < 600; t += 20) spans.push({ stream: 'porch', start: t, end: t + 20 });
+  return spans.map(({ stream, start, end }, i) => {
+    const id = eventId(stream, start);
+    const speech = i % 3 === 0;
+    return {
+      id, stream, start, end, startedAt: EPOCH + start * 1000, endedAt: EPOCH + end * 1000, summary: `scene ${i} on ${stream}`,
+      transcript: speech ? `words number ${i}` : '', ocr: i % 5 === 0 ? `SIGN ${i}` : '', tags: speech ? ['speech'] : ['silence'],
+      thumbnail: `thumbs/${id}.jpg`, strength: 1, recallCount: 0, lastRecalledAt: null, level: 0, needsSummary: true, vectors: {},
+      salience: 0.5, novelty: 0.5, momentCount: 0, mergedIds: [id], closedBy: 'surprise', consolidatedAt: EPOCH,
+    };
+  });
+}
+
+/** Widening's input for hits on these events, in this order, as retrieval would rank them. */
+function ranked(ids: readonly string[]): RankedEvent[] {
+  return ids.map((id, i) => ({
+    event: events.get(id) ?? expect.unreachable(`no event ${id} in the scene`),
+    fused: { id, score: 1 / (i + 1), consensus: 1, ranks: {} },
+    confidence: 0.8,
+    coverage: 1,
+    similarity: 0.8,
+    bestSource: i % 2 === 0 ? SourceKind.FullText : SourceKind.ImageText,
+    moments: [],
+  }));
+}
+
+/** The memory with its reads counted by name. */
+function counted(calls: Map<string, number>): ReasonMemory {
+  return new Proxy(memory, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(prop, (calls.get(prop) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+async function widen(hits: readonly string[], fused: readonly string[] | undefined, question = 'what did they say about the words?') {
+  const calls = new Map<string, number>();
+  const reads = counted(calls);
+  const guessed = fused ? GuessedListing.start(reads, fused, WINDOW_S) : undefined;
+  const parsed = parseQuestion(question, { now: EPOCH + 86_400_000, timeZone: 'UTC', streams: ['garage', 'porch'] });
+  const items = await widenEvidence(reads, settings, { parsed, words: parsed.keywords, wall: undefined, browse: false }, ranked(hits), guessed);
+  return { evidence: items.map((i) => ({ id: i.event.id, role: i.role, quote: i.quote, thumbnail: i.thumbnail })), calls: Object.fromEntries(calls) };
+}
+
+beforeAll(async () => {
+  store = await MemoryStore.open(join(dir, 'lancedb'));
+  const rows = scene();
+  await store.upsertEvents(rows);
+  memory = new StoreMemory(store);
+  for (const e of await store.listEvents({ limit: 1000 })) events.set(e.id, e);
+  expect(events.size).toBe(rows.length);
+});
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the stretch listing guessed from candidate ids', () => {
+  const g = (start: number) => eventId('garage', start);
+  const p = (start: number) => eventId('porch', start);
+
+  it('cites the same evidence as widening alone, with no listing of its own when the guess covers', async () => {
+    for (const hits of [[g(480), p(200), g(504)], [g(0)], [p(580), g(1796)], [g(2600), g(1796)]]) {
+      const alone = await widen(hits, undefined);
+      const guessed = await widen(hits, hits);
+      expect(guessed.evidence).toEqual(alone.evidence);
+      expect(guessed.evidence.filter((e) => e.role === 'context').length).toBeGreaterThan(0);
+      // One guessed listing per stream of the hits, and widening's own listing not made.
+      expect(guessed.calls.listEventSpans ?? 0).toBe(0);
+      expect(guessed.calls.listEvents).toBe(new Set(hits.map((id) => id.split('.')[0])).size);
+    }
+  });
+
+  it('lists again, and cites the same, when the guess does not cover the hits', async () => {
+    // The 400 s merged event: its end is not in its id, so its neighbourhood reaches past the guess.
+    const merged = [g(1000), g(1400)];
+    expect((await widen(merged, merged)).evidence).toEqual((await widen(merged, undefined)).evidence);
+    expect((await widen(merged, merged)).calls.listEventSpans).toBe(1);
+    // The hits are not the first fused candidates (the moments stage re-ranked them).
+    const reranked = [g(120), p(40)];
+    const stale = [g(900), g(912)];
+    const again = await widen(reranked, stale);
+    expect(again.evidence).toEqual((await widen(reranked, undefined)).evidence);
+    expect(again.calls.listEventSpans).toBe(2);
+  });
+
+  it('guesses nothing from ids that are not made by eventId', () => {
+    expect(GuessedListing.start(memory, ['e1', 'garage.12'], WINDOW_S)).toBeUndefined();
+  });
+});
