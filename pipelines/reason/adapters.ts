@@ -5,8 +5,8 @@
 import type { StoredEvent } from '../records/event.js';
 import { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
-import type { EventSpan, ListEventsOptions } from '../repositories/memory-schema.js';
-import type { DecodedImage, EpisodeHit, EventHit, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, StreamWindow, TextSpace } from './ports.js';
+import type { EventSpan, ListEventsOptions, StreamStretch } from '../repositories/memory-schema.js';
+import type { DecodedImage, EpisodeHit, EventHit, EventsAndStretches, MemoryFilter, MomentHit, ReasonChat, ReasonMemory, ReasonModels, StreamWindow, TextSpace } from './ports.js';
 
 interface StoreMoment {
   id: string;
@@ -39,6 +39,7 @@ export interface MemoryStoreLike {
   momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<StoreMoment[]>;
   /** Events by id, in one read; ids merged into another event find that event. */
   getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
+  eventsAndStretches(ids: readonly string[], stretches: readonly StreamStretch[], limit: number): Promise<EventsAndStretches>;
   reinforce(ids: string[], now: number): Promise<void>;
 }
 
@@ -215,6 +216,10 @@ export class StoreMemory implements ReasonMemory {
 
   getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
     return this.#store.getEvents(ids);
+  }
+
+  eventsAndStretches(ids: readonly string[], stretches: readonly StreamStretch[], limit: number): Promise<EventsAndStretches> {
+    return this.#store.eventsAndStretches(ids, stretches, limit);
   }
 
   reinforce(ids: readonly string[], at: number): Promise<void> {

@@ -7,7 +7,7 @@ import type { StoredEvent } from '../records/event.js';
 import { answerQuestion, type ReasonDeps } from './answer-question.js';
 import { SourceKind } from './fusion.js';
 import { words } from './keywords.js';
-import type { EventHit, MemoryFilter, MomentHit, ReasonMemory, ReasonModels } from './ports.js';
+import type { EventHit, MemoryFilter, MomentHit, ReasonMemory, ReasonModels, StreamStretch } from './ports.js';
 
 const T0 = Date.UTC(2026, 10, 28, 14, 0);
 const NOW = Date.UTC(2026, 10, 28, 15, 0);
@@ -138,6 +138,12 @@ class ListMemory implements ReasonMemory {
   }
   async getEvents(ids: readonly string[]) {
     return this.events.filter((e) => ids.includes(e.id));
+  }
+  async eventsAndStretches(ids: readonly string[], stretches: readonly StreamStretch[], limit: number) {
+    const inStretches = this.events
+      .filter((e) => stretches.some((s) => s.stream === e.stream && e.start <= s.end && e.end >= s.start))
+      .sort((a, b) => a.startedAt - b.startedAt);
+    return { events: await this.getEvents(ids), inStretches: inStretches.slice(0, limit), complete: inStretches.length <= limit };
   }
   async reinforce(ids: readonly string[]) {
     this.reinforced.push(...ids);

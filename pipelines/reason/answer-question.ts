@@ -16,7 +16,6 @@ import type { LabelWords } from './label-words.js';
 import { answerObjects } from './object-answer.js';
 import { mayAskAboutObjects, readObjectQuestion, type ObjectQuestion } from './object-question.js';
 import { retrieve, type QueryVector, type ReasonSettings } from './retrieve.js';
-import { GuessedListing } from './stretch-listing.js';
 import { widenEvidence } from './widen-evidence.js';
 
 export interface ReasonDeps {
@@ -314,19 +313,16 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   signal.throwIfAborted();
 
   // Retrieve.
-  // Widening lists the stretches around the leading hits; guessed from the fused ids, that listing
-  // runs beside the candidates' row read (order questions and overviews list nothing of the kind).
-  let guessed: GuessedListing | undefined;
-  const onFused = browse || parsed.order ? undefined : (ids: readonly string[]) => {
-    guessed = GuessedListing.start(memory, ids, Math.max(settings.visualWindowS, settings.audioWindowS));
-  };
-  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse, ...(onFused ? { onFused } : {}) }, settings);
+  // Widening lists stretches around the leading hits (not for order questions and overviews):
+  // guessed from the fused ids, they are read with the candidates' rows.
+  const stretchWindowS = browse || parsed.order ? undefined : Math.max(settings.visualWindowS, settings.audioWindowS);
+  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse, ...(stretchWindowS !== undefined ? { stretchWindowS } : {}) }, settings);
   signal.throwIfAborted();
   log.debug({ stage: retrieval.stage, confidence: retrieval.firstConfidence, hits: retrieval.ranked.length }, 'retrieved');
 
   // Widen in time: order, neighbours, cross-modal completion.
   const widenStart = performance.now();
-  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked, guessed);
+  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked, retrieval.listing);
   const detailMs = Math.round((retrieval.detailMs + (performance.now() - widenStart)) * 100) / 100;
 
   // Answer.

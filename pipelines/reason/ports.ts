@@ -2,12 +2,22 @@
 // store, the model runtime and the chat client are adapted to these (adapters.ts), so retrieval is
 // a pure function over them and its tests can hand it real repositories or small fakes.
 import type { StoredEvent } from '../records/event.js';
-import type { EventSpan, MemoryFilter, StreamWindow } from '../repositories/memory-schema.js';
+import type { EventSpan, MemoryFilter, StreamStretch, StreamWindow } from '../repositories/memory-schema.js';
 import type { SourceKind } from './fusion.js';
 import type { ChatMessage } from './llm-answer.js';
 
 /** Which rows a search may return: the store's one filter type, used as is. */
-export type { EventSpan, MemoryFilter, StreamWindow };
+export type { EventSpan, MemoryFilter, StreamStretch, StreamWindow };
+
+/** Events by id and the events in stretches of stream time, from one read. */
+export interface EventsAndStretches {
+  /** getEvents(ids). */
+  events: StoredEvent[];
+  /** Events overlapping any stretch of their stream, oldest first (listEvents' order), up to the limit. */
+  inStretches: StoredEvent[];
+  /** False when more events than the limit were in the stretches (not all are in `inStretches`). */
+  complete: boolean;
+}
 
 /** A ranked search's hit: the event's id only; retrieval reads the rows it keeps in one go. */
 export interface EventHit {
@@ -57,6 +67,8 @@ export interface ReasonMemory {
   /** A stream's moments inside any of the windows (stream seconds), in time order: one read for all of them. */
   momentsInWindows(stream: string, windows: readonly StreamWindow[]): Promise<MomentHit[]>;
   getEvents(ids: readonly string[]): Promise<StoredEvent[]>;
+  /** getEvents(ids) and the events overlapping stream-time stretches (up to `limit`), in one read. */
+  eventsAndStretches(ids: readonly string[], stretches: readonly StreamStretch[], limit: number): Promise<EventsAndStretches>;
   /** MemoryBank reinforcement: recalled events get stronger. */
   reinforce(ids: readonly string[], at: number): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { calibrate, confidence, gate, Stage, type SimilarityScale } from './gati
 import { compounds, coverage } from './keywords.js';
 import { ModalityHint, type ParsedQuestion } from './question.js';
 import type { EpisodeHit, MemoryFilter, ReasonMemory } from './ports.js';
+import { guessStretches, StretchListing } from './stretch-listing.js';
 
 export type ReasonSettings = Config['reason'];
 
@@ -48,6 +49,8 @@ export interface Retrieval {
   searchMs: number;
   fusionMs: number;
   detailMs: number;
+  /** The stretches guessed from the first stage's candidates, read with their rows (stretchWindowS). */
+  listing?: StretchListing;
 }
 
 export interface RetrieveInput {
@@ -60,10 +63,11 @@ export interface RetrieveInput {
   /** No words and no example: list the filtered window instead of searching it. */
   browse: boolean;
   /**
-   * Told the first stage's fused ids, best first, as their rows are read: work that depends on
-   * which events lead (widening's listing) can start beside that read instead of after it.
+   * Widening's completion window (seconds either side of a hit) when widening will list stretches
+   * around the hits: the stretches guessed from the first stage's fused ids are then read in the
+   * same query as the candidates' rows (see stretch-listing.ts). Absent: nothing is listed here.
    */
-  onFused?: (ids: readonly string[]) => void;
+  stretchWindowS?: number;
 }
 
 function scaleFor(q: QueryVector, settings: ReasonSettings): SimilarityScale {
@@ -186,8 +190,9 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   }
   // The searches returned ids; the rows of the best fused candidates are read once, together.
   const firstFused = fuseByRank(lists, settings.rrfK);
-  input.onFused?.(firstFused.map((f) => f.id));
-  await readRows(firstFused.slice(0, rowsToRead).map((f) => f.id));
+  const guessed = input.stretchWindowS === undefined ? undefined : guessStretches(firstFused.map((f) => f.id), input.stretchWindowS);
+  const first = await StretchListing.readWith(memory, firstFused.slice(0, rowsToRead).map((f) => f.id).filter((id) => !events.has(id)), guessed);
+  for (const e of first.events) events.set(e.id, e);
   const searchMs = now() - searchStart;
 
   const fusionStart = now();
@@ -252,7 +257,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   for (const r of ranked) r.moments = (momentsByEvent.get(r.event.id) ?? []).sort((a, b) => b.similarity - a.similarity);
   const detailMs = now() - detailStart;
 
-  return { ranked, episodes: uniqueEpisodes, stage, firstConfidence, searchMs, fusionMs, detailMs };
+  return { ranked, episodes: uniqueEpisodes, stage, firstConfidence, searchMs, fusionMs, detailMs, ...(first.listing ? { listing: first.listing } : {}) };
 }
 
 /** Whether an event carries what a question's hints ask about (speech, sound, on-screen text). */

@@ -1,19 +1,12 @@
 // The stretches of stream time that widening lists (the best hit's neighbourhood, the completion
-// windows around the strongest hits), listed once per stream, and a listing that starts before the
-// candidates' rows are read. An event id is eventId(stream, start), so the stretches can be guessed
-// from the fused candidates' ids alone; widening takes the guessed listing only where its
-// stretches cover the ones the rows call for, and lists them itself otherwise. Each LanceDB query
-// costs a few ms whatever it returns: run beside the row read, the listing leaves the question's
-// critical path instead of following it.
+// windows around the strongest hits), and a listing of them read together with the fused
+// candidates' rows. An event id is eventId(stream, start), so the stretches can be guessed from the
+// candidates' ids before any row is read; widening takes that listing only where its stretches
+// cover the ones the rows call for, and lists them itself otherwise. Each LanceDB query costs a
+// few ms whatever it returns, and a question's reads follow one another: read with the candidates,
+// the stretches (full rows, so the cited context needs no read either) leave the critical path.
 import { STREAM_NAME, type StoredEvent } from '../records/event.js';
-import type { EventSpan, ReasonMemory } from './ports.js';
-
-/** A stretch of one stream's time, stream seconds. */
-export interface Stretch {
-  stream: string;
-  start: number;
-  end: number;
-}
+import type { EventSpan, ReasonMemory, StreamStretch } from './ports.js';
 
 /** How far around the best hit the neighbourhood read reaches, in stream seconds. */
 export const NEIGHBOURHOOD_S = 300;
@@ -35,9 +28,9 @@ const GUESSED_LENGTH_S = 60;
 const GUESSED_HITS = 3;
 
 /** Stretches of stream time, merged where they lie within `gapS` of each other in a stream; sorted by stream, then start. */
-export function mergeSpans(spans: readonly Stretch[], gapS = 0): Stretch[] {
+export function mergeSpans(spans: readonly StreamStretch[], gapS = 0): StreamStretch[] {
   const sorted = spans.map((x) => ({ ...x, start: Math.max(0, x.start) })).sort((a, b) => a.stream.localeCompare(b.stream) || a.start - b.start);
-  const out: Stretch[] = [];
+  const out: StreamStretch[] = [];
   for (const span of sorted) {
     const last = out[out.length - 1];
     if (last && last.stream === span.stream && span.start - last.end <= gapS) last.end = Math.max(last.end, span.end);
@@ -64,11 +57,11 @@ export function parseEventId(id: string): { stream: string; start: number } | un
 
 /**
  * What widening will list if the first fused candidates turn out to be the top hits: each hit's
- * guessed span with room for its completion windows, the best one's neighbourhood, merged as
- * closely as completion windows are clustered (so a cluster spanning two hits is covered).
- * Undefined when an id is not an eventId (nothing to guess from).
+ * guessed span with room for its completion windows (`windowS` either side), the best one's
+ * neighbourhood, merged as closely as completion windows are clustered (so a cluster spanning two
+ * hits is covered). Undefined when an id is not an eventId (nothing to guess from).
  */
-export function guessStretches(ids: readonly string[], windowS: number): Stretch[] | undefined {
+export function guessStretches(ids: readonly string[], windowS: number): StreamStretch[] | undefined {
   const top = ids.slice(0, GUESSED_HITS).map(parseEventId);
   if (top.length === 0 || top.some((t) => t === undefined)) return undefined;
   // The id rounds start to the millisecond: a little slack keeps the real start inside.
@@ -80,58 +73,40 @@ export function guessStretches(ids: readonly string[], windowS: number): Stretch
   return mergeSpans(stretches, CLUSTER_GAP_S);
 }
 
-/** One stream's listing and the stretches it covers; `complete` when no row was cut by the limit. */
-interface StreamListing {
-  stretches: Stretch[];
-  rows: StoredEvent[];
-  complete: boolean;
-}
-
 /** The events in a stream's stretches, oldest first (listEvents' order), at most ROWS_PER_STRETCH per stretch. */
-export function listStretches(memory: ReasonMemory, stream: string, stretches: readonly Stretch[]): Promise<EventSpan[]> {
+export function listStretches(memory: ReasonMemory, stream: string, stretches: readonly StreamStretch[]): Promise<EventSpan[]> {
   return memory.listEventSpans({ streams: [stream], streamTimes: stretches }, ROWS_PER_STRETCH * stretches.length);
 }
 
-/** A listing started ahead of widening, from guessed stretches. */
-export class GuessedListing {
-  readonly #streams: Map<string, Promise<StreamListing | undefined>>;
+/** Events listed in guessed stretches, read with the candidates' rows. */
+export class StretchListing {
+  readonly #stretches: readonly StreamStretch[];
+  readonly #rows: readonly StoredEvent[];
 
-  private constructor(streams: Map<string, Promise<StreamListing | undefined>>) {
-    this.#streams = streams;
+  constructor(stretches: readonly StreamStretch[], rows: readonly StoredEvent[]) {
+    this.#stretches = stretches;
+    this.#rows = rows;
   }
 
   /**
-   * Starts listing the guessed stretches of the fused candidates `ids`, one query per stream, as
-   * full rows: the cited context events then need no read of their own. Undefined when there is
-   * nothing to guess from.
+   * Reads the events of `ids` (getEvents) and, in the same query, the events in `stretches`. The
+   * listing is undefined without stretches, or when they held more events than a listing returns.
    */
-  static start(memory: ReasonMemory, ids: readonly string[], windowS: number): GuessedListing | undefined {
-    const guessed = guessStretches(ids, windowS);
-    if (!guessed) return undefined;
-    const streams = new Map<string, Promise<StreamListing | undefined>>();
-    for (const [stream, stretches] of byStream(guessed)) {
-      const limit = ROWS_PER_STRETCH * stretches.length;
-      // A failed guess is only a missed shortcut: widening lists again and meets any real fault itself.
-      const listing = memory.listEvents({ streams: [stream], streamTimes: stretches }, limit).then(
-        (rows) => ({ stretches, rows, complete: rows.length < limit }),
-        () => undefined,
-      );
-      streams.set(stream, listing);
-    }
-    return new GuessedListing(streams);
+  static async readWith(memory: ReasonMemory, ids: readonly string[], stretches: readonly StreamStretch[] | undefined): Promise<{ events: StoredEvent[]; listing?: StretchListing }> {
+    if (!stretches || stretches.length === 0) return { events: await memory.getEvents(ids) };
+    const read = await memory.eventsAndStretches(ids, stretches, ROWS_PER_STRETCH * stretches.length);
+    return read.complete ? { events: read.events, listing: new StretchListing(stretches, read.inStretches) } : { events: read.events };
   }
 
   /**
-   * The events listStretches(stream, stretches) would return, when the guess covers every one of
-   * `stretches` and listed all of its rows; otherwise undefined.
+   * The events listStretches(stream, stretches) would return (here with every column), when the
+   * guess covers every one of `stretches`; otherwise undefined.
    */
-  async covering(stream: string, stretches: readonly Stretch[]): Promise<StoredEvent[] | undefined> {
-    const listing = await this.#streams.get(stream);
-    if (!listing?.complete) return undefined;
-    const covered = stretches.every((s) => listing.stretches.some((g) => g.start <= s.start && s.end <= g.end));
+  covering(stream: string, stretches: readonly StreamStretch[]): StoredEvent[] | undefined {
+    const covered = stretches.every((s) => this.#stretches.some((g) => g.stream === stream && g.start <= s.start && s.end <= g.end));
     if (!covered) return undefined;
     // The store's predicate for an event overlapping a stretch (memoryWhere's streamTimes), on the
     // rows in the store's order: the same rows, in the same order, up to the same limit.
-    return listing.rows.filter((e) => stretches.some((s) => e.end >= s.start && e.start <= s.end)).slice(0, ROWS_PER_STRETCH * stretches.length);
+    return this.#rows.filter((e) => e.stream === stream && stretches.some((s) => e.end >= s.start && e.start <= s.end)).slice(0, ROWS_PER_STRETCH * stretches.length);
   }
 }

@@ -8,7 +8,7 @@ import { bestQuote, coverage } from './keywords.js';
 import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
 import type { EventSpan, MemoryFilter, ReasonMemory } from './ports.js';
 import { anchorsOf, type RankedEvent, type ReasonSettings } from './retrieve.js';
-import { byStream, CLUSTER_GAP_S, listStretches, mergeSpans, NEIGHBOURHOOD_S, type GuessedListing } from './stretch-listing.js';
+import { byStream, CLUSTER_GAP_S, listStretches, mergeSpans, NEIGHBOURHOOD_S, type StretchListing } from './stretch-listing.js';
 
 /** The quote an evidence item shows: the spoken or written words that match, guided by the hints. */
 export function pickQuote(event: StoredEvent, parsed: ParsedQuestion, words: readonly string[]): { quote: string; source: QuoteSource } {
@@ -78,7 +78,7 @@ export async function widenEvidence(
   settings: ReasonSettings,
   question: WidenQuestion,
   ranked: readonly RankedEvent[],
-  guessed?: GuessedListing,
+  guessed?: StretchListing,
 ): Promise<ScoredEvent[]> {
   const { parsed, words, wall, browse } = question;
   const items: ScoredEvent[] = [];
@@ -121,13 +121,13 @@ export async function widenEvidence(
     // parallel: every LanceDB query costs ~5 ms CPU whatever it returns, and a listing per stretch
     // made two or three of them per question. The stretches are listed as spans (id and times)
     // only: of the ~40 events ten minutes of a busy stream hold, a question cites two or three,
-    // and only those rows are read in full. A listing guessed from the candidates' ids, started
-    // beside their row read, answers instead where it covers the stretches (with full rows).
+    // and only those rows are read in full. The stretches guessed from the candidates' ids and read
+    // with their rows (full rows) answer instead where they cover these.
     const known = new Map<string, StoredEvent>(ranked.map((r) => [r.event.id, r.event]));
     const nearby = new Map<string, EventSpan[]>(
       await Promise.all(
         byStream(spans).map(async ([stream, stretches]) => {
-          const listed = await guessed?.covering(stream, stretches);
+          const listed = guessed?.covering(stream, stretches);
           for (const e of listed ?? []) if (!known.has(e.id)) known.set(e.id, e);
           return [stream, listed ?? (await listStretches(memory, stream, stretches))] as const;
         }),

@@ -150,6 +150,11 @@ export interface ListEventsOptions extends MemoryFilter {
   descending?: boolean;
 }
 
+/** A stretch of one stream's time (stream seconds). */
+export interface StreamStretch extends StreamWindow {
+  stream: string;
+}
+
 /** Where and when an event is, without its text: enough to pick events by time before reading them. */
 export interface EventSpan {
   id: string;

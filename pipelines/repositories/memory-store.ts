@@ -9,7 +9,7 @@ import { MemoryRetention } from './memory-retention.js';
 import { MemorySearch, type SearchOptions } from './memory-search.js';
 import type {
   EpisodeWrite, EventSpan, EventWrite, Hit, ListEventsOptions, MemoryFilter, MemoryStats, MemoryTableName, MomentWrite, PreviousEvent, RowOf,
-  SpaceInfo, StoredEpisode, StoredMoment, StreamWindow, Vectors,
+  SpaceInfo, StoredEpisode, StoredMoment, StreamStretch, StreamWindow, Vectors,
 } from './memory-schema.js';
 import { MemoryTables, type LanceAccess } from './memory-tables.js';
 
@@ -88,6 +88,10 @@ export class MemoryStore {
   /** Events by id in one read, in the order asked (merged ids find the event that absorbed them). */
   getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
     return this.#reads.getEvents(ids);
+  }
+  /** getEvents(ids) and the events overlapping stream-time stretches (listEvents' order, up to `limit`), in one read. */
+  eventsAndStretches(ids: readonly string[], stretches: readonly StreamStretch[], limit: number): ReturnType<MemoryReads['eventsAndStretches']> {
+    return this.#reads.eventsAndStretches(ids, stretches, limit);
   }
   hasEvent(id: string): Promise<boolean> {
     return this.#reads.hasEvent(id);

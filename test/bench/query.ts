@@ -174,6 +174,7 @@ async function measure(deps: ReasonDeps, rounds: number, profile: StoreProfile) 
   for (const q of QUESTIONS) await answerQuestion(deps, { question: q, now: NOW }, signal);
   profile.clear();
   const totals: number[] = [];
+  const byQuestion = new Map<string, number[]>(QUESTIONS.map((q) => [q, []]));
   const sums: Record<keyof QueryTimings, number> = { totalMs: 0, parseMs: 0, embedMs: 0, searchMs: 0, fusionMs: 0, detailMs: 0, answerMs: 0 };
   // CPU of every thread of the process (LanceDB's included): what a question costs a quiet machine.
   const cpuStart = process.cpuUsage();
@@ -181,7 +182,9 @@ async function measure(deps: ReasonDeps, rounds: number, profile: StoreProfile) 
     for (const q of QUESTIONS) {
       const start = performance.now();
       const a = await answerQuestion(deps, { question: q, now: NOW }, signal);
-      totals.push(performance.now() - start);
+      const elapsed = performance.now() - start;
+      totals.push(elapsed);
+      byQuestion.get(q)?.push(elapsed);
       for (const key of Object.keys(sums) as (keyof QueryTimings)[]) sums[key] += a.timings[key];
     }
   }
@@ -213,6 +216,8 @@ async function measure(deps: ReasonDeps, rounds: number, profile: StoreProfile) 
       answerWriting: round(sums.answerMs / totals.length),
     },
     storeCalls,
+    // Which questions hold the median up: each question's own p50 over the rounds.
+    p50MsByQuestion: Object.fromEntries([...byQuestion].map(([q, ms]) => [q, round(percentile([...ms].sort((a, b) => a - b), 50))])),
   };
 }
 

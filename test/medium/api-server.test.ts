@@ -85,6 +85,10 @@ describe('open loopback server (no keys configured)', () => {
       expect(recent).toBeGreaterThan(0.1);
       expect(recent).toBeLessThan(2);
       expect(sampleValue(exp, 'engram_queue_jobs', { queue: 'segment', state: 'completed' })).toBe(3);
+      // One process runs a segment worker on this prefix, none a perceive worker.
+      expect(sampleValue(exp, 'engram_queue_workers', { queue: 'segment' })).toBe(1);
+      expect(sampleValue(exp, 'engram_queue_workers', { queue: 'perceive' })).toBe(0);
+      expect(await worker.queues.workers(QueueName.Segment)).toEqual([expect.objectContaining({ pid: process.pid })]);
     } finally {
       undo();
     }

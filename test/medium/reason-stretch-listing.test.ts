@@ -1,7 +1,8 @@
-// The listing widening guesses from the fused candidates' ids (started beside their row read) must
-// cite exactly what widening's own listing cites, over the real LanceDB store: when the guess covers
-// (events up to a minute long) it replaces that listing, and when it does not (a merged event of
-// several minutes, hits that are not the first candidates) widening lists again and answers the same.
+// The stretches guessed from the fused candidates' ids (read in the same query as their rows) must
+// make widening cite exactly what its own listing makes it cite, over the real LanceDB store: when
+// the guess covers (events up to a minute long) it replaces that listing and the context read, and
+// when it does not (a merged event of several minutes, hits that are not the first candidates)
+// widening lists again and cites the same.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { SourceKind } from '../../pipelines/reason/fusion.js';
 import type { ReasonMemory } from '../../pipelines/reason/ports.js';
 import { parseQuestion } from '../../pipelines/reason/question.js';
 import type { RankedEvent } from '../../pipelines/reason/retrieve.js';
-import { GuessedListing } from '../../pipelines/reason/stretch-listing.js';
+import { guessStretches, StretchListing } from '../../pipelines/reason/stretch-listing.js';
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
@@ -76,7 +77,11 @@ function counted(calls: Map<string, number>): ReasonMemory {
 async function widen(hits: readonly string[], fused: readonly string[] | undefined, question = 'what did they say about the words?') {
   const calls = new Map<string, number>();
   const reads = counted(calls);
-  const guessed = fused ? GuessedListing.start(reads, fused, WINDOW_S) : undefined;
+  // What retrieval reads: the candidates' rows, with the stretches guessed from them when asked to.
+  const read = await StretchListing.readWith(reads, hits, fused ? guessStretches(fused, WINDOW_S) : undefined);
+  expect(read.events.map((e) => e.id)).toEqual(hits);
+  calls.clear();
+  const guessed = read.listing;
   const parsed = parseQuestion(question, { now: EPOCH + 86_400_000, timeZone: 'UTC', streams: ['garage', 'porch'] });
   const items = await widenEvidence(reads, settings, { parsed, words: parsed.keywords, wall: undefined, browse: false }, ranked(hits), guessed);
   return { evidence: items.map((i) => ({ id: i.event.id, role: i.role, quote: i.quote, thumbnail: i.thumbnail })), calls: Object.fromEntries(calls) };
@@ -106,9 +111,10 @@ describe('the stretch listing guessed from candidate ids', () => {
       const guessed = await widen(hits, hits);
       expect(guessed.evidence).toEqual(alone.evidence);
       expect(guessed.evidence.filter((e) => e.role === 'context').length).toBeGreaterThan(0);
-      // One guessed listing per stream of the hits, and widening's own listing not made.
-      expect(guessed.calls.listEventSpans ?? 0).toBe(0);
-      expect(guessed.calls.listEvents).toBe(new Set(hits.map((id) => id.split('.')[0])).size);
+      // Widening made no listing and no read of its own; alone it made a listing per stream and a context read.
+      expect(guessed.calls).toEqual({});
+      expect(alone.calls.listEventSpans).toBe(new Set(hits.map((id) => id.split('.')[0])).size);
+      expect(alone.calls.getEvents).toBe(1);
     }
   });
 
@@ -126,6 +132,18 @@ describe('the stretch listing guessed from candidate ids', () => {
   });
 
   it('guesses nothing from ids that are not made by eventId', () => {
-    expect(GuessedListing.start(memory, ['e1', 'garage.12'], WINDOW_S)).toBeUndefined();
+    expect(guessStretches(['e1', 'garage.12'], WINDOW_S)).toBeUndefined();
+    expect(guessStretches([g(480), 'e1'], WINDOW_S)).toBeUndefined();
+  });
+
+  it('reads candidates that lie outside the stretches, and merged ids, in the order asked', async () => {
+    // Candidate ids from far away and a merged id (garage.1000 absorbed garage.1200) come back like getEvents.
+    const ids = [p(200), g(1200), g(480), 'garage.9999999999'];
+    await store.upsertEvents([{ ...(scene().find((e) => e.id === g(1000)) as EventWrite), mergedIds: [g(1000), g(1200)] }]);
+    const read = await StretchListing.readWith(memory, ids, guessStretches([g(480)], WINDOW_S));
+    expect(read.events.map((e) => e.id)).toEqual((await memory.getEvents(ids)).map((e) => e.id));
+    expect(read.events.map((e) => e.id)).toEqual([p(200), g(1000), g(480)]);
+    expect(read.listing?.covering('garage', [{ stream: 'garage', start: 470, end: 500 }])?.map((e) => e.id)).toEqual([g(468), g(480), g(492)]);
+    expect(read.listing?.covering('porch', [{ stream: 'porch', start: 190, end: 210 }])).toBeUndefined();
   });
 });
