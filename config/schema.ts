@@ -535,8 +535,25 @@ export const GatingSchema = z
     minArea: z.number().min(0).max(1).default(0.004),
     /** Weight of each keyframe in the running background behind the recorded change signal. @defaultValue 0.1 */
     backgroundAlpha: z.number().min(0).max(1).default(0.1),
-    /** The object detector (centernet-coco). @defaultValue { enabled: true, refreshSeconds: 10 } */
-    detect: modelGate(10),
+    /**
+     * The object detector (centernet-coco). With `crops` (and the centernet-coco-320 crop graph
+     * installed), a run after a change small enough looks only at a window around the changed
+     * pixels, at 320x320, and keeps the earlier detections clear of it (pipelines/perceive/
+     * detect-window.ts); first runs, refreshes and large changes see the whole frame at 512x512.
+     * @defaultValue { enabled: true, refreshSeconds: 10, crops: false }
+     */
+    detect: modelGate(10)
+      .unwrap()
+      .extend({
+        /**
+         * Detect on a window of the change with the crop graph where it fits (0.39x the CPU of a
+         * whole-frame call). Off by default: detections near the score floor (top-down vehicles at
+         * 0.12-0.15) come out differently on a window, and on car-detection.mp4 that lost the lane's
+         * only car event (models/runtime/DETECT-NOTES.md). @defaultValue false
+         */
+        crops: z.boolean().default(false),
+      })
+      .prefault({}),
     /** Image embeddings (CLIP-family spaces; the visual signature always runs). @defaultValue { enabled: true, refreshSeconds: 10 } */
     image: modelGate(10),
     /**

@@ -48,6 +48,8 @@ export class Context {
   private readonly layoutCache = new Map<string, string>();
   private readonly scalars = new Map<string, string>();
   private uid = 0;
+  /** Set when the input is converted at another size than traced: Resize targets scale by it ([h, w]). */
+  spatialScale: [number, number] | undefined;
 
   constructor(readonly model: string) {}
 

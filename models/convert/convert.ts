@@ -18,6 +18,13 @@ export interface ConvertOptions {
   batch?: 'dynamic' | number;
   /** Output tensor names; default the signature's outputs, else every node nobody reads. */
   outputs?: string[];
+  /**
+   * [height, width] to fix the image input at instead of the traced size (a fully convolutional
+   * graph runs at any size, but the converter needs known sizes for SAME padding). Resize targets,
+   * which TF.js stores as constants of the traced size, scale by the same factor; a graph whose
+   * constants do not scale (a reshape to the traced map's size) fails where it reads them.
+   */
+  inputSize?: [number, number];
 }
 
 export interface Converted {
@@ -92,6 +99,17 @@ const spec = (name: string, v: Value): TensorSpec => ({
   shape: v.shape.map((d, i) => (d === null ? (i === 0 ? 'batch' : `d${i}`) : d)),
 });
 
+/** Fixes an NHWC image input at another height and width and tells Resize nodes the scale. */
+function resizeInput(ctx: Context, node: TfNode, shape: (number | null)[], [height, width]: [number, number]): void {
+  const [traceH, traceW] = [shape[1], shape[2]];
+  if (shape.length !== 4 || typeof traceH !== 'number' || typeof traceW !== 'number') ctx.fail(node, `inputSize needs an NHWC input of known height and width, the graph says [${shape.join(',')}]`);
+  if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) ctx.fail(node, `inputSize ${height}x${width} is not a positive whole size`);
+  if (ctx.spatialScale) ctx.fail(node, 'inputSize works on a graph with one image input');
+  ctx.spatialScale = [height / traceH, width / traceW];
+  shape[1] = height;
+  shape[2] = width;
+}
+
 export function convertTfjsGraph(graph: TfjsGraph, options: ConvertOptions = {}): Converted {
   const ctx = new Context(graph.name);
   const outputs = options.outputs ?? defaultOutputs(graph);
@@ -115,6 +133,7 @@ export function convertTfjsGraph(graph: TfjsGraph, options: ConvertOptions = {})
         if (i === 0 && options.batch !== undefined) return options.batch === 'dynamic' ? null : options.batch;
         return d < 0 ? null : d;
       });
+      if (options.inputSize) resizeInput(ctx, node, shape, options.inputSize);
       const dtype = tfType(ctx, node, 'dtype');
       const name = sigInputs.get(node.name) ?? node.name;
       ctx.set(node.name, { onnx: name, dtype, shape, nchw: false, tf: node.name });

@@ -26,6 +26,10 @@ export interface HumanModel {
   batch: 'dynamic' | 1;
   image: ImagePreprocess;
   extra: Record<string, unknown>;
+  /** Graph outputs to keep (default: the signature's). */
+  outputs?: string[];
+  /** [height, width] to convert the image input at, when not the traced size (convertTfjsGraph inputSize). */
+  inputSize?: [number, number];
 }
 
 /** Pixel values 0..255 reach the model unchanged: (v/255 - 0) / (1/255). */
@@ -50,6 +54,32 @@ export const HUMAN_MODELS: readonly HumanModel[] = [
       labels: COCO_LABELS,
       input: { layout: 'NHWC', dtype: 'float32', range: [0, 255], resize: 'stretch the whole frame to 512x512 (bilinear), as human src/object/centernet.ts' },
       outputs: { detections: 'tower_0/detections', heatmap: 'tower_0/keypoints', sizes: 'tower_0/wh' },
+    },
+  },
+  {
+    // The same weights at a smaller fixed input, for changed-region crops (pipelines/perceive/detect-window.ts).
+    // The in-graph top-100 decode reads constants of the traced 128x128 map (a reshape to 16384 rows,
+    // a row width of 128), so it is left out and models/runtime/centernet-maps.ts decodes the maps.
+    name: 'centernet-coco-320',
+    source: 'centernet',
+    task: ModelTask.ObjectDetection,
+    role: 'crops',
+    description: 'CenterNet on MobileNetV3, COCO-80, converted at 320x320 for crops of the changed region: tower_0/keypoints [N,80,80,80] class heatmap (sigmoid) and tower_0/wh [N,80,80,4] = left, top, right, bottom distances (input pixels) from each cell centre x 4; decoded in TypeScript',
+    license: 'MIT (as shipped in @vladmandic/human); weights trained by github.com/610265158/mobilenetv3_centernet',
+    sha256: {
+      'models/centernet.json': 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
+      'models/centernet.bin': '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef',
+    },
+    batch: 'dynamic',
+    inputSize: [320, 320],
+    outputs: ['tower_0/keypoints', 'tower_0/wh'],
+    image: { size: 320, crop: 'stretch', ...RAW_0_255 },
+    extra: {
+      labels: COCO_LABELS,
+      cropsFor: 'centernet-coco',
+      stride: 4,
+      input: { layout: 'NHWC', dtype: 'float32', range: [0, 255], resize: 'a window of the frame (the changed region, padded, with the frame\'s aspect) stretched to 320x320 (bilinear)' },
+      outputs: { heatmap: 'tower_0/keypoints', sizes: 'tower_0/wh' },
     },
   },
   {

@@ -61,29 +61,39 @@ export function preprocessImage(frame: RgbFrame, spec: ImagePreprocess, out: Flo
   sampleChw(frame, out, offset, spec.size, spec.size, window, spec.mean, spec.std);
 }
 
+/** A rectangle of a frame in whole pixels, inside it. */
+export interface PixelWindow {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 /**
- * Writes a frame stretched to size x size as HWC floats 0..255 into out at offset, resampled the
+ * Writes a frame (or a window of it) stretched to size x size as HWC floats 0..255 into out at offset, resampled the
  * way TF.js's resizeBilinear does by default (no half-pixel centres, no corner alignment: output
  * pixel x reads source x * width / size), which is what the TF.js detectors were fed.
  */
-export function stretchHwc(frame: RgbFrame, size: number, out: Float32Array, offset: number): void {
+export function stretchHwc(frame: RgbFrame, size: number, out: Float32Array, offset: number, window?: PixelWindow): void {
   const { rgb, width, height } = frame;
-  const sx = width / size;
-  const sy = height / size;
+  // A window (a crop for the detector) is sampled the same way, from its own origin.
+  const { x: ox, y: oy, w: ww, h: wh } = window ?? { x: 0, y: 0, w: width, h: height };
+  const sx = ww / size;
+  const sy = wh / size;
   // The source columns and weights are the same on every row: worked out once per call, they take
   // the floors and clamps out of the per-pixel loop (this runs on 262,144 pixels per detector input).
   const left = new Int32Array(size);
   const right = new Int32Array(size);
   const weight = new Float32Array(size);
   for (let x = 0; x < size; x += 1) {
-    const fx = x * sx;
+    const fx = ox + x * sx;
     const x0 = Math.min(Math.floor(fx), width - 1);
     left[x] = x0 * 3;
     right[x] = Math.min(x0 + 1, width - 1) * 3;
     weight[x] = fx - x0;
   }
   for (let y = 0; y < size; y += 1) {
-    const fy = y * sy;
+    const fy = oy + y * sy;
     const y0 = Math.min(Math.floor(fy), height - 1);
     const top0 = y0 * width * 3;
     const bottom0 = Math.min(y0 + 1, height - 1) * width * 3;

@@ -132,15 +132,22 @@ describe('setup conversion (engram models convert)', () => {
     expect(redone).toMatchObject({ state: 'converted', sha256: first?.sha256 });
   });
 
-  it('all four convert, and each manifest matches its ONNX graph as a session opens it', { timeout: 120_000 }, async () => {
+  it('converts centernet at another input size only where its resize targets scale to whole sizes', { timeout: 60_000 }, () => {
+    const graph = readTfjsFiles(join(humanPackageDir(), 'models/centernet.json'), 'centernet-coco');
+    const converted = convertTfjsGraph(graph, { batch: 1, inputSize: [320, 320], outputs: ['tower_0/keypoints'] });
+    expect(converted.outputs[0]?.shape).toEqual([1, 80, 80, 80]);
+    expect(errorOf(() => convertTfjsGraph(graph, { batch: 1, inputSize: [300, 300], outputs: ['tower_0/keypoints'] })).message).toMatch(/node tower_0\/CenternetHead\/c5_upsample\/up_sampling2d\/ResizeBilinear \(ResizeBilinear\): the traced size 32x32 does not scale/);
+  });
+
+  it('all five convert (centernet twice: 512 for frames, 320 for crops), and each manifest matches its ONNX graph as a session opens it', { timeout: 120_000 }, async () => {
     const modelsDir = join(tmp, 'all');
     const results = await convertInstalled({ modelsDir });
-    expect(results.map((r) => [r.name, r.dynamicBatch])).toEqual([['centernet-coco', false], ['blazeface', true], ['faceres', true], ['movenet-lightning', false]]);
+    expect(results.map((r) => [r.name, r.dynamicBatch])).toEqual([['centernet-coco', false], ['centernet-coco-320', true], ['blazeface', true], ['faceres', true], ['movenet-lightning', false]]);
     const log = { info: () => undefined, warn: () => undefined };
     for (const r of results) {
       const manifest = readManifest(join(r.dir, 'manifest.json'));
       const [role, graph] = Object.entries(manifest.graphs)[0]!;
-      expect(role).toBe({ 'centernet-coco': 'detector', blazeface: 'detector', faceres: 'descriptor', 'movenet-lightning': 'pose' }[r.name]);
+      expect(role).toBe({ 'centernet-coco': 'detector', 'centernet-coco-320': 'crops', blazeface: 'detector', faceres: 'descriptor', 'movenet-lightning': 'pose' }[r.name]);
       const { session } = await openSession(r.name, join(r.dir, graph.file), ModelsSchema.parse({ provider: 'cpu' }), log);
       expect(() => checkSignature(r.name, graph.file, session, graph)).not.toThrow();
       await session.release();
@@ -149,9 +156,14 @@ describe('setup conversion (engram models convert)', () => {
     expect(centernet.extra['labels']).toHaveLength(80);
     expect((centernet.extra['labels'] as string[])[39]).toBe('bottle');
     expect(centernet.preprocessing.image).toMatchObject({ size: 512, crop: 'stretch' });
+    const crops = readManifest(join(modelsDir, 'centernet-coco-320', 'manifest.json'));
+    expect(crops.extra['cropsFor']).toBe('centernet-coco');
+    expect(crops.extra['labels']).toEqual(centernet.extra['labels']);
+    expect(crops.graphs.crops?.inputs[0]?.shape).toEqual(['batch', 320, 320, 3]);
+    expect(crops.graphs.crops?.outputs.map((o) => [o.name, o.shape])).toEqual([['tower_0/keypoints', ['batch', 80, 80, 80]], ['tower_0/wh', ['batch', 80, 80, 4]]]);
   });
 
   it('an unknown model name lists the convertible ones', async () => {
-    await expect(convertInstalled({ modelsDir: join(tmp, 'm2'), names: ['yolo'] })).rejects.toThrow(/cannot convert yolo: convertible models are centernet-coco, blazeface, faceres, movenet-lightning/);
+    await expect(convertInstalled({ modelsDir: join(tmp, 'm2'), names: ['yolo'] })).rejects.toThrow(/cannot convert yolo: convertible models are centernet-coco, centernet-coco-320, blazeface, faceres, movenet-lightning/);
   });
 });

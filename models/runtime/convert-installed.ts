@@ -95,7 +95,7 @@ export function humanModelNames(): string[] {
 }
 
 /**
- * Converts the named models (default all four). `force` converts even when up to date. A failure in one
+ * Converts the named models (default all of them). `force` converts even when up to date. A failure in one
  * model is thrown after the others were tried, naming each model that failed.
  */
 export async function convertInstalled(options: { modelsDir: string; names?: string[]; force?: boolean; packageDir?: string }): Promise<ConvertResult[]> {
@@ -118,7 +118,7 @@ export async function convertInstalled(options: { modelsDir: string; names?: str
         continue;
       }
       const graph = readTfjsFiles(join(pkgDir, 'models', `${spec.source}.json`), spec.name);
-      const converted = convertTfjsGraph(graph, { batch: spec.batch });
+      const converted = convertTfjsGraph(graph, { batch: spec.batch, ...(spec.outputs ? { outputs: spec.outputs } : {}), ...(spec.inputSize ? { inputSize: spec.inputSize } : {}) });
       mkdirSync(dir, { recursive: true });
       const onnx = join(dir, ONNX_FILE);
       writeFileSync(`${onnx}.part`, converted.onnx);

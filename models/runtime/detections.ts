@@ -73,3 +73,8 @@ export function decodeDetections(rows: Float32Array, frame: { width: number; hei
   }
   return survivors.filter((c) => c.score >= threshold(c.label) && (!kept || kept.has(c.label))).slice(0, filter.maxPerFrame);
 }
+
+/** A box found in a window of a frame, moved to the frame's pixels. */
+export function shiftBox(box: ObjectBox['box'], window: { x: number; y: number }): ObjectBox['box'] {
+  return [round1(box[0] + window.x), round1(box[1] + window.y), round1(box[2] + window.x), round1(box[3] + window.y)];
+}

@@ -7,8 +7,9 @@ import type * as ortTypes from 'onnxruntime-node';
 import type { EngramPaths } from '../../config/load.js';
 import type { Config, ModelsConfig } from '../../config/schema.js';
 import { ModelTask, type Manifest, type GraphSpec, type ModelOrigin } from '../manifest/schema.js';
-import { checkFrame, preprocessImage, stretchHwc, type RgbFrame } from '../preprocess/image.js';
-import { decodeDetections, type DetectionFilter, type ObjectBox } from './detections.js';
+import { checkFrame, preprocessImage, stretchHwc, type PixelWindow, type RgbFrame } from '../preprocess/image.js';
+import { decodeCenternetMaps } from './centernet-maps.js';
+import { decodeDetections, shiftBox, type DetectionFilter, type ObjectBox } from './detections.js';
 import { blazefaceAnchors, decodeFaces, type FaceBox, type FaceDecodeOptions } from './face-detections.js';
 import { audioLevels, type AudioLevels } from '../preprocess/levels.js';
 import { clapFeatures, resampleLinear, type MelSpec } from '../preprocess/mel.js';
@@ -229,7 +230,9 @@ export class ModelRepository {
     if (this.installed(ModelTask.VoiceActivity).length > 0) await this.detectSpeech(new Float32Array(16_000));
     if (this.installed(ModelTask.Ocr).length > 0) await this.readText(frame);
     if (this.installed(ModelTask.SpeechRecognition).length > 0) await this.transcribe(new Float32Array(16_000));
-    if (this.detector()) await this.detectObjects([frame], { labels: [], minScore: 1, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 1 });
+    const quiet = { labels: [], minScore: 1, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 1 };
+    if (this.detector()) await this.detectObjects([frame], quiet);
+    if (this.cropDetector()) await this.detectObjectsIn([{ frame, window: { x: 0, y: 0, w: frame.width, h: frame.height } }], quiet);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -395,7 +398,8 @@ export class ModelRepository {
 
   /** The installed object detector and what its manifest says about input, output and labels. */
   private detector(): { entry: CatalogEntry; size: number; labels: string[]; output: string; batch: number } | undefined {
-    const entry = this.entryFor(ModelTask.ObjectDetection);
+    // A crop graph (extra.cropsFor) is the same detector at a smaller input, never the frame detector.
+    const entry = this.installed(ModelTask.ObjectDetection).find((e) => e.manifest.extra.cropsFor === undefined);
     if (!entry) return undefined;
     const m = entry.manifest;
     const graph = m.graphs.detector;
@@ -439,6 +443,65 @@ export class ModelRepository {
     });
     const rows = await this.rawBatcher(d.entry, 'detector', d.output, d.batch).submitAll(items, signal);
     return rows.map((r, i) => decodeDetections(r, frames[i]!, d.size, d.labels, filter));
+  }
+
+  /**
+   * The crop detector for the installed frame detector (manifest extra.cropsFor names it), with its
+   * square input side; undefined when none is installed or its labels differ.
+   */
+  private cropDetector(): { entry: CatalogEntry; size: number; heatmap: string; sizes: string; stride: number } | undefined {
+    const frame = this.detector();
+    if (!frame) return undefined;
+    const entry = this.installed(ModelTask.ObjectDetection).find((e) => e.manifest.extra.cropsFor === frame.entry.manifest.name);
+    if (!entry) return undefined;
+    const m = entry.manifest;
+    const graph = m.graphs.crops;
+    const outputs = m.extra.outputs as { heatmap?: unknown; sizes?: unknown } | undefined;
+    const size = graph?.inputs[0]?.shape[1];
+    if (!graph || typeof size !== 'number' || graph.inputs[0]?.shape[2] !== size || typeof outputs?.heatmap !== 'string' || typeof outputs.sizes !== 'string') {
+      throw new ModelError(`model ${m.name}: manifest ${entry.manifestPath} needs a "crops" graph with an NHWC [N,S,S,3] input and extra.outputs.heatmap and .sizes`);
+    }
+    if (JSON.stringify(m.extra.labels) !== JSON.stringify(frame.labels)) throw new ModelError(`model ${m.name}: its labels differ from ${frame.entry.manifest.name}'s; it cannot stand in for it on crops`);
+    return { entry, size, heatmap: outputs.heatmap, sizes: outputs.sizes, stride: typeof m.extra.stride === 'number' ? m.extra.stride : 4 };
+  }
+
+  /** Input sides of the frame detector and of its crop graph (undefined: no crop graph installed). */
+  detectorSizes(): { frame: number; crop: number | undefined } | undefined {
+    const d = this.detector();
+    return d ? { frame: d.size, crop: this.cropDetector()?.size } : undefined;
+  }
+
+  /**
+   * Objects inside a window of each frame, with the crop graph: the window stretched to its square
+   * input, its maps decoded (centernet-maps.ts), boxes mapped back to the frame's pixels and
+   * filtered like detectObjects'. Objects cut by the window's edge come back cut.
+   */
+  async detectObjectsIn(items: { frame: RgbFrame; window: PixelWindow }[], filter: DetectionFilter, signal?: AbortSignal): Promise<ObjectBox[][]> {
+    const d = this.detector();
+    const c = this.cropDetector();
+    if (!d || !c) throw new ModelError('no crop detector is installed (npm run setup converts centernet-coco-320 from @vladmandic/human)');
+    for (const { frame, window: w } of items) {
+      const problem = checkFrame(frame) ?? (w.x >= 0 && w.y >= 0 && w.w > 0 && w.h > 0 && w.x + w.w <= frame.width && w.y + w.h <= frame.height ? undefined : `window ${JSON.stringify(w)} is not inside the ${frame.width}x${frame.height} frame`);
+      if (problem) throw new ModelError(`detectObjectsIn: ${problem}`);
+    }
+    if (items.length === 0) return [];
+    const { session, spec } = await this.graph(c.entry, 'crops');
+    throwIfAborted(signal);
+    const per = c.size * c.size * 3;
+    const data = new Float32Array(items.length * per);
+    items.forEach((it, i) => stretchHwc(it.frame, c.size, data, i * per, it.window));
+    const started = performance.now();
+    const out = await session.run({ [spec.inputs[0]!.name]: new ort.Tensor('float32', data, [items.length, c.size, c.size, 3]) }, [c.heatmap, c.sizes]);
+    observeInference(c.entry.manifest.name, (performance.now() - started) / 1000, items.length);
+    const heat = (out[c.heatmap] as ortTypes.Tensor).data as Float32Array;
+    const sizes = (out[c.sizes] as ortTypes.Tensor).data as Float32Array;
+    const cells = c.size / c.stride;
+    const classes = heat.length / items.length / (cells * cells);
+    const floor = Math.min(filter.minScore, ...Object.values(filter.thresholds));
+    return items.map(({ window: w }, i) => {
+      const maps = { heatmap: heat.subarray(i * cells * cells * classes, (i + 1) * cells * cells * classes), sizes: sizes.subarray(i * cells * cells * 4, (i + 1) * cells * cells * 4), height: cells, width: cells, classes, stride: c.stride };
+      return decodeDetections(decodeCenternetMaps(maps, floor), { width: w.w, height: w.h }, c.size, d.labels, filter).map((o) => ({ ...o, box: shiftBox(o.box, w) }));
+    });
   }
 
   /** A batcher that returns one graph output per item as it is (no pooling or normalising). */

@@ -1,6 +1,7 @@
 // How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (I420 as
-// pgmyuv images on pipe:3; readers get RGB24 from decodeChunk), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure:
-// it only builds arguments, so every source kind can be checked without a device.
+// pgmyuv images on pipe:3; readers get RGB24 from decodeChunk), their JPEG thumbnails (pipe:5)
+// and 16 kHz mono float PCM (pipe:4). Pure: it only builds arguments, so every source kind can be
+// checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from '../records/chunk.js';
 import { SourceError, type SourceSpec } from '../records/source.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PerceiveSchema, DetectSchema, FacesSchema } from '../../config/schema.js';
 import type { Chunk } from '../records/chunk.js';
 import type { Detection } from '../records/event.js';
-import { decodeGateState, type GateMarks, type GateState, type GateWrite } from '../records/gate-state.js';
+import type { GateMarks } from '../records/gate-state.js';
+import { MemoryGates } from '../../test/helpers/memory-gates.js';
 import { decodeRecord, encodeRecord } from '../records/perception.js';
 import { changedArea, greyCopy } from './change-signal.js';
 import { perceiveChunk, type PerceptionModels, type ReadLine } from './perceive-chunk.js';
@@ -18,20 +19,6 @@ function frame(objectAt?: number, shade = 90): Uint8Array {
     for (let y = 30; y < 60; y += 1) for (let x = objectAt; x < objectAt + 30; x += 1) rgb.fill(240, (y * W + x) * 3, (y * W + x) * 3 + 3);
   }
   return rgb;
-}
-
-/** The Redis store's rule (a field is written only forward in stream time), over a Map, through the real encoding. */
-class MemoryGates implements GateMarks {
-  readonly fields = new Map<string, { t: number; value: string }>();
-  async loadGate(): Promise<GateState> {
-    return decodeGateState(Object.fromEntries([...this.fields].map(([k, v]) => [k, v.value])));
-  }
-  async saveGate(_stream: string, writes: GateWrite[]): Promise<void> {
-    for (const w of writes) {
-      const held = this.fields.get(w.field);
-      if (!held || held.t < w.t) this.fields.set(w.field, { t: w.t, value: w.value });
-    }
-  }
 }
 
 /** Models that count their runs; the detector reports the bright square where it is. */

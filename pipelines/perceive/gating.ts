@@ -18,9 +18,10 @@ export interface ChangeOptions {
 /**
  * Per keyframe: null (not eligible: the model has nothing to do there), run, or carry from a run.
  * A run because the picture changed names the picture it changed from (`since`), so a model may
- * look again only where it changed; a run without it (first, refresh, gating off) sees it all.
+ * look again only where it changed (`sinceFrom`: the stored mark or the chunk's keyframe whose run
+ * it was); a run without it (first, refresh, gating off) sees it all.
  */
-export type GateDecision = null | { run: true; since?: GreyFrame } | { run: false; from: 'mark' | number; t: number };
+export type GateDecision = null | { run: true; since?: GreyFrame; sinceFrom?: 'mark' | number } | { run: false; from: 'mark' | number; t: number };
 
 interface GatedKeyframe {
   t: number;
@@ -40,9 +41,9 @@ export function planGate(keyframes: GatedKeyframe[], eligible: boolean[], mark: 
       const usable = ref.t < k.t && k.t - ref.t < gate.refreshSeconds;
       if (usable) {
         if (changedArea(k.grey, ref.grey, change.pixelThreshold) < change.minArea) return { run: false, from: ref.from, t: ref.t };
-        const since = ref.grey;
+        const since = { since: ref.grey, sinceFrom: ref.from };
         ref = { t: k.t, grey: k.grey, from: i };
-        return { run: true, since };
+        return { run: true, ...since };
       }
     }
     ref = { t: k.t, grey: k.grey, from: i };

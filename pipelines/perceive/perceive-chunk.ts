@@ -14,6 +14,7 @@ import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
 import { changedBox, greyCopy, type GreyFrame } from './change-signal.js';
+import { detectWindow, mergeWindow, type DetectWindow } from './detect-window.js';
 import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
 import type { StreamLanes } from './stream-lanes.js';
 
@@ -44,6 +45,10 @@ export interface PerceptionModels {
   readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[], region?: Box): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
+  /** Objects inside a window of each frame with the smaller crop graph, boxes in the frame's pixels (ModelRepository.detectObjectsIn). */
+  detectObjectsIn?(items: { frame: Frame; window: DetectWindow }[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
+  /** Square input sides of the frame detector and its crop graph (crop undefined: none installed). */
+  detectorSizes?(): { frame: number; crop: number | undefined } | undefined;
   /** Face detection and descriptors (ModelRepository); faceDescriptorSize() is undefined while blazeface or faceres is missing. */
   detectFaces?: FaceModels['detectFaces'];
   faceDescriptorSize?: FaceModels['faceDescriptorSize'];
@@ -177,7 +182,8 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   const imageSpaces = models.spaces().filter((s) => s.modalities.includes('image') && s.id !== SIGNATURE_SPACE);
   const imageVectors = new Map<string, Float32Array[]>();
   const detect = deps.detect;
-  const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection');
+  // The crop graph alone (centernet-coco-320 without centernet-coco) is no detector: detectorSizes says so.
+  const detecting = frames.length > 0 && detect?.enabled === true && models.detectObjects !== undefined && installed(models, 'object-detection') && (models.detectorSizes ? models.detectorSizes() !== undefined : true);
   const embed = async (space: string) => {
     const field = `image:${space}`;
     const mark = state.marks[field] as GateMark<Float32Array> | undefined;
@@ -191,7 +197,7 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
     if (!detecting) return undefined;
     const mark = state.marks.detect as GateMark<Detection[]> | undefined;
     const plan = planGate(gated, everyKeyframe, mark, gating.detect, change);
-    const out = await runGated('detect', gated, plan, mark, (indices) => (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>).call(models, indices.map((i) => frames[i] as Frame), detect as DetectOptions, signal));
+    const out = await runGated('detect', gated, plan, mark, (indices) => detectKeyframes(indices, frames, gated, plan, mark, detect as DetectOptions, options, models, signal));
     writes.push(out.write);
     noteCarried('detect', out.carriedFrom, plan);
     return out.results;
@@ -211,6 +217,46 @@ async function perceiveGated(chunk: Chunk, frames: Frame[], gated: GatedFrame[],
   }
   await deps.gates.saveGate(chunk.stream, writes.filter((w): w is GateWrite => w !== undefined));
   return { imageVectors, detections, ocr: ocr.lines, faces: faces?.results, change: background.change, carried };
+}
+
+/**
+ * The detector on the keyframes its gate runs it on: where it runs because the picture changed and
+ * the change fits a window (detect-window.ts) and a crop graph is installed, on that window with
+ * the crop graph, keeping the detections of the run it changed from that lie clear of it; else on
+ * the whole frame. Keyframes in order, since a window's earlier detections may be this call's.
+ */
+async function detectKeyframes(indices: number[], frames: Frame[], gated: GatedFrame[], plan: GateDecision[], mark: GateMark<Detection[]> | undefined, detect: DetectOptions, options: PerceiveOptions, models: PerceptionModels, signal?: AbortSignal): Promise<Detection[][]> {
+  const sizes = options.gating.detect.crops && options.gating.detect.enabled ? models.detectorSizes?.() : undefined;
+  const crop = sizes?.crop;
+  const found = new Map<number, Detection[]>();
+  const windows = indices.map((i) => {
+    const decision = plan[i];
+    if (!crop || !sizes || !decision?.run || !decision.since || decision.sinceFrom === undefined) return undefined;
+    const previous = decision.sinceFrom === 'mark' ? mark?.result : undefined;
+    const frame = frames[i] as Frame;
+    const box = changedBox((gated[i] as GatedFrame).grey, decision.since, options.gating.pixelThreshold);
+    // A change the grey copies cannot place (nothing over the threshold) is looked at whole.
+    if (!box || (decision.sinceFrom === 'mark' && !previous)) return undefined;
+    const window = detectWindow(inFrame(box, (gated[i] as GatedFrame).grey, frame), previous ?? [], frame, { frame: sizes.frame, crop });
+    return window ? { window, from: decision.sinceFrom } : undefined;
+  });
+  const whole = indices.filter((_i, j) => !windows[j]);
+  const ran = whole.length > 0 ? await (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>).call(models, whole.map((i) => frames[i] as Frame), detect, signal) : [];
+  whole.forEach((i, j) => found.set(i, ran[j] as Detection[]));
+  for (const [j, i] of indices.entries()) {
+    const w = windows[j];
+    if (!w) continue;
+    const previous = w.from === 'mark' ? (mark as GateMark<Detection[]>).result : found.get(w.from);
+    // The run it changed from is a later keyframe of this chunk only if the plan is broken; see it whole then.
+    if (!previous) {
+      found.set(i, ((await (models.detectObjects as NonNullable<PerceptionModels['detectObjects']>).call(models, [frames[i] as Frame], detect, signal))[0]) as Detection[]);
+      continue;
+    }
+    const [inWindow] = await (models.detectObjectsIn as NonNullable<PerceptionModels['detectObjectsIn']>).call(models, [{ frame: frames[i] as Frame, window: w.window }], detect, signal);
+    observeGate('detect', 'region');
+    found.set(i, mergeWindow(w.window, inWindow as Detection[], previous, detect.maxPerFrame));
+  }
+  return indices.map((i) => found.get(i) as Detection[]);
 }
 
 /** Whether a keyframe's detections (run or carried) hold a person; undefined when the detector cannot say (not run, or person not among its kept labels). */

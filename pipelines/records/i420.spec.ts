@@ -26,8 +26,8 @@ describe('i420ToRgb', () => {
       expect(ours.length).toBe(W * H * 3);
       const d = difference(ours, ffmpegRgb(matrix));
       // Rounding and chroma siting only: ffmpeg interpolates chroma vertically, this takes the nearest row.
-      expect(d.mean).toBeLessThan(2);
-      expect(d.p99).toBeLessThanOrEqual(24);
+      expect(d.mean).toBeLessThan(1);
+      expect(d.p99).toBeLessThanOrEqual(4);
     }
     const wrong = difference(i420ToRgb({ width: W, height: H, data: yuv, matrix: 'bt709' }), ffmpegRgb('bt601'));
     expect(wrong.mean).toBeGreaterThan(3);

@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -60,6 +60,8 @@ const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(N
  * inference at a time.
  */
 const perceiveWorkersArg = arg('perceive-workers', 'auto');
+/** `--crops`: gated trials detect on windows of small changes with the 320x320 crop graph (perceive.gating.detect.crops, off by default). */
+const crops = process.argv.includes('--crops');
 
 /** How many perceive processes: the product's count for `auto` (perceive.processes, models.intraOpThreads). */
 function perceiveWorkerCount(): number {
@@ -74,6 +76,7 @@ async function startPerceiveWorkers(context: EngramContext, count: number, dataD
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENGRAM_') && k !== 'REDIS_URL'));
   Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
+  if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
   const processes = startPerceiveProcesses(context, count, { entry: [ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
   if (!(await processes.whenReady(120_000))) throw new Error(`perceive worker processes not ready within 120 s: ${JSON.stringify(processes.list())}`);
 }
@@ -82,7 +85,7 @@ async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramCo
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
   const loaded = loadConfig({
     env: {},
-    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : {}) },
+    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : crops ? { perceive: { gating: { detect: { crops: true } } } } : {}) },
   });
   const context = await EngramContext.open(loaded, silentLogger());
   const perceiveWorkers = perceiveWorkerCount();
@@ -266,6 +269,8 @@ async function liveTrial(gating: 'on' | 'off', n: number, source: string) {
         ran: ranFractions(steady),
         // Of the OCR runs (all records since the warm-up, per the gate counter), those that looked only where the picture changed.
         ocrRegionShareOfRuns: gateDelta('ocr/ran') > 0 ? +(gateDelta('ocr/region') / gateDelta('ocr/ran')).toFixed(3) : null,
+        // Of the detector runs, those on a window of the change with the 320x320 crop graph.
+        detectRegionShareOfRuns: gateDelta('detect/ran') > 0 ? +(gateDelta('detect/region') / gateDelta('detect/ran')).toFixed(3) : null,
         cpuSecondsPerStreamSecond: {
           engramProcess: perStreamSecond((node.user + node.system) / 1e6),
           // onnxruntime-node runs each graph synchronously on the JS thread, so this thread's busy
@@ -371,7 +376,10 @@ async function modelCosts(source: string, intraOpThreads?: number) {
     };
     // Blazeface, and faceres on the faces it finds (gated: only where the detector sees a person).
     if (models.faceDescriptorSize() !== undefined) out.faces = await cost(frames.length, (i) => models.detectFaces([frame(i)], { minScore: 0.6, nmsIou: 0.3, maxFaces: 10 }));
-    if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 }));
+    const filter = { labels: [], minScore: 0.4, thresholds: {}, nmsIou: 0.5, sameObjectIou: 0.7, maxPerFrame: 50 };
+    if (models.detectorLabels()) out.detect = await cost(frames.length, (i) => models.detectObjects([frame(i)], filter));
+    // The crop graph on a window the size detect-window.ts picks for a small change on a 640x360 keyframe (352x198).
+    if (models.detectorSizes()?.crop) out.detectCrop = await cost(frames.length, (i) => models.detectObjectsIn([{ frame: frame(i), window: { x: 200, y: 100, w: 352, h: 198 } }], filter));
     return out;
   } finally {
     await models.close();
@@ -404,13 +412,15 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
     detect: weighted((t) => t.ran.detectRunsPerKeyframe),
     ocr: weighted((t) => t.ran.ocrRunsPerKeyframe),
     ocrRegionShare: weighted((t) => t.ocrRegionShareOfRuns ?? 0),
+    detectRegionShare: weighted((t) => t.detectRegionShareOfRuns ?? 0),
     faces: weighted((t) => t.ran.facesRunsPerKeyframe),
     vad: weighted((t) => t.ran.vad ?? 0),
   };
   const models = {
     changeSignalAndSignature: cpu('changeSignal') + cpu('visualSignature'),
     faces: cpu('faces') * perKeyframe.faces,
-    detect: cpu('detect') * perKeyframe.detect,
+    // Detector runs after a small change look at a window with the crop graph; the rest see the whole frame.
+    detect: perKeyframe.detect * (perKeyframe.detectRegionShare * (cpu('detectCrop') || cpu('detect')) + (1 - perKeyframe.detectRegionShare) * cpu('detect')),
     // OCR runs after a change look only where it changed (ocrChangedRegion's cost); first reads and refreshes read it all.
     ocr: perKeyframe.ocr * (perKeyframe.ocrRegionShare * (cpu('ocrChangedRegion') || cpu('ocr')) + (1 - perKeyframe.ocrRegionShare) * cpu('ocr')),
     vad: cpu('vadPerAudioSecond') * perKeyframe.vad,

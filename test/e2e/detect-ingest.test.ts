@@ -13,11 +13,13 @@ import { SHARED_MEDIA } from '../helpers/media.js';
 
 const env = useTestEnv();
 const MODEL = join(packageRoot(), 'data/models/centernet-coco');
+/** Setup installs the detector with its 320x320 crop graph (perceive.gating.detect.crops); both, as a user has them. */
+const DETECTORS = ['centernet-coco', 'centernet-coco-320'];
 
 describe('engram ingest with the object detector installed', () => {
   it('stores a person event for a clip of a person, found by --label person', async () => {
     if (!existsSync(join(MODEL, 'model.onnx'))) throw new Error(`${MODEL} is missing: run \`npm run setup\`, which converts it from @vladmandic/human`);
-    cpSync(MODEL, join(env.dataDir, 'models/centernet-coco'), { recursive: true });
+    for (const m of DETECTORS) cpSync(join(packageRoot(), 'data/models', m), join(env.dataDir, 'models', m), { recursive: true });
     const ingest = await runCli(['ingest', join(SHARED_MEDIA, 'people/book.mkv'), '--name', 'book', '--json'], { env: env.childEnv(), timeoutMs: 240_000 });
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(JSON.parse(ingest.stdout)).toMatchObject({ stream: 'book', state: 'done', events: 1 });

@@ -12,6 +12,8 @@ import { BOTTLE_DETECTION, CAR_DETECTION, mediaDuration, SHARED_MEDIA } from '..
 
 const env = useTestEnv();
 const MODEL = join(packageRoot(), 'data/models/centernet-coco');
+/** Setup installs the detector with its 320x320 crop graph (perceive.gating.detect.crops); both, as a user has them. */
+const DETECTORS = ['centernet-coco', 'centernet-coco-320'];
 
 interface Track { id: number; label: string; entered: boolean; left: boolean }
 interface ListedEvent { id: string; stream: string; start: number; end: number; labels: string[]; counts: Record<string, { distinct: number; max: number }>; tracks: Track[] }
@@ -35,7 +37,7 @@ async function ingest(file: string, name: string): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(join(MODEL, 'model.onnx'))) throw new Error(`${MODEL} is missing: run \`npm run setup\`, which converts it from @vladmandic/human`);
-  cpSync(MODEL, join(env.dataDir, 'models/centernet-coco'), { recursive: true });
+  for (const m of DETECTORS) cpSync(join(packageRoot(), 'data/models', m), join(env.dataDir, 'models', m), { recursive: true });
   await ingest(CAR_DETECTION, 'lane');
   await ingest(BOTTLE_DETECTION, 'table');
   for (const clip of PEOPLE) {

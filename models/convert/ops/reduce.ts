@@ -62,11 +62,20 @@ function softmax(ctx: Context, node: TfNode): void {
   ctx.set(node.name, { onnx: out, dtype: x.dtype, shape: x.shape, nchw: x.nchw, tf: node.name });
 }
 
+/** A Resize target traced at another input size, scaled to this one; it must come out whole. */
+function scaledSize(ctx: Context, node: TfNode, size: number[]): number[] {
+  const scale = ctx.spatialScale;
+  if (!scale) return size;
+  const scaled = size.map((v, i) => v * (scale[i] as number));
+  if (!scaled.every((v) => Math.abs(v - Math.round(v)) < 1e-9)) ctx.fail(node, `the traced size ${size.join('x')} does not scale to a whole size at this input size (${scaled.join('x')})`);
+  return scaled.map(Math.round);
+}
+
 function resize(mode: 'linear' | 'nearest'): OpHandler {
   return (ctx, node) => {
     const [x, s] = inputs(ctx, node, 2) as [Value, Value];
     if (x.shape.length !== 4) ctx.fail(node, `expects a rank-4 image, got rank ${x.shape.length}`);
-    const [h, w] = ctx.constInts(node, s, 'the size');
+    const [h, w] = scaledSize(ctx, node, ctx.constInts(node, s, 'the size'));
     const a = ctx.attrs(node);
     const align = a.bool('align_corners');
     const half = a.bool('half_pixel_centers');
