@@ -53,4 +53,19 @@ describe('stretchHwc', () => {
     expect(row).toEqual([255, 0, 0, 127.5, 0, 127.5, 0, 0, 255, 0, 0, 255]);
     expect(Array.from(out.subarray(36, 48))).toEqual(row);
   });
+
+  it('samples a window of the frame as it would the window cut out alone (whole scale), and the whole frame as before', () => {
+    const frame = { rgb: Uint8Array.from({ length: 16 * 12 * 3 }, (_v, i) => (i * 37) % 251), width: 16, height: 12 };
+    const window = { x: 4, y: 2, w: 8, h: 8 };
+    const cut = new Uint8Array(8 * 8 * 3);
+    for (let y = 0; y < 8; y += 1) cut.set(frame.rgb.subarray(((y + 2) * 16 + 4) * 3, ((y + 2) * 16 + 12) * 3), y * 8 * 3);
+    const [a, b] = [new Float32Array(4 * 4 * 3), new Float32Array(4 * 4 * 3)];
+    stretchHwc(frame, 4, a, 0, window);
+    stretchHwc({ rgb: cut, width: 8, height: 8 }, 4, b, 0);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    const [c, d] = [new Float32Array(5 * 5 * 3), new Float32Array(5 * 5 * 3)];
+    stretchHwc(frame, 5, c, 0);
+    stretchHwc(frame, 5, d, 0, { x: 0, y: 0, w: 16, h: 12 });
+    expect(Array.from(d)).toEqual(Array.from(c));
+  });
 });

@@ -11,6 +11,7 @@ import { faceCropPath, thumbnailPath } from '../../pipelines/repositories/blob-s
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { isLastAttempt } from '../../pipelines/repositories/queue.js';
 import { GateStore } from '../../pipelines/repositories/gate-store.js';
+import { GateLock } from '../../pipelines/repositories/gate-lock.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
 import { segmentTick } from '../../pipelines/follow-ups.js';
@@ -47,10 +48,12 @@ const role: RoleModule = {
     }
     // Gating state outlives no stream by much: after shortTermSeconds without a chunk every model runs afresh.
     const gates = new GateStore(redis, prefix, { ttlSeconds: context.config.segment.shortTermSeconds });
+    // Other perceive processes (serve starts one per core) take turns on a stream's gated part too.
+    const gateLock = new GateLock(redis, prefix, { ttlMs: 10_000, waitMs: 10_000 });
     const deps: PerceiveDeps = {
       models,
       gates,
-      lanes: new StreamLanes(),
+      lanes: new StreamLanes((stream, work) => gateLock.around(stream, work)),
       detect,
       faces: context.config.faces,
       saveThumbnail: (stream, wallMs, jpeg) => blobs.write(thumbnailPath(stream, wallMs), jpeg),

@@ -66,7 +66,11 @@ async function firstDifferingNode(graph: TfjsGraph, model: GraphModel, feed: Fee
   return 'no single node differs by more than the tolerance';
 }
 
-describe.each(HUMAN_MODELS.map((m) => [m.name, m] as const))('%s', (_name, spec) => {
+// A graph converted at another input size than traced (centernet-coco-320) has no TF.js reference:
+// TF.js runs it only at the traced size (its resize targets are constants of that size). Its ops are
+// the 512 conversion's, checked here; its TypeScript decode is checked against the 512 graph's own
+// (models/runtime/centernet-maps.spec.ts).
+describe.each(HUMAN_MODELS.filter((m) => !m.inputSize).map((m) => [m.name, m] as const))('%s', (_name, spec) => {
   let graph: TfjsGraph;
   let converted: Converted;
   let model: GraphModel;
