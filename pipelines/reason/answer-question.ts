@@ -85,7 +85,7 @@ export function contrastVector(question: Float32Array, neutral: Float32Array): {
   return scale < 1e-4 ? undefined : { vector, scale };
 }
 
-async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: string, signal: AbortSignal): Promise<QueryVector[]> {
+async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: string, signal: AbortSignal): Promise<Promise<QueryVector | undefined>[]> {
   const jobs: Promise<QueryVector | undefined>[] = [];
   if (text) {
     for (const space of deps.models.textSpaces()) {
@@ -112,7 +112,9 @@ async function embedQuestion(deps: ReasonDeps, request: QueryRequest, text: stri
     const pcm = await deps.media.decodeAudio(request.audio, signal);
     for (const space of spaces) jobs.push(deps.models.embedAudio(space, pcm, signal).then((vector) => ({ space, kind: SourceKind.Example, vector, scale: 1 })));
   }
-  return (await Promise.all(jobs)).filter((v): v is QueryVector => v !== undefined);
+  // Searched as each arrives; a rejection is met by whoever awaits it (retrieve), not left unhandled meanwhile.
+  for (const job of jobs) job.catch(() => undefined);
+  return jobs;
 }
 
 function toEvidence(item: ScoredEvent): Evidence {
@@ -309,8 +311,11 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   // Embed.
   const embedStart = performance.now();
   const vectors = browse ? [] : await embedQuestion(deps, request, parsed.order ? parsed.order.anchorKeywords.join(' ') : parsed.searchText, signal);
-  const embedMs = ms(embedStart);
-  signal.throwIfAborted();
+  // Each space is searched as soon as its vector is there: the embeddings overlap the searches.
+  let embedMs = 0;
+  void Promise.allSettled(vectors).then(() => {
+    embedMs = ms(embedStart);
+  });
 
   // Retrieve.
   // Widening lists stretches around the leading hits (not for order questions and overviews):

@@ -27,7 +27,9 @@ export interface Evidence {
 export interface QueryTimings {
   totalMs: number;
   parseMs: number;
+  /** Until the question's last vector was there; the searches of the vectors already there overlap it. */
   embedMs: number;
+  /** From the first search to the candidates' rows read (overlapping embedMs). */
   searchMs: number;
   fusionMs: number;
   detailMs: number;

@@ -56,7 +56,8 @@ export interface Retrieval {
 export interface RetrieveInput {
   parsed: ParsedQuestion;
   filter: MemoryFilter;
-  vectors: QueryVector[];
+  /** The question's vectors, each searched as soon as it resolves (undefined: nothing to search). */
+  vectors: readonly Promise<QueryVector | undefined>[];
   /** Words for full-text and coverage (the anchor's words for an order question). */
   words: string[];
   quoted: string[];
@@ -85,7 +86,7 @@ function now(): number {
 
 /** Runs both stages of retrieval. */
 export async function retrieve(memory: ReasonMemory, input: RetrieveInput, settings: ReasonSettings): Promise<Retrieval> {
-  const { parsed, filter, vectors } = input;
+  const { parsed, filter } = input;
   const type = parsed.type;
   const limit = settings.candidates;
   // Rows read of the fused candidates: the evidence (maxEvidence items) comes from the top of the
@@ -147,30 +148,37 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
       })(),
     );
   }
-  for (const q of vectors) {
-    if (spaces.events.includes(q.space)) {
-      jobs.push(
-        (async () => {
-          const min = scaleFor(q, settings).min;
-          const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) * q.scale >= min);
-          const weight = routedWeight(q.kind, 'events', type, settings.weights);
-          for (const h of hits) {
-            noteSimilarity(h.id, q, (h.similarity ?? -1) * q.scale);
-            noteSource(h.id, q.kind, weight);
-          }
-          lists.push({ source: `vector:events:${q.space}`, weight, ids: hits.map((h) => h.id) });
-        })(),
-      );
-    }
-    if (spaces.episodes.includes(q.space)) {
-      jobs.push(
-        (async () => {
-          const min = scaleFor(q, settings).min;
-          const hits = await memory.searchEpisodes(q.space, q.vector, Math.max(3, Math.floor(limit / 10)), filter);
-          episodes.push(...hits.filter((h) => (h.similarity ?? -1) * q.scale >= min));
-        })(),
-      );
-    }
+  for (const pending of input.vectors) {
+    jobs.push(
+      pending.then(async (q) => {
+        if (!q) return;
+        const searches: Promise<void>[] = [];
+        if (spaces.events.includes(q.space)) {
+          searches.push(
+            (async () => {
+              const min = scaleFor(q, settings).min;
+              const hits = (await memory.searchEvents(q.space, q.vector, limit, filter)).filter((h) => (h.similarity ?? -1) * q.scale >= min);
+              const weight = routedWeight(q.kind, 'events', type, settings.weights);
+              for (const h of hits) {
+                noteSimilarity(h.id, q, (h.similarity ?? -1) * q.scale);
+                noteSource(h.id, q.kind, weight);
+              }
+              lists.push({ source: `vector:events:${q.space}`, weight, ids: hits.map((h) => h.id) });
+            })(),
+          );
+        }
+        if (spaces.episodes.includes(q.space)) {
+          searches.push(
+            (async () => {
+              const min = scaleFor(q, settings).min;
+              const hits = await memory.searchEpisodes(q.space, q.vector, Math.max(3, Math.floor(limit / 10)), filter);
+              episodes.push(...hits.filter((h) => (h.similarity ?? -1) * q.scale >= min));
+            })(),
+          );
+        }
+        await Promise.all(searches);
+      }),
+    );
   }
   await Promise.all(jobs);
 
@@ -222,6 +230,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
 
   // Stage 2: moments, locally around the top events or across the whole range.
   const detailStart = now();
+  const vectors = (await Promise.all(input.vectors)).filter((q): q is QueryVector => q !== undefined);
   const momentVectors = vectors.filter((q) => spaces.moments.includes(q.space));
   const momentsByEvent = new Map<string, RankedEvent['moments']>();
   if (stage !== Stage.Events && momentVectors.length > 0) {
