@@ -62,11 +62,16 @@ function logEvent(log: Logger, event: RoleProcessEvent): void {
  */
 export function startPerceiveProcesses(context: EngramContext, count: number, command: ChildCommand): RoleProcesses {
   const log = context.log.child({ supervisor: Role.Perceive });
+  // A managed redis-server is stopped by the last engram process out that holds engram-named
+  // connections, and BullMQ renames its own: a child could take itself for the last and stop it
+  // under serve. Told its address, a child uses it as an external server and leaves it to serve.
+  const env = context.redis.managed ? { ...command.env, REDIS_URL: context.redis.url } : command.env;
   const processes = new RoleProcesses(
     {
       role: Role.Perceive,
       count,
       ...command,
+      env,
       restartMinMs: 1_000,
       restartMaxMs: 60_000,
       stableMs: 60_000,

@@ -3,6 +3,8 @@
 // replaced and the file still finishes with the same events, SIGTERM to serve leaves no child
 // behind, a serve killed -9 takes its children with it, and processes 0 perceives in serve itself.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/load.js';
 import { QueueName } from '../../pipelines/jobs.js';
@@ -29,9 +31,10 @@ interface Serve {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startServe(processes: string): Serve {
-  const childEnv = env.childEnv({ ...FAST_RECOVERY, ENGRAM_PERCEIVE__PROCESSES: processes });
-  const child = spawn(process.execPath, [ENGRAM_BIN, 'serve', '--roles', 'ingest,perceive,segment,consolidate'], { cwd: packageRoot(), env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+function startServe(processes: string, extra: Record<string, string> = {}, managedRedis = false, roles = 'ingest,perceive,segment,consolidate'): Serve {
+  const childEnv = env.childEnv({ ...FAST_RECOVERY, ENGRAM_PERCEIVE__PROCESSES: processes, ...extra });
+  if (managedRedis) delete childEnv.REDIS_URL;
+  const child = spawn(process.execPath, [ENGRAM_BIN, 'serve', '--roles', roles], { cwd: packageRoot(), env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   serves.push(child);
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -128,6 +131,23 @@ describe('engram serve with perceive.processes', () => {
     await serve.exited;
     // They notice the closed IPC channel, finish what they hold and exit.
     expect(await waitGone(pids, 20_000)).toEqual([]);
+  }, 120_000);
+
+  it('with its own managed Redis, keeps the server up under its children and stops it last', async () => {
+    const dataDir = join(env.dataDir, 'managed');
+    // Only perceive: serve itself then holds no connection but BullMQ's, the case that went wrong.
+    const serve = startServe('2', { ENGRAM_DATA_DIR: dataDir, ENGRAM_LOG__LEVEL: 'info' }, true, 'perceive');
+    const deadline = Date.now() + 60_000;
+    while ((serve.log().match(/perceive worker process ready/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const pids = childrenOf(serve.pid, 'node').map((c) => c.pid);
+    expect(pids).toHaveLength(2);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toEqual({ code: 0, signal: null });
+    // The children stopped without taking the server from under serve (no "redis-server ... exited"
+    // fatal), and serve, last out, stopped it: its socket is gone.
+    expect(serve.log()).not.toMatch(/"level":60/);
+    expect(await waitGone(pids, 5_000)).toEqual([]);
+    expect(existsSync(join(dataDir, 'redis', 'redis.sock'))).toBe(false);
   }, 120_000);
 
   it('perceives inside the serve process with processes 0, as before', async () => {
