@@ -1,7 +1,7 @@
 // The HTTP API over real Redis, real BullMQ queues and a real LanceDB directory: health, auth,
 // validation, metrics, the queue dashboard, the OpenAPI document, the UI files and live events.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -345,15 +345,19 @@ describe('query by example through POST /api/query', () => {
   let app: FastifyInstance;
   let png = '';
   let wav = '';
+  let dir = '';
   const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
   const ask = (target: FastifyInstance, payload: Record<string, unknown>) => target.inject({ method: 'POST', url: '/api/query', payload });
   beforeAll(async () => {
     ({ app } = await server({}, 'examples'));
-    const dir = makeTempDir('engram-api-examples-');
+    dir = makeTempDir('engram-api-examples-');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=64x48', '-frames:v', '1', '-y', join(dir, 'green.png')]);
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-y', join(dir, 'tone.wav')]);
     png = dataUrl('image/png', readFileSync(join(dir, 'green.png')));
     wav = dataUrl('audio/wav', readFileSync(join(dir, 'tone.wav')));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('names the example field for a value that is not a data URL, bad base64, a wrong type or an empty file', async () => {
