@@ -24,7 +24,10 @@ export type ConsolidateStore = Pick<MemoryStore, 'existingEventIds' | 'eventDeta
 
 /** Where the faces of stored events go and who they are recognised as (PeopleStore). */
 export interface ConsolidatePeople {
-  /** Stores one person's faces and returns the identity they were assigned to. */
+  /**
+   * Stores one person's faces and returns the identity they were assigned to: undefined when none
+   * was stored (every crop gone: the faces were forgotten while gating carried them).
+   */
   addFaces(faces: FaceWrite[]): Promise<string | undefined>;
 }
 

@@ -4,6 +4,8 @@
 // identity and its faces and crops are deleted. Events are rewritten first, so a crash half-way
 // leaves the identity still listed (forget or merge again finishes it), never an event pointing
 // at an identity that no longer exists. Callers hold the memory write lock around each call.
+// Faces still carried by perceive's gating are dealt with where they are stored (PeopleStore.addFaces:
+// a forgotten crop is gone, a merged one belongs to whoever holds it now), not here.
 import type { PeopleStore } from '../repositories/people.js';
 import type { MemoryStore } from '../repositories/memory-store.js';
 

@@ -177,7 +177,9 @@ export class PeopleStore {
 
   /**
    * Stores the faces of one sighting (one stream, close in time): assigned together by their mean
-   * descriptor, which is steadier than any single frame. Returns the identity id.
+   * descriptor, which is steadier than any single frame, or to the identity already holding one of
+   * their crops (a face carried forward by gating). Faces whose crop is gone (forgotten) are not
+   * stored. Returns the identity id, undefined when nothing was stored.
    */
   addFaces(faces: FaceWrite[]): Promise<string | undefined> {
     if (faces.length === 0) return Promise.resolve(undefined);
@@ -188,21 +190,56 @@ export class PeopleStore {
         // A retry of a sighting already stored (the event row was not written yet when it failed).
         if (stored.length > 0) return stored[0]?.person as string;
       }
-      const mean = meanDescriptor(faces.map((x) => x.descriptor));
+      const kept = await this.#withCrops(faces);
+      if (kept.length === 0) return undefined;
+      const mean = meanDescriptor(kept.map((x) => x.descriptor));
       const rows = await this.#rows();
-      const best = nearestIdentity(mean, [...rows.values()]);
-      const walls = faces.map((x) => x.wall);
+      const walls = kept.map((x) => x.wall);
       let person: PersonRow;
-      const existing = best && best.distance < this.#options.assignDistance ? rows.get(best.id) : undefined;
+      const owner = await this.#cropOwner(kept);
+      const best = owner === undefined ? nearestIdentity(mean, [...rows.values()]) : undefined;
+      const existing = owner !== undefined ? rows.get(owner) : best && best.distance < this.#options.assignDistance ? rows.get(best.id) : undefined;
       if (existing) {
-        person = { ...existing, centroid: updateCentroid(existing, mean, faces.length), faces: existing.faces + faces.length, firstSeen: Math.min(existing.firstSeen, ...walls), lastSeen: Math.max(existing.lastSeen, ...walls) };
+        person = { ...existing, centroid: updateCentroid(existing, mean, kept.length), faces: existing.faces + kept.length, firstSeen: Math.min(existing.firstSeen, ...walls), lastSeen: Math.max(existing.lastSeen, ...walls) };
       } else {
-        person = { id: randomUUID(), name: '', centroid: mean, faces: faces.length, firstSeen: Math.min(...walls), lastSeen: Math.max(...walls) };
+        person = { id: randomUUID(), name: '', centroid: mean, faces: kept.length, firstSeen: Math.min(...walls), lastSeen: Math.max(...walls) };
       }
-      await this.#faces.add(faces.map((x) => ({ id: x.id ?? randomUUID(), person: person.id, stream: x.stream, t: x.t, wall: x.wall, eventId: x.eventId, score: x.score, crop: x.crop, descriptor: Array.from(x.descriptor) })));
+      await this.#faces.add(kept.map((x) => ({ id: x.id ?? randomUUID(), person: person.id, stream: x.stream, t: x.t, wall: x.wall, eventId: x.eventId, score: x.score, crop: x.crop, descriptor: Array.from(x.descriptor) })));
       await this.#putPerson(person);
       return person.id;
     });
+  }
+
+  /**
+   * The faces whose crop is still in the blob store. Perceive's face gating carries a run's faces
+   * (the same crop and descriptor) onto later keyframes for up to its refresh interval, and they
+   * reach this store only when their event is consolidated: a face whose crop is gone was
+   * forgotten meanwhile (forget deletes every crop of the identity), and storing it would bring the
+   * forgotten person back as a new identity. The crop's existence, not a list of forgotten ids, is
+   * the test because carried faces hold no identity (that is decided here), the blob store is shared
+   * by every host, and it never expires; forget and consolidation both hold the memory write lock,
+   * so a forget cannot fall between this check and the write.
+   */
+  async #withCrops(faces: FaceWrite[]): Promise<FaceWrite[]> {
+    const crops = [...new Set(faces.map((x) => x.crop).filter((c) => c !== ''))];
+    const present = new Set<string>();
+    await Promise.all(crops.map(async (c) => void ((await this.#blobs.stat(c)) && present.add(c))));
+    return faces.filter((x) => x.crop === '' || present.has(x.crop));
+  }
+
+  /**
+   * The identity that already holds one of these crops, if any: a face carried forward by gating
+   * into a later event is a face already recognised, and it stays with whoever holds it now (after
+   * a merge, the kept identity), however far that identity's centroid has moved.
+   */
+  async #cropOwner(faces: FaceWrite[]): Promise<string | undefined> {
+    const crops = [...new Set(faces.map((x) => x.crop).filter((c) => c !== ''))];
+    if (crops.length === 0) return undefined;
+    const held = await this.#faces.query().where(`crop IN (${crops.map(sqlString).join(', ')})`).select(['person']).toArray();
+    const votes = new Map<string, number>();
+    for (const r of held) votes.set(r.person as string, (votes.get(r.person as string) ?? 0) + 1);
+    const rows = await this.#rows();
+    return [...votes].filter(([id]) => rows.has(id)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
   }
 
   /** Every identity with its sightings, most recently seen first. */

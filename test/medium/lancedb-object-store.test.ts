@@ -110,16 +110,18 @@ describe('LanceDB on object storage', () => {
       v[n] = 1;
       return v;
     };
-    // A sighting of person `who` (2 faces near its own axis), as consolidate writes one.
-    const sighting = (who: number, writer: number, i: number): FaceWrite[] =>
-      [0, 1].map((k) => ({ id: `w${writer}.p${who}.s${i}.${k}`, stream: `cam${writer}`, t: i * 10 + k, wall: EPOCH + i * 10_000 + k * 1000, eventId: '', score: 0.9, descriptor: near(axis(who), 0.05, rand), crop: `faces/cam${writer}/${i}-${k}.bmp` }));
+    // A sighting of person `who` (2 faces near its own axis), as consolidate writes one: perceive
+    // stored the crops first (a face whose crop is gone was forgotten and is not stored).
+    const blobs = new LocalBlobStore(env.loaded().paths.blobsDir);
+    const sighting = (who: number, writer: number, i: number): Promise<FaceWrite[]> =>
+      Promise.all([0, 1].map(async (k) => ({ id: `w${writer}.p${who}.s${i}.${k}`, stream: `cam${writer}`, t: i * 10 + k, wall: EPOCH + i * 10_000 + k * 1000, eventId: '', score: 0.9, descriptor: near(axis(who), 0.05, rand), crop: await blobs.write(`faces/cam${writer}/p${who}-${i}-${k}.bmp`, Buffer.from('BM')) })));
     const each = 4;
     let alice = '';
     try {
       // Both writers start on empty tables: the first sighting of each person must make one identity, not two.
       await Promise.all(
         [a, b].map(async (store, w) => {
-          for (let i = 0; i < each; i += 1) for (const who of [0, 1]) await store.addFaces(sighting(who, w, i));
+          for (let i = 0; i < each; i += 1) for (const who of [0, 1]) await store.addFaces(await sighting(who, w, i));
         }),
       );
       alice = (await a.match(axis(0)))!.id;
@@ -127,7 +129,7 @@ describe('LanceDB on object storage', () => {
       await Promise.all([
         b.name(alice, 'Alice'),
         (async () => {
-          for (let i = each; i < each + 2; i += 1) await a.addFaces(sighting(0, 0, i));
+          for (let i = each; i < each + 2; i += 1) await a.addFaces(await sighting(0, 0, i));
         })(),
       ]);
     } finally {
