@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkAssembler } from './assembler.js';
-import { AUDIO_RATE, decodeChunk, encodeChunk, encodeChunkParts, type Chunk, type IngestKeyframe } from '../records/chunk.js';
+import { AUDIO_RATE, decodeChunk, encodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
 
-const frame = (t: number, scene = false) => ({ t, scene, i420: { width: 4, height: 2, data: new Uint8Array(4 * 2 * 1.5).fill(t), matrix: 'bt601' as const }, jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
+const frame = (t: number, scene = false) => ({ t, scene, width: 4, height: 2, rgb: new Uint8Array(4 * 2 * 3).fill(t), jpeg: Buffer.from([0xff, 0xd8, t, 0xff, 0xd9]) });
 const ramp = (from: number, n: number) => Float32Array.from({ length: n }, (_, i) => from + i);
 const base = { stream: 's', chunkSeconds: 1, firstSeq: 0, offset: 0, hasVideo: true, hasAudio: true, wallAt: (t: number) => 1_000_000 + t * 1000 };
 
@@ -97,14 +97,14 @@ describe('ChunkAssembler', () => {
 });
 
 describe('chunk encoding', () => {
-  it('round-trips RGB24 keyframes and audio bytes exactly', () => {
+  it('round-trips keyframes and audio bytes exactly', () => {
     const chunk: Chunk = {
       stream: 'cam',
       seq: 3,
       start: 3,
       end: 4,
       wallStart: 1234,
-      keyframes: [{ t: 3, width: 4, height: 2, rgb: new Uint8Array(4 * 2 * 3).fill(3), jpeg: frame(3).jpeg, scene: true }],
+      keyframes: [{ t: 3, width: 4, height: 2, rgb: frame(3).rgb, jpeg: frame(3).jpeg, scene: true }],
       audio: ramp(0.5, 33),
       droppedKeyframes: 2,
       gapBefore: { from: 1, to: 2, wallFrom: 3, wallTo: 4 },
@@ -118,27 +118,5 @@ describe('chunk encoding', () => {
     const parts = encodeChunkParts(chunk);
     expect(Buffer.concat(parts)).toEqual(encodeChunk(chunk));
     expect(parts[1]!.buffer).toBe(chunk.keyframes[0]!.rgb.buffer);
-  });
-
-  it("stores ingest's I420 keyframes at half RGB24's bytes and reads them back as RGB24", () => {
-    // Mid grey with neutral chroma: Y=126 is RGB 128 in BT.601 limited range; a red block's chroma in the top-left.
-    const i420 = new Uint8Array(4 * 2 * 1.5).fill(128);
-    i420.fill(126, 0, 8);
-    i420[8] = 90; // U of the left 2x2 block
-    i420[10] = 240; // V of the left 2x2 block
-    const chunk: Chunk<IngestKeyframe> = {
-      stream: 'cam', seq: 0, start: 0, end: 1, wallStart: 0, audio: null, droppedKeyframes: 0,
-      keyframes: [{ t: 0.5, width: 4, height: 2, i420: { width: 4, height: 2, data: i420, matrix: 'bt601' }, jpeg: frame(0).jpeg, scene: false }],
-    };
-    const parts = encodeChunkParts(chunk);
-    expect(parts[1]!.buffer).toBe(i420.buffer);
-    const back = decodeChunk(encodeChunk(chunk)).keyframes[0]!;
-    expect([back.t, back.width, back.height, back.rgb.length]).toEqual([0.5, 4, 2, 4 * 2 * 3]);
-    expect([...back.rgb.subarray(6, 9)]).toEqual([128, 128, 128]);
-    const [r, g, b] = back.rgb;
-    expect(r).toBeGreaterThan(240);
-    expect(g).toBeLessThan(100);
-    expect(b).toBeLessThan(100);
-    expect([...back.rgb.subarray(12, 15)]).toEqual([r, g, b]);
   });
 });

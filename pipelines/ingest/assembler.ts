@@ -2,8 +2,7 @@
 // fed frames and samples in arrival order and hands back the chunks that are complete. Audio
 // sample n of the run is at run time n / 16000 s (ffmpeg pads and trims to the timestamps), so a
 // chunk's audio is exactly the samples of [start, end).
-import { AUDIO_RATE, type Chunk, type Gap, type IngestKeyframe } from '../records/chunk.js';
-import type { I420Frame } from '../records/i420.js';
+import { AUDIO_RATE, type Chunk, type Gap, type Keyframe } from '../records/chunk.js';
 
 export interface AssemblerOptions {
   stream: string;
@@ -39,8 +38,9 @@ export interface AssemblerFrame {
   /** Run seconds. */
   t: number;
   scene: boolean;
-  /** The keyframe's pixels as ffmpeg wrote them (its size is the keyframe's). */
-  i420: I420Frame;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
   jpeg: Buffer;
 }
 
@@ -49,15 +49,15 @@ export class ChunkAssembler {
   readonly #samplesPerChunk: number;
   /** Index of the chunk being filled, relative to this run. */
   #index = 0;
-  #frames: IngestKeyframe[] = [];
+  #frames: Keyframe[] = [];
   /** Frames that belong to later chunks than the one being filled. */
-  #later: IngestKeyframe[] = [];
+  #later: Keyframe[] = [];
   #audio: Float32Array | null;
   #audioFill = 0;
   /** Audio for later chunks, when a burst of samples overruns the current one. */
   #audioLater: Float32Array[] = [];
   #videoTime = -1;
-  #ready: Chunk<IngestKeyframe>[] = [];
+  #ready: Chunk[] = [];
   #frameCount = 0;
   #finished = false;
   #videoEnded = false;
@@ -80,7 +80,7 @@ export class ChunkAssembler {
   addFrame(frame: AssemblerFrame): void {
     this.#frameCount += 1;
     const t = this.#o.offset + frame.t;
-    const keyframe: IngestKeyframe = { t, width: frame.i420.width, height: frame.i420.height, i420: frame.i420, jpeg: frame.jpeg, scene: frame.scene };
+    const keyframe: Keyframe = { t, width: frame.width, height: frame.height, rgb: frame.rgb, jpeg: frame.jpeg, scene: frame.scene };
     this.#videoTime = Math.max(this.#videoTime, frame.t);
     if (this.#chunkOf(frame.t) <= this.#index) this.#frames.push(keyframe);
     else this.#later.push(keyframe);
@@ -100,7 +100,7 @@ export class ChunkAssembler {
   }
 
   /** End of the run: emits what is left (a partial last chunk when it holds anything). */
-  finish(final: boolean, endRunTime?: number): Chunk<IngestKeyframe>[] {
+  finish(final: boolean, endRunTime?: number): Chunk[] {
     this.#advance(true);
     this.#finished = true;
     const hasAny = this.#audioFill > 0 || this.#frames.length > 0;
@@ -125,7 +125,7 @@ export class ChunkAssembler {
   }
 
   /** Chunks completed since the last call, in order. */
-  take(): Chunk<IngestKeyframe>[] {
+  take(): Chunk[] {
     if (this.#o.holdLast && !this.#finished) {
       const out = this.#ready.slice(0, -1);
       this.#ready = this.#ready.slice(-1);
@@ -157,7 +157,7 @@ export class ChunkAssembler {
 
   #emit(seconds: number, final: boolean): void {
     const start = this.#o.offset + this.#index * this.#o.chunkSeconds;
-    const chunk: Chunk<IngestKeyframe> = {
+    const chunk: Chunk = {
       stream: this.#o.stream,
       seq: this.#o.firstSeq + this.#index,
       start,

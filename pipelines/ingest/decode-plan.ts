@@ -1,7 +1,6 @@
-// How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (I420 as
-// pgmyuv images on pipe:3; readers get RGB24 from decodeChunk), their JPEG thumbnails (pipe:5)
-// and 16 kHz mono float PCM (pipe:4). Pure: it only builds arguments, so every source kind can be
-// checked without a device.
+// How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (RGB24
+// PPM images on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure:
+// it only builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from '../records/chunk.js';
 import { SourceError, type SourceSpec } from '../records/source.js';
@@ -13,7 +12,7 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 /**
  * fitSize as ffmpeg scale expressions of the input's own size (iw, ih): the plan needs no size
  * known in advance (a file decoded without ffprobe first, a rotated or resized source), and each
- * pgmyuv frame says what it got. Quoted: the commas inside must not split the filter chain.
+ * PPM frame says what it got. Quoted: the commas inside must not split the filter chain.
  */
 export function fitSizeExpressions(maxSide: number): { w: string; h: string } {
   const scale = `min(1,${maxSide}/max(iw,ih))`;
@@ -75,9 +74,7 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
     const thumbW = `'max(2,round(min(${config.thumbnailWidth},iw)/2)*2)'`;
     filters.push(
       `[0:v:0]${select},metadata=mode=print:key=lavfi.scene_score,split=2[kf0][th0]`,
-      // I420, not RGB24: half the bytes through the pipe and Redis, and ffmpeg's scale to RGB24
-      // cost about an eighth of its CPU on the car clip; decodeChunk converts (records/i420.ts).
-      `[kf0]scale=w=${size.w}:h=${size.h}:flags=bilinear,format=yuv420p[kf]`,
+      `[kf0]scale=w=${size.w}:h=${size.h}:flags=bilinear,format=rgb24[kf]`,
       `[th0]scale=w=${thumbW}:h=-2:flags=bilinear,format=yuvj420p[th]`,
     );
   }
@@ -88,7 +85,7 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
   }
   args.push('-filter_complex', filters.join(';'));
   if (info.video) {
-    args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-c:v', 'pgmyuv', '-f', 'image2pipe', `pipe:${VIDEO_FD}`);
+    args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', `pipe:${VIDEO_FD}`);
     args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
   }
   if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);

@@ -2,7 +2,7 @@
 // one async pump, counted and handed to perceive, with backpressure (files wait, live drops
 // keyframes) and the recording of a live stream riding on the same ffmpeg.
 import { ChunkAssembler } from './assembler.js';
-import type { Chunk, IngestKeyframe } from '../records/chunk.js';
+import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan } from './decode-plan.js';
 import { RunRecorder } from './recorder.js';
 import type { MediaInfo } from '../repositories/media-types.js';
@@ -81,7 +81,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   });
 
   // ---- decode: chunks flow through one async pump so Redis writes keep their order ----
-  const pending: Chunk<IngestKeyframe>[] = [];
+  const pending: Chunk[] = [];
   // A live stream stores each chunk as soon as it is whole (latency); a file waits for a full
   // batch, up to FILE_BATCH_WAIT_MS, and stores whatever is left once ffmpeg is done.
   const fullBatch = live ? 1 : CHUNKS_PER_WRITE;
@@ -118,7 +118,7 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     await adoptMedia(run, state, info);
     session.resume();
   }
-  const flush = (chunks: Chunk<IngestKeyframe>[]) => {
+  const flush = (chunks: Chunk[]) => {
     if (pending.length === 0) pendingSince = Date.now();
     pending.push(...chunks);
     // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is

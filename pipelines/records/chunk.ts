@@ -1,7 +1,5 @@
 // The unit ingest hands to perception: one chunk of stream time with its keyframes and audio, and
 // the binary encoding it travels in through Redis (one value per chunk, no base64, no JSON arrays).
-// Ingest stores keyframes as ffmpeg wrote them, I420; decodeChunk gives readers RGB24.
-import { i420ToRgb, type I420Frame } from './i420.js';
 
 export interface Keyframe {
   /** Stream seconds. */
@@ -16,17 +14,6 @@ export interface Keyframe {
   scene: boolean;
 }
 
-/**
- * A keyframe as ingest holds it: the I420 planes ffmpeg wrote (half RGB24's bytes), made RGB24 by
- * decodeChunk on the reading side.
- */
-export interface IngestKeyframe extends Omit<Keyframe, 'rgb'> {
-  i420: I420Frame;
-}
-
-/** What a chunk may be stored with: ingest's I420 keyframes, or RGB24 ones (tests, tools). */
-export type StoredKeyframe = Keyframe | IngestKeyframe;
-
 export interface Gap {
   /** Stream seconds. */
   from: number;
@@ -36,8 +23,7 @@ export interface Gap {
   wallTo: number;
 }
 
-/** K: the keyframes' form; readers (decodeChunk) always get RGB24 Keyframes. */
-export interface Chunk<K extends StoredKeyframe = Keyframe> {
+export interface Chunk {
   stream: string;
   seq: number;
   /** Stream seconds from the media timestamps: [start, end). */
@@ -45,7 +31,7 @@ export interface Chunk<K extends StoredKeyframe = Keyframe> {
   end: number;
   /** Epoch milliseconds of `start`. */
   wallStart: number;
-  keyframes: K[];
+  keyframes: Keyframe[];
   /** 16 kHz mono covering [start, end); null for a source without audio. */
   audio: Float32Array | null;
   /** Keyframes dropped from this chunk because perception fell behind (live sources only). */
@@ -67,14 +53,13 @@ interface Header {
   droppedKeyframes: number;
   gapBefore?: Gap;
   final?: boolean;
-  /** Byte lengths: `rgb` for an RGB24 keyframe, `i420` (with its matrix) for an I420 one. */
-  keyframes: { t: number; width: number; height: number; scene: boolean; rgb?: number; i420?: number; matrix?: I420Frame['matrix']; jpeg: number }[];
+  keyframes: { t: number; width: number; height: number; scene: boolean; rgb: number; jpeg: number }[];
   /** Audio byte length, -1 for none. */
   audio: number;
 }
 
-/** Layout: u32 header length, header JSON, then each keyframe's pixels and jpeg, then f32le audio. */
-export function encodeChunk(chunk: Chunk<StoredKeyframe>): Buffer {
+/** Layout: u32 header length, header JSON, then each keyframe's rgb and jpeg, then f32le audio. */
+export function encodeChunk(chunk: Chunk): Buffer {
   return Buffer.concat(encodeChunkParts(chunk));
 }
 
@@ -82,7 +67,7 @@ export function encodeChunk(chunk: Chunk<StoredKeyframe>): Buffer {
  * encodeChunk's bytes as the parts they are made of, in order, without copying the frames: a
  * writer that sends them one after the other (ChunkStore.write) spares a ~0.7 MB copy per frame.
  */
-export function encodeChunkParts(chunk: Chunk<StoredKeyframe>): Buffer[] {
+export function encodeChunkParts(chunk: Chunk): Buffer[] {
   const header: Header = {
     stream: chunk.stream,
     seq: chunk.seq,
@@ -90,14 +75,7 @@ export function encodeChunkParts(chunk: Chunk<StoredKeyframe>): Buffer[] {
     end: chunk.end,
     wallStart: chunk.wallStart,
     droppedKeyframes: chunk.droppedKeyframes,
-    keyframes: chunk.keyframes.map((k) => ({
-      t: k.t,
-      width: k.width,
-      height: k.height,
-      scene: k.scene,
-      ...('i420' in k ? { i420: k.i420.data.byteLength, matrix: k.i420.matrix } : { rgb: k.rgb.byteLength }),
-      jpeg: k.jpeg.byteLength,
-    })),
+    keyframes: chunk.keyframes.map((k) => ({ t: k.t, width: k.width, height: k.height, scene: k.scene, rgb: k.rgb.byteLength, jpeg: k.jpeg.byteLength })),
     audio: chunk.audio ? chunk.audio.byteLength : -1,
   };
   if (chunk.gapBefore) header.gapBefore = chunk.gapBefore;
@@ -108,7 +86,7 @@ export function encodeChunkParts(chunk: Chunk<StoredKeyframe>): Buffer[] {
   json.copy(head, 4);
   const view = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   const parts: Buffer[] = [head];
-  for (const k of chunk.keyframes) parts.push(view('i420' in k ? k.i420.data : k.rgb), view(k.jpeg));
+  for (const k of chunk.keyframes) parts.push(view(k.rgb), view(k.jpeg));
   if (chunk.audio) parts.push(view(chunk.audio));
   return parts.filter((part, i) => i === 0 || part.byteLength > 0);
 }
@@ -122,16 +100,10 @@ export function decodeChunk(bytes: Buffer): Chunk {
     at += n;
     return out;
   };
+  // Views into the value, not copies: a keyframe is ~0.7 MB and readers only read it.
   const keyframes: Keyframe[] = header.keyframes.map((k) => {
-    const pixels = take(k.i420 ?? k.rgb ?? 0);
-    const base = { t: k.t, width: k.width, height: k.height, scene: k.scene, jpeg: take(k.jpeg) };
-    // RGB24 stored: a view into the value, not a copy (a keyframe is ~0.7 MB; readers only read it).
-    if (k.i420 === undefined) return { ...base, rgb: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength) };
-    // I420 stored: converted once, when a reader first looks at the pixels (a reader that only
-    // moves chunks on pays nothing). Enumerable, so a spread copy still carries it.
-    const frame = { width: k.width, height: k.height, data: pixels, matrix: k.matrix ?? 'bt601' } as const;
-    let rgb: Uint8Array | undefined;
-    return Object.defineProperty(base, 'rgb', { enumerable: true, get: () => (rgb ??= i420ToRgb(frame)) }) as Keyframe;
+    const rgb = take(k.rgb);
+    return { t: k.t, width: k.width, height: k.height, scene: k.scene, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), jpeg: take(k.jpeg) };
   });
   let audio: Float32Array | null = null;
   if (header.audio >= 0) {

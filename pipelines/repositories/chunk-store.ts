@@ -1,7 +1,7 @@
 // Chunk bytes in Redis between ingest and perceive: one binary value per (stream, seq) with a TTL,
 // so a chunk nobody consumes does not stay forever. The perceive job carries only { stream, seq }.
 import type { Redis } from 'ioredis';
-import { decodeChunk, encodeChunkParts, type Chunk, type StoredKeyframe } from '../records/chunk.js';
+import { decodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
 
 /** A chunk's stored form: its key, its bytes in parts (one value once appended), how long it lives. */
 export interface ChunkWrite {
@@ -36,7 +36,7 @@ export class ChunkStore {
     return `${this.#prefix}:chunk:${stream}:${seq}`;
   }
 
-  async put(chunk: Chunk<StoredKeyframe>): Promise<void> {
+  async put(chunk: Chunk): Promise<void> {
     await Promise.all(sendChunkWrite(this.#redis, this.write(chunk)));
   }
 
@@ -44,11 +44,11 @@ export class ChunkStore {
    * The chunk's stored form, for a caller that sends it with its own commands in the same round
    * trip (ingest stores and checkpoints a chunk together: StreamRepository.recordChunks).
    */
-  write(chunk: Chunk<StoredKeyframe>): ChunkWrite {
+  write(chunk: Chunk): ChunkWrite {
     return { key: this.key(chunk.stream, chunk.seq), parts: encodeChunkParts(chunk), ttlSeconds: this.#ttlSeconds };
   }
 
-  /** The chunk (keyframes in RGB24), or undefined when it expired, was deleted or never existed. */
+  /** The chunk, or undefined when it expired, was deleted or never existed. */
   async get(stream: string, seq: number): Promise<Chunk | undefined> {
     const bytes = await this.#redis.getBuffer(this.key(stream, seq));
     return bytes === null ? undefined : decodeChunk(bytes);

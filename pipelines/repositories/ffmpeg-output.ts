@@ -1,38 +1,34 @@
 // Reading what the ingest ffmpeg writes, kept pure so it is tested without a process: keyframes
-// as pgmyuv images on a pipe (each frame says its own size), and the description of the input that
+// as PPM images on a pipe (each frame says its own size), and the description of the input that
 // ffmpeg logs before it decodes (read instead of running ffprobe first for local files).
 import type { MediaInfo } from './media-types.js';
-import type { ColorMatrix } from '../records/i420.js';
 
-/** One keyframe from the pgmyuv pipe, repacked as I420 planes. */
-export interface YuvFrame {
+/** One RGB24 frame from the PPM pipe. */
+export interface RgbFrame {
   width: number;
   height: number;
-  /** Y (width x height), U, V (each width/2 x height/2). */
-  data: Uint8Array;
+  rgb: Uint8Array;
 }
 
-/** A PGM header is "P5\n<width> <height>\n255\n": far shorter than this. */
+/** A PPM header is "P6\n<width> <height>\n255\n": far shorter than this. */
 const MAX_HEADER = 64;
 
 /**
- * Cuts ffmpeg's `-c:v pgmyuv -f image2pipe` byte stream into frames. pgmyuv is a greyscale PGM
- * whose image is 3/2 of the frame's height: the Y plane, then each chroma row with its U half
- * before its V half. Each frame carries its size, so frames need no size known in advance (the
- * scale is an expression of the input's size, and a source that changes resolution mid-stream
- * stays framed). One copy per frame: pipe bytes into the frame's own buffer, chroma rows split
- * into the U and V planes on the way, which the frame then owns.
+ * Cuts ffmpeg's `-c:v ppm -f image2pipe` byte stream into frames. Each frame carries its size,
+ * so frames need no size known in advance (the scale is an expression of the input's size, and a
+ * source that changes resolution mid-stream stays framed). One copy per frame: pipe bytes into
+ * the frame's own buffer, which the frame then owns.
  */
-export class PgmYuvReader {
+export class PpmReader {
   #header: number[] = [];
   #frame: Uint8Array | undefined;
   #width = 0;
   #height = 0;
   #filled = 0;
 
-  /** Feeds pipe bytes; returns the frames they completed, in order. Throws on bytes that are not pgmyuv. */
-  push(data: Uint8Array): YuvFrame[] {
-    const out: YuvFrame[] = [];
+  /** Feeds pipe bytes; returns the frames they completed, in order. Throws on bytes that are not PPM. */
+  push(data: Uint8Array): RgbFrame[] {
+    const out: RgbFrame[] = [];
     let at = 0;
     while (at < data.length) {
       const frame = this.#frame;
@@ -41,41 +37,15 @@ export class PgmYuvReader {
         continue;
       }
       const n = Math.min(frame.length - this.#filled, data.length - at);
-      this.#place(frame, data.subarray(at, at + n));
+      frame.set(data.subarray(at, at + n), this.#filled);
+      this.#filled += n;
       at += n;
       if (this.#filled === frame.length) {
-        out.push({ width: this.#width, height: this.#height, data: frame });
+        out.push({ width: this.#width, height: this.#height, rgb: frame });
         this.#frame = undefined;
       }
     }
     return out;
-  }
-
-  /** Copies the next bytes of the image into the frame: Y as is, chroma rows split into U and V. */
-  #place(frame: Uint8Array, bytes: Uint8Array): void {
-    const luma = this.#width * this.#height;
-    const half = this.#width / 2;
-    const vPlane = luma + half * (this.#height / 2);
-    let from = 0;
-    while (from < bytes.length) {
-      const pos = this.#filled;
-      if (pos < luma) {
-        const n = Math.min(luma - pos, bytes.length - from);
-        frame.set(bytes.subarray(from, from + n), pos);
-        from += n;
-        this.#filled += n;
-        continue;
-      }
-      const c = pos - luma;
-      const row = Math.floor(c / this.#width);
-      const col = c % this.#width;
-      const inU = col < half;
-      const n = Math.min((inU ? half : this.#width) - col, bytes.length - from);
-      const to = inU ? luma + row * half + col : vPlane + row * half + (col - half);
-      frame.set(bytes.subarray(from, from + n), to);
-      from += n;
-      this.#filled += n;
-    }
   }
 
   /** Consumes header bytes from data at `at`; starts the frame once the header is whole. */
@@ -87,19 +57,15 @@ export class PgmYuvReader {
       if (byte === 0x0a && this.#header.filter((b) => b === 0x0a).length === 3) {
         const text = String.fromCharCode(...this.#header);
         this.#header = [];
-        const m = /^P5\n(\d+) (\d+)\n255\n$/.exec(text);
-        if (!m) throw new Error(`keyframe pipe: not a pgmyuv header (${JSON.stringify(text)})`);
-        const width = Number(m[1]);
-        const rows = Number(m[2]);
-        // 4:2:0 with even sizes: the image is 3/2 of an even height, its width even.
-        if (width % 2 !== 0 || rows % 3 !== 0 || ((rows / 3) * 2) % 2 !== 0) throw new Error(`keyframe pipe: ${width}x${rows} is not a pgmyuv image of an even-sized frame`);
-        this.#width = width;
-        this.#height = (rows / 3) * 2;
-        this.#frame = new Uint8Array(width * rows);
+        const m = /^P6\n(\d+) (\d+)\n255\n$/.exec(text);
+        if (!m) throw new Error(`keyframe pipe: not an RGB PPM header (${JSON.stringify(text)})`);
+        this.#width = Number(m[1]);
+        this.#height = Number(m[2]);
+        this.#frame = new Uint8Array(this.#width * this.#height * 3);
         this.#filled = 0;
         return at;
       }
-      if (this.#header.length > MAX_HEADER) throw new Error('keyframe pipe: pgmyuv header too long');
+      if (this.#header.length > MAX_HEADER) throw new Error('keyframe pipe: PPM header too long');
     }
     return at;
   }
@@ -142,8 +108,6 @@ export interface InputDump {
   info: MediaInfo;
   /** A video stream is a still picture attached to audio (cover art); it is not in `info.video`. */
   attachedPicture: boolean;
-  /** The video's YUV matrix, as ffmpeg's RGB conversion would pick it: BT.709 only where tagged so. */
-  colorMatrix: ColorMatrix;
 }
 
 /** The input's streams from ffmpeg's dump of it; undefined when it does not read as one. */
@@ -155,7 +119,6 @@ export function parseInputDump(lines: readonly string[]): InputDump | undefined 
   let audio: MediaInfo['audio'];
   // An attached picture (cover art) is not the video; ffprobe's reading skips it the same way.
   let attachedPicture = false;
-  let colorMatrix: ColorMatrix = 'bt601';
   for (const line of lines) {
     const d = DURATION.exec(line);
     if (d) {
@@ -173,10 +136,6 @@ export function parseInputDump(lines: readonly string[]): InputDump | undefined 
         continue;
       }
       const size = /, (\d+)x(\d+)[\s,]/.exec(`${description},`);
-      // "yuv420p(tv, bt709, progressive)" or "(tv, bt709/bt709/bt709)": the pixel format's details
-      // name the matrix first when the three colour properties differ.
-      const details = /^[^,]+, \w+\(([^)]*)\)/.exec(description)?.[1] ?? '';
-      if (!video && details.split(', ').some((d) => d.split('/')[0] === 'bt709')) colorMatrix = 'bt709';
       video ??= { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0), codec };
     } else {
       const rate = /, (\d+) Hz/.exec(description);
@@ -185,7 +144,7 @@ export function parseInputDump(lines: readonly string[]): InputDump | undefined 
       audio ??= { codec, sampleRate: Number(rate?.[1] ?? 0), channels };
     }
   }
-  return { info: { formatName: head[1]!, duration, video, audio }, attachedPicture, colorMatrix };
+  return { info: { formatName: head[1]!, duration, video, audio }, attachedPicture };
 }
 
 /** "5.1(side)" has 6 channels: the digits of a layout name add up (the .1 is one channel). */

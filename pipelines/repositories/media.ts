@@ -1,5 +1,5 @@
 // ffprobe and ffmpeg for ingest, through fluent-ffmpeg. One ffmpeg per stream decodes once and
-// writes keyframes (pgmyuv: I420), thumbnails and audio to three extra pipes; frame times and scene scores
+// writes keyframes (PPM), thumbnails and audio to three extra pipes; frame times and scene scores
 // come from its stderr (metadata=print), paired with the frames in order, and so does its
 // description of the input (the facts ffprobe would give, for runs started without ffprobe).
 import { realpathSync, statSync } from 'node:fs';
@@ -9,8 +9,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import type { FileFacts, SourceSpec } from '../records/source.js';
 import { AUDIO_FD, JPEG_FD, SEGMENT_LIST_FD, VIDEO_FD, parseSegmentLine, type DecodePlan, type FinishedSegment, type MediaInfo } from './media-types.js';
 import { adoptChild } from './children.js';
-import { InputDumpCollector, PgmYuvReader, type InputDump } from './ffmpeg-output.js';
-import type { ColorMatrix, I420Frame } from '../records/i420.js';
+import { InputDumpCollector, PpmReader, type InputDump } from './ffmpeg-output.js';
 
 export const localFiles: FileFacts = {
   realpath: (path) => realpathSync(path),
@@ -223,8 +222,10 @@ export interface DecodedFrame {
   t: number;
   scene: boolean;
   sceneScore: number;
-  /** The keyframe as ffmpeg scaled it, I420 (see decode-plan.ts). */
-  i420: I420Frame;
+  /** Size of `rgb` (RGB24), as ffmpeg scaled it. */
+  width: number;
+  height: number;
+  rgb: Uint8Array;
   jpeg: Buffer;
 }
 
@@ -268,26 +269,24 @@ export class DecodeSession {
   constructor(plan: DecodePlan, handlers: DecodeHandlers, signal: AbortSignal, sceneThreshold: number, stdin?: PipeInput) {
     if (plan.stdin && !stdin) throw new Error('a stdin decode plan needs the pipe to feed ffmpeg');
     const times: { t: number; score: number }[] = [];
-    const frames: I420Frame[] = [];
+    const rgbs: { width: number; height: number; rgb: Uint8Array }[] = [];
     const jpegs: Buffer[] = [];
     let pendingTime: number | undefined;
     const errorLines: string[] = [];
     let errors = 0;
     const pair = () => {
-      while (times.length > 0 && frames.length > 0 && jpegs.length > 0) {
+      while (times.length > 0 && rgbs.length > 0 && jpegs.length > 0) {
         const m = times.shift()!;
-        handlers.frame({ t: m.t, sceneScore: m.score, scene: m.score > sceneThreshold, i420: frames.shift()!, jpeg: jpegs.shift()! });
+        const { width, height, rgb } = rgbs.shift()!;
+        handlers.frame({ t: m.t, sceneScore: m.score, scene: m.score > sceneThreshold, width, height, rgb, jpeg: jpegs.shift()! });
       }
     };
     const inputDump = new InputDumpCollector();
     let settleInput: (dump: InputDump | undefined) => void = () => undefined;
     this.input = new Promise((resolve) => (settleInput = resolve));
-    // The matrix the source's YUV uses (its dump says; logged before any frame is written).
-    let matrix: ColorMatrix = 'bt601';
     const onStderrLine = (line: string) => {
       if (!inputDump.done) {
         const dump = inputDump.line(line);
-        if (dump !== undefined && dump !== 'unreadable') matrix = dump.colorMatrix;
         if (dump !== undefined) settleInput(dump === 'unreadable' ? undefined : dump);
       }
       const time = META_TIME.exec(line);
@@ -359,13 +358,13 @@ export class DecodeSession {
           const audio = pipes[AUDIO_FD] ?? null;
           const jpeg = pipes[JPEG_FD] ?? null;
           if (plan.hasVideo && video && jpeg) {
-            const reader = new PgmYuvReader();
+            const ppm = new PpmReader();
             video.on('data', (data: Buffer) => {
               this.lastDataAt = Date.now();
               try {
-                for (const frame of reader.push(data)) frames.push({ ...frame, matrix });
+                rgbs.push(...ppm.push(data));
               } catch (error) {
-                // Not ffmpeg's pgmyuv: nothing after this can be framed; end the run as failed.
+                // Not ffmpeg's PPM: nothing after this can be framed; end the run as failed.
                 errorLines.push((error as Error).message);
                 errors += 1;
                 proc.kill('SIGKILL');
