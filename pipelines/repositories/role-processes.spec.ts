@@ -41,7 +41,8 @@ describe('RoleProcesses', () => {
   }, 30_000);
 
   it('reports a ready child and stops it with SIGTERM', async () => {
-    const script = `process.send(${JSON.stringify(READY_MESSAGE)}); process.on('SIGTERM', () => setTimeout(() => process.exit(0), 100)); setInterval(() => {}, 1000);`;
+    // The handler goes in before "ready", as engram's workers do: the parent may send SIGTERM as soon as it hears it.
+    const script = `process.on('SIGTERM', () => setTimeout(() => process.exit(0), 100)); process.send(${JSON.stringify(READY_MESSAGE)}); setInterval(() => {}, 1000);`;
     const { processes, events } = supervise(script);
     expect(await processes.whenReady(15_000)).toBe(true);
     const pid = processes.list()[0]!.pid!;
@@ -52,7 +53,7 @@ describe('RoleProcesses', () => {
   }, 30_000);
 
   it('kills a child that does not stop within stopTimeoutMs', async () => {
-    const script = `process.send(${JSON.stringify(READY_MESSAGE)}); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`;
+    const script = `process.on('SIGTERM', () => {}); process.send(${JSON.stringify(READY_MESSAGE)}); setInterval(() => {}, 1000);`;
     const { processes, events } = supervise(script, { stopTimeoutMs: 300 });
     expect(await processes.whenReady(15_000)).toBe(true);
     await processes.stop();

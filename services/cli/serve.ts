@@ -37,11 +37,14 @@ async function run(command: Command, rolesList: string | undefined, mode: 'serve
     // Started before the roles so they close after them (the context closes in reverse order).
     if (children > 0) startPerceiveProcesses(context, children, sameCommand(command));
     const running = await startRoles(context, here);
+    // The signal handlers go in before the parent hears "ready": it may answer with SIGTERM at
+    // once, and a SIGTERM with no handler yet would kill this process instead of stopping it.
+    const stopped = untilStopped(context.signal, parent?.gone);
     parent?.ready();
     log.info({ redis: context.redis.url, roles: here, perceiveProcesses: children }, 'engram running');
     // stdout carries only what a person or a script wants: where to point the browser.
     for (const url of running.urls) process.stdout.write(`engram: web UI and API at ${url}\n`);
-    const reason = await untilStopped(context.signal, parent?.gone);
+    const reason = await stopped;
     if (reason === 'abort') died = context.signal.reason instanceof Error ? context.signal.reason : new Error(String(context.signal.reason));
     log.info({ reason }, 'stopping: letting running jobs finish');
   } finally {
