@@ -5,7 +5,7 @@
 // cover the ones the rows call for, and lists them itself otherwise. Each LanceDB query costs a
 // few ms whatever it returns, and a question's reads follow one another: read with the candidates,
 // the stretches (full rows, so the cited context needs no read either) leave the critical path.
-import { STREAM_NAME, type StoredEvent } from '../records/event.js';
+import { parseEventId, type StoredEvent } from '../records/event.js';
 import type { EventSpan, ReasonMemory, StreamStretch } from './ports.js';
 
 /** How far around the best hit the neighbourhood read reaches, in stream seconds. */
@@ -44,15 +44,6 @@ export function byStream<T extends { stream: string }>(xs: readonly T[]): [strin
   const groups = new Map<string, T[]>();
   for (const x of xs) groups.set(x.stream, [...(groups.get(x.stream) ?? []), x]);
   return [...groups];
-}
-
-/** Stream and start of an event id made by eventId(stream, start); undefined for any other id. */
-export function parseEventId(id: string): { stream: string; start: number } | undefined {
-  const dot = id.lastIndexOf('.');
-  const stream = id.slice(0, dot);
-  const ms = id.slice(dot + 1);
-  if (dot <= 0 || !STREAM_NAME.test(stream) || !/^\d{10,}$/.test(ms)) return undefined;
-  return { stream, start: Number(ms) / 1000 };
 }
 
 /**

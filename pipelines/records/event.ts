@@ -171,5 +171,14 @@ export function eventId(stream: string, start: number): string {
   return `${stream}.${String(ms).padStart(10, '0')}`;
 }
 
+/** Stream and start of an event id made by eventId above; undefined for any other id. */
+export function parseEventId(id: string): { stream: string; start: number } | undefined {
+  const dot = id.lastIndexOf('.');
+  const stream = id.slice(0, dot);
+  const ms = id.slice(dot + 1);
+  if (dot <= 0 || !STREAM_NAME.test(stream) || !/^\d{10,}$/.test(ms)) return undefined;
+  return { stream, start: Number(ms) / 1000 };
+}
+
 /** Stream names: lower-case letters, digits, '-' and '_', so they are safe in keys, ids and paths. */
 export const STREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -196,7 +196,7 @@ export class PeopleStore {
       const rows = await this.#rows();
       const walls = kept.map((x) => x.wall);
       let person: PersonRow;
-      const owner = await this.#cropOwner(kept);
+      const owner = await this.#cropOwner(kept, rows);
       const best = owner === undefined ? nearestIdentity(mean, [...rows.values()]) : undefined;
       const existing = owner !== undefined ? rows.get(owner) : best && best.distance < this.#options.assignDistance ? rows.get(best.id) : undefined;
       if (existing) {
@@ -221,7 +221,7 @@ export class PeopleStore {
    * so a forget cannot fall between this check and the write.
    */
   async #withCrops(faces: FaceWrite[]): Promise<FaceWrite[]> {
-    const crops = [...new Set(faces.map((x) => x.crop).filter((c) => c !== ''))];
+    const crops = distinctCrops(faces);
     const present = new Set<string>();
     await Promise.all(crops.map(async (c) => void ((await this.#blobs.stat(c)) && present.add(c))));
     return faces.filter((x) => x.crop === '' || present.has(x.crop));
@@ -232,13 +232,12 @@ export class PeopleStore {
    * into a later event is a face already recognised, and it stays with whoever holds it now (after
    * a merge, the kept identity), however far that identity's centroid has moved.
    */
-  async #cropOwner(faces: FaceWrite[]): Promise<string | undefined> {
-    const crops = [...new Set(faces.map((x) => x.crop).filter((c) => c !== ''))];
+  async #cropOwner(faces: FaceWrite[], rows: Map<string, PersonRow>): Promise<string | undefined> {
+    const crops = distinctCrops(faces);
     if (crops.length === 0) return undefined;
     const held = await this.#faces.query().where(`crop IN (${crops.map(sqlString).join(', ')})`).select(['person']).toArray();
     const votes = new Map<string, number>();
     for (const r of held) votes.set(r.person as string, (votes.get(r.person as string) ?? 0) + 1);
-    const rows = await this.#rows();
     return [...votes].filter(([id]) => rows.has(id)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
   }
 
@@ -354,4 +353,9 @@ export class PeopleStore {
   async counts(): Promise<{ faces: number; people: number }> {
     return { faces: await this.#faces.countRows(), people: await this.#people.countRows() };
   }
+}
+
+/** The crop paths of these faces, once each (a face without a stored crop has ''). */
+function distinctCrops(faces: FaceWrite[]): string[] {
+  return [...new Set(faces.map((x) => x.crop).filter((c) => c !== ''))];
 }
