@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { Role } from '../../pipelines/jobs.js';
+import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
 import { fitSize } from '../../pipelines/ingest/decode-plan.js';
 import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { LiveSubscriber, LiveType } from '../../pipelines/repositories/live.js';
+import { StreamRepository, TERMINAL_STATES, type StreamState } from '../../pipelines/repositories/streams.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
@@ -87,21 +88,40 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
     // The peak as redis-server itself tracks it (this context's own server, fresh for this run):
     // polling INFO from the timed process every 20 ms cost ingest's event loop a share of its time.
     const baseline = await memory('used_memory');
-    let consumed = 0;
+    // An instant perception stage: takes each chunk as soon as its perceive job is announced, so
+    // ingest never waits. Event-driven (a blocking XREAD of BullMQ's event stream for the perceive
+    // queue, and the live channel's state messages for the end) rather than polling every 20 ms:
+    // the polls cost this process CPU and the end up to one poll's latency, neither of them
+    // engram's; what engram does (ffmpeg, chunk writes, checkpoints, job adds, state changes) is
+    // the same, and the real perceive reads each chunk's bytes once, as this does.
+    const consumerRedis = context.redis.connection('bench-consumer');
+    const eventsKey = `${loaded.config.redis.prefix}:${QueueName.Perceive}:events`;
     let consuming = true;
-    // An instant perception stage: takes each chunk as soon as it is there, so ingest never waits.
     const consumer = (async () => {
+      // From the start: each run has its own fresh redis-server, so the stream holds only this run's events.
+      let lastId = '0';
       while (consuming) {
-        const info = await streams.get(name);
-        const target = info?.chunks ?? 0;
-        for (; consumed < target; consumed += 1) {
-          await chunks.get(name, consumed);
-          await chunks.delete(name, consumed);
-          await streams.stageProgress(name, Role.Perceive, -1);
+        const reply = await consumerRedis.xread('BLOCK', 100, 'STREAMS', eventsKey, lastId);
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            const field = (key: string) => fields[fields.indexOf(key) + 1];
+            if (field('event') !== 'added' || field('name') !== JobName.PerceiveChunk) continue;
+            // Job ids are "<ingest run>-<seq>" (chunkUnit).
+            const seq = Number(field('jobId')!.split('-').pop());
+            await chunks.get(name, seq);
+            await chunks.delete(name, seq);
+            await streams.stageProgress(name, Role.Perceive, -1);
+          }
         }
-        await new Promise((r) => setTimeout(r, 20));
       }
     })();
+    const live = new LiveSubscriber(context.redis, loaded.config.redis.prefix);
+    let ended: () => void = () => undefined;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    await live.listen((message) => {
+      if (message.type === LiveType.Stream && message.stream === name && TERMINAL_STATES.includes(message.state as StreamState)) ended();
+    });
     const redisCpuS = async () => {
       const text = await redis.info('cpu');
       return Number(/used_cpu_user:([\d.]+)/.exec(text)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(text)![1]);
@@ -109,10 +129,13 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
     const cpu0 = { node: ownCpuS(), ffmpeg: childrenCpuS(), redis: await redisCpuS() };
     const started = performance.now();
     await streams.add({ name, source: file });
-    const info = await streams.waitUntilProcessed(name, { pollMs: 20 });
+    await end;
+    const info = (await streams.get(name))!;
     const ms = performance.now() - started;
     consuming = false;
     await consumer;
+    await live.close();
+    consumerRedis.disconnect();
     const cpuS = { node: ownCpuS() - cpu0.node, ffmpeg: childrenCpuS() - cpu0.ffmpeg, redis: (await redisCpuS()) - cpu0.redis };
     const peak = (await memory('used_memory_peak')) - baseline;
     if (info.state !== 'done') throw new Error(`${name}: ${info.state} ${info.error}`);
