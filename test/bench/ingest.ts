@@ -12,10 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../config/load.js';
-import { JobName, QueueName, Role } from '../../pipelines/jobs.js';
+import { Role } from '../../pipelines/jobs.js';
 import { fitSize } from '../../pipelines/ingest/decode-plan.js';
-import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
 import { LiveSubscriber, LiveType } from '../../pipelines/repositories/live.js';
 import { StreamRepository, TERMINAL_STATES, type StreamState } from '../../pipelines/repositories/streams.js';
 import { silentLogger } from '../../services/logger.js';
@@ -82,40 +82,27 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
   try {
     const redis = context.redis.connection('bench');
     const streams = new StreamRepository(redis, loaded.config.redis.prefix, context.queues);
-    const chunks = new ChunkStore(redis, loaded.config.redis.prefix, 600);
     await startRoles(context, [Role.Ingest]);
     const memory = async (field: 'used_memory' | 'used_memory_peak') => Number(new RegExp(`${field}:(\\d+)`).exec(await redis.info('memory'))![1]);
     // The peak as redis-server itself tracks it (this context's own server, fresh for this run):
     // polling INFO from the timed process every 20 ms cost ingest's event loop a share of its time.
     const baseline = await memory('used_memory');
-    // An instant perception stage: takes each chunk as soon as its perceive job is announced, so
-    // ingest never waits. Event-driven (a blocking XREAD of BullMQ's event stream for the perceive
-    // queue, and the live channel's state messages for the end) rather than polling every 20 ms:
-    // the polls cost this process CPU and the end up to one poll's latency, neither of them
-    // engram's; what engram does (ffmpeg, chunk writes, checkpoints, job adds, state changes) is
-    // the same, and the real perceive reads each chunk's bytes once, as this does.
-    const consumerRedis = context.redis.connection('bench-consumer');
-    const eventsKey = `${loaded.config.redis.prefix}:${QueueName.Perceive}:events`;
-    let consuming = true;
-    const consumer = (async () => {
-      // From the start: each run has its own fresh redis-server, so the stream holds only this run's events.
-      let lastId = '0';
-      while (consuming) {
-        const reply = await consumerRedis.xread('BLOCK', 100, 'STREAMS', eventsKey, lastId);
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) {
-            lastId = id;
-            const field = (key: string) => fields[fields.indexOf(key) + 1];
-            if (field('event') !== 'added' || field('name') !== JobName.PerceiveChunk) continue;
-            // Job ids are "<ingest run>-<seq>" (chunkUnit).
-            const seq = Number(field('jobId')!.split('-').pop());
-            await chunks.get(name, seq);
-            await chunks.delete(name, seq);
-            await streams.stageProgress(name, Role.Perceive, -1);
-          }
-        }
-      }
-    })();
+    // An instant perception stage (ingest-consumer.ts says why in a thread of its own).
+    // Event-driven, like the end below (the live channel's state messages), rather than polling
+    // every 20 ms: the polls cost this process CPU and the end up to one poll's latency, neither
+    // of them engram's; what engram does (ffmpeg, chunk writes, checkpoints, job adds, state
+    // changes) is the same, and the real perceive reads each chunk's bytes once, as this does.
+    // Through tsx's API: a worker does not inherit the loader that runs this file as TypeScript.
+    const entry = JSON.stringify(new URL('./ingest-consumer.ts', import.meta.url).href);
+    const consumer = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: { socketPath: context.redis.managed!.socketPath, prefix: loaded.config.redis.prefix, stream: name } });
+    const consumed = new Promise<number>((resolve, reject) => {
+      consumer.on('message', (message: unknown) => typeof message === 'object' && resolve((message as { consumed: number }).consumed));
+      consumer.once('error', reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      consumer.once('message', () => resolve());
+      consumer.once('error', reject);
+    });
     const live = new LiveSubscriber(context.redis, loaded.config.redis.prefix);
     let ended: () => void = () => undefined;
     const end = new Promise<void>((resolve) => (ended = resolve));
@@ -132,13 +119,13 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
     await end;
     const info = (await streams.get(name))!;
     const ms = performance.now() - started;
-    consuming = false;
-    await consumer;
+    consumer.postMessage({ total: info.chunks });
+    const taken = await consumed;
     await live.close();
-    consumerRedis.disconnect();
     const cpuS = { node: ownCpuS() - cpu0.node, ffmpeg: childrenCpuS() - cpu0.ffmpeg, redis: (await redisCpuS()) - cpu0.redis };
     const peak = (await memory('used_memory_peak')) - baseline;
     if (info.state !== 'done') throw new Error(`${name}: ${info.state} ${info.error}`);
+    if (taken !== info.chunks) throw new Error(`${name}: the stand-in consumer took ${taken} of ${info.chunks} chunks`);
     return { ms, chunks: info.chunks, keyframes: info.keyframes, peakRedisBytes: peak, cpuS };
   } finally {
     await context.close();
