@@ -516,8 +516,12 @@ export class ModelRepository {
         const { session, spec } = await shared.opened;
         throwIfAborted(signal);
         const first = items[0] as { data: Float32Array; dims: number[] };
-        const data = new Float32Array(first.data.length * items.length);
-        items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * first.data.length));
+        // A batch of one (the frame detector's fixed batch) is its own input: no 3 MB copy per call.
+        let data = first.data;
+        if (items.length > 1) {
+          data = new Float32Array(first.data.length * items.length);
+          items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * first.data.length));
+        }
         const started = performance.now();
         const out = await session.run({ [spec.inputs[0]!.name]: new ort.Tensor('float32', data, [items.length, ...first.dims]) }, [output]);
         observeInference(entry.manifest.name, (performance.now() - started) / 1000, items.length);

@@ -1,5 +1,6 @@
 // PaddleOCR v4: DB text detection (probability map -> connected regions -> expanded boxes) and CTC
-// recognition with ppocr_keys_v1.txt. Inputs are BGR, as PaddleOCR reads images with OpenCV.
+// recognition with ppocr_keys_v1.txt. Inputs are BGR, as PaddleOCR reads images with OpenCV
+// (sampled straight from the RGB frame in that order).
 // Boxes are axis-aligned (frames from cameras and overlays are rarely rotated text).
 import { readFileSync } from 'node:fs';
 import type * as ortTypes from 'onnxruntime-node';
@@ -77,17 +78,6 @@ export function readDictionary(path: string): string[] {
   return ['', ...keys, ' '];
 }
 
-/** BGR view of an RGB frame so sampleChw writes B,G,R planes. */
-function bgr(frame: RgbFrame): RgbFrame {
-  const out = new Uint8Array(frame.rgb.length);
-  for (let i = 0; i < out.length; i += 3) {
-    out[i] = frame.rgb[i + 2] as number;
-    out[i + 1] = frame.rgb[i + 1] as number;
-    out[i + 2] = frame.rgb[i] as number;
-  }
-  return { rgb: out, width: frame.width, height: frame.height };
-}
-
 export class PaddleOcr {
   constructor(
     private readonly det: ortTypes.InferenceSession,
@@ -106,7 +96,6 @@ export class PaddleOcr {
    */
   async read(frame: RgbFrame, signal?: AbortSignal, previous: readonly OcrLine[] = [], region?: readonly [number, number, number, number]): Promise<OcrLine[]> {
     const o = this.options;
-    const src = bgr(frame);
     const scale = Math.min(1, o.detMaxSide / Math.max(frame.width, frame.height));
     const window = region ? detectionWindow(region, previous, frame, scale) : undefined;
     const full = { x: 0, y: 0, w: frame.width, h: frame.height };
@@ -116,7 +105,7 @@ export class PaddleOcr {
     const w = Math.max(32, Math.round((win.w * scale) / 32) * 32);
     const h = Math.max(32, Math.round((win.h * scale) / 32) * 32);
     const input = new Float32Array(3 * w * h);
-    sampleChw(src, input, 0, w, h, win, o.detMean, o.detStd);
+    sampleChw(frame, input, 0, w, h, win, o.detMean, o.detStd, 'bgr');
     throwIfAborted(signal);
     const out = await this.det.run({ x: new ort.Tensor('float32', input, [1, 3, h, w]) });
     const prob = Object.values(out)[0]!.data as Float32Array;
@@ -135,7 +124,7 @@ export class PaddleOcr {
       const bh = y1 - y0;
       const cw = Math.max(8, Math.min(1600, Math.round((o.recHeight * bw) / Math.max(bh, 1))));
       const crop = new Float32Array(3 * o.recHeight * cw);
-      sampleChw(src, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+      sampleChw(frame, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 'bgr');
       const print = fingerprint(crop, cw, o.recHeight);
       prints.push(print);
       reused.push(previous.length > 0 ? sameLine(previous, boxes[i] as number[], print) : undefined);

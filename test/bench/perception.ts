@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops] [--profile-perceive DIR]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -62,6 +62,8 @@ const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(N
 const perceiveWorkersArg = arg('perceive-workers', 'auto');
 /** `--crops`: gated trials detect on windows of small changes with the 320x320 crop graph (perceive.gating.detect.crops, off by default). */
 const crops = process.argv.includes('--crops');
+/** `--profile-perceive DIR`: each perceive worker process writes a V8 CPU profile (node --cpu-prof) into DIR when it stops. */
+const profileDir = arg('profile-perceive', '');
 
 /** How many perceive processes: the product's count for `auto` (perceive.processes, models.intraOpThreads). */
 function perceiveWorkerCount(): number {
@@ -77,7 +79,7 @@ async function startPerceiveWorkers(context: EngramContext, count: number, dataD
   Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
   if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
-  const processes = startPerceiveProcesses(context, count, { entry: [ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
+  const processes = startPerceiveProcesses(context, count, { entry: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
   if (!(await processes.whenReady(120_000))) throw new Error(`perceive worker processes not ready within 120 s: ${JSON.stringify(processes.list())}`);
 }
 
