@@ -368,7 +368,7 @@ async function modelCosts(source: string, intraOpThreads?: number) {
       ...(changed.length > 0
         ? {
             ocrChangedRegion: {
-              ...(await cost(changed.length, (i) => models.readText(changed[i]!.frame, undefined, changed[i]!.previous, changed[i]!.region))),
+              ...(await cost(changed.length, (i) => models.readText(changed[i]!.frame, undefined, changed[i]!.previous, [changed[i]!.region]))),
               changedKeyframes: changed.length,
               meanShareOfFrameRead: +(changed.reduce((sum, c) => sum + c.share, 0) / changed.length).toFixed(3),
             },
