@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { InputDumpCollector, parseInputDump, PpmReader } from './ffmpeg-output.js';
+import { InputDumpCollector, parseInputDump, PpmReader, type RgbFrame } from './ffmpeg-output.js';
 
 const ppm = (width: number, height: number, fill: number) => Buffer.concat([Buffer.from(`P6\n${width} ${height}\n255\n`), Buffer.alloc(width * height * 3, fill)]);
 
@@ -31,7 +31,7 @@ describe('PpmReader', () => {
     const bytes = Buffer.concat(sent.map((f) => f.bytes));
     for (const most of [1, 3, 64, 1000, bytes.length]) {
       const reader = new PpmReader();
-      const frames = [];
+      const frames: RgbFrame[] = [];
       const framed: Uint8Array[] = [];
       // A socket read: at most `most` bytes, never more than the buffer's room.
       for (let at = 0; at < bytes.length; ) {
