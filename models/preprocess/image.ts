@@ -15,12 +15,17 @@ export function checkFrame(frame: RgbFrame): string | undefined {
   return undefined;
 }
 
+/** Channel order of sampleChw's output planes: RGB, or BGR for models trained on OpenCV's images (PaddleOCR). */
+export type ChannelOrder = 'rgb' | 'bgr';
+
 /**
  * Samples a frame into out[offset..] as CHW planes of outW x outH. The source window (sx0, sy0, sw, sh)
- * is mapped onto the output; values become (v/255 - mean) / std.
+ * is mapped onto the output; values become (v/255 - mean) / std. With `order` 'bgr' plane c reads
+ * the frame's channel 2 - c (mean and std stay per output plane), so no BGR copy of the frame is made.
  */
-export function sampleChw(frame: RgbFrame, out: Float32Array, offset: number, outW: number, outH: number, window: { x: number; y: number; w: number; h: number }, mean: readonly number[], std: readonly number[]): void {
+export function sampleChw(frame: RgbFrame, out: Float32Array, offset: number, outW: number, outH: number, window: { x: number; y: number; w: number; h: number }, mean: readonly number[], std: readonly number[], order: ChannelOrder = 'rgb'): void {
   const { rgb, width, height } = frame;
+  const bgr = order === 'bgr';
   const plane = outW * outH;
   const sx = window.w / outW;
   const sy = window.h / outH;
@@ -42,8 +47,9 @@ export function sampleChw(frame: RgbFrame, out: Float32Array, offset: number, ou
       const i11 = (y1 * width + x1) * 3;
       const o = offset + y * outW + x;
       for (let c = 0; c < 3; c += 1) {
-        const top = (rgb[i00 + c] as number) * (1 - wx) + (rgb[i01 + c] as number) * wx;
-        const bottom = (rgb[i10 + c] as number) * (1 - wx) + (rgb[i11 + c] as number) * wx;
+        const k = bgr ? 2 - c : c;
+        const top = (rgb[i00 + k] as number) * (1 - wx) + (rgb[i01 + k] as number) * wx;
+        const bottom = (rgb[i10 + k] as number) * (1 - wx) + (rgb[i11 + k] as number) * wx;
         out[o + c * plane] = (top * (1 - wy) + bottom * wy) * scale[c]! - shift[c]!;
       }
     }

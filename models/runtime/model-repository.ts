@@ -523,8 +523,12 @@ export class ModelRepository {
         const { session, spec } = await shared.opened;
         throwIfAborted(signal);
         const first = items[0] as { data: Float32Array; dims: number[] };
-        const data = new Float32Array(first.data.length * items.length);
-        items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * first.data.length));
+        // A batch of one (the frame detector's fixed batch) is its own input: no 3 MB copy per call.
+        let data = first.data;
+        if (items.length > 1) {
+          data = new Float32Array(first.data.length * items.length);
+          items.forEach((it, i) => data.set((it as { data: Float32Array }).data, i * first.data.length));
+        }
         const started = performance.now();
         const out = await session.run({ [spec.inputs[0]!.name]: new ort.Tensor('float32', data, [items.length, ...first.dims]) }, [output]);
         observeInference(entry.manifest.name, (performance.now() - started) / 1000, items.length);
@@ -662,16 +666,16 @@ export class ModelRepository {
 
   /**
    * Text lines on a frame; lines of `previous` (an earlier read of the same camera) whose box and
-   * pixels are unchanged are kept without recognising them again. With `region` ([x0, y0, x1, y1],
-   * frame pixels: where the picture changed since `previous` was read) text detection runs only
-   * around it and previous lines clear of it are kept (PaddleOcr.read).
+   * pixels are unchanged are kept without recognising them again. With `regions` ([x0, y0, x1, y1]
+   * each, frame pixels: the places where the picture changed since `previous` was read) text
+   * detection runs only around them and previous lines clear of them are kept (PaddleOcr.read).
    */
-  async readText(frame: RgbFrame, signal?: AbortSignal, previous?: readonly OcrLine[], region?: readonly [number, number, number, number]): Promise<OcrLine[]> {
+  async readText(frame: RgbFrame, signal?: AbortSignal, previous?: readonly OcrLine[], regions?: readonly (readonly [number, number, number, number])[]): Promise<OcrLine[]> {
     const problem = checkFrame(frame);
     if (problem) throw new ModelError(`readText: ${problem}`);
     this.ocr ??= this.openOcr();
     this.ocr.catch(() => (this.ocr = undefined));
-    return (await this.ocr).read(frame, signal, previous, region);
+    return (await this.ocr).read(frame, signal, previous, regions);
   }
 
   private async openOcr(): Promise<PaddleOcr> {

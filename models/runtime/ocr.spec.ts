@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelsSchema } from '../../config/schema.js';
 import { makeTempDir } from '../../test/helpers/env.js';
 import { ModelRepository } from './model-repository.js';
-import { detectionWindow } from './ocr.js';
+import { detectionWindow, detectionWindows } from './ocr.js';
 
 const FONTS = '/usr/share/fonts/truetype';
 const W = 768;
@@ -98,7 +98,7 @@ describe('on-screen text', () => {
     const region = changedRegion(before, added);
     const window = detectionWindow(region, first, { width: W, height: H }, 1)!;
     expect(window.w * window.h).toBeLessThan(0.3 * W * H);
-    const read = await repo.readText({ rgb: added, width: W, height: H }, undefined, first, region);
+    const read = await repo.readText({ rgb: added, width: W, height: H }, undefined, first, [region]);
     expect(read.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
       ['gate closed at 18:05', true],
       ['front door camera', true],
@@ -109,12 +109,63 @@ describe('on-screen text', () => {
     const ticked = drawn(font, 30, 'white', 'black', ['Gate closed at 18:07', 'Front door camera', 'Exit only']);
     const tick = changedRegion(before, ticked);
     expect(tick[2] - tick[0]).toBeLessThan(40);
-    const reread = await repo.readText({ rgb: ticked, width: W, height: H }, undefined, first, tick);
+    const reread = await repo.readText({ rgb: ticked, width: W, height: H }, undefined, first, [tick]);
     expect(reread.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
       ['gate closed at 18:07', false],
       ['front door camera', true],
       ['exit only', true],
     ]);
+  });
+
+  it.runIf(existsSync(join(FONTS, 'dejavu/DejaVuSans.ttf')))('looks at each changed place on its own: text that appeared in two far corners is read there, and the frame between is not looked at again', async () => {
+    const font = join(FONTS, 'dejavu/DejaVuSans.ttf');
+    const placed = (lines: [string, number, number][]) => {
+      const filters = lines.map(([line, x, y], i) => {
+        const file = join(dir, `placed${i}.txt`);
+        writeFileSync(file, line);
+        return `drawtext=fontfile=${font}:textfile=${file}:fontsize=28:fontcolor=black:x=${x}:y=${y}`;
+      });
+      return execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=white:s=${W}x${H}`, '-frames:v', '1', '-vf', filters.join(','), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 16 << 20 });
+    };
+    const before = placed([['Front door camera', 260, 200]]);
+    const after = placed([['Gate opened', 20, 20], ['Front door camera', 260, 200], ['Parcel left', 560, 380]]);
+    const first = await repo.readText({ rgb: before, width: W, height: H });
+    expect(first.map((l) => l.text.toLowerCase())).toEqual(['front door camera']);
+    // The boxes around the changed pixels of each half of the frame: the two places text appeared.
+    const changedIn = (fromY: number, toY: number): [number, number, number, number] => {
+      let [x0, y0, x1, y1] = [W, H, 0, 0];
+      for (let y = fromY; y < toY; y += 1) {
+        for (let x = 0; x < W; x += 1) {
+          const p = (y * W + x) * 3;
+          if (Math.abs((before[p] as number) - (after[p] as number)) < 40) continue;
+          [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
+        }
+      }
+      return [x0, y0, x1, y1];
+    };
+    const places = [changedIn(0, H / 2), changedIn(H / 2, H)];
+    const union: [number, number, number, number] = [places[0]![0], places[0]![1], places[1]![2], places[1]![3]];
+    // One box around both is most of the frame (read whole); the two places are two small windows.
+    expect(detectionWindow(union, first, { width: W, height: H }, 1)).toBeUndefined();
+    const windows = detectionWindows(places, first, { width: W, height: H }, 1)!;
+    expect(windows).toHaveLength(2);
+    expect(windows.reduce((sum, w) => sum + w.w * w.h, 0)).toBeLessThan(0.2 * W * H);
+    const read = await repo.readText({ rgb: after, width: W, height: H }, undefined, first, places);
+    expect(read.map((l) => [l.text.toLowerCase(), l.reused === true])).toEqual([
+      ['gate opened', false],
+      ['front door camera', true],
+      ['parcel left', false],
+    ]);
+  });
+
+  it('joins the windows of changed places that overlap into one, and reads whole when together they cover most of the frame', () => {
+    const frame = { width: W, height: H };
+    const near = detectionWindows([[100, 100, 140, 130], [150, 100, 190, 130]], [], frame, 1)!;
+    expect(near).toHaveLength(1);
+    expect(near[0]!.x).toBeLessThanOrEqual(100 - 16);
+    expect(near[0]!.x + near[0]!.w).toBeGreaterThanOrEqual(190 + 16);
+    // Four corners each a quarter of the frame wide and tall: together most of it.
+    expect(detectionWindows([[0, 0, 330, 190], [430, 0, 768, 190], [0, 240, 330, 432], [430, 240, 768, 432]], [], frame, 1)).toBeUndefined();
   });
 
   it('reads nothing from a blank frame', async () => {

@@ -1,5 +1,6 @@
 // PaddleOCR v4: DB text detection (probability map -> connected regions -> expanded boxes) and CTC
-// recognition with ppocr_keys_v1.txt. Inputs are BGR, as PaddleOCR reads images with OpenCV.
+// recognition with ppocr_keys_v1.txt. Inputs are BGR, as PaddleOCR reads images with OpenCV
+// (sampled straight from the RGB frame in that order).
 // Boxes are axis-aligned (frames from cameras and overlays are rarely rotated text).
 import { readFileSync } from 'node:fs';
 import type * as ortTypes from 'onnxruntime-node';
@@ -77,17 +78,6 @@ export function readDictionary(path: string): string[] {
   return ['', ...keys, ' '];
 }
 
-/** BGR view of an RGB frame so sampleChw writes B,G,R planes. */
-function bgr(frame: RgbFrame): RgbFrame {
-  const out = new Uint8Array(frame.rgb.length);
-  for (let i = 0; i < out.length; i += 3) {
-    out[i] = frame.rgb[i + 2] as number;
-    out[i + 1] = frame.rgb[i + 1] as number;
-    out[i + 2] = frame.rgb[i] as number;
-  }
-  return { rgb: out, width: frame.width, height: frame.height };
-}
-
 export class PaddleOcr {
   constructor(
     private readonly det: ortTypes.InferenceSession,
@@ -98,33 +88,35 @@ export class PaddleOcr {
   /**
    * Text lines on a frame. With `previous` (an earlier reading of the same camera), a detected box
    * whose place and pixels match a previous line keeps that line's text: only boxes where the text
-   * detection changed go through the recogniser. With `region` as well (frame pixels where the
-   * picture changed since `previous` was read), text detection runs on that part of the frame only
-   * (grown to whole previous lines it touches and a margin); previous lines clear of it are kept.
-   * Text detection costs about its input's area, so a car crossing a fifth of a still camera's
-   * picture costs about a fifth of a full read.
+   * detection changed go through the recogniser. With `regions` as well (frame pixels where the
+   * picture changed since `previous` was read, one box per changed place), text detection runs on
+   * those parts of the frame only (each grown to whole previous lines it touches and a margin;
+   * windows that overlap are joined); previous lines clear of every window are kept. Text detection
+   * costs about its input's area, so a car crossing a fifth of a still camera's picture costs about
+   * a fifth of a full read, and one that moved from one side to the other costs its two places.
    */
-  async read(frame: RgbFrame, signal?: AbortSignal, previous: readonly OcrLine[] = [], region?: readonly [number, number, number, number]): Promise<OcrLine[]> {
+  async read(frame: RgbFrame, signal?: AbortSignal, previous: readonly OcrLine[] = [], regions?: readonly (readonly [number, number, number, number])[]): Promise<OcrLine[]> {
     const o = this.options;
-    const src = bgr(frame);
     const scale = Math.min(1, o.detMaxSide / Math.max(frame.width, frame.height));
-    const window = region ? detectionWindow(region, previous, frame, scale) : undefined;
-    const full = { x: 0, y: 0, w: frame.width, h: frame.height };
-    const win = window ?? full;
-    // Lines clear of the window were read on a picture that has not changed there.
-    const kept = window ? previous.filter((line) => !touches(line.box, window)).map((line) => ({ ...line, reused: true })) : [];
-    const w = Math.max(32, Math.round((win.w * scale) / 32) * 32);
-    const h = Math.max(32, Math.round((win.h * scale) / 32) * 32);
-    const input = new Float32Array(3 * w * h);
-    sampleChw(src, input, 0, w, h, win, o.detMean, o.detStd);
-    throwIfAborted(signal);
-    const out = await this.det.run({ x: new ort.Tensor('float32', input, [1, 3, h, w]) });
-    const prob = Object.values(out)[0]!.data as Float32Array;
-    const boxes = dbBoxes(prob, w, h, o).map(([x0, y0, x1, y1]) => {
+    const windows = regions && regions.length > 0 ? detectionWindows(regions, previous, frame, scale) : undefined;
+    const looked = windows ?? [{ x: 0, y: 0, w: frame.width, h: frame.height }];
+    // Lines clear of the windows were read on a picture that has not changed there.
+    const kept = windows ? previous.filter((line) => !windows.some((win) => touches(line.box, win))).map((line) => ({ ...line, reused: true })) : [];
+    const boxes: [number, number, number, number][] = [];
+    for (const win of looked) {
+      const w = Math.max(32, Math.round((win.w * scale) / 32) * 32);
+      const h = Math.max(32, Math.round((win.h * scale) / 32) * 32);
+      const input = new Float32Array(3 * w * h);
+      sampleChw(frame, input, 0, w, h, win, o.detMean, o.detStd, 'bgr');
+      throwIfAborted(signal);
+      const out = await this.det.run({ x: new ort.Tensor('float32', input, [1, 3, h, w]) });
+      const prob = Object.values(out)[0]!.data as Float32Array;
       const sx = win.w / w;
       const sy = win.h / h;
-      return [Math.max(0, Math.floor(win.x + x0 * sx)), Math.max(0, Math.floor(win.y + y0 * sy)), Math.min(frame.width, Math.ceil(win.x + x1 * sx)), Math.min(frame.height, Math.ceil(win.y + y1 * sy))] as [number, number, number, number];
-    });
+      for (const [x0, y0, x1, y1] of dbBoxes(prob, w, h, o)) {
+        boxes.push([Math.max(0, Math.floor(win.x + x0 * sx)), Math.max(0, Math.floor(win.y + y0 * sy)), Math.min(frame.width, Math.ceil(win.x + x1 * sx)), Math.min(frame.height, Math.ceil(win.y + y1 * sy))]);
+      }
+    }
     const crops: Float32Array[] = [];
     const widths: number[] = [];
     const prints: Uint8Array[] = [];
@@ -135,7 +127,7 @@ export class PaddleOcr {
       const bh = y1 - y0;
       const cw = Math.max(8, Math.min(1600, Math.round((o.recHeight * bw) / Math.max(bh, 1))));
       const crop = new Float32Array(3 * o.recHeight * cw);
-      sampleChw(src, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+      sampleChw(frame, crop, 0, cw, o.recHeight, { x: x0, y: y0, w: bw, h: bh }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 'bgr');
       const print = fingerprint(crop, cw, o.recHeight);
       prints.push(print);
       reused.push(previous.length > 0 ? sameLine(previous, boxes[i] as number[], print) : undefined);
@@ -204,6 +196,38 @@ export function detectionWindow(region: readonly [number, number, number, number
   [y0, y1] = fit(y0, y1, frame.height);
   if (x1 <= x0 || y1 <= y0 || (x1 - x0) * (y1 - y0) > FULL_READ_SHARE * frame.width * frame.height) return undefined;
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
+
+/**
+ * The parts of the frame text detection looks at for several changed regions: a window per region
+ * (detectionWindow), windows that overlap or touch joined into the window of their regions' union,
+ * until none do; undefined (read it all) when one of them, or all together, cover most of the frame.
+ */
+export function detectionWindows(regions: readonly (readonly [number, number, number, number])[], previous: readonly OcrLine[], frame: { width: number; height: number }, scale: number): Window[] | undefined {
+  const places = regions.map((r) => [...r] as [number, number, number, number]);
+  for (;;) {
+    const windows: Window[] = [];
+    for (const place of places) {
+      const window = detectionWindow(place, previous, frame, scale);
+      if (!window) return undefined;
+      windows.push(window);
+    }
+    let joined = false;
+    for (let i = 0; i < windows.length && !joined; i += 1) {
+      for (let j = i + 1; j < windows.length && !joined; j += 1) {
+        const a = windows[i] as Window;
+        const b = windows[j] as Window;
+        if (a.x > b.x + b.w || b.x > a.x + a.w || a.y > b.y + b.h || b.y > a.y + a.h) continue;
+        const [p, q] = [places[i] as number[], places[j] as number[]];
+        places[i] = [Math.min(p[0] as number, q[0] as number), Math.min(p[1] as number, q[1] as number), Math.max(p[2] as number, q[2] as number), Math.max(p[3] as number, q[3] as number)];
+        places.splice(j, 1);
+        joined = true;
+      }
+    }
+    if (joined) continue;
+    const area = windows.reduce((sum, w) => sum + w.w * w.h, 0);
+    return area > FULL_READ_SHARE * frame.width * frame.height ? undefined : windows;
+  }
 }
 
 /** DB post-processing on a probability map: regions above detThreshold whose mean is above boxThreshold, expanded by unclipRatio. */

@@ -99,6 +99,46 @@ export function changedBox(a: GreyFrame, b: Comparable, pixelThreshold: number):
   return x1 > x0 ? [x0, y0, x1, y1] : null;
 }
 
+/**
+ * Where `a` changed against `b`, as separate places: the box of each group of changed pixels
+ * ([x0, y0, x1, y1) in pixels of the grey copy), pixels up to `join` pixels apart counting as one
+ * group. A car that moved between two reads changes two places, its old and its new one, and a
+ * model that looks only where the picture changed (OCR's text detection) needs to look at those two,
+ * not at the box around both. Empty when nothing changed; the whole picture when the sizes differ.
+ */
+export function changedRegions(a: GreyFrame, b: Comparable, pixelThreshold: number, join = 1): [number, number, number, number][] {
+  const changed = changedPixels(a, b, pixelThreshold);
+  if (!changed) return [[0, 0, a.width, a.height]];
+  const { width, height } = a;
+  const regions: [number, number, number, number][] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < changed.length; start += 1) {
+    if (changed[start] !== 1) continue;
+    let x0 = width, y0 = height, x1 = 0, y1 = 0;
+    changed[start] = 2; // 2: already in a group
+    stack.push(start);
+    while (stack.length > 0) {
+      const p = stack.pop() as number;
+      const x = p % width;
+      const y = (p - x) / width;
+      if (x < x0) x0 = x;
+      if (y < y0) y0 = y;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y + 1 > y1) y1 = y + 1;
+      for (let ny = Math.max(0, y - join - 1); ny <= Math.min(height - 1, y + join + 1); ny += 1) {
+        for (let nx = Math.max(0, x - join - 1); nx <= Math.min(width - 1, x + join + 1); nx += 1) {
+          const q = ny * width + nx;
+          if (changed[q] !== 1) continue;
+          changed[q] = 2;
+          stack.push(q);
+        }
+      }
+    }
+    regions.push([x0, y0, x1, y1]);
+  }
+  return regions;
+}
+
 /** Folds a keyframe into a running background average (in place); a new size starts it afresh. */
 export function foldBackground(background: { mean: Float32Array; width: number; height: number } | undefined, frame: GreyFrame, alpha: number): { mean: Float32Array; width: number; height: number } {
   if (!background || background.width !== frame.width || background.height !== frame.height || background.mean.length !== frame.grey.length) {

@@ -23,7 +23,7 @@ function frame(objectAt?: number, shade = 90): Uint8Array {
 
 /** Models that count their runs; the detector reports the bright square where it is. */
 function countingModels() {
-  const runs = { detect: 0, ocr: 0, vad: 0, ocrRegions: [] as ([number, number, number, number] | undefined)[] };
+  const runs = { detect: 0, ocr: 0, vad: 0, ocrRegions: [] as (readonly (readonly [number, number, number, number])[] | undefined)[] };
   const models: PerceptionModels = {
     spaces: () => [{ id: 'visual-signature', modalities: ['image'] }],
     status: () => [
@@ -40,9 +40,9 @@ function countingModels() {
       return [{ start: 0.1, end: 0.9 }];
     },
     transcribe: async () => undefined,
-    readText: async (f, _signal, previous?: readonly ReadLine[], region?: [number, number, number, number]): Promise<ReadLine[]> => {
+    readText: async (f, _signal, previous?: readonly ReadLine[], regions?: readonly (readonly [number, number, number, number])[]): Promise<ReadLine[]> => {
       runs.ocr += 1;
-      runs.ocrRegions.push(region);
+      runs.ocrRegions.push(regions);
       return previous && previous.length > 0 ? previous.map((l) => ({ ...l, reused: true })) : [{ text: 'EXIT', confidence: 0.9, box: [0, 0, 10, 10] }];
     },
     detectObjects: async (frames) => {
@@ -157,9 +157,24 @@ describe('gated perception', () => {
     // The first read sees the whole frame; the read after the change is told where it changed
     // (the 30x30 square at x 60-90, y 30-60, in frame pixels, rounded out to the grey copy's 2.5 px cells).
     expect(runs.ocrRegions[0]).toBeUndefined();
-    const [x0, y0, x1, y1] = runs.ocrRegions[1]!;
+    expect(runs.ocrRegions[1]).toHaveLength(1);
+    const [x0, y0, x1, y1] = runs.ocrRegions[1]![0]!;
     expect([x0, y0]).toEqual([expect.closeTo(60, -0.7), expect.closeTo(30, -0.7)]);
     expect([x1, y1]).toEqual([expect.closeTo(90, -0.7), expect.closeTo(60, -0.7)]);
+  });
+
+  it('tells OCR each place the picture changed: an object that crossed the frame between two reads is looked for where it was and where it is, not across the road between', async () => {
+    const { runs, models } = countingModels();
+    const gates = new MemoryGates();
+    const ocrOptions = PerceiveSchema.parse({ ocrIntervalSeconds: 2 });
+    // The square at x 10-40 until 2 s, then at x 120-150.
+    for (let s = 0; s < 4; s += 1) await perceiveChunk(chunkAt(s, frame(s < 2 ? 10 : 120)), ocrOptions, deps(models, gates));
+    expect(runs.ocr).toBe(2);
+    const regions = runs.ocrRegions[1]!.map((r) => [...r]).sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(regions).toHaveLength(2);
+    const [left, right] = regions as [number[], number[]];
+    expect(left).toEqual([expect.closeTo(10, -0.7), expect.closeTo(30, -0.7), expect.closeTo(40, -0.7), expect.closeTo(60, -0.7)]);
+    expect(right).toEqual([expect.closeTo(120, -0.7), expect.closeTo(30, -0.7), expect.closeTo(150, -0.7), expect.closeTo(60, -0.7)]);
   });
 
   it('looks for faces only where the detector sees a person and the picture changed, and carries the same sighting elsewhere', async () => {

@@ -13,7 +13,7 @@ import type { Detection, KeyframeFace, OcrLine, TranscriptSpan } from '../record
 import type { GateMark, GateMarks, GateWrite } from '../records/gate-state.js';
 import { observeGate } from '../metrics.js';
 import { SIGNATURE_SPACE, type PerceivedAudio, type PerceivedKeyframe, type PerceptionRecord, type SpeechSpan } from '../records/perception.js';
-import { changedBox, greyCopy, type GreyFrame } from './change-signal.js';
+import { changedBox, changedRegions, greyCopy, type GreyFrame } from './change-signal.js';
 import { detectWindow, mergeWindow, type DetectWindow } from './detect-window.js';
 import { markWrite, planGate, runGated, trackBackground, type GateDecision } from './gating.js';
 import type { StreamLanes } from './stream-lanes.js';
@@ -39,10 +39,10 @@ export interface PerceptionModels {
   transcribe(pcm: Float32Array, signal?: AbortSignal): Promise<{ start: number; end: number; text: string }[] | undefined>;
   /**
    * Lines on a frame; `previous` lines whose box and pixels are unchanged keep their reading, and
-   * with `region` (frame pixels where the picture changed since `previous` was read) text is
-   * looked for only there, the previous lines elsewhere kept (ModelRepository.readText).
+   * with `regions` (frame pixels, one box per place where the picture changed since `previous` was
+   * read) text is looked for only there, the previous lines elsewhere kept (ModelRepository.readText).
    */
-  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[], region?: Box): Promise<ReadLine[]>;
+  readText(frame: Frame, signal?: AbortSignal, previous?: readonly ReadLine[], regions?: readonly Box[]): Promise<ReadLine[]>;
   /** Objects per frame, boxes in the frame's pixels (ModelRepository.detectObjects). */
   detectObjects?(frames: Frame[], filter: Omit<DetectOptions, 'enabled'>, signal?: AbortSignal): Promise<Detection[][]>;
   /** Objects inside a window of each frame with the smaller crop graph, boxes in the frame's pixels (ModelRepository.detectObjectsIn). */
@@ -340,12 +340,14 @@ async function readTexts(chunk: Chunk, gated: GatedFrame[], mark: GateMark<ReadL
     if (!decision) continue;
     let result: ReadLine[];
     if (decision.run) {
-      // Run because the picture changed since the last read: text can only have changed where the picture did.
+      // Run because the picture changed since the last read: text can only have changed where the
+      // picture did, each place that changed looked at on its own (a car that crossed the picture
+      // changed where it was and where it is, not the road between).
       const grey = (gated[i] as GatedFrame).grey;
-      const box = gate.enabled && decision.since ? changedBox(grey, decision.since, options.gating.pixelThreshold) : null;
-      const region = box ? inFrame(box, grey, k) : undefined;
-      if (region) observeGate('ocr', 'region');
-      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined, region);
+      const places = gate.enabled && decision.since ? changedRegions(grey, decision.since, options.gating.pixelThreshold) : [];
+      const regions = places.length > 0 ? places.map((box) => inFrame(box, grey, k)) : undefined;
+      if (regions) observeGate('ocr', 'region');
+      result = await deps.models.readText({ rgb: k.rgb, width: k.width, height: k.height }, signal, gate.enabled ? previous : undefined, regions);
       previous = result;
       write = markWrite('ocr', gated[i] as GatedFrame, result);
     } else {

@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops] [--detector centernet-coco-int8]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops] [--profile-perceive DIR] [--detector centernet-coco-int8]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -22,9 +22,9 @@ import { loadConfig, packageRoot } from '../../config/load.js';
 import { ModelsSchema } from '../../config/schema.js';
 import { QueueName, Role } from '../../pipelines/jobs.js';
 import { metricsRegistry } from '../../pipelines/metrics.js';
-import { changedArea, changedBox, greyCopy } from '../../pipelines/perceive/change-signal.js';
+import { changedArea, changedBox, changedRegions, greyCopy } from '../../pipelines/perceive/change-signal.js';
 import { GatingSchema } from '../../config/schema.js';
-import { detectionWindow } from '../../models/runtime/ocr.js';
+import { detectionWindow, detectionWindows } from '../../models/runtime/ocr.js';
 import type { PerceptionRecord } from '../../pipelines/records/perception.js';
 import { ShortTermMemory } from '../../pipelines/repositories/short-term-memory.js';
 import { StreamRepository } from '../../pipelines/repositories/streams.js';
@@ -64,6 +64,8 @@ const perceiveWorkersArg = arg('perceive-workers', 'auto');
 const crops = process.argv.includes('--crops');
 /** `--detector NAME`: the frame detector (models.detector), e.g. centernet-coco-int8 against the default float one. */
 const detector = arg('detector', 'centernet-coco');
+/** `--profile-perceive DIR`: each perceive worker process writes a V8 CPU profile (node --cpu-prof) into DIR when it stops. */
+const profileDir = arg('profile-perceive', '');
 
 /** How many perceive processes: the product's count for `auto` (perceive.processes, models.intraOpThreads). */
 function perceiveWorkerCount(): number {
@@ -79,7 +81,7 @@ async function startPerceiveWorkers(context: EngramContext, count: number, dataD
   Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_MODELS__DETECTOR: detector, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
   if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
-  const processes = startPerceiveProcesses(context, count, { entry: [ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
+  const processes = startPerceiveProcesses(context, count, { entry: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
   if (!(await processes.whenReady(120_000))) throw new Error(`perceive worker processes not ready within 120 s: ${JSON.stringify(processes.list())}`);
 }
 
@@ -353,13 +355,28 @@ async function modelCosts(source: string, intraOpThreads?: number) {
     const changed = frames.flatMap((f, i) => {
       const [grey, before, previous] = [greys[i]!, greys[i - 1], reads[i - 1]];
       if (!before || !previous || changedArea(grey, before, gating.pixelThreshold) < gating.minArea) return [];
-      const box = changedBox(grey, before, gating.pixelThreshold)!;
       const sx = f.width / grey.width;
       const sy = f.height / grey.height;
-      const region: [number, number, number, number] = [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.ceil(box[2] * sx), Math.ceil(box[3] * sy)];
-      const window = detectionWindow(region, previous, f, 1);
-      return [{ frame: f, previous, region, share: window ? (window.w * window.h) / (f.width * f.height) : 1 }];
+      const inFrame = (box: [number, number, number, number]): [number, number, number, number] => [Math.floor(box[0] * sx), Math.floor(box[1] * sy), Math.ceil(box[2] * sx), Math.ceil(box[3] * sy)];
+      // As perceive asks: each place that changed; and, for comparison, the one box around them all (before 2 December 2026).
+      const regions = changedRegions(grey, before, gating.pixelThreshold).map(inFrame);
+      const box = inFrame(changedBox(grey, before, gating.pixelThreshold)!);
+      const windows = detectionWindows(regions, previous, f, 1);
+      const window = detectionWindow(box, previous, f, 1);
+      const area = f.width * f.height;
+      return [{ frame: f, previous, regions, box, share: windows ? windows.reduce((sum, w) => sum + w.w * w.h, 0) / area : 1, boxShare: window ? (window.w * window.h) / area : 1 }];
     });
+    // The two ways alternate call by call, so the machine's load falls on both alike.
+    const regionCalls = { regions: [] as number[], box: [] as number[] };
+    for (const c of changed) {
+      for (const way of ['regions', 'box'] as const) {
+        const before = process.cpuUsage();
+        await models.readText(c.frame, undefined, c.previous, way === 'regions' ? c.regions : [c.box]);
+        const used = process.cpuUsage(before);
+        regionCalls[way].push((used.user + used.system) / 1e6);
+      }
+    }
+    const mean = (v: number[]) => +(v.reduce((a, b) => a + b, 0) / Math.max(1, v.length)).toFixed(4);
     const out: Record<string, unknown> = {
       changeSignal: await cost(frames.length * 5, (i) => greyCopy(frame(i), 64)),
       visualSignature: await cost(frames.length * 5, (i) => models.visualSignature(frame(i))),
@@ -368,9 +385,11 @@ async function modelCosts(source: string, intraOpThreads?: number) {
       ...(changed.length > 0
         ? {
             ocrChangedRegion: {
-              ...(await cost(changed.length, (i) => models.readText(changed[i]!.frame, undefined, changed[i]!.previous, changed[i]!.region))),
+              cpuSecondsPerCall: mean(regionCalls.regions),
               changedKeyframes: changed.length,
               meanShareOfFrameRead: +(changed.reduce((sum, c) => sum + c.share, 0) / changed.length).toFixed(3),
+              oneBoxCpuSecondsPerCall: mean(regionCalls.box),
+              oneBoxMeanShareOfFrameRead: +(changed.reduce((sum, c) => sum + c.boxShare, 0) / changed.length).toFixed(3),
             },
           }
         : {}),
