@@ -90,6 +90,21 @@ describe('centernet-coco-int8 as setup installs it', () => {
     expect(model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(50);
   });
 
+  it('models.detector picks the graph perceive runs; a name not installed falls back to an installed one, with a warning', async () => {
+    const [frame] = await frames(BOTTLE_DETECTION, 640, 360);
+    const raw = { ...config.detect, minScore: 0.1, thresholds: {}, maxPerFrame: 100 };
+    const scores = async (repo: ModelRepository) => (await repo.detectObjects([frame!], raw))[0]!.map((d) => `${d.label} ${d.score.toFixed(4)}`);
+    expect(await scores(int8)).not.toEqual(await scores(fp32));
+    const warnings: string[] = [];
+    const other = await ModelRepository.open({ config: { ...config.models, detector: 'centernet-coco-int9' }, paths: { modelsDir }, log: { info() {}, warn: (_o: object, m: string) => void warnings.push(m) } });
+    try {
+      expect(other.detectorLabels()).toHaveLength(80);
+      expect(warnings).toEqual([expect.stringMatching(/^models\.detector is centernet-coco-int9, which is not installed; using centernet-coco/)]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('finds the people the float detector finds on the people clips', { timeout: 300_000 }, async () => {
     const clips = readdirSync(join(SHARED_MEDIA, 'people')).filter((f) => f.endsWith('.mkv')).sort();
     const a: ObjectBox[][] = [];
