@@ -53,10 +53,13 @@ export interface CalibrationTensor {
 /**
  * The float tensors calibration must measure for `quantizeGraph`: outputs of every node a
  * convolution depends on (the backbone and heads; decoders after them are left alone), and the
- * graph's float inputs, which with their transposes are exact.
+ * graph's float inputs, which with their transposes are exact. All of them exist in the unfused
+ * graph calibration runs.
  */
 export function calibrationTensors(bytes: Uint8Array): CalibrationTensor[] {
   const model = decodeModel(bytes);
+  // Fused first, as quantizeGraph does: the insides of hard-swish are never quantized, so never measured.
+  fuseHardSwish(model);
   const index = new GraphIndex(model);
   const region = convRegion(index, model);
   const exact = new Set<string>();
