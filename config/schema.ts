@@ -368,6 +368,14 @@ export const ModelsSchema = z
     intraOpThreads: z.number().int().nonnegative().default(1),
     /** Threads across independent operators; 0 lets onnxruntime choose. @defaultValue 0 */
     interOpThreads: z.number().int().nonnegative().default(0),
+    /**
+     * The object detector perceive runs on whole keyframes, by model name, when more than one is
+     * installed: 'centernet-coco' (float) or 'centernet-coco-int8' (the same weights quantized by
+     * `engram models convert`; models/runtime/DETECT-NOTES.md "int8" has what it gains and loses).
+     * When the named one is not installed, another installed detector is used and a warning says so.
+     * @defaultValue 'centernet-coco'
+     */
+    detector: z.string().min(1).default('centernet-coco'),
     /** onnxruntime graph optimisation level. @defaultValue 'all' */
     graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     /**

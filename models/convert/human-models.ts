@@ -30,7 +30,18 @@ export interface HumanModel {
   outputs?: string[];
   /** [height, width] to convert the image input at, when not the traced size (convertTfjsGraph inputSize). */
   inputSize?: [number, number];
+  /** Quantize the converted graph to int8 (models/convert/quantize.ts), calibrated on the package's own photos. */
+  int8?: boolean;
 }
+
+/** Bump when the int8 pass or its calibration changes, so setup quantizes again. */
+export const QUANTIZER_VERSION = 1;
+
+/**
+ * The calibration range: all but this fraction of each activation's values on either side
+ * (models/convert/activation-ranges.ts); the share of values int8 clips to win finer steps.
+ */
+export const CALIBRATION_TAIL = 1e-4;
 
 /** Pixel values 0..255 reach the model unchanged: (v/255 - 0) / (1/255). */
 const RAW_0_255 = { mean: [0, 0, 0] as [number, number, number], std: [1 / 255, 1 / 255, 1 / 255] as [number, number, number] };
@@ -80,6 +91,28 @@ export const HUMAN_MODELS: readonly HumanModel[] = [
       stride: 4,
       input: { layout: 'NHWC', dtype: 'float32', range: [0, 255], resize: 'a window of the frame (the changed region, padded, with the frame\'s aspect) stretched to 320x320 (bilinear)' },
       outputs: { heatmap: 'tower_0/keypoints', sizes: 'tower_0/wh' },
+    },
+  },
+  {
+    // The same graph as centernet-coco, quantized to int8 after conversion: per-channel symmetric
+    // int8 weights, uint8 activations with ranges calibrated on photos shipped in the package.
+    name: 'centernet-coco-int8',
+    source: 'centernet',
+    task: ModelTask.ObjectDetection,
+    role: 'detector',
+    description: 'CenterNet on MobileNetV3, COCO-80, statically quantized to int8 by engram (QDQ: per-channel symmetric int8 convolution weights, uint8 activations); outputs as centernet-coco; select with models.detector',
+    license: 'MIT (as shipped in @vladmandic/human); weights trained by github.com/610265158/mobilenetv3_centernet',
+    sha256: {
+      'models/centernet.json': 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
+      'models/centernet.bin': '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef',
+    },
+    batch: 1,
+    int8: true,
+    image: { size: 512, crop: 'stretch', ...RAW_0_255 },
+    extra: {
+      labels: COCO_LABELS,
+      input: { layout: 'NHWC', dtype: 'float32', range: [0, 255], resize: 'stretch the whole frame to 512x512 (bilinear), as human src/object/centernet.ts' },
+      outputs: { detections: 'tower_0/detections', heatmap: 'tower_0/keypoints', sizes: 'tower_0/wh' },
     },
   },
   {

@@ -6,9 +6,12 @@ import { dirname, join } from 'node:path';
 import { packageRoot } from '../../config/load.js';
 import { convertTfjsGraph } from '../convert/convert.js';
 import { ConvertError } from '../convert/errors.js';
-import { CONVERTER_VERSION, HUMAN_MODELS, HUMAN_PACKAGE, HUMAN_VERSION, type HumanModel } from '../convert/human-models.js';
+import { CALIBRATION_TAIL, CONVERTER_VERSION, HUMAN_MODELS, HUMAN_PACKAGE, HUMAN_VERSION, QUANTIZER_VERSION, type HumanModel } from '../convert/human-models.js';
+import { calibrationTensors, quantizeGraph, type QuantizeReport } from '../convert/quantize.js';
 import { parseModelJson, readTfjsGraph, type TfjsGraph } from '../convert/tfjs-model.js';
 import { ManifestSchema, type Manifest } from '../manifest/schema.js';
+import { calibrateGraph } from './calibrate.js';
+import { CALIBRATION_PHOTOS, CALIBRATION_VIEWS, calibrationImages } from './calibration-images.js';
 import { readManifest, sha256File } from './catalog.js';
 
 export const ONNX_FILE = 'model.onnx';
@@ -57,7 +60,18 @@ async function verifiedSources(spec: HumanModel, pkgDir: string, cacheDir: strin
   return out;
 }
 
-function manifestFor(spec: HumanModel, sources: Record<string, string>, onnxSha: string, converted: ReturnType<typeof convertTfjsGraph>): Manifest {
+/** What the manifest of an int8 graph says about how it was made. */
+interface Int8Record {
+  report: QuantizeReport;
+  calibrationInputs: number;
+}
+
+/** The converter record in a manifest: what made the graph, so setup redoes it when that changes. */
+function converterRecord(spec: HumanModel, sources: Record<string, string>): Record<string, unknown> {
+  return { version: CONVERTER_VERSION, ...(spec.int8 ? { quantizer: QUANTIZER_VERSION } : {}), sources };
+}
+
+function manifestFor(spec: HumanModel, sources: Record<string, string>, onnxSha: string, converted: ReturnType<typeof convertTfjsGraph>, int8?: Int8Record): Manifest {
   return ManifestSchema.parse({
     name: spec.name,
     task: spec.task,
@@ -68,12 +82,41 @@ function manifestFor(spec: HumanModel, sources: Record<string, string>, onnxSha:
     files: [{ path: ONNX_FILE, sha256: onnxSha }],
     graphs: { [spec.role]: { file: ONNX_FILE, inputs: converted.inputs, outputs: converted.outputs } },
     preprocessing: { image: spec.image },
-    extra: { ...spec.extra, batch: converted.dynamicBatch ? 'dynamic' : 1, converter: { version: CONVERTER_VERSION, sources } },
+    extra: {
+      ...spec.extra,
+      batch: converted.dynamicBatch ? 'dynamic' : 1,
+      converter: converterRecord(spec, sources),
+      ...(int8
+        ? {
+            quantization: {
+              scheme: 'static int8, QDQ: convolution weights int8 per output channel, symmetric (zero point 0, -127..127); biases int32; activations uint8 per tensor; Relu and Clip(0,6) folded into their producer\'s range; hard-swish and hard-sigmoid fused to HardSwish/HardSigmoid and run in float; convolutions on 1x1 maps and the last convolution before each output stay float',
+              calibration: {
+                method: `percentile: all but ${CALIBRATION_TAIL} of each activation's values on either side (histogram over every calibration input); pixels at their observed min and max`,
+                inputs: calibrationInputs(int8.calibrationInputs),
+              },
+              nodes: int8.report,
+            },
+          }
+        : {}),
+    },
   });
 }
 
+function calibrationInputs(count: number): string {
+  return `${count} pictures: ${CALIBRATION_PHOTOS.map((p) => `${HUMAN_PACKAGE}/${p}`).join(', ')}, each ${Object.keys(CALIBRATION_VIEWS).join(', ')} (ffmpeg), stretched to the input size; no footage engram is measured on`;
+}
+
+/** The float graph calibrated on the package's photos and quantized to int8. */
+async function quantized(spec: HumanModel, converted: ReturnType<typeof convertTfjsGraph>, pkgDir: string): Promise<{ onnx: Uint8Array; record: Int8Record }> {
+  const size = spec.image.size;
+  const images = await calibrationImages(pkgDir, size);
+  const calibration = await calibrateGraph(converted.onnx, calibrationTensors(converted.onnx), images.map((i) => Float32Array.from(i.rgb)), [1, size, size, 3], { kind: 'percentile', tail: CALIBRATION_TAIL });
+  const q = quantizeGraph(converted.onnx, { ranges: calibration.ranges, sizes: calibration.sizes });
+  return { onnx: q.onnx, record: { report: q.report, calibrationInputs: calibration.inputs } };
+}
+
 /** True when the folder holds this converter's output for exactly these sources, unmodified. */
-async function upToDate(dir: string, sources: Record<string, string>, cacheDir: string): Promise<string | undefined> {
+async function upToDate(dir: string, expected: Record<string, unknown>, cacheDir: string): Promise<string | undefined> {
   const manifestPath = join(dir, 'manifest.json');
   const onnx = join(dir, ONNX_FILE);
   if (!existsSync(manifestPath) || !existsSync(onnx)) return undefined;
@@ -83,8 +126,7 @@ async function upToDate(dir: string, sources: Record<string, string>, cacheDir: 
   } catch {
     return undefined;
   }
-  const conv = manifest.extra['converter'] as { version?: number; sources?: Record<string, string> } | undefined;
-  if (conv?.version !== CONVERTER_VERSION || JSON.stringify(conv.sources) !== JSON.stringify(sources)) return undefined;
+  if (JSON.stringify(manifest.extra['converter']) !== JSON.stringify(expected)) return undefined;
   const recorded = manifest.files.find((f) => f.path === ONNX_FILE)?.sha256;
   const actual = await sha256File(onnx, cacheDir);
   return recorded === actual ? actual : undefined;
@@ -111,7 +153,7 @@ export async function convertInstalled(options: { modelsDir: string; names?: str
     const dir = join(options.modelsDir, spec.name);
     try {
       const sources = await verifiedSources(spec, pkgDir, options.modelsDir);
-      const existing = options.force ? undefined : await upToDate(dir, sources, options.modelsDir);
+      const existing = options.force ? undefined : await upToDate(dir, converterRecord(spec, sources), options.modelsDir);
       if (existing) {
         const manifest = readManifest(join(dir, 'manifest.json'));
         results.push({ name: spec.name, state: 'up-to-date', dir, sha256: existing, dynamicBatch: manifest.extra['batch'] === 'dynamic', ms: performance.now() - started });
@@ -119,12 +161,13 @@ export async function convertInstalled(options: { modelsDir: string; names?: str
       }
       const graph = readTfjsFiles(join(pkgDir, 'models', `${spec.source}.json`), spec.name);
       const converted = convertTfjsGraph(graph, { batch: spec.batch, ...(spec.outputs ? { outputs: spec.outputs } : {}), ...(spec.inputSize ? { inputSize: spec.inputSize } : {}) });
+      const int8 = spec.int8 ? await quantized(spec, converted, pkgDir) : undefined;
       mkdirSync(dir, { recursive: true });
       const onnx = join(dir, ONNX_FILE);
-      writeFileSync(`${onnx}.part`, converted.onnx);
+      writeFileSync(`${onnx}.part`, int8?.onnx ?? converted.onnx);
       renameSync(`${onnx}.part`, onnx);
       const sha = await sha256File(onnx, options.modelsDir);
-      const manifest = manifestFor(spec, sources, sha, converted);
+      const manifest = manifestFor(spec, sources, sha, converted, int8?.record);
       writeFileSync(`${join(dir, 'manifest.json')}.part`, `${JSON.stringify(manifest, null, 2)}\n`);
       renameSync(`${join(dir, 'manifest.json')}.part`, join(dir, 'manifest.json'));
       results.push({ name: spec.name, state: 'converted', dir, sha256: sha, dynamicBatch: converted.dynamicBatch, ms: performance.now() - started });

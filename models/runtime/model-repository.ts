@@ -153,6 +153,7 @@ export class ModelRepository {
   private ocr: Promise<PaddleOcr> | undefined;
   private closed = false;
   private faceAnchors: Float32Array | undefined;
+  private detectorFallbackWarned = false;
 
   private readonly options: ModelRepositoryOptions & { config: ModelsConfig };
 
@@ -399,8 +400,14 @@ export class ModelRepository {
   /** The installed object detector and what its manifest says about input, output and labels. */
   private detector(): { entry: CatalogEntry; size: number; labels: string[]; output: string; batch: number } | undefined {
     // A crop graph (extra.cropsFor) is the same detector at a smaller input, never the frame detector.
-    const entry = this.installed(ModelTask.ObjectDetection).find((e) => e.manifest.extra.cropsFor === undefined);
+    const frameDetectors = this.installed(ModelTask.ObjectDetection).filter((e) => e.manifest.extra.cropsFor === undefined);
+    const wanted = this.options.config.detector;
+    const entry = frameDetectors.find((e) => e.manifest.name === wanted) ?? frameDetectors[0];
     if (!entry) return undefined;
+    if (entry.manifest.name !== wanted && !this.detectorFallbackWarned) {
+      this.detectorFallbackWarned = true;
+      this.options.log.warn({ model: entry.manifest.name, configured: wanted }, `models.detector is ${wanted}, which is not installed; using ${entry.manifest.name}${wanted.startsWith('centernet-coco') ? ` (engram models convert ${wanted} makes it)` : ''}`);
+    }
     const m = entry.manifest;
     const graph = m.graphs.detector;
     const labels = m.extra.labels;

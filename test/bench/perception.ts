@@ -12,7 +12,7 @@
 //     one's load was when the live trials ran;
 //   - file (optional, --file): one file through ingest+perceive+segment next to bare `ffmpeg -vf fps=1`.
 //   - --compare-threads: the per-call costs again with onnxruntime's own intra-op thread count (one per core).
-// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops] [--profile-perceive DIR]   (prints JSON)
+// Run: npx tsx test/bench/perception.ts [--seconds 30] [--max 32] [--modes on,off|none] [--streams N,M] [--file] [--no-costs] [--compare-threads] [--perceive-workers N|auto] [--crops] [--profile-perceive DIR] [--detector centernet-coco-int8]   (prints JSON)
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -62,6 +62,8 @@ const fixedStreams = arg('streams', '').split(',').filter((v) => v !== '').map(N
 const perceiveWorkersArg = arg('perceive-workers', 'auto');
 /** `--crops`: gated trials detect on windows of small changes with the 320x320 crop graph (perceive.gating.detect.crops, off by default). */
 const crops = process.argv.includes('--crops');
+/** `--detector NAME`: the frame detector (models.detector), e.g. centernet-coco-int8 against the default float one. */
+const detector = arg('detector', 'centernet-coco');
 /** `--profile-perceive DIR`: each perceive worker process writes a V8 CPU profile (node --cpu-prof) into DIR when it stops. */
 const profileDir = arg('profile-perceive', '');
 
@@ -76,7 +78,7 @@ function perceiveWorkerCount(): number {
 /** Supervised `engram worker perceive` children sharing the bench's Redis and data directory, with the mode's gating. */
 async function startPerceiveWorkers(context: EngramContext, count: number, dataDir: string, gating: 'on' | 'off'): Promise<void> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENGRAM_') && k !== 'REDIS_URL'));
-  Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_LOG__LEVEL: 'warn' });
+  Object.assign(env, { REDIS_URL: context.redis.url, ENGRAM_DATA_DIR: dataDir, ENGRAM_MODELS__DIR: modelsDir, ENGRAM_MODELS__DETECTOR: detector, ENGRAM_LOG__LEVEL: 'warn' });
   if (gating === 'off') for (const gate of Object.keys(GATES_OFF)) env[`ENGRAM_PERCEIVE__GATING__${gate.toUpperCase()}__ENABLED`] = 'false';
   if (gating === 'on' && crops) env.ENGRAM_PERCEIVE__GATING__DETECT__CROPS = 'true';
   const processes = startPerceiveProcesses(context, count, { entry: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ENGRAM_BIN], globalArgs: [], env, cwd: packageRoot() });
@@ -87,7 +89,7 @@ async function withEngram<T>(gating: 'on' | 'off', fn: (ctx: { context: EngramCo
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-'));
   const loaded = loadConfig({
     env: {},
-    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : crops ? { perceive: { gating: { detect: { crops: true } } } } : {}) },
+    overrides: { dataDir, log: { level: 'silent' }, models: { dir: modelsDir, detector }, ingest: { fileRoots: [SHARED_MEDIA, cacheDir] }, ...(gating === 'off' ? { perceive: { gating: GATES_OFF } } : crops ? { perceive: { gating: { detect: { crops: true } } } } : {}) },
   });
   const context = await EngramContext.open(loaded, silentLogger());
   const perceiveWorkers = perceiveWorkerCount();
@@ -334,7 +336,7 @@ async function modelCosts(source: string, intraOpThreads?: number) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', 'fps=1,scale=640:360', '-frames:v', '12', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
   const frames = Array.from({ length: raw.length / (640 * 360 * 3) }, (_v, i) => ({ rgb: raw.subarray(i * 640 * 360 * 3, (i + 1) * 640 * 360 * 3), width: 640, height: 360 }));
   const pcm = new Float32Array(execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-t', '10', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 26 }).buffer.slice(0));
-  const models = await ModelRepository.open({ config: ModelsSchema.parse(intraOpThreads === undefined ? {} : { intraOpThreads }), paths: { modelsDir }, log: { info() {}, warn() {} } });
+  const models = await ModelRepository.open({ config: ModelsSchema.parse(intraOpThreads === undefined ? { detector } : { detector, intraOpThreads }), paths: { modelsDir }, log: { info() {}, warn() {} } });
   try {
     await models.warmUp();
     const cost = async (calls: number, fn: (i: number) => unknown) => {
@@ -461,9 +463,9 @@ function estimate(mode: Awaited<ReturnType<typeof capacity>>) {
   };
 }
 
-const probe = await ModelRepository.open({ config: ModelsSchema.parse({}), paths: { modelsDir }, log: { info() {}, warn() {} } });
+const probe = await ModelRepository.open({ config: ModelsSchema.parse({ detector }), paths: { modelsDir }, log: { info() {}, warn() {} } });
 const installed = probe.status().filter((m) => m.installed).map((m) => m.name);
 await probe.close();
 process.stdout.write(
-  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, perceiveProcesses: perceiveWorkerCount(), models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg().map((v) => +v.toFixed(1)) }, perceiveProcesses: perceiveWorkerCount(), detector, models: ['visual-signature', 'audio levels', ...installed], costs, ...(costsAllCoreThreads ? { costsAllCoreThreads } : {}), file, live: { keyframesPerSecond: 1, trialSeconds: seconds, modes: live }, estimate: Object.fromEntries(live.map((m) => [m.gating, estimate(m)])) }, null, 2)}\n`,
 );

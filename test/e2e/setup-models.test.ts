@@ -17,7 +17,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function setupModels(dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ENGRAM_DATA_DIR: dataDir };
-  return run('bash', [join(packageRoot(), 'scripts/setup-models.sh')], { env, cwd: packageRoot(), timeout: 200_000 }).then(
+  return run('bash', [join(packageRoot(), 'scripts/setup-models.sh')], { env, cwd: packageRoot(), timeout: 400_000 }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
   );
@@ -32,8 +32,9 @@ function manifests(dir: string): { path: string; source: { kind: string } }[] {
 }
 
 describe("npm run setup's model steps", () => {
-  // The steps convert four TF.js models (about 15 s on an idle 2-core machine).
-  it('leave a fresh data directory without any generated model, and engram lists none', { timeout: 240_000 }, async () => {
+  // The steps convert the TF.js models (about 15 s on an idle 2-core machine) and quantize the
+  // detector to int8, whose calibration runs it on 35 pictures (about a minute of CPU).
+  it('leave a fresh data directory without any generated model, and engram lists none', { timeout: 480_000 }, async () => {
     const dataDir = join(root, 'fresh');
     const r = await setupModels(dataDir);
     expect(r.code, r.stderr).toBe(0);
@@ -48,7 +49,7 @@ describe("npm run setup's model steps", () => {
     expect(models.filter((m) => m.origin === 'npm').every((m) => m.installed)).toBe(true);
   });
 
-  it('on a data directory holding tiny test models, name them and how to remove them', { timeout: 240_000 }, async () => {
+  it('on a data directory holding tiny test models, name them and how to remove them', { timeout: 480_000 }, async () => {
     const dataDir = join(root, 'old');
     copyTestModels(join(dataDir, 'models'));
     const r = await setupModels(dataDir);
