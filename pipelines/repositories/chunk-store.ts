@@ -1,9 +1,10 @@
 // Chunk bytes in Redis between ingest and perceive: one binary value per (stream, seq) with a TTL,
 // so a chunk nobody consumes does not stay forever. The perceive job carries only { stream, seq }.
-import type { Redis } from 'ioredis';
+import type { Writable } from 'node:stream';
+import { Command, type Redis } from 'ioredis';
 import { decodeChunk, encodeChunkParts, type Chunk } from '../records/chunk.js';
 
-/** A chunk's stored form: its key, its bytes in parts (one value once appended), how long it lives. */
+/** A chunk's stored form: its key, its bytes in parts (stored as one value), how long it lives. */
 export interface ChunkWrite {
   key: string;
   parts: Buffer[];
@@ -11,14 +12,48 @@ export interface ChunkWrite {
 }
 
 /**
- * Sends the commands that store a chunk, without waiting: SET of the first part, APPEND of each
- * other. One value as GET reads it, but no copy of the whole: ioredis copies each command's
- * arguments into one buffer (and a MULTI copies all its commands into one more), so a chunk
- * concatenated first, or set inside a transaction, was copied two or three times per frame.
+ * SET key <parts, as one value> EX ttl, with the parts written to the socket one after the other:
+ * no copy of a frame in this process and one command in Redis. ioredis builds a command with
+ * Buffer arguments by copying them all into one new Buffer, so a chunk's ~0.7 MB frames were
+ * copied (and allocated: the garbage collector runs on external memory too) once per write; and
+ * SET plus an APPEND per part, the way round that, made redis-server grow the value once per
+ * part. Here the value's length is announced first and the parts follow as they are, which Redis
+ * reads straight into a value of that size.
+ *
+ * Sent only on its own (redis.sendCommand), never inside a pipeline or MULTI: it writes to the
+ * socket when ioredis asks for its bytes, which a pipeline collects to write later.
  */
+class SetParts extends Command {
+  readonly #key: string;
+  readonly #parts: readonly Uint8Array[];
+  readonly #ttl: string;
+
+  constructor(write: ChunkWrite) {
+    // The arguments ioredis keeps are for its debug log; toWritable writes the real ones.
+    super('set', [write.key, `<${write.parts.length} parts>`, 'EX', String(write.ttlSeconds)]);
+    this.#key = write.key;
+    this.#parts = write.parts;
+    this.#ttl = String(write.ttlSeconds);
+  }
+
+  override toWritable(socket: object): string {
+    const out = socket as Writable;
+    const size = this.#parts.reduce((n, part) => n + part.byteLength, 0);
+    const bulk = (text: string) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+    // Corked until ioredis has written what this returns: the pieces leave in one writev.
+    out.cork();
+    process.nextTick(() => out.uncork());
+    out.write(`*5\r\n${bulk('SET')}${bulk(this.#key)}$${size}\r\n`);
+    for (const part of this.#parts) if (part.byteLength > 0) out.write(part);
+    return `\r\n${bulk('EX')}${bulk(this.#ttl)}`;
+  }
+}
+
+/** Sends the command that stores a chunk, without waiting (see SetParts). */
 export function sendChunkWrite(redis: Redis, write: ChunkWrite): Promise<unknown>[] {
-  const [first, ...rest] = write.parts;
-  return [redis.set(write.key, first ?? Buffer.alloc(0), 'EX', write.ttlSeconds), ...rest.map((part) => redis.append(write.key, part))];
+  const command = new SetParts(write);
+  void redis.sendCommand(command);
+  return [command.promise];
 }
 
 export class ChunkStore {

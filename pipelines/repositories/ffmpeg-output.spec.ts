@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { InputDumpCollector, parseInputDump, PpmReader } from './ffmpeg-output.js';
+import { InputDumpCollector, parseInputDump, PpmReader, type RgbFrame } from './ffmpeg-output.js';
 
 const ppm = (width: number, height: number, fill: number) => Buffer.concat([Buffer.from(`P6\n${width} ${height}\n255\n`), Buffer.alloc(width * height * 3, fill)]);
 
@@ -16,6 +16,38 @@ describe('PpmReader', () => {
         [2, 3, 18, 2, 2],
         [4, 2, 24, 3, 3],
       ]);
+    }
+  });
+
+  it('frames the same stream read into the buffers it hands out, the frame bytes straight into their frames', () => {
+    // Frames with distinct bytes: a byte copied to the wrong place shows.
+    const frame = (width: number, height: number, seed: number) => {
+      const pixels = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7 + seed) & 0xff);
+      return { width, height, pixels, bytes: Buffer.concat([Buffer.from(`P6\n${width} ${height}\n255\n`), pixels]) };
+    };
+    // 30x20 is larger than the header buffer; 2x1 so small that one header read takes a whole
+    // frame and the next header with it.
+    const sent = [frame(30, 20, 1), frame(2, 1, 2), frame(2, 1, 3), frame(40, 10, 4)];
+    const bytes = Buffer.concat(sent.map((f) => f.bytes));
+    for (const most of [1, 3, 64, 1000, bytes.length]) {
+      const reader = new PpmReader();
+      const frames: RgbFrame[] = [];
+      const framed: Uint8Array[] = [];
+      // A socket read: at most `most` bytes, never more than the buffer's room.
+      for (let at = 0; at < bytes.length; ) {
+        const target = reader.readBuffer();
+        expect(target.length).toBeGreaterThan(0);
+        const n = Math.min(most, target.length, bytes.length - at);
+        target.set(bytes.subarray(at, at + n));
+        at += n;
+        const done = reader.read(n, target);
+        frames.push(...done);
+        // A frame's bytes went where readBuffer() pointed: into the frame itself.
+        if (target.length > 64) framed.push(target);
+      }
+      expect(frames.map((f) => [f.width, f.height])).toEqual(sent.map((f) => [f.width, f.height]));
+      frames.forEach((f, i) => expect(Buffer.compare(f.rgb, sent[i]!.pixels), `frame ${i} read ${most} at a time`).toBe(0));
+      if (most >= 64) expect(framed.some((t) => t.buffer === frames[0]!.rgb.buffer)).toBe(true);
     }
   });
 

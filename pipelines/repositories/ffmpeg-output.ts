@@ -16,8 +16,10 @@ const MAX_HEADER = 64;
 /**
  * Cuts ffmpeg's `-c:v ppm -f image2pipe` byte stream into frames. Each frame carries its size,
  * so frames need no size known in advance (the scale is an expression of the input's size, and a
- * source that changes resolution mid-stream stays framed). One copy per frame: pipe bytes into
- * the frame's own buffer, which the frame then owns.
+ * source that changes resolution mid-stream stays framed). Fed either way: push() copies pipe
+ * bytes into the frame's own buffer, which the frame then owns; or a reader that can choose where
+ * its reads land asks readBuffer() and reports read(), and the frame's bytes are read into the
+ * frame itself (only a header and the few bytes read with it are copied).
  */
 export class PpmReader {
   #header: number[] = [];
@@ -25,6 +27,28 @@ export class PpmReader {
   #width = 0;
   #height = 0;
   #filled = 0;
+  /** What readBuffer() last handed out. */
+  #target: Uint8Array | undefined;
+  /** Header reads land here: small, so a read past the header takes few of the frame's bytes. */
+  readonly #scratch = new Uint8Array(MAX_HEADER);
+
+  /** Where the next read should land: the rest of the frame being filled, or room for a header. */
+  readBuffer(): Uint8Array {
+    this.#target = this.#frame ? this.#frame.subarray(this.#filled) : this.#scratch;
+    return this.#target;
+  }
+
+  /** `n` bytes were read into `buffer` (the one readBuffer() gave); returns the frames completed. */
+  read(n: number, buffer: Uint8Array): RgbFrame[] {
+    const frame = this.#frame;
+    if (frame && buffer === this.#target && buffer !== this.#scratch) {
+      this.#filled += n;
+      if (this.#filled < frame.length) return [];
+      this.#frame = undefined;
+      return [{ width: this.#width, height: this.#height, rgb: frame }];
+    }
+    return this.push(buffer.subarray(0, n));
+  }
 
   /** Feeds pipe bytes; returns the frames they completed, in order. Throws on bytes that are not PPM. */
   push(data: Uint8Array): RgbFrame[] {

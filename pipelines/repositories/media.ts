@@ -4,12 +4,14 @@
 // description of the input (the facts ffprobe would give, for runs started without ffprobe).
 import { realpathSync, statSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FileFacts, SourceSpec } from '../records/source.js';
 import { AUDIO_FD, JPEG_FD, SEGMENT_LIST_FD, VIDEO_FD, parseSegmentLine, type DecodePlan, type FinishedSegment, type MediaInfo } from './media-types.js';
 import { adoptChild } from './children.js';
-import { InputDumpCollector, PpmReader, type InputDump } from './ffmpeg-output.js';
+import { InputDumpCollector, PpmReader, type InputDump, type RgbFrame } from './ffmpeg-output.js';
+import { openReadChannel } from './read-channel.js';
 
 export const localFiles: FileFacts = {
   realpath: (path) => realpathSync(path),
@@ -309,17 +311,40 @@ export class DecodeSession {
       }
     };
 
-    this.done = new Promise<DecodeResult>((resolve) => {
+    const ppm = new PpmReader();
+    const onFrameBytes = (frames: () => RgbFrame[]): boolean => {
+      this.lastDataAt = Date.now();
+      try {
+        rgbs.push(...frames());
+      } catch (error) {
+        // Not ffmpeg's PPM: nothing after this can be framed; end the run as failed.
+        errorLines.push((error as Error).message);
+        errors += 1;
+        this.#proc?.kill('SIGKILL');
+        return false;
+      }
+      pair();
+      return true;
+    };
+    // The keyframes (most of the bytes) are read straight into their frames where the channel
+    // opens (read-channel.ts); else through a stdio pipe and copied, as the other outputs are.
+    const videoChannel = plan.hasVideo
+      ? openReadChannel({ buffer: () => ppm.readBuffer(), read: (n, buffer) => onFrameBytes(() => ppm.read(n, buffer)) }).catch(() => undefined)
+      : Promise.resolve(undefined);
+    this.done = videoChannel.then((channel) => new Promise<DecodeResult>((resolve) => {
       const command = ffmpeg();
       // fluent-ffmpeg's run() offers one output stream; ingest needs three, so it spawns through
       // fluent-ffmpeg's own spawner (binary lookup, exit handling) with extra stdio pipes.
       const spawner = command as unknown as {
         _spawnFfmpeg(args: string[], options: object, processCB: (proc: ChildProcess) => void, endCB: (err: Error | null) => void): void;
       };
-      const stdio = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(plan.record ? ['pipe'] : [])];
+      const stdio: (string | Socket)[] = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(plan.record ? ['pipe'] : [])];
+      if (channel) stdio[VIDEO_FD] = channel.childEnd;
       // The segment list's last line can arrive after ffmpeg's exit is reported.
       let listClosed: Promise<void> = Promise.resolve();
       const finish = async (err: Error | null) => {
+        // ffmpeg did not start (not found) or is gone: our copy of its end must not keep the channel open.
+        channel?.childEnd.destroy();
         await Promise.race([listClosed, new Promise((r) => setTimeout(r, 1_000))]);
         // fluent-ffmpeg reports the exit once ffmpeg and its stderr are gone, but the frame and
         // audio pipes may still hold the last second or two, unread while ingest holds the decode
@@ -332,6 +357,7 @@ export class DecodeSession {
         pendingTime = undefined;
         pair();
         const message = errorLines.join('; ') || (err ? err.message : '');
+        channel?.reader.destroy();
         if (this.#killed) resolve({ outcome: 'killed', message, errors });
         else if (err) resolve({ outcome: 'failed', message, errors });
         else resolve({ outcome: 'ended', message, errors });
@@ -344,6 +370,8 @@ export class DecodeSession {
         (proc) => {
           this.#proc = proc;
           adoptChild(proc);
+          // The child holds its own copy now; the channel ends when ffmpeg closes it.
+          channel?.childEnd.destroy();
           if (this.#killed) proc.kill('SIGKILL');
           if (stdin && proc.stdin) void stdin.feed(proc.stdin).catch(() => proc.kill('SIGKILL'));
           let rest = '';
@@ -354,24 +382,11 @@ export class DecodeSession {
           });
           proc.stderr?.on('end', () => rest && onStderrLine(rest));
           const pipes = proc.stdio as unknown as (Readable | null | undefined)[];
-          const video = pipes[VIDEO_FD] ?? null;
+          const video = channel?.reader ?? pipes[VIDEO_FD] ?? null;
           const audio = pipes[AUDIO_FD] ?? null;
           const jpeg = pipes[JPEG_FD] ?? null;
           if (plan.hasVideo && video && jpeg) {
-            const ppm = new PpmReader();
-            video.on('data', (data: Buffer) => {
-              this.lastDataAt = Date.now();
-              try {
-                rgbs.push(...ppm.push(data));
-              } catch (error) {
-                // Not ffmpeg's PPM: nothing after this can be framed; end the run as failed.
-                errorLines.push((error as Error).message);
-                errors += 1;
-                proc.kill('SIGKILL');
-                return;
-              }
-              pair();
-            });
+            if (!channel) video.on('data', (data: Buffer) => onFrameBytes(() => ppm.push(data)));
             let pending: Buffer[] = [];
             let scanFrom = 0;
             jpeg.on('data', (data: Buffer) => {
@@ -436,7 +451,7 @@ export class DecodeSession {
         },
         (err) => void finish(err),
       );
-    });
+    }));
   }
 
   get pid(): number | undefined {

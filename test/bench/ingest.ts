@@ -12,11 +12,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../config/load.js';
 import { Role } from '../../pipelines/jobs.js';
 import { fitSize } from '../../pipelines/ingest/decode-plan.js';
-import { ChunkStore } from '../../pipelines/repositories/chunk-store.js';
-import { StreamRepository } from '../../pipelines/repositories/streams.js';
+import { LiveSubscriber, LiveType } from '../../pipelines/repositories/live.js';
+import { StreamRepository, TERMINAL_STATES, type StreamState } from '../../pipelines/repositories/streams.js';
 import { silentLogger } from '../../services/logger.js';
 import { EngramContext } from '../../services/runtime/context.js';
 import { startRoles } from '../../services/runtime/roles.js';
@@ -81,27 +82,33 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
   try {
     const redis = context.redis.connection('bench');
     const streams = new StreamRepository(redis, loaded.config.redis.prefix, context.queues);
-    const chunks = new ChunkStore(redis, loaded.config.redis.prefix, 600);
     await startRoles(context, [Role.Ingest]);
     const memory = async (field: 'used_memory' | 'used_memory_peak') => Number(new RegExp(`${field}:(\\d+)`).exec(await redis.info('memory'))![1]);
     // The peak as redis-server itself tracks it (this context's own server, fresh for this run):
     // polling INFO from the timed process every 20 ms cost ingest's event loop a share of its time.
     const baseline = await memory('used_memory');
-    let consumed = 0;
-    let consuming = true;
-    // An instant perception stage: takes each chunk as soon as it is there, so ingest never waits.
-    const consumer = (async () => {
-      while (consuming) {
-        const info = await streams.get(name);
-        const target = info?.chunks ?? 0;
-        for (; consumed < target; consumed += 1) {
-          await chunks.get(name, consumed);
-          await chunks.delete(name, consumed);
-          await streams.stageProgress(name, Role.Perceive, -1);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    // An instant perception stage (ingest-consumer.ts says why in a thread of its own).
+    // Event-driven, like the end below (the live channel's state messages), rather than polling
+    // every 20 ms: the polls cost this process CPU and the end up to one poll's latency, neither
+    // of them engram's; what engram does (ffmpeg, chunk writes, checkpoints, job adds, state
+    // changes) is the same, and the real perceive reads each chunk's bytes once, as this does.
+    // Through tsx's API: a worker does not inherit the loader that runs this file as TypeScript.
+    const entry = JSON.stringify(new URL('./ingest-consumer.ts', import.meta.url).href);
+    const consumer = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: { socketPath: context.redis.managed!.socketPath, prefix: loaded.config.redis.prefix, stream: name } });
+    const consumed = new Promise<number>((resolve, reject) => {
+      consumer.on('message', (message: unknown) => typeof message === 'object' && resolve((message as { consumed: number }).consumed));
+      consumer.once('error', reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      consumer.once('message', () => resolve());
+      consumer.once('error', reject);
+    });
+    const live = new LiveSubscriber(context.redis, loaded.config.redis.prefix);
+    let ended: () => void = () => undefined;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    await live.listen((message) => {
+      if (message.type === LiveType.Stream && message.stream === name && TERMINAL_STATES.includes(message.state as StreamState)) ended();
+    });
     const redisCpuS = async () => {
       const text = await redis.info('cpu');
       return Number(/used_cpu_user:([\d.]+)/.exec(text)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(text)![1]);
@@ -109,13 +116,16 @@ async function ingest(file: string, name: string): Promise<IngestRun> {
     const cpu0 = { node: ownCpuS(), ffmpeg: childrenCpuS(), redis: await redisCpuS() };
     const started = performance.now();
     await streams.add({ name, source: file });
-    const info = await streams.waitUntilProcessed(name, { pollMs: 20 });
+    await end;
+    const info = (await streams.get(name))!;
     const ms = performance.now() - started;
-    consuming = false;
-    await consumer;
+    consumer.postMessage({ total: info.chunks });
+    const taken = await consumed;
+    await live.close();
     const cpuS = { node: ownCpuS() - cpu0.node, ffmpeg: childrenCpuS() - cpu0.ffmpeg, redis: (await redisCpuS()) - cpu0.redis };
     const peak = (await memory('used_memory_peak')) - baseline;
     if (info.state !== 'done') throw new Error(`${name}: ${info.state} ${info.error}`);
+    if (taken !== info.chunks) throw new Error(`${name}: the stand-in consumer took ${taken} of ${info.chunks} chunks`);
     return { ms, chunks: info.chunks, keyframes: info.keyframes, peakRedisBytes: peak, cpuS };
   } finally {
     await context.close();
