@@ -32,6 +32,12 @@ export interface HumanModel {
   inputSize?: [number, number];
   /** Quantize the converted graph to int8 (models/convert/quantize.ts), calibrated on the package's own photos. */
   int8?: boolean;
+  /**
+   * Converted only when named (`engram models convert NAME`) or selected in config, not by a plain
+   * `models convert` or setup: for a model no default uses, whose making costs more than it is worth
+   * to every install (the int8 detector's calibration is about a minute of CPU).
+   */
+  onRequest?: boolean;
 }
 
 /** Bump when the int8 pass or its calibration changes, so setup quantizes again. */
@@ -108,6 +114,8 @@ export const HUMAN_MODELS: readonly HumanModel[] = [
     },
     batch: 1,
     int8: true,
+    // Not faster than the float graph on the CPUs measured, and it sees less (DETECT-NOTES.md "int8").
+    onRequest: true,
     image: { size: 512, crop: 'stretch', ...RAW_0_255 },
     extra: {
       labels: COCO_LABELS,

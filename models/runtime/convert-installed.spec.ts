@@ -9,7 +9,7 @@ import { convertTfjsGraph } from '../convert/convert.js';
 import { ConvertError } from '../convert/errors.js';
 import { readManifest } from './catalog.js';
 import { ModelsSchema } from '../../config/schema.js';
-import { convertInstalled, humanModelNames, humanPackageDir, readTfjsFiles } from './convert-installed.js';
+import { convertInstalled, defaultConversions, humanPackageDir, readTfjsFiles } from './convert-installed.js';
 import { checkSignature, openSession } from './session.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'engram-convert-'));
@@ -139,11 +139,11 @@ describe('setup conversion (engram models convert)', () => {
     expect(errorOf(() => convertTfjsGraph(graph, { batch: 1, inputSize: [300, 300], outputs: ['tower_0/keypoints'] })).message).toMatch(/node tower_0\/CenternetHead\/c5_upsample\/up_sampling2d\/ResizeBilinear \(ResizeBilinear\): the traced size 32x32 does not scale/);
   });
 
-  // The int8 graph is the 512 conversion plus calibration (a minute of CPU): its manifest and
-  // signature are checked where setup installed it (test/quality/detect-int8.test.ts).
-  it('all five float graphs convert (centernet twice: 512 for frames, 320 for crops), and each manifest matches its ONNX graph as a session opens it', { timeout: 120_000 }, async () => {
+  // The int8 graph is the 512 conversion plus calibration (a minute of CPU), made only on request: its
+  // manifest and signature are checked in test/quality/detect-int8.test.ts, which converts it.
+  it('a plain convert makes the five float graphs (centernet twice: 512 for frames, 320 for crops), not the int8 one, and each manifest matches its ONNX graph as a session opens it', { timeout: 120_000 }, async () => {
     const modelsDir = join(tmp, 'all');
-    const results = await convertInstalled({ modelsDir, names: humanModelNames().filter((n) => n !== 'centernet-coco-int8') });
+    const results = await convertInstalled({ modelsDir });
     expect(results.map((r) => [r.name, r.dynamicBatch])).toEqual([['centernet-coco', false], ['centernet-coco-320', true], ['blazeface', true], ['faceres', true], ['movenet-lightning', false]]);
     const log = { info: () => undefined, warn: () => undefined };
     for (const r of results) {
@@ -163,6 +163,11 @@ describe('setup conversion (engram models convert)', () => {
     expect(crops.extra['labels']).toEqual(centernet.extra['labels']);
     expect(crops.graphs.crops?.inputs[0]?.shape).toEqual(['batch', 320, 320, 3]);
     expect(crops.graphs.crops?.outputs.map((o) => [o.name, o.shape])).toEqual([['tower_0/keypoints', ['batch', 80, 80, 80]], ['tower_0/wh', ['batch', 80, 80, 4]]]);
+  });
+
+  it('a plain convert adds a model made on request when the config selects it (models.detector)', () => {
+    expect(defaultConversions(['centernet-coco'])).toEqual(['centernet-coco', 'centernet-coco-320', 'blazeface', 'faceres', 'movenet-lightning']);
+    expect(defaultConversions(['centernet-coco-int8'])).toEqual(['centernet-coco', 'centernet-coco-320', 'centernet-coco-int8', 'blazeface', 'faceres', 'movenet-lightning']);
   });
 
   it('an unknown model name lists the convertible ones', async () => {

@@ -137,11 +137,19 @@ export function humanModelNames(): string[] {
 }
 
 /**
- * Converts the named models (default all of them). `force` converts even when up to date. A failure in one
+ * What a plain `engram models convert` (and so setup) converts: every model but those made on request,
+ * plus any of those that `selected` names (the configured detector), so a config that chose one gets it.
+ */
+export function defaultConversions(selected: readonly string[]): string[] {
+  return HUMAN_MODELS.filter((m) => !m.onRequest || selected.includes(m.name)).map((m) => m.name);
+}
+
+/**
+ * Converts the named models (default: defaultConversions([])). `force` converts even when up to date. A failure in one
  * model is thrown after the others were tried, naming each model that failed.
  */
 export async function convertInstalled(options: { modelsDir: string; names?: string[]; force?: boolean; packageDir?: string }): Promise<ConvertResult[]> {
-  const names = options.names ?? humanModelNames();
+  const names = options.names ?? defaultConversions([]);
   const unknown = names.filter((n) => !HUMAN_MODELS.some((m) => m.name === n));
   if (unknown.length > 0) throw new ConvertError(`cannot convert ${unknown.join(', ')}: convertible models are ${humanModelNames().join(', ')}`);
   const pkgDir = options.packageDir ?? humanPackageDir();

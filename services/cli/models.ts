@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EngramError } from '../../config/errors.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { loadCatalog } from '../../models/runtime/catalog.js';
-import { convertInstalled, humanModelNames } from '../../models/runtime/convert-installed.js';
+import { convertInstalled, defaultConversions, humanModelNames } from '../../models/runtime/convert-installed.js';
 import { fetchModel } from '../../models/runtime/fetch.js';
 import { ModelRepository, type ModelStatus } from '../../models/runtime/model-repository.js';
 import { load, logger, printJson } from './common.js';
@@ -78,12 +78,13 @@ export function registerModels(program: Command): void {
   models
     .command('convert')
     .description(`convert the TF.js models shipped in @vladmandic/human to ONNX into the models folder (${humanModelNames().join(', ')}); skips what is up to date`)
-    .argument('[names...]', 'models to convert (default: all)')
+    .argument('[names...]', `models to convert (default: ${defaultConversions([]).join(', ')}, and the one models.detector names)`)
     .option('--force', 'convert even when the output is up to date')
     .option('--json', 'print JSON')
     .action(async (names: string[], options: { force?: boolean; json?: boolean }, command: Command) => {
       const loaded = load(command);
-      const results = await convertInstalled({ modelsDir: loaded.paths.modelsDir, ...(names.length > 0 ? { names } : {}), ...(options.force ? { force: true } : {}) });
+      const chosen = names.length > 0 ? names : defaultConversions([loaded.config.models.detector]);
+      const results = await convertInstalled({ modelsDir: loaded.paths.modelsDir, names: chosen, ...(options.force ? { force: true } : {}) });
       if (options.json) {
         printJson(results);
         return;

@@ -32,8 +32,8 @@ function manifests(dir: string): { path: string; source: { kind: string } }[] {
 }
 
 describe("npm run setup's model steps", () => {
-  // The steps convert the TF.js models (about 15 s on an idle 2-core machine) and quantize the
-  // detector to int8, whose calibration runs it on 35 pictures (about a minute of CPU).
+  // The steps convert the TF.js models (about 15 s on an idle 2-core machine); the int8 detector,
+  // whose calibration is about a minute of CPU, is made only when models.detector names it.
   it('leave a fresh data directory without any generated model, and engram lists none', { timeout: 480_000 }, async () => {
     const dataDir = join(root, 'fresh');
     const r = await setupModels(dataDir);

@@ -1,11 +1,13 @@
-// The int8 detector setup makes (centernet-coco-int8: engram's quantizer on the converted CenterNet,
-// calibrated on photos in @vladmandic/human) against the float one, both as perceive runs them
+// The int8 detector `engram models convert centernet-coco-int8` makes (engram's quantizer on the
+// converted CenterNet, calibrated on photos in @vladmandic/human; setup makes it only when
+// models.detector names it), converted here into a temp dir, against the float one, both as perceive runs them
 // (ModelRepository, models.detector, default detect filter), on real footage it was not calibrated
 // on. What it keeps and loses is measured in test/bench/detect-int8.ts and DETECT-NOTES.md "int8";
 // this holds the floor it was measured at: it finds nearly every person and keeps a bottle on nearly
 // every keyframe where the float detector does (it loses some of the weak third bottle; see the notes).
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { packageRoot } from '../../config/load.js';
 import { ConfigSchema } from '../../config/schema.js';
 import { DataType, decodeModel } from '../../models/convert/onnx-model.js';
 import { readManifest } from '../../models/runtime/catalog.js';
+import { convertInstalled } from '../../models/runtime/convert-installed.js';
 import { boxIou, type ObjectBox } from '../../models/runtime/detections.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { BOTTLE_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
@@ -20,6 +23,7 @@ import { BOTTLE_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 const run = promisify(execFile);
 const config = ConfigSchema.parse({});
 const modelsDir = join(packageRoot(), 'data/models');
+const int8Dir = mkdtempSync(join(tmpdir(), 'engram-int8-'));
 
 interface Frame {
   rgb: Uint8Array;
@@ -55,10 +59,10 @@ function matched(label: string, fp32: ObjectBox[][], int8: ObjectBox[][]): { tot
 
 let fp32: ModelRepository;
 let int8: ModelRepository;
-const open = (detector: string) =>
+const open = (detector: string, dir = modelsDir) =>
   ModelRepository.open({
     config: { ...config.models, detector },
-    paths: { modelsDir },
+    paths: { modelsDir: dir },
     log: {
       info() {},
       warn(_o: object, message: string) {
@@ -67,18 +71,21 @@ const open = (detector: string) =>
     },
   });
 
+// The conversion calibrates on 35 pictures: about a minute of CPU on an idle 2-core machine.
 beforeAll(async () => {
+  await convertInstalled({ modelsDir: int8Dir, names: ['centernet-coco-int8'] });
   fp32 = await open('centernet-coco');
-  int8 = await open('centernet-coco-int8');
-});
+  int8 = await open('centernet-coco-int8', int8Dir);
+}, 400_000);
 afterAll(async () => {
   await fp32?.close();
   await int8?.close();
+  rmSync(int8Dir, { recursive: true, force: true });
 });
 
-describe('centernet-coco-int8 as setup installs it', () => {
+describe('centernet-coco-int8 as engram models convert makes it', () => {
   it('is an int8 graph whose manifest says how it was quantized and calibrated', () => {
-    const dir = join(modelsDir, 'centernet-coco-int8');
+    const dir = join(int8Dir, 'centernet-coco-int8');
     const manifest = readManifest(join(dir, 'manifest.json'));
     const q = manifest.extra['quantization'] as { calibration: { method: string; inputs: string }; nodes: { int8: Record<string, number> } };
     expect(q.calibration.method).toMatch(/^percentile/);
