@@ -3,8 +3,9 @@
 // `ffmpeg -i FILE -vf fps=1,scale=... -f null -`, plus the peak Redis memory of one stream.
 // The short clip is measured `--repeat` times (default 3), bare ffmpeg and ingest alternating, and
 // reported by the median ratio: on a shared machine one pair swings from 0.35 to 0.95.
-// Each run also reports where the CPU went, in CPU seconds per media second: this process (ingest
-// and the stand-in consumer), its child processes (ffprobe, ffmpeg) and redis-server (INFO cpu).
+// Each run also reports where the CPU went, in CPU seconds per media second: this process (ingest,
+// and the stand-in consumer on its worker thread), its child processes (ffmpeg) and redis-server
+// (INFO cpu). The timed span is streams.add until the live channel says the stream is done.
 // Run: npx tsx test/bench/ingest.ts [--minutes N] [--repeat N] [--short-only]   (prints JSON)
 // (--minutes 0 or --short-only: the car clip only.)
 import { execFile } from 'node:child_process';
