@@ -16,6 +16,7 @@ import type { LabelWords } from './label-words.js';
 import { answerObjects } from './object-answer.js';
 import { mayAskAboutObjects, readObjectQuestion, type ObjectQuestion } from './object-question.js';
 import { retrieve, type QueryVector, type ReasonSettings } from './retrieve.js';
+import { sequelAsk } from './sequel.js';
 import { widenEvidence } from './widen-evidence.js';
 
 export interface ReasonDeps {
@@ -321,13 +322,15 @@ export async function answerQuestion(deps: ReasonDeps, request: QueryRequest, si
   // Widening lists stretches around the leading hits (not for order questions and overviews):
   // guessed from the fused ids, they are read with the candidates' rows.
   const stretchWindowS = browse || parsed.order ? undefined : Math.max(settings.visualWindowS, settings.audioWindowS);
-  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse, ...(stretchWindowS !== undefined ? { stretchWindowS } : {}) }, settings);
+  // Order questions read what followed the first candidate with the candidates' rows, as widening will ask.
+  const sequel = browse ? undefined : sequelAsk(parsed, wall, settings.maxEvidence);
+  const retrieval = await retrieve(memory, { parsed, filter, vectors, words, quoted: parsed.quoted, browse, ...(stretchWindowS !== undefined ? { stretchWindowS } : {}), ...(sequel ? { sequel } : {}) }, settings);
   signal.throwIfAborted();
   log.debug({ stage: retrieval.stage, confidence: retrieval.firstConfidence, hits: retrieval.ranked.length }, 'retrieved');
 
   // Widen in time: order, neighbours, cross-modal completion.
   const widenStart = performance.now();
-  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked, retrieval.listing);
+  const items = await widenEvidence(memory, settings, { parsed, words, wall, browse }, retrieval.ranked, retrieval.listing, retrieval.sequel);
   const detailMs = Math.round((retrieval.detailMs + (performance.now() - widenStart)) * 100) / 100;
 
   // Answer.

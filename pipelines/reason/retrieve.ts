@@ -9,6 +9,7 @@ import { calibrate, confidence, gate, Stage, type SimilarityScale } from './gati
 import { compounds, coverage } from './keywords.js';
 import { ModalityHint, type ParsedQuestion } from './question.js';
 import type { EpisodeHit, MemoryFilter, ReasonMemory } from './ports.js';
+import { GuessedSequel, type SequelAsk } from './sequel.js';
 import { guessStretches, StretchListing } from './stretch-listing.js';
 
 export type ReasonSettings = Config['reason'];
@@ -51,6 +52,8 @@ export interface Retrieval {
   detailMs: number;
   /** The stretches guessed from the first stage's candidates, read with their rows (stretchWindowS). */
   listing?: StretchListing;
+  /** The sequel of the first fused candidate, read with the candidates' rows (RetrieveInput.sequel). */
+  sequel?: GuessedSequel;
 }
 
 export interface RetrieveInput {
@@ -69,6 +72,11 @@ export interface RetrieveInput {
    * same query as the candidates' rows (see stretch-listing.ts). Absent: nothing is listed here.
    */
   stretchWindowS?: number;
+  /**
+   * An order question's sequel: what followed (or preceded) the first fused candidate is read
+   * with the candidates' rows, for widening to take if that candidate is the anchor (sequel.ts).
+   */
+  sequel?: SequelAsk;
 }
 
 function scaleFor(q: QueryVector, settings: ReasonSettings): SimilarityScale {
@@ -199,7 +207,10 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   // The searches returned ids; the rows of the best fused candidates are read once, together.
   const firstFused = fuseByRank(lists, settings.rrfK);
   const guessed = input.stretchWindowS === undefined ? undefined : guessStretches(firstFused.map((f) => f.id), input.stretchWindowS);
-  const first = await StretchListing.readWith(memory, firstFused.slice(0, rowsToRead).map((f) => f.id).filter((id) => !events.has(id)), guessed);
+  const toRead = firstFused.slice(0, rowsToRead).map((f) => f.id).filter((id) => !events.has(id));
+  // An order question reads its sequel's guessed stretch instead (it widens by no other stretches).
+  const first: { events: StoredEvent[]; listing?: StretchListing; sequel?: GuessedSequel } =
+    input.sequel && toRead.length > 0 && toRead[0] === firstFused[0]?.id ? await GuessedSequel.readWith(memory, toRead, input.sequel) : await StretchListing.readWith(memory, toRead, guessed);
   for (const e of first.events) events.set(e.id, e);
   const searchMs = now() - searchStart;
 
@@ -266,7 +277,7 @@ export async function retrieve(memory: ReasonMemory, input: RetrieveInput, setti
   for (const r of ranked) r.moments = (momentsByEvent.get(r.event.id) ?? []).sort((a, b) => b.similarity - a.similarity);
   const detailMs = now() - detailStart;
 
-  return { ranked, episodes: uniqueEpisodes, stage, firstConfidence, searchMs, fusionMs, detailMs, ...(first.listing ? { listing: first.listing } : {}) };
+  return { ranked, episodes: uniqueEpisodes, stage, firstConfidence, searchMs, fusionMs, detailMs, ...(first.listing ? { listing: first.listing } : {}), ...(first.sequel ? { sequel: first.sequel } : {}) };
 }
 
 /** Whether an event carries what a question's hints ask about (speech, sound, on-screen text). */

@@ -5,9 +5,10 @@ import type { StoredEvent } from '../records/event.js';
 import { completionWindows, type CompletionWindow } from './completion.js';
 import { EvidenceRole, QuoteSource, type ScoredEvent } from './extractive-answer.js';
 import { bestQuote, coverage } from './keywords.js';
-import { ModalityHint, OrderDirection, type ParsedQuestion } from './question.js';
+import { ModalityHint, type ParsedQuestion } from './question.js';
 import type { EventSpan, MemoryFilter, ReasonMemory } from './ports.js';
 import { anchorsOf, type RankedEvent, type ReasonSettings } from './retrieve.js';
+import { sequelAsk, sequelOf, type GuessedSequel } from './sequel.js';
 import { byStream, CLUSTER_GAP_S, listStretches, mergeSpans, NEIGHBOURHOOD_S, type StretchListing } from './stretch-listing.js';
 
 /** The quote an evidence item shows: the spoken or written words that match, guided by the hints. */
@@ -48,20 +49,6 @@ export function clusterWindows(windows: readonly CompletionWindow[], gapS: numbe
   return out;
 }
 
-/** Events after (or before) the anchor on its stream, preferring ones that fit the question's sense. */
-async function sequelOf(memory: ReasonMemory, anchor: StoredEvent, parsed: ParsedQuestion, filter: MemoryFilter, count: number): Promise<StoredEvent[]> {
-  const after = parsed.order?.direction === OrderDirection.After;
-  const window = after ? { start: anchor.end, end: Number.POSITIVE_INFINITY } : { start: 0, end: anchor.start };
-  const candidates = (await memory.listEvents({ ...filter, streams: [anchor.stream], streamTime: window }, count * 4, !after)).filter(
-    (e) => e.id !== anchor.id && (after ? e.start >= anchor.start + 0.001 : e.start < anchor.start),
-  );
-  const fits = (e: StoredEvent) =>
-    (!parsed.hints.includes(ModalityHint.Speech) || e.transcript.length > 0) && (!parsed.hints.includes(ModalityHint.Text) || e.ocr.length > 0);
-  const fitting = candidates.filter(fits);
-  const chosen = (fitting.length > 0 ? fitting : candidates).slice(0, count);
-  return chosen.sort((a, b) => (after ? a.start - b.start : b.start - a.start));
-}
-
 /** What widening needs to know about the question. */
 export interface WidenQuestion {
   parsed: ParsedQuestion;
@@ -79,6 +66,7 @@ export async function widenEvidence(
   question: WidenQuestion,
   ranked: readonly RankedEvent[],
   guessed?: StretchListing,
+  guessedSequel?: GuessedSequel,
 ): Promise<ScoredEvent[]> {
   const { parsed, words, wall, browse } = question;
   const items: ScoredEvent[] = [];
@@ -92,11 +80,14 @@ export async function widenEvidence(
   const max = settings.maxEvidence;
   const thumbnailOf = (r: RankedEvent) => r.event.thumbnail ?? r.moments.find((m) => m.thumbnail)?.thumbnail ?? null;
 
-  if (parsed.order) {
+  const ask = sequelAsk(parsed, wall, max);
+  if (ask) {
     const anchor = ranked[0];
     if (anchor) {
       push({ event: anchor.event, score: anchor.fused.score, confidence: anchor.confidence, thumbnail: thumbnailOf(anchor) }, EvidenceRole.Anchor);
-      const sequel = await sequelOf(memory, anchor.event, parsed, { ...(wall ? { wall } : {}) }, Math.max(1, max - 1));
+      const fits = (e: StoredEvent) =>
+        (!parsed.hints.includes(ModalityHint.Speech) || e.transcript.length > 0) && (!parsed.hints.includes(ModalityHint.Text) || e.ocr.length > 0);
+      const sequel = await sequelOf(memory, anchor.event, ask, fits, guessedSequel);
       for (const e of sequel) push({ event: e, score: 0, confidence: anchor.confidence }, EvidenceRole.Sequel);
     }
   } else {
