@@ -124,7 +124,9 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     // ffmpeg goes on while up to one batch waits behind the one being stored; past that it is
     // paused (it stalls on its pipes) until the pump catches up.
     if (pending.length > CHUNKS_PER_WRITE && !session.paused) session.pause();
-    if (batchReady()) pumping ??= pump().finally(() => (pumping = undefined));
+    // After a failed batch nothing more is stored: a later batch's checkpoint would move the resume
+    // point past the failed one's chunks, beyond the CHUNKS_PER_WRITE a takeover announces again.
+    if (batchReady() && pumpError === undefined) pumping ??= pump().finally(() => (pumping = undefined));
   };
   // Chunks waiting when the pump comes round are stored, checkpointed and enqueued together: two
   // round trips for up to CHUNKS_PER_WRITE chunks instead of two each. A file decodes many chunks
@@ -154,6 +156,9 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
     const room = live ? CHUNKS_PER_WRITE : Math.min(CHUNKS_PER_WRITE, config.maxChunksInFlight - inFlight);
     const batch = pending.splice(0, Math.max(1, room));
     pendingSince = Date.now();
+    // Room again behind this batch: ffmpeg goes on decoding while it is stored, instead of idling
+    // until every waiting batch is stored.
+    if (session.paused && pending.length <= CHUNKS_PER_WRITE && !stop.signal.aborted) session.resume();
     batch.forEach((chunk, i) => {
       if (live && inFlight + i >= config.maxChunksInFlight) {
         chunk.droppedKeyframes = chunk.keyframes.length;

@@ -173,11 +173,11 @@ describe('decode plan', () => {
     // Sizes are expressions of the input's size (test/ingest/file.test.ts checks what ffmpeg makes of them).
     expect(graph).toContain(`scale=w=${fitSizeExpressions(640).w}:h=${fitSizeExpressions(640).h}`);
     expect(graph).toContain('min(320,iw)');
-    expect(plan.args.slice(plan.args.indexOf('[kf]'), plan.args.indexOf('pipe:3') + 1)).toEqual(['[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', 'pipe:3']);
+    expect(plan.args.slice(plan.args.indexOf('[kf]'), plan.args.indexOf('pipe:1') + 1)).toEqual(['[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', 'pipe:1']);
     expect(graph).toContain('aresample=16000:async=1:first_pts=0');
     expect(plan.args.slice(-3)).toEqual(['-f', 'f32le', 'pipe:4']);
     const audioOnly = buildDecodePlan(resolveSource('alsa:default', options), { ...info, video: undefined }, { config });
-    expect(audioOnly.args).not.toContain('pipe:3');
+    expect(audioOnly.args).not.toContain('pipe:1');
     expect(audioOnly.hasVideo).toBe(false);
   });
 });

@@ -51,7 +51,13 @@ export function parseSegmentLine(line: string): FinishedSegment | undefined {
   return { file: m[1]!, start, end };
 }
 
-export const VIDEO_FD = 3;
+/**
+ * ffmpeg's stdout carries the keyframes: libuv gives a child its fds 0-2 blocking, and only those.
+ * The keyframes are read through a unix socket (read-channel.ts), whose end is non-blocking as Node
+ * made it; on a higher fd ffmpeg would meet EAGAIN whenever the reader is behind and poll it in 1 ms
+ * sleeps (and a writer that does not retry, fails).
+ */
+export const VIDEO_FD = 1;
 export const AUDIO_FD = 4;
 export const JPEG_FD = 5;
 /** The segment muxer's list of finished segments (plans with `record`). */

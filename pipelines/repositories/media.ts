@@ -338,7 +338,7 @@ export class DecodeSession {
       const spawner = command as unknown as {
         _spawnFfmpeg(args: string[], options: object, processCB: (proc: ChildProcess) => void, endCB: (err: Error | null) => void): void;
       };
-      const stdio: (string | Socket)[] = [plan.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(plan.record ? ['pipe'] : [])];
+      const stdio: (string | Socket)[] = [plan.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe', ...(plan.record ? ['pipe'] : [])];
       if (channel) stdio[VIDEO_FD] = channel.childEnd;
       // The segment list's last line can arrive after ffmpeg's exit is reported.
       let listClosed: Promise<void> = Promise.resolve();
