@@ -1,5 +1,5 @@
 // How one ffmpeg run decodes a source once into the three things ingest needs: keyframes (RGB24
-// PPM images on pipe:3), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure:
+// PPM images on pipe:1, ffmpeg's stdout), their JPEG thumbnails (pipe:5) and 16 kHz mono float PCM (pipe:4). Pure:
 // it only builds arguments, so every source kind can be checked without a device.
 import type { IngestConfig } from '../../config/schema.js';
 import { AUDIO_RATE } from '../records/chunk.js';
