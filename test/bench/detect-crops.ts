@@ -4,7 +4,6 @@
 // the detector gated as perceive gates it (1 keyframe a second, default gating), the share of runs
 // that became crops and how the crop results compare with a whole-frame run on the same keyframe.
 // Prints JSON.   npx tsx test/bench/detect-crops.ts [--rounds 5]
-import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { boxIou, type ObjectBox } from '../../models/runtime/detections.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
 import { changedArea, changedBox, greyCopy, type GreyFrame } from '../../pipelines/perceive/change-signal.js';
 import { detectWindow, mergeWindow } from '../../pipelines/perceive/detect-window.js';
+import { decodeFramesSync, type DecodedFrame } from '../helpers/frames.js';
 import { BOTTLE_DETECTION, CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
@@ -22,19 +22,8 @@ const rounds = Number(values.rounds);
 const config = ConfigSchema.parse({});
 const gating = config.perceive.gating;
 
-interface Frame {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-}
-
-function decode(file: string, fps: number, width: number, height: number): Frame[] {
-  const raw = execFileSync('ffmpeg', ['-loglevel', 'error', '-i', file, '-vf', `fps=${fps},scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
-  const per = width * height * 3;
-  const out: Frame[] = [];
-  for (let o = 0; o + per <= raw.length; o += per) out.push({ rgb: new Uint8Array(raw.buffer, raw.byteOffset + o, per), width, height });
-  return out;
-}
+type Frame = DecodedFrame;
+const decode = decodeFramesSync;
 
 const clips: [string, Frame[]][] = [
   ['car-detection', decode(CAR_DETECTION, 1, 640, 360)],

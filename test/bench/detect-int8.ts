@@ -4,8 +4,9 @@
 // label and IoU >= 0.5, with the score differences of the matched ones. Twice: with engram's default
 // detect filter (what reaches memory) and with every row scoring 0.1 or more (the raw agreement).
 // Measuring on these clips is fine; calibration never saw them (models/runtime/calibration-images.ts).
+// Setup makes the int8 graph only when models.detector names it: run `npx engram models convert
+// centernet-coco-int8` first (else the bench stops on the not-installed warning).
 // Prints JSON.   npx tsx test/bench/detect-int8.ts [--rounds 3] [--fps 2]
-import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { packageRoot } from '../../config/load.js';
 import { ConfigSchema, type DetectOptions } from '../../config/schema.js';
 import { boxIou, type ObjectBox } from '../../models/runtime/detections.js';
 import { ModelRepository } from '../../models/runtime/model-repository.js';
+import { decodeFramesSync, type DecodedFrame } from '../helpers/frames.js';
 import { BOTTLE_DETECTION, CAR_DETECTION, SHARED_MEDIA } from '../helpers/media.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, fps: { type: 'string', default: '2' } } });
@@ -22,19 +24,8 @@ const fps = Number(values.fps);
 const config = ConfigSchema.parse({});
 const RAW: DetectOptions = { ...config.detect, minScore: 0.1, thresholds: {}, maxPerFrame: 100 };
 
-interface Frame {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-}
-
-function decode(file: string, width: number, height: number): Frame[] {
-  const raw = execFileSync('ffmpeg', ['-loglevel', 'error', '-i', file, '-vf', `fps=${fps},scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
-  const per = width * height * 3;
-  const out: Frame[] = [];
-  for (let o = 0; o + per <= raw.length; o += per) out.push({ rgb: new Uint8Array(raw.buffer, raw.byteOffset + o, per), width, height });
-  return out;
-}
+type Frame = DecodedFrame;
+const decode = (file: string, width: number, height: number): Frame[] => decodeFramesSync(file, fps, width, height);
 
 const clips: [string, Frame[]][] = [
   ['car-detection', decode(CAR_DETECTION, 640, 360)],

@@ -17,9 +17,10 @@ import { guessStretches, StretchListing } from '../../pipelines/reason/stretch-l
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
+import { garagePorchScene, SCENE_EPOCH } from '../helpers/garage-porch-scene.js';
 
 const dir = makeTempDir('engram-stretch-');
-const EPOCH = Date.UTC(2026, 10, 28, 9, 0, 0);
+const EPOCH = SCENE_EPOCH;
 const settings = ReasonSchema.parse({});
 const WINDOW_S = Math.max(settings.visualWindowS, settings.audioWindowS);
 
@@ -27,25 +28,7 @@ let store: MemoryStore;
 let memory: StoreMemory;
 const events = new Map<string, StoredEvent>();
 
-/** Garage: 12 s events back to back, one 400 s merged event at 1000 s, a gap after 1800 s; porch: 20 s events. */
-function scene(): EventWrite[] {
-  const spans: { stream: string; start: number; end: number }[] = [];
-  for (let t = 0; t < 1000; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
-  spans.push({ stream: 'garage', start: 1000, end: 1400 });
-  for (let t = 1400; t < 1800; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
-  spans.push({ stream: 'garage', start: 2600, end: 2610 });
-  for (let t = 0; t < 600; t += 20) spans.push({ stream: 'porch', start: t, end: t + 20 });
-  return spans.map(({ stream, start, end }, i) => {
-    const id = eventId(stream, start);
-    const speech = i % 3 === 0;
-    return {
-      id, stream, start, end, startedAt: EPOCH + start * 1000, endedAt: EPOCH + end * 1000, summary: `scene ${i} on ${stream}`,
-      transcript: speech ? `words number ${i}` : '', ocr: i % 5 === 0 ? `SIGN ${i}` : '', tags: speech ? ['speech'] : ['silence'],
-      thumbnail: `thumbs/${id}.jpg`, strength: 1, recallCount: 0, lastRecalledAt: null, level: 0, needsSummary: true, vectors: {},
-      salience: 0.5, novelty: 0.5, momentCount: 0, mergedIds: [id], closedBy: 'surprise', consolidatedAt: EPOCH,
-    };
-  });
-}
+const scene = (): EventWrite[] => garagePorchScene({ every: 20, until: 600 });
 
 /** Widening's input for hits on these events, in this order, as retrieval would rank them. */
 function ranked(ids: readonly string[]): RankedEvent[] {

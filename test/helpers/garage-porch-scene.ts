@@ -1,0 +1,26 @@
+// The stored events the reason read tests (stretch listing, sequel guess) reason over: a garage
+// camera with 12 s events back to back, one 400 s merged event at 1000 s and a gap after 1800 s,
+// and a porch camera with 20 s events every `porchEvery` seconds up to `porchUntil`.
+import { eventId } from '../../pipelines/records/event.js';
+import type { EventWrite } from '../../pipelines/repositories/memory-store.js';
+
+export const SCENE_EPOCH = Date.UTC(2026, 10, 28, 9, 0, 0);
+
+export function garagePorchScene(porch: { every: number; until: number }): EventWrite[] {
+  const spans: { stream: string; start: number; end: number }[] = [];
+  for (let t = 0; t < 1000; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
+  spans.push({ stream: 'garage', start: 1000, end: 1400 });
+  for (let t = 1400; t < 1800; t += 12) spans.push({ stream: 'garage', start: t, end: t + 12 });
+  spans.push({ stream: 'garage', start: 2600, end: 2610 });
+  for (let t = 0; t < porch.until; t += porch.every) spans.push({ stream: 'porch', start: t, end: t + 20 });
+  return spans.map(({ stream, start, end }, i) => {
+    const id = eventId(stream, start);
+    const speech = i % 3 === 0;
+    return {
+      id, stream, start, end, startedAt: SCENE_EPOCH + start * 1000, endedAt: SCENE_EPOCH + end * 1000, summary: `scene ${i} on ${stream}`,
+      transcript: speech ? `words number ${i}` : '', ocr: i % 5 === 0 ? `SIGN ${i}` : '', tags: speech ? ['speech'] : ['silence'],
+      thumbnail: `thumbs/${id}.jpg`, strength: 1, recallCount: 0, lastRecalledAt: null, level: 0, needsSummary: true, vectors: {},
+      salience: 0.5, novelty: 0.5, momentCount: 0, mergedIds: [id], closedBy: 'surprise', consolidatedAt: SCENE_EPOCH,
+    };
+  });
+}
