@@ -1,8 +1,10 @@
 // The stored events the reason read tests (stretch listing, sequel guess) reason over: a garage
 // camera with 12 s events back to back, one 400 s merged event at 1000 s and a gap after 1800 s,
 // and a porch camera with 20 s events every `porchEvery` seconds up to `porchUntil`.
-import { eventId } from '../../pipelines/records/event.js';
-import type { EventWrite } from '../../pipelines/repositories/memory-store.js';
+import { join } from 'node:path';
+import { eventId, type StoredEvent } from '../../pipelines/records/event.js';
+import { StoreMemory } from '../../pipelines/reason/adapters.js';
+import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 
 export const SCENE_EPOCH = Date.UTC(2026, 10, 28, 9, 0, 0);
 
@@ -23,4 +25,14 @@ export function garagePorchScene(porch: { every: number; until: number }): Event
       salience: 0.5, novelty: 0.5, momentCount: 0, mergedIds: [id], closedBy: 'surprise', consolidatedAt: SCENE_EPOCH,
     };
   });
+}
+
+/** The scene stored in a fresh LanceDB memory under `dir`, with its rows by id as the store reads them back. */
+export async function storeScene(dir: string, rows: EventWrite[]): Promise<{ store: MemoryStore; memory: StoreMemory; events: Map<string, StoredEvent> }> {
+  const store = await MemoryStore.open(join(dir, 'lancedb'));
+  await store.upsertEvents(rows);
+  const events = new Map<string, StoredEvent>();
+  for (const e of await store.listEvents({ limit: 1000 })) events.set(e.id, e);
+  if (events.size !== rows.length) throw new Error(`stored ${rows.length} events, read back ${events.size}`);
+  return { store, memory: new StoreMemory(store), events };
 }

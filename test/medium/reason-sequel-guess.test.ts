@@ -4,7 +4,6 @@
 // does not (another anchor, a sparse stream, the end of a stream, a wall-clock window that leaves
 // too few) widening reads again and cites the same.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReasonSchema } from '../../config/schema.js';
 import { eventId, type StoredEvent } from '../../pipelines/records/event.js';
@@ -17,7 +16,7 @@ import { GuessedSequel, sequelAsk } from '../../pipelines/reason/sequel.js';
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
-import { garagePorchScene, SCENE_EPOCH } from '../helpers/garage-porch-scene.js';
+import { garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
 
 const dir = makeTempDir('engram-sequel-');
 const EPOCH = SCENE_EPOCH;
@@ -27,7 +26,7 @@ const p = (start: number) => eventId('porch', start);
 
 let store: MemoryStore;
 let memory: StoreMemory;
-const events = new Map<string, StoredEvent>();
+let events: Map<string, StoredEvent>;
 
 const scene = (): EventWrite[] => garagePorchScene({ every: 200, until: 4000 });
 
@@ -69,12 +68,7 @@ async function widen(question: string, anchor: string, first: string | undefined
 }
 
 beforeAll(async () => {
-  store = await MemoryStore.open(join(dir, 'lancedb'));
-  const rows = scene();
-  await store.upsertEvents(rows);
-  memory = new StoreMemory(store);
-  for (const e of await store.listEvents({ limit: 1000 })) events.set(e.id, e);
-  expect(events.size).toBe(rows.length);
+  ({ store, memory, events } = await storeScene(dir, scene()));
 });
 
 afterAll(async () => {

@@ -4,7 +4,6 @@
 // when it does not (a merged event of several minutes, hits that are not the first candidates)
 // widening lists again and cites the same.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReasonSchema } from '../../config/schema.js';
 import { eventId, type StoredEvent } from '../../pipelines/records/event.js';
@@ -17,7 +16,7 @@ import { guessStretches, StretchListing } from '../../pipelines/reason/stretch-l
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
-import { garagePorchScene, SCENE_EPOCH } from '../helpers/garage-porch-scene.js';
+import { garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
 
 const dir = makeTempDir('engram-stretch-');
 const EPOCH = SCENE_EPOCH;
@@ -26,7 +25,7 @@ const WINDOW_S = Math.max(settings.visualWindowS, settings.audioWindowS);
 
 let store: MemoryStore;
 let memory: StoreMemory;
-const events = new Map<string, StoredEvent>();
+let events: Map<string, StoredEvent>;
 
 const scene = (): EventWrite[] => garagePorchScene({ every: 20, until: 600 });
 
@@ -71,12 +70,7 @@ async function widen(hits: readonly string[], fused: readonly string[] | undefin
 }
 
 beforeAll(async () => {
-  store = await MemoryStore.open(join(dir, 'lancedb'));
-  const rows = scene();
-  await store.upsertEvents(rows);
-  memory = new StoreMemory(store);
-  for (const e of await store.listEvents({ limit: 1000 })) events.set(e.id, e);
-  expect(events.size).toBe(rows.length);
+  ({ store, memory, events } = await storeScene(dir, scene()));
 });
 
 afterAll(async () => {
