@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { eventId, type StoredEvent } from '../../pipelines/records/event.js';
 import { StoreMemory } from '../../pipelines/reason/adapters.js';
+import type { ReasonMemory } from '../../pipelines/reason/ports.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 
 export const SCENE_EPOCH = Date.UTC(2026, 10, 28, 9, 0, 0);
@@ -35,4 +36,18 @@ export async function storeScene(dir: string, rows: EventWrite[]): Promise<{ sto
   for (const e of await store.listEvents({ limit: 1000 })) events.set(e.id, e);
   if (events.size !== rows.length) throw new Error(`stored ${rows.length} events, read back ${events.size}`);
   return { store, memory: new StoreMemory(store), events };
+}
+
+/** `memory` with each read it makes counted by method name into `calls`. */
+export function countedReads(memory: ReasonMemory, calls: Map<string, number>): ReasonMemory {
+  return new Proxy(memory, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(prop, (calls.get(prop) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }

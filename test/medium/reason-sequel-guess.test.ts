@@ -16,7 +16,7 @@ import { GuessedSequel, sequelAsk } from '../../pipelines/reason/sequel.js';
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
-import { garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
+import { countedReads, garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
 
 const dir = makeTempDir('engram-sequel-');
 const EPOCH = SCENE_EPOCH;
@@ -34,19 +34,7 @@ function ranked(id: string): RankedEvent[] {
   return [{ event: events.get(id) ?? expect.unreachable(`no event ${id} in the scene`), fused: { id, score: 1, consensus: 1, ranks: {} }, confidence: 0.8, coverage: 1, similarity: 0.8, bestSource: SourceKind.FullText, moments: [] }];
 }
 
-/** The memory with its reads counted by name. */
-function counted(calls: Map<string, number>): ReasonMemory {
-  return new Proxy(memory, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        calls.set(prop, (calls.get(prop) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
+const counted = (calls: Map<string, number>): ReasonMemory => countedReads(memory, calls);
 
 /** Widening of an order question whose anchor is `anchor`, with the sequel guessed from `first` (the first candidate) or not guessed. */
 async function widen(question: string, anchor: string, first: string | undefined, wall?: MemoryFilter['wall']) {

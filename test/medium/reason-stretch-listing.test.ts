@@ -16,7 +16,7 @@ import { guessStretches, StretchListing } from '../../pipelines/reason/stretch-l
 import { widenEvidence } from '../../pipelines/reason/widen-evidence.js';
 import { MemoryStore, type EventWrite } from '../../pipelines/repositories/memory-store.js';
 import { makeTempDir } from '../helpers/env.js';
-import { garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
+import { countedReads, garagePorchScene, SCENE_EPOCH, storeScene } from '../helpers/garage-porch-scene.js';
 
 const dir = makeTempDir('engram-stretch-');
 const EPOCH = SCENE_EPOCH;
@@ -42,19 +42,7 @@ function ranked(ids: readonly string[]): RankedEvent[] {
   }));
 }
 
-/** The memory with its reads counted by name. */
-function counted(calls: Map<string, number>): ReasonMemory {
-  return new Proxy(memory, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        calls.set(prop, (calls.get(prop) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
+const counted = (calls: Map<string, number>): ReasonMemory => countedReads(memory, calls);
 
 async function widen(hits: readonly string[], fused: readonly string[] | undefined, question = 'what did they say about the words?') {
   const calls = new Map<string, number>();
