@@ -352,13 +352,17 @@ function setPeopleStatus(text, error = false) {
 
 /** Runs a change to people, then shows the list as the server now has it. */
 async function changePeople(work, done) {
+  let message = done;
+  let failed = false;
   try {
     await work();
-    setPeopleStatus(done);
   } catch (error) {
-    setPeopleStatus(error.message, true);
+    message = error.message;
+    failed = true;
   }
+  // The list first, then the word: "Forgot Ann." must not show while Ann's card still does.
   await loadPeople();
+  setPeopleStatus(message, failed);
   // Names and merges change what the timeline's events say about who was there.
   await loadTimeline();
 }
