@@ -1,7 +1,7 @@
 // Runs a float graph on calibration inputs with the tensors the int8 pass needs added as outputs, and
 // gathers their histograms into ranges (models/convert/activation-ranges.ts) and sizes.
-import onnxProto from 'onnx-proto';
 import { RangeCollector, type ActivationRange, type RangeMethod } from '../convert/activation-ranges.js';
+import { DataType, decodeModel, encodeModel } from '../convert/onnx-model.js';
 import type { CalibrationTensor } from '../convert/quantize.js';
 import { ort } from './session.js';
 
@@ -17,15 +17,14 @@ export interface Calibration {
  * tensors (pixels: every value is real data) get their observed min/max; every other one `method`.
  */
 export async function calibrateGraph(bytes: Uint8Array, wanted: CalibrationTensor[], feeds: Iterable<Float32Array>, dims: number[], method: RangeMethod): Promise<Calibration> {
-  const { onnx } = onnxProto;
   const tensors = wanted.map((t) => t.name);
   const exact = new Set(wanted.filter((t) => t.exact).map((t) => t.name));
-  const model = onnx.ModelProto.decode(bytes);
+  const model = decodeModel(bytes);
   const graph = model.graph!;
   const inputName = graph.input?.[0]?.name as string;
   const existing = new Set((graph.output ?? []).map((o) => o.name));
-  for (const t of tensors) if (!existing.has(t) && t !== inputName) graph.output!.push({ name: t, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'], graphOptimizationLevel: 'basic', intraOpNumThreads: 1, logSeverityLevel: 3 });
+  for (const t of tensors) if (!existing.has(t) && t !== inputName) graph.output!.push({ name: t, type: { tensorType: { elemType: DataType.FLOAT } } });
+  const session = await ort.InferenceSession.create(encodeModel(model), { executionProviders: ['cpu'], graphOptimizationLevel: 'basic', intraOpNumThreads: 1, logSeverityLevel: 3 });
   const collector = new RangeCollector();
   const sizes = new Map<string, number>();
   let count = 0;
