@@ -205,14 +205,15 @@ export function detectionWindow(region: readonly [number, number, number, number
  */
 export function detectionWindows(regions: readonly (readonly [number, number, number, number])[], previous: readonly OcrLine[], frame: { width: number; height: number }, scale: number): Window[] | undefined {
   const places = regions.map((r) => [...r] as [number, number, number, number]);
-  for (;;) {
-    const windows: Window[] = [];
-    for (const place of places) {
-      const window = detectionWindow(place, previous, frame, scale);
-      if (!window) return undefined;
-      windows.push(window);
-    }
-    let joined = false;
+  const windows: Window[] = [];
+  for (const place of places) {
+    const window = detectionWindow(place, previous, frame, scale);
+    if (!window) return undefined;
+    windows.push(window);
+  }
+  // Only a joined place's window changes: it is computed again, the others are kept.
+  for (let joined = true; joined; ) {
+    joined = false;
     for (let i = 0; i < windows.length && !joined; i += 1) {
       for (let j = i + 1; j < windows.length && !joined; j += 1) {
         const a = windows[i] as Window;
@@ -220,14 +221,17 @@ export function detectionWindows(regions: readonly (readonly [number, number, nu
         if (a.x > b.x + b.w || b.x > a.x + a.w || a.y > b.y + b.h || b.y > a.y + a.h) continue;
         const [p, q] = [places[i] as number[], places[j] as number[]];
         places[i] = [Math.min(p[0] as number, q[0] as number), Math.min(p[1] as number, q[1] as number), Math.max(p[2] as number, q[2] as number), Math.max(p[3] as number, q[3] as number)];
+        const window = detectionWindow(places[i] as [number, number, number, number], previous, frame, scale);
+        if (!window) return undefined;
+        windows[i] = window;
         places.splice(j, 1);
+        windows.splice(j, 1);
         joined = true;
       }
     }
-    if (joined) continue;
-    const area = windows.reduce((sum, w) => sum + w.w * w.h, 0);
-    return area > FULL_READ_SHARE * frame.width * frame.height ? undefined : windows;
   }
+  const area = windows.reduce((sum, w) => sum + w.w * w.h, 0);
+  return area > FULL_READ_SHARE * frame.width * frame.height ? undefined : windows;
 }
 
 /** DB post-processing on a probability map: regions above detThreshold whose mean is above boxThreshold, expanded by unclipRatio. */
