@@ -88,7 +88,13 @@ export function buildDecodePlan(spec: SourceSpec, info: MediaInfo, options: Plan
     args.push('-map', '[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', `pipe:${VIDEO_FD}`);
     args.push('-map', '[th]', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`);
   }
-  if (info.audio) args.push('-map', '[au]', '-f', 'f32le', `pipe:${AUDIO_FD}`);
+  if (info.audio) {
+    // A file's audio leaves in ffmpeg's 32 KB blocks rather than one write per decoded frame (about
+    // 1.4 KB, 47 a second): each write woke ingest's event loop for a read of its own, ~1400 for
+    // a 30 s file. A live stream's audio still leaves frame by frame: 32 KB is half a second of
+    // it, which a live chunk would wait for.
+    args.push('-map', '[au]', ...(options.live ? [] : ['-flush_packets', '0']), '-f', 'f32le', `pipe:${AUDIO_FD}`);
+  }
   if (options.record) args.push(...recordArgs(options.record));
   return { args, hasVideo, hasAudio, stdin: spec.kind === 'stdin', ...(options.record ? { record: options.record } : {}) };
 }

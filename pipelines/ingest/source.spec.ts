@@ -175,7 +175,10 @@ describe('decode plan', () => {
     expect(graph).toContain('min(320,iw)');
     expect(plan.args.slice(plan.args.indexOf('[kf]'), plan.args.indexOf('pipe:1') + 1)).toEqual(['[kf]', '-fps_mode', 'passthrough', '-c:v', 'ppm', '-f', 'image2pipe', 'pipe:1']);
     expect(graph).toContain('aresample=16000:async=1:first_pts=0');
-    expect(plan.args.slice(-3)).toEqual(['-f', 'f32le', 'pipe:4']);
+    // A file's audio in ffmpeg's own blocks; a live stream's frame by frame, for latency.
+    expect(plan.args.slice(-5)).toEqual(['-flush_packets', '0', '-f', 'f32le', 'pipe:4']);
+    const live = buildDecodePlan(resolveSource('cam.mp4', options), info, { config, live: true });
+    expect(live.args.slice(-4)).toEqual(['[au]', '-f', 'f32le', 'pipe:4']);
     const audioOnly = buildDecodePlan(resolveSource('alsa:default', options), { ...info, video: undefined }, { config });
     expect(audioOnly.args).not.toContain('pipe:1');
     expect(audioOnly.hasVideo).toBe(false);
