@@ -2,6 +2,7 @@
 // one async pump, counted and handed to perceive, with backpressure (files wait, live drops
 // keyframes) and the recording of a live stream riding on the same ffmpeg.
 import { ChunkAssembler } from './assembler.js';
+import { FramePool } from './frame-pool.js';
 import type { Chunk } from '../records/chunk.js';
 import { buildDecodePlan } from './decode-plan.js';
 import { RunRecorder } from './recorder.js';
@@ -93,10 +94,12 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
   let gapRecorded = false;
   let knownInFlight: number | undefined;
   const runStarted = Date.now();
+  const frames = new FramePool();
   const session = deps.decode(
     plan,
     {
       frame: (f) => assembler.addFrame(f),
+      frameBuffer: (size) => frames.take(size),
       videoEnded: () => assembler.videoEnded(),
       audio: (s) => assembler.addAudio(s),
       ...(recorder ? { segment: (segment) => recorder.finished(segment) } : {}),
@@ -184,6 +187,8 @@ export async function decodeRun(run: StreamRun, state: RunState, probed: MediaIn
       seqs.map((seq) => chunkUnit(runtime0.jobId, seq)),
       batch.map((chunk) => deps.chunks.write(chunk)),
     );
+    // Stored: the next keyframes are read into these frames' buffers.
+    frames.give(batch.flatMap((chunk) => chunk.keyframes.map((k) => k.rgb)));
     await deps.enqueuePerceive(name, seqs, runtime0.jobId);
     const last = progress[progress.length - 1]!;
     state.nextSeq = last.seq + 1;

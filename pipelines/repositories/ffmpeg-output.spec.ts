@@ -51,6 +51,18 @@ describe('PpmReader', () => {
     }
   });
 
+  it('reads each frame into the buffer its allocator gives', () => {
+    const given: Uint8Array[] = [];
+    const reader = new PpmReader((size) => {
+      given.push(new Uint8Array(size).fill(9));
+      return given[given.length - 1]!;
+    });
+    const frames = reader.push(Buffer.concat([ppm(4, 2, 1), ppm(2, 3, 2)]));
+    expect(frames.map((f) => f.rgb)).toEqual(given);
+    expect(frames[0]!.rgb).toBe(given[0]);
+    expect([...frames[1]!.rgb]).toEqual(Array(18).fill(2));
+  });
+
   it('refuses bytes that are not an RGB PPM stream', () => {
     expect(() => new PpmReader().push(Buffer.from('P5\n4 2\n255\n'))).toThrow(/not an RGB PPM header/);
     expect(() => new PpmReader().push(Buffer.alloc(100, 0x41))).toThrow(/header too long/);

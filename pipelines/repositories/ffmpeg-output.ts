@@ -31,6 +31,12 @@ export class PpmReader {
   #target: Uint8Array | undefined;
   /** Header reads land here: small, so a read past the header takes few of the frame's bytes. */
   readonly #scratch = new Uint8Array(MAX_HEADER);
+  readonly #allocate: (size: number) => Uint8Array;
+
+  /** `allocate` gives each frame's buffer (a reused one, say); a new one each time by default. */
+  constructor(allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
+    this.#allocate = allocate;
+  }
 
   /** Where the next read should land: the rest of the frame being filled, or room for a header. */
   readBuffer(): Uint8Array {
@@ -85,7 +91,7 @@ export class PpmReader {
         if (!m) throw new Error(`keyframe pipe: not an RGB PPM header (${JSON.stringify(text)})`);
         this.#width = Number(m[1]);
         this.#height = Number(m[2]);
-        this.#frame = new Uint8Array(this.#width * this.#height * 3);
+        this.#frame = this.#allocate(this.#width * this.#height * 3);
         this.#filled = 0;
         return at;
       }

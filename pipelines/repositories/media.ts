@@ -233,6 +233,8 @@ export interface DecodedFrame {
 
 export interface DecodeHandlers {
   frame(frame: DecodedFrame): void;
+  /** The buffer a keyframe's RGB bytes are read into (one the caller reuses); a new one when absent. */
+  frameBuffer?(size: number): Uint8Array;
   audio(samples: Float32Array): void;
   /** Both video pipes have closed: every frame with its time has been handed to frame(). */
   videoEnded?(): void;
@@ -311,7 +313,7 @@ export class DecodeSession {
       }
     };
 
-    const ppm = new PpmReader();
+    const ppm = new PpmReader(handlers.frameBuffer?.bind(handlers));
     const onFrameBytes = (frames: () => RgbFrame[]): boolean => {
       this.lastDataAt = Date.now();
       try {

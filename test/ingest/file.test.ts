@@ -2,6 +2,7 @@
 // of the chunks sees: times from the media, keyframes at the configured rate and at scene cuts,
 // audio that matches the generated tone, and one perceive job per chunk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Role, QueueName } from '../../pipelines/jobs.js';
 import { AUDIO_RATE } from '../../pipelines/records/chunk.js';
@@ -126,6 +127,15 @@ describe('ingest of a file', () => {
     }
     expect(list[30]!.end).toBeCloseTo(30.16, 1);
     expect(list[30]!.final).toBe(true);
+    // Every stored keyframe holds exactly the picture ffmpeg gives for it on its own: keyframe
+    // buffers are reused once their chunk is stored (frame-pool.ts), so one reused too early
+    // would hold a later picture.
+    const select = "select='isnan(prev_selected_t)+gte(floor(t*1)-floor(prev_selected_t*1),1)+gt(scene,0.3)'";
+    const own = execFileSync('ffmpeg', ['-v', 'error', '-i', CAR_DETECTION, '-vf', `${select},scale=w=640:h=360:flags=bilinear,format=rgb24`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-'], { maxBuffer: 1 << 26 });
+    const stored = list.flatMap((c) => c.keyframes);
+    const size = 640 * 360 * 3;
+    expect(stored.length).toBe(own.length / size);
+    stored.forEach((k, i) => expect(Buffer.compare(k.rgb, own.subarray(i * size, (i + 1) * size)), `keyframe ${i} at ${k.t} s`).toBe(0));
   });
 
   it('keeps audio and video aligned to within one frame', async () => {
